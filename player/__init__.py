@@ -1,0 +1,94 @@
+"""Accessible Player: media with captions, transcripts and descriptions."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _asset_dir(name: str) -> str:
+    """Find ``templates`` or ``static``: inside the package once installed
+    from a wheel, beside it in a source checkout."""
+    installed = PACKAGE_DIR / name
+    if installed.is_dir():
+        return str(installed)
+    return str(PACKAGE_DIR.parent / name)
+
+
+def _load_secret_key(instance_path: str) -> str:
+    """Read the instance folder's secret key, creating it on first run.
+
+    The key is written with mode 0600 and never to the repository.
+    """
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application.
+
+    Settings come, in increasing priority, from the defaults below, the
+    instance folder's ``config.py``, ``PLAYER_*`` environment variables and
+    ``test_config``.
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=_asset_dir("templates"),
+        static_folder=_asset_dir("static"),
+    )
+    app.config.from_mapping(
+        MEDIA_DIR="media",
+        DATABASE=None,
+        SECRET_KEY=None,
+        PUBLIC_URL=None,
+        MAX_UPLOAD_BYTES=2 * 1024**3,
+        CORS_ORIGINS="*",
+        EMBED_ORIGINS=None,
+        VIEWER_SECRET=None,
+        SITE_NAME="Accessible Player",
+        SCAN_ON_START=True,
+        MEDIA_MAX_AGE=3600,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("PLAYER")
+    else:
+        app.config.from_prefixed_env("PLAYER")
+        app.config.from_mapping(test_config)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["MEDIA_DIR"] = str(Path(app.config["MEDIA_DIR"]).resolve())
+    if not app.config["DATABASE"]:
+        app.config["DATABASE"] = os.path.join(app.instance_path, "player.sqlite")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _load_secret_key(app.instance_path)
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"])
+
+    from . import api, db, errors_web, files, library, pages
+
+    db.init_app(app)
+    errors_web.init_app(app)
+    files.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(files.bp)
+    library.init_app(app)
+
+    from . import cli, timefmt
+
+    app.add_template_filter(timefmt.clock, "clock")
+    app.add_template_filter(timefmt.words, "duration_words")
+    cli.init_app(app)
+    return app

@@ -1,0 +1,89 @@
+"""Catalog look-ups for views, and the public JSON shape of an item."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, request, url_for
+
+from . import db
+from .library import is_valid_id
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute URL, on ``PUBLIC_URL`` when the operator set one.
+
+    Embedders on other origins fetch items from the API, so every URL in it
+    must be absolute.
+    """
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return public.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def site_url() -> str:
+    public = current_app.config.get("PUBLIC_URL")
+    return public.rstrip("/") + "/" if public else request.host_url
+
+
+def all_items() -> list[dict]:
+    return db.catalog(db.get_db())
+
+
+def find_item(item_id: str) -> dict:
+    """The catalog entry for ``item_id`` or a 404 naming it."""
+    item = db.catalog_item(db.get_db(), item_id) if is_valid_id(item_id) else None
+    if item is None:
+        abort(404, f"There is no media item with the id '{item_id}'.")
+    return item
+
+
+def track_id(track: dict) -> str:
+    return f"{track['srclang']}.{track['kind']}"
+
+
+def public_item(item: dict) -> dict:
+    """The ITEM JSON of DESIGN.md."""
+    item_id = item["id"]
+    return {
+        "id": item_id,
+        "title": item["title"],
+        "description": item["description"],
+        "language": item["language"],
+        "kind": item["kind"],
+        "duration": item["duration"],
+        "width": item.get("width"),
+        "height": item.get("height"),
+        "sources": [{
+            "url": absolute_url("files.media_file", item_id=item_id, name=item["file"]),
+            "type": item["mime"],
+        }],
+        "tracks": [
+            {
+                "url": absolute_url("files.media_file", item_id=item_id, name=t["file"]),
+                "kind": t["kind"],
+                "srclang": t["srclang"],
+                "label": t["label"],
+                "cues": t["cues"],
+                "warnings": sum(1 for p in t["problems"] if p["severity"] == "warning"),
+            }
+            for t in item["tracks"]
+        ],
+        "rejected_tracks": [
+            {
+                "kind": t["kind"], "srclang": t["srclang"], "label": t["label"],
+                "errors": [p for p in t["problems"] if p["severity"] == "error"],
+            }
+            for t in item.get("rejected_tracks", [])
+        ],
+        "poster": (
+            absolute_url("files.media_file", item_id=item_id, name=item["poster"])
+            if item.get("poster") else None
+        ),
+        "transcript": {
+            "html": absolute_url("pages.transcript", item_id=item_id),
+            "txt": absolute_url("pages.transcript_text", item_id=item_id),
+            "json": absolute_url("api.transcript", item_id=item_id),
+        },
+        "watch_url": absolute_url("pages.watch", item_id=item_id),
+        "embed_url": absolute_url("pages.watch", item_id=item_id),
+    }

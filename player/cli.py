@@ -1,0 +1,50 @@
+"""The ``player`` command: ``player run``, ``player scan`` and friends.
+
+``main`` is a FlaskGroup, so every command also works as ``flask --app player``.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.command("scan")
+@with_appcontext
+def scan_command() -> None:
+    """Rescan the media folder and report every problem found."""
+    from . import db
+    from .library import scan
+
+    conn = db.connect(current_app.config["DATABASE"])
+    try:
+        result = scan(current_app.config["MEDIA_DIR"], conn)
+    finally:
+        conn.close()
+    for path, message in result.problems:
+        click.echo(f"{path}: {message}", err=True)
+    click.echo(
+        f"{len(result.items)} item(s) in {current_app.config['MEDIA_DIR']};"
+        f" {result.probed} file(s) probed, {result.validated} track(s) validated,"
+        f" {len(result.problems)} problem(s)."
+    )
+
+
+def init_app(app: Flask) -> None:
+    from .check_captions import check_captions
+
+    app.cli.add_command(scan_command)
+    app.cli.add_command(check_captions, "check-captions")
+
+
+main = FlaskGroup(
+    create_app=_create_app,
+    help="Accessible Player: serve audio and video with captions, transcripts and descriptions.",
+)

@@ -1,0 +1,43 @@
+"""Viewer pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from .catalog import all_items, find_item, public_item
+from .timeparse import parse_time
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def library():
+    items = [public_item(item) for item in all_items()]
+    return render_template("library.html", items=items)
+
+
+@bp.get("/watch/<item_id>")
+def watch(item_id: str):
+    item = public_item(find_item(item_id))
+    start = parse_time(request.args.get("t", ""), item["duration"])
+    return render_template("watch.html", item=item, start=start)
+
+
+@bp.get("/watch/<item_id>/transcript")
+def transcript(item_id: str):
+    from .transcripts import build_transcript
+
+    raw = find_item(item_id)
+    return render_template("transcript.html", item=public_item(raw),
+                           transcript=build_transcript(raw))
+
+
+@bp.get("/watch/<item_id>/transcript.txt")
+def transcript_text(item_id: str):
+    from .transcripts import transcript_text as text
+
+    raw = find_item(item_id)
+    timestamps = request.args.get("timestamps", "1") != "0"
+    body = text(raw, timestamps=timestamps)
+    return Response(body, mimetype="text/plain", headers={
+        "Content-Disposition": f'inline; filename="{raw["id"]}-transcript.txt"'})

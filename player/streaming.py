@@ -1,0 +1,438 @@
+"""Media bytes over HTTP with the conditional and range semantics of RFC 9110.
+
+Werkzeug's ``send_file(conditional=True)`` answers several cases differently
+from RFC 9110 (suffix ranges longer than the file, several ranges, unknown
+range units, ``If-None-Match`` together with ``Range``, weak ``If-Range``
+validators), so media goes through :func:`send_media` instead.
+
+Bodies are never read whole into memory: a whole file or a single range is
+handed to the WSGI server's file wrapper, which lets gunicorn use
+``sendfile``; a ``multipart/byteranges`` body is produced in bounded chunks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Response, request
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import NotFound
+from werkzeug.http import http_date, parse_date, parse_etags, quote_etag
+from werkzeug.wsgi import wrap_file
+
+#: Media files may be replaced by a publisher, so caches keep them for an
+#: hour and then revalidate with the strong ETag, which costs a 304 only.
+DEFAULT_CACHE_CONTROL = "public, max-age=3600"
+
+#: Bytes read per step when the body is produced by Python rather than by
+#: ``sendfile``; bounds the memory one response can hold.
+CHUNK_SIZE = 256 * 1024
+
+#: A Range header asking for more parts than this is ignored (RFC 9110
+#: §14.2 allows it: many small ranges indicate a broken client or an attack).
+MAX_RANGES = 64
+
+_BYTE_RANGE_SPEC = re.compile(r"([0-9]+)-([0-9]*)|-([0-9]+)", re.ASCII)
+# Beyond this many digits a position is larger than any file; capping it
+# avoids converting an arbitrarily long digit string to int.
+_MAX_POSITION_DIGITS = 18
+_OWS = " \t"
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSpec:
+    """One ``range-spec`` of a ``bytes`` Range header, not yet resolved
+    against a length.
+
+    ``first`` is ``None`` for a suffix range, whose length is then ``last``.
+    """
+
+    first: int | None
+    last: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRange:
+    """A satisfiable range of a representation, ``end`` inclusive."""
+
+    start: int
+    end: int
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+    def content_range(self, complete_length: int) -> str:
+        return f"bytes {self.start}-{self.end}/{complete_length}"
+
+
+def parse_range_header(value: str) -> list[RangeSpec] | None:
+    """Parse a Range field value by the ABNF of RFC 9110 §14.1.1.
+
+    Returns ``None`` when the header must be ignored: a range unit other than
+    ``bytes`` (compared case-insensitively), or invalid syntax. Whitespace is
+    accepted only around the commas of the list, and empty list elements are
+    skipped as RFC 9110 §5.6.1 asks of recipients.
+
+    >>> parse_range_header("bytes=0-1")
+    [RangeSpec(first=0, last=1)]
+    >>> parse_range_header("Bytes=-500 , 9500-")
+    [RangeSpec(first=None, last=500), RangeSpec(first=9500, last=None)]
+    >>> parse_range_header("items=0-1") is None
+    True
+    """
+    unit, equals, range_set = value.strip(_OWS).partition("=")
+    if not equals or unit.lower() != "bytes":
+        return None
+    elements = range_set.split(",")
+    specs: list[RangeSpec] = []
+    for index, element in enumerate(elements):
+        if index > 0:
+            element = element.lstrip(_OWS)
+        if index < len(elements) - 1:
+            element = element.rstrip(_OWS)
+        if not element:
+            continue
+        match = _BYTE_RANGE_SPEC.fullmatch(element)
+        if match is None:
+            return None
+        first, last, suffix = match.groups()
+        if suffix is not None:
+            specs.append(RangeSpec(None, _position(suffix)))
+            continue
+        spec = RangeSpec(_position(first), _position(last) if last else None)
+        if spec.last is not None and spec.last < spec.first:
+            return None
+        specs.append(spec)
+    return specs or None
+
+
+def _position(digits: str) -> int:
+    if len(digits) > _MAX_POSITION_DIGITS:
+        return 10**_MAX_POSITION_DIGITS
+    return int(digits)
+
+
+def resolve_ranges(specs: list[RangeSpec], length: int) -> list[ByteRange]:
+    """The satisfiable ranges of ``specs`` for a representation of
+    ``length`` bytes (RFC 9110 §14.1.1), in request order.
+
+    A suffix longer than the representation selects all of it; a last
+    position beyond the end is clamped to the end.
+
+    >>> resolve_ranges([RangeSpec(None, 5000), RangeSpec(200, None)], 1000)
+    [ByteRange(start=0, end=999), ByteRange(start=200, end=999)]
+    >>> resolve_ranges([RangeSpec(1000, None), RangeSpec(None, 0)], 1000)
+    []
+    """
+    ranges: list[ByteRange] = []
+    for spec in specs:
+        if spec.first is None:
+            if spec.last:
+                ranges.append(ByteRange(max(0, length - spec.last), length - 1))
+        elif spec.first < length:
+            end = length - 1 if spec.last is None else min(spec.last, length - 1)
+            ranges.append(ByteRange(spec.first, end))
+    return ranges
+
+
+def coalesce_ranges(ranges: list[ByteRange], gap: int) -> list[ByteRange]:
+    """Merge ranges that overlap or lie less than ``gap`` bytes apart.
+
+    RFC 9110 §15.3.7 allows coalescing ranges that overlap or are separated
+    by less than the overhead of another part, and asks that parts otherwise
+    keep the request's order, so each merged range takes the place of the
+    earliest-requested range it absorbed.
+
+    >>> coalesce_ranges([ByteRange(50, 59), ByteRange(0, 9), ByteRange(5, 19)], gap=4)
+    [ByteRange(start=50, end=59), ByteRange(start=0, end=19)]
+    """
+    by_start = sorted(range(len(ranges)), key=lambda i: (ranges[i].start, i))
+    merged: list[tuple[int, ByteRange]] = []
+    for index in by_start:
+        current = ranges[index]
+        if merged and current.start < merged[-1][1].end + 1 + gap:
+            first_index, previous = merged[-1]
+            merged[-1] = (
+                min(first_index, index),
+                ByteRange(previous.start, max(previous.end, current.end)),
+            )
+        else:
+            merged.append((index, current))
+    merged.sort(key=lambda pair: pair[0])
+    return [byte_range for _, byte_range in merged]
+
+
+@dataclass(frozen=True, slots=True)
+class _Validators:
+    etag: str
+    last_modified: int
+    # A Last-Modified value is only a strong validator once the second it
+    # names is over (RFC 9110 §8.8.2.2): two writes within one second share it.
+    last_modified_is_strong: bool
+
+
+def _validators(st: os.stat_result, now: float) -> _Validators:
+    # Size, nanosecond mtime and inode change when a publisher rewrites or
+    # replaces the file, and are the same in every worker process.
+    etag = f"{st.st_size:x}-{st.st_mtime_ns:x}-{st.st_ino:x}"
+    # A modification time in the future is replaced by the current time
+    # (RFC 9110 §8.8.2.1).
+    last_modified = min(int(st.st_mtime), int(now))
+    return _Validators(etag, last_modified, last_modified < int(now))
+
+
+def _date_seconds(value: str | None) -> int | None:
+    parsed = parse_date(value)
+    return None if parsed is None else int(parsed.timestamp())
+
+
+def _precondition_status(method: str, validators: _Validators) -> int | None:
+    """Evaluate the preconditions in the order of RFC 9110 §13.2.2.
+
+    Returns 412 or 304 when one fails, ``None`` when the request proceeds.
+    """
+    headers = request.headers
+    if_match = headers.get("If-Match")
+    if if_match is not None:
+        if not parse_etags(if_match).contains(validators.etag):
+            return 412
+    else:
+        unmodified_since = _date_seconds(headers.get("If-Unmodified-Since"))
+        if unmodified_since is not None and validators.last_modified > unmodified_since:
+            return 412
+    if_none_match = headers.get("If-None-Match")
+    if if_none_match is not None:
+        if parse_etags(if_none_match).contains_weak(validators.etag):
+            return 304 if method in ("GET", "HEAD") else 412
+    elif method in ("GET", "HEAD"):
+        modified_since = _date_seconds(headers.get("If-Modified-Since"))
+        if modified_since is not None and validators.last_modified <= modified_since:
+            return 304
+    return None
+
+
+def _if_range_holds(value: str, validators: _Validators) -> bool:
+    """Evaluate If-Range (RFC 9110 §13.1.5): an entity tag must match
+    strongly, a date must equal a strong Last-Modified exactly."""
+    if value.startswith(('"', "W/")):
+        etags = parse_etags(value)
+        return etags.is_strong(validators.etag) and not etags.star_tag
+    date = _date_seconds(value)
+    return (
+        date is not None
+        and validators.last_modified_is_strong
+        and date == validators.last_modified
+    )
+
+
+class _FileSlice:
+    """A file-like view of ``length`` bytes from the file's current position.
+
+    It keeps ``fileno`` so a server's ``sendfile`` starts where the file is
+    positioned and sends Content-Length bytes, while a server that iterates
+    instead can never read past the slice.
+    """
+
+    def __init__(self, file, length: int) -> None:
+        self._file = file
+        self._remaining = length
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0 or size > self._remaining:
+            size = self._remaining
+        data = self._file.read(size) if size else b""
+        self._remaining -= len(data)
+        return data
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _part_head(boundary: str, content_type: str, byte_range: ByteRange, length: int) -> bytes:
+    return (
+        f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Range: {byte_range.content_range(length)}\r\n\r\n"
+    ).encode("latin-1")
+
+
+def _multipart_body(
+    file, heads: list[bytes], ranges: list[ByteRange], closing: bytes
+) -> Iterator[bytes]:
+    for head, byte_range in zip(heads, ranges, strict=True):
+        yield head
+        file.seek(byte_range.start)
+        remaining = byte_range.length
+        while remaining:
+            data = file.read(min(CHUNK_SIZE, remaining))
+            if not data:
+                raise OSError("the file became shorter while it was being sent")
+            remaining -= len(data)
+            yield data
+        yield b"\r\n"
+    yield closing
+
+
+def _content_disposition(download_name: str) -> str:
+    """An ``inline`` Content-Disposition naming the file (RFC 6266), with an
+    ASCII fallback and the exact name in ``filename*``."""
+    ascii_name = (
+        unicodedata.normalize("NFKD", download_name)
+        .encode("ascii", "ignore")
+        .decode("ascii")
+        .replace("\\", "_")
+        .replace('"', "_")
+    )
+    value = f'inline; filename="{ascii_name}"'
+    if ascii_name != download_name:
+        value += f"; filename*=UTF-8''{quote(download_name, safe='')}"
+    return value
+
+
+def send_media(
+    path: Path,
+    mimetype: str,
+    *,
+    download_name: str | None = None,
+    cache_control: str = DEFAULT_CACHE_CONTROL,
+) -> Response:
+    """Answer the current request with the file at ``path``.
+
+    Implements RFC 9110 for a static representation: the preconditions of
+    §13.2.2 in their order (``If-Match``, ``If-Unmodified-Since``,
+    ``If-None-Match``, ``If-Modified-Since``), then ``Range`` (§14.2) guarded
+    by ``If-Range`` with strong comparison only. Single, open and suffix
+    ranges get a 206 with Content-Range; several ranges a
+    ``multipart/byteranges`` 206 (or the whole file when that is no larger);
+    unsatisfiable ranges a 416 with ``Content-Range: bytes */LENGTH``; a
+    Range header with another unit or invalid syntax is ignored. Range is
+    only defined for GET (§14.2), so HEAD answers as a plain GET would.
+
+    :param path: the file to send; it is opened once, so a publisher
+        replacing it meanwhile cannot mix two versions in one response.
+    :param mimetype: the Content-Type sent, verbatim.
+    :param download_name: a file name for ``Content-Disposition: inline``.
+    :param cache_control: the Cache-Control of 200, 206 and 304 answers.
+    :raises NotFound: when ``path`` is not a readable regular file.
+    """
+    try:
+        # Unbuffered, so the descriptor's offset is exactly where the body
+        # starts when a server hands it to sendfile.
+        file = open(path, "rb", buffering=0)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise NotFound() from None
+    try:
+        return _respond(file, mimetype, download_name, cache_control)
+    except BaseException:
+        file.close()
+        raise
+
+
+def _respond(file, mimetype: str, download_name: str | None, cache_control: str) -> Response:
+    st = os.fstat(file.fileno())
+    length = st.st_size
+    validators = _validators(st, time.time())
+    method = request.method
+
+    headers = Headers()
+    headers["Accept-Ranges"] = "bytes"
+    headers["ETag"] = quote_etag(validators.etag)
+    headers["Last-Modified"] = http_date(validators.last_modified)
+    headers["X-Content-Type-Options"] = "nosniff"
+    if download_name is not None:
+        headers["Content-Disposition"] = _content_disposition(download_name)
+
+    status = _precondition_status(method, validators)
+    if status == 412:
+        return _empty(file, 412, headers)
+    # 412 and 416 are not cacheable by default and should stay that way.
+    cacheable = headers.copy()
+    cacheable["Cache-Control"] = cache_control
+    if status == 304:
+        return _empty(file, 304, cacheable)
+
+    whole = ByteRange(0, length - 1)
+    ranges = _requested_ranges(method, validators, length, mimetype)
+    if ranges is None:
+        return _file_response(file, whole, 200, mimetype, cacheable)
+    if not ranges:
+        headers["Content-Range"] = f"bytes */{length}"
+        return _empty(file, 416, headers)
+    if len(ranges) == 1:
+        cacheable["Content-Range"] = ranges[0].content_range(length)
+        return _file_response(file, ranges[0], 206, mimetype, cacheable)
+
+    boundary = secrets.token_hex(16)
+    heads = [_part_head(boundary, mimetype, r, length) for r in ranges]
+    closing = f"--{boundary}--\r\n".encode("latin-1")
+    body_length = sum(len(h) + r.length + 2 for h, r in zip(heads, ranges, strict=True))
+    body_length += len(closing)
+    # A multipart body at least as large as the file saves the client
+    # nothing, so the whole file goes as a plain 200 instead (RFC 9110 §14.2
+    # lets a server ignore Range).
+    if body_length >= length:
+        return _file_response(file, whole, 200, mimetype, cacheable)
+    cacheable["Content-Length"] = str(body_length)
+    response = Response(
+        _multipart_body(file, heads, ranges, closing),
+        status=206,
+        headers=cacheable,
+        content_type=f"multipart/byteranges; boundary={boundary}",
+    )
+    response.call_on_close(file.close)
+    return response
+
+
+def _requested_ranges(
+    method: str, validators: _Validators, length: int, mimetype: str
+) -> list[ByteRange] | None:
+    """The ranges to send: ``None`` for the whole file as 200, an empty list
+    when none is satisfiable (416)."""
+    range_header = request.headers.get("Range")
+    if method != "GET" or range_header is None:
+        return None
+    if_range = request.headers.get("If-Range")
+    if if_range is not None and not _if_range_holds(if_range, validators):
+        return None
+    specs = parse_range_header(range_header)
+    # An empty representation has no byte positions to name in a
+    # Content-Range, so a Range on it is ignored.
+    if specs is None or len(specs) > MAX_RANGES or length == 0:
+        return None
+    ranges = resolve_ranges(specs, length)
+    if len(specs) == 1:
+        return ranges
+    # What one more part costs: its header (at its shortest) and CRLF.
+    # Ranges closer together than that are cheaper to send as one.
+    part_overhead = len(_part_head("0" * 32, mimetype, ByteRange(0, 0), length)) + 2
+    return coalesce_ranges(ranges, gap=part_overhead)
+
+
+def _file_response(
+    file, byte_range: ByteRange, status: int, mimetype: str, headers: Headers
+) -> Response:
+    headers["Content-Length"] = str(byte_range.length)
+    file.seek(byte_range.start)
+    body = wrap_file(request.environ, _FileSlice(file, byte_range.length), CHUNK_SIZE)
+    return Response(
+        body, status=status, headers=headers, content_type=mimetype, direct_passthrough=True
+    )
+
+
+def _empty(file, status: int, headers: Headers) -> Response:
+    file.close()
+    headers["Content-Length"] = "0"
+    response = Response([], status=status, headers=headers)
+    del response.headers["Content-Type"]
+    return response

@@ -1,0 +1,34 @@
+"""Times as people write them in URLs: ``90``, ``1m30s``, ``1:30``."""
+
+from __future__ import annotations
+
+import math
+import re
+
+_UNITS = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
+
+
+def parse_time(value: str, duration: float | None = None) -> float:
+    """Seconds for a start time; 0 for anything unusable.
+
+    >>> parse_time("1m30s")
+    90.0
+    >>> parse_time("1:02:03")
+    3723.0
+    >>> parse_time("-5"), parse_time("soon"), parse_time("500", 60.0)
+    (0.0, 0.0, 0.0)
+    """
+    value = (value or "").strip().lower()
+    seconds: float | None = None
+    if re.fullmatch(r"\d+(?::[0-5]?\d){1,2}(?:\.\d+)?", value):
+        seconds = 0.0
+        for part in value.split(":"):
+            seconds = seconds * 60 + float(part)
+    elif value and (m := _UNITS.match(value)):
+        hours, minutes, secs = m.groups()
+        seconds = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs or 0)
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return 0.0
+    if duration is not None and seconds >= duration:
+        return 0.0
+    return seconds
