@@ -84,6 +84,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(files.bp)
+    from . import publish
+
+    app.register_blueprint(publish.bp)
+    from . import progress_api
+
+    progress_api.init_app(app)
     library.init_app(app)
 
     from . import cli, timefmt

@@ -42,6 +42,10 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(scan_command)
     app.cli.add_command(check_captions, "check-captions")
+    from .auth import COMMANDS as auth_commands
+
+    for command in auth_commands:
+        app.cli.add_command(command)
 
 
 main = FlaskGroup(

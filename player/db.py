@@ -36,6 +36,57 @@ CREATE TABLE IF NOT EXISTS scan_problems (
     path TEXT NOT NULL,
     message TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS publishers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL UNIQUE,
+    password_hash TEXT,
+    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS progress_sessions (
+    id INTEGER PRIMARY KEY,
+    media_id TEXT NOT NULL,
+    viewer TEXT NOT NULL,
+    session TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    state TEXT NOT NULL,
+    UNIQUE (media_id, viewer, session)
+);
+CREATE INDEX IF NOT EXISTS progress_sessions_viewer ON progress_sessions (viewer);
+CREATE INDEX IF NOT EXISTS progress_sessions_updated ON progress_sessions (updated_at);
+CREATE TABLE IF NOT EXISTS progress_resume (
+    viewer TEXT NOT NULL,
+    media_id TEXT NOT NULL,
+    position REAL NOT NULL,
+    ended INTEGER NOT NULL,
+    session TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (viewer, media_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS progress_resume_updated ON progress_resume (updated_at);
+CREATE TABLE IF NOT EXISTS progress_durations (
+    media_id TEXT PRIMARY KEY,
+    duration REAL NOT NULL,
+    reported_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS progress_duration_reports (
+    media_id TEXT NOT NULL,
+    reported REAL NOT NULL,
+    authoritative REAL NOT NULL,
+    source TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_at REAL NOT NULL,
+    last_at REAL NOT NULL,
+    PRIMARY KEY (media_id, reported)
+);
+CREATE TABLE IF NOT EXISTS progress_folded (
+    media_id TEXT PRIMARY KEY,
+    tally TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
 """
 
 
@@ -166,3 +217,211 @@ def catalog_item(conn: sqlite3.Connection, item_id: str) -> dict | None:
 
 def scan_problems(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return [(r["path"], r["message"]) for r in conn.execute("SELECT path, message FROM scan_problems")]
+
+
+# -- publishers ----------------------------------------------------------------
+
+def insert_publisher(conn: sqlite3.Connection, name: str, token_hash: str) -> int:
+    cursor = conn.execute(
+        "INSERT INTO publishers (name, token_hash) VALUES (?, ?)", (name, token_hash))
+    return int(cursor.lastrowid)
+
+
+def publisher_by_id(conn: sqlite3.Connection, publisher_id: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM publishers WHERE id = ?", (publisher_id,)).fetchone()
+
+
+def publisher_by_name(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM publishers WHERE name = ?", (name,)).fetchone()
+
+
+def publisher_by_token_hash(conn: sqlite3.Connection, token_hash: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM publishers WHERE token_hash = ?", (token_hash,)).fetchone()
+
+
+def list_publishers(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute("SELECT * FROM publishers ORDER BY name").fetchall()
+
+
+def revoke_publisher(conn: sqlite3.Connection, name: str) -> bool:
+    """Mark the publisher revoked; False if there is no active one by that name."""
+    cursor = conn.execute(
+        "UPDATE publishers SET revoked_at = CURRENT_TIMESTAMP"
+        " WHERE name = ? AND revoked_at IS NULL", (name,))
+    return cursor.rowcount == 1
+
+
+def set_publisher_password(conn: sqlite3.Connection, name: str, password_hash: str) -> bool:
+    cursor = conn.execute(
+        "UPDATE publishers SET password_hash = ? WHERE name = ? AND revoked_at IS NULL",
+        (password_hash, name))
+    return cursor.rowcount == 1
+
+
+# -- progress ------------------------------------------------------------------
+# Play sessions (raw, per viewer), resume points, durations players reported,
+# and the anonymous totals raw sessions are folded into once they expire.
+
+def progress_session(
+    conn: sqlite3.Connection, media_id: str, viewer: str, session: str
+) -> str | None:
+    row = conn.execute(
+        "SELECT state FROM progress_sessions WHERE media_id = ? AND viewer = ? AND session = ?",
+        (media_id, viewer, session),
+    ).fetchone()
+    return row["state"] if row else None
+
+
+def progress_save_session(
+    conn: sqlite3.Connection, media_id: str, viewer: str, session: str, state: str, now: float
+) -> None:
+    conn.execute(
+        "INSERT INTO progress_sessions (media_id, viewer, session, started_at, updated_at, state)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (media_id, viewer, session)"
+        " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        (media_id, viewer, session, now, now, state),
+    )
+
+
+def progress_save_resume(
+    conn: sqlite3.Connection, viewer: str, media_id: str, position: float, ended: bool,
+    session: str, seq: int, now: float,
+) -> None:
+    """Keep the viewer's latest position; within one session a report with a
+    lower ``seq`` (one that arrived late) does not move it back."""
+    conn.execute(
+        "INSERT INTO progress_resume (viewer, media_id, position, ended, session, seq, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (viewer, media_id) DO UPDATE SET position = excluded.position,"
+        " ended = excluded.ended, session = excluded.session, seq = excluded.seq,"
+        " updated_at = excluded.updated_at"
+        " WHERE excluded.session != progress_resume.session"
+        " OR excluded.seq >= progress_resume.seq",
+        (viewer, media_id, position, int(ended), session, seq, now),
+    )
+
+
+def progress_resume_point(
+    conn: sqlite3.Connection, viewer: str, media_id: str
+) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT position, ended, updated_at FROM progress_resume"
+        " WHERE viewer = ? AND media_id = ?",
+        (viewer, media_id),
+    ).fetchone()
+
+
+def progress_reported_duration(conn: sqlite3.Connection, media_id: str) -> float | None:
+    row = conn.execute(
+        "SELECT duration FROM progress_durations WHERE media_id = ?", (media_id,)).fetchone()
+    return row["duration"] if row else None
+
+
+def progress_fill_duration(
+    conn: sqlite3.Connection, media_id: str, duration: float, now: float
+) -> None:
+    """Record the first duration a player reported for an item probing could
+    not measure; later reports never replace it."""
+    conn.execute(
+        "INSERT OR IGNORE INTO progress_durations (media_id, duration, reported_at)"
+        " VALUES (?, ?, ?)",
+        (media_id, duration, now),
+    )
+
+
+def progress_log_duration(
+    conn: sqlite3.Connection, media_id: str, reported: float, authoritative: float,
+    source: str, now: float, max_distinct: int = 20,
+) -> None:
+    """Count a player's report of a duration that disagrees with ours.
+
+    Values are kept to a tenth of a second and at most ``max_distinct`` per
+    item, so a client sending random durations cannot grow the table.
+    """
+    reported = round(reported, 1)
+    updated = conn.execute(
+        "UPDATE progress_duration_reports SET count = count + 1, last_at = ?,"
+        " authoritative = ?, source = ? WHERE media_id = ? AND reported = ?",
+        (now, authoritative, source, media_id, reported),
+    ).rowcount
+    if updated:
+        return
+    known = conn.execute(
+        "SELECT COUNT(*) FROM progress_duration_reports WHERE media_id = ?", (media_id,)
+    ).fetchone()[0]
+    if known < max_distinct:
+        conn.execute(
+            "INSERT INTO progress_duration_reports"
+            " (media_id, reported, authoritative, source, count, first_at, last_at)"
+            " VALUES (?, ?, ?, ?, 1, ?, ?)",
+            (media_id, reported, authoritative, source, now, now),
+        )
+
+
+def progress_duration_reports(conn: sqlite3.Connection, media_id: str) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT reported, authoritative, source, count, first_at, last_at"
+        " FROM progress_duration_reports WHERE media_id = ? ORDER BY count DESC, reported",
+        (media_id,),
+    ).fetchall()
+
+
+def progress_sessions_of(conn: sqlite3.Connection, media_id: str) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT viewer, state FROM progress_sessions WHERE media_id = ?", (media_id,)
+    ).fetchall()
+
+
+def progress_folded(conn: sqlite3.Connection, media_id: str) -> str | None:
+    row = conn.execute(
+        "SELECT tally FROM progress_folded WHERE media_id = ?", (media_id,)).fetchone()
+    return row["tally"] if row else None
+
+
+def progress_save_folded(conn: sqlite3.Connection, media_id: str, tally: str, now: float) -> None:
+    conn.execute(
+        "INSERT INTO progress_folded (media_id, tally, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (media_id) DO UPDATE SET tally = excluded.tally,"
+        " updated_at = excluded.updated_at",
+        (media_id, tally, now),
+    )
+
+
+def progress_expired_sessions(
+    conn: sqlite3.Connection, before: float, limit: int
+) -> list[sqlite3.Row]:
+    """The oldest ``limit`` sessions last updated before ``before``, by item."""
+    return conn.execute(
+        "SELECT id, media_id, viewer, state FROM"
+        " (SELECT * FROM progress_sessions WHERE updated_at < ? ORDER BY updated_at LIMIT ?)"
+        " ORDER BY media_id",
+        (before, limit),
+    ).fetchall()
+
+
+def progress_delete_sessions(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+    conn.executemany("DELETE FROM progress_sessions WHERE id = ?", [(i,) for i in ids])
+
+
+def progress_delete_expired_resume(conn: sqlite3.Connection, before: float, limit: int) -> int:
+    return conn.execute(
+        "DELETE FROM progress_resume WHERE (viewer, media_id) IN"
+        " (SELECT viewer, media_id FROM progress_resume WHERE updated_at < ? LIMIT ?)",
+        (before, limit),
+    ).rowcount
+
+
+def progress_erase_viewer(conn: sqlite3.Connection, viewer: str) -> tuple[int, int]:
+    """Delete everything stored under a viewer key: (sessions, resume points)."""
+    sessions = conn.execute("DELETE FROM progress_sessions WHERE viewer = ?", (viewer,)).rowcount
+    points = conn.execute("DELETE FROM progress_resume WHERE viewer = ?", (viewer,)).rowcount
+    return sessions, points
+
+
+def progress_delete_media(conn: sqlite3.Connection, media_id: str) -> None:
+    """Forget all progress and statistics of a deleted media item."""
+    for table in ("progress_sessions", "progress_resume", "progress_durations",
+                  "progress_duration_reports", "progress_folded"):
+        conn.execute(f"DELETE FROM {table} WHERE media_id = ?", (media_id,))

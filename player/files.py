@@ -40,7 +40,12 @@ def media_file(item_id: str, name: str):
 
 def init_app(app: Flask) -> None:
     """Public, read-only resources get CORS; nothing with cookies does."""
-    public = {"origins": app.config["CORS_ORIGINS"], "supports_credentials": False}
+    origins = app.config["CORS_ORIGINS"]
+    if isinstance(origins, str) and origins != "*":
+        origins = [o.strip() for o in origins.split(",") if o.strip()]
+    # A literal "*" keeps responses identical for every origin, so shared
+    # caches and CDNs can store one copy.
+    public = {"origins": origins, "supports_credentials": False, "send_wildcard": origins == "*"}
     CORS(
         app,
         resources={

@@ -20,13 +20,16 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from flask import Response, request
-from werkzeug.datastructures import Headers
 from werkzeug.exceptions import NotFound
-from werkzeug.http import http_date, parse_date, parse_etags, quote_etag
+from werkzeug.http import http_date, parse_date, parse_etags
 from werkzeug.wsgi import wrap_file
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 #: Media files may be replaced by a publisher, so caches keep them for an
 #: hour and then revalidate with the strong ETag, which costs a 304 only.
@@ -195,26 +198,26 @@ def _date_seconds(value: str | None) -> int | None:
     return None if parsed is None else int(parsed.timestamp())
 
 
-def _precondition_status(method: str, validators: _Validators) -> int | None:
+def _precondition_status(environ: WSGIEnvironment, validators: _Validators) -> int | None:
     """Evaluate the preconditions in the order of RFC 9110 §13.2.2.
 
     Returns 412 or 304 when one fails, ``None`` when the request proceeds.
     """
-    headers = request.headers
-    if_match = headers.get("If-Match")
+    safe = environ["REQUEST_METHOD"] in ("GET", "HEAD")
+    if_match = environ.get("HTTP_IF_MATCH")
     if if_match is not None:
         if not parse_etags(if_match).contains(validators.etag):
             return 412
     else:
-        unmodified_since = _date_seconds(headers.get("If-Unmodified-Since"))
+        unmodified_since = _date_seconds(environ.get("HTTP_IF_UNMODIFIED_SINCE"))
         if unmodified_since is not None and validators.last_modified > unmodified_since:
             return 412
-    if_none_match = headers.get("If-None-Match")
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         if parse_etags(if_none_match).contains_weak(validators.etag):
-            return 304 if method in ("GET", "HEAD") else 412
-    elif method in ("GET", "HEAD"):
-        modified_since = _date_seconds(headers.get("If-Modified-Since"))
+            return 304 if safe else 412
+    elif safe:
+        modified_since = _date_seconds(environ.get("HTTP_IF_MODIFIED_SINCE"))
         if modified_since is not None and validators.last_modified <= modified_since:
             return 304
     return None
@@ -307,7 +310,7 @@ def send_media(
     download_name: str | None = None,
     cache_control: str = DEFAULT_CACHE_CONTROL,
 ) -> Response:
-    """Answer the current request with the file at ``path``.
+    """Answer the current Flask request with the file at ``path``.
 
     Implements RFC 9110 for a static representation: the preconditions of
     §13.2.2 in their order (``If-Match``, ``If-Unmodified-Since``,
@@ -326,6 +329,24 @@ def send_media(
     :param cache_control: the Cache-Control of 200, 206 and 304 answers.
     :raises NotFound: when ``path`` is not a readable regular file.
     """
+    return media_response(
+        request.environ, path, mimetype, download_name=download_name, cache_control=cache_control
+    )
+
+
+def media_response(
+    environ: WSGIEnvironment,
+    path: Path,
+    mimetype: str,
+    *,
+    download_name: str | None = None,
+    cache_control: str = DEFAULT_CACHE_CONTROL,
+) -> Response:
+    """:func:`send_media` for a WSGI ``environ``, without a Flask request
+    context, for a WSGI application that serves media on its own.
+
+    The returned response is a WSGI application: call it with ``environ``.
+    """
     try:
         # Unbuffered, so the descriptor's offset is exactly where the body
         # starts when a server hands it to sendfile.
@@ -333,45 +354,47 @@ def send_media(
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise NotFound() from None
     try:
-        return _respond(file, mimetype, download_name, cache_control)
+        return _respond(environ, file, mimetype, download_name, cache_control)
     except BaseException:
         file.close()
         raise
 
 
-def _respond(file, mimetype: str, download_name: str | None, cache_control: str) -> Response:
+def _respond(
+    environ: WSGIEnvironment, file, mimetype: str, download_name: str | None, cache_control: str
+) -> Response:
+    # Every media request passes here, so it reads the WSGI environ directly
+    # and builds plain header lists: this is most of the time a range costs.
     st = os.fstat(file.fileno())
     length = st.st_size
     validators = _validators(st, time.time())
-    method = request.method
 
-    headers = Headers()
-    headers["Accept-Ranges"] = "bytes"
-    headers["ETag"] = quote_etag(validators.etag)
-    headers["Last-Modified"] = http_date(validators.last_modified)
-    headers["X-Content-Type-Options"] = "nosniff"
+    headers = [
+        ("Accept-Ranges", "bytes"),
+        ("ETag", f'"{validators.etag}"'),
+        ("Last-Modified", http_date(validators.last_modified)),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
     if download_name is not None:
-        headers["Content-Disposition"] = _content_disposition(download_name)
+        headers.append(("Content-Disposition", _content_disposition(download_name)))
 
-    status = _precondition_status(method, validators)
+    status = _precondition_status(environ, validators)
     if status == 412:
         return _empty(file, 412, headers)
     # 412 and 416 are not cacheable by default and should stay that way.
-    cacheable = headers.copy()
-    cacheable["Cache-Control"] = cache_control
+    cacheable = [*headers, ("Cache-Control", cache_control)]
     if status == 304:
         return _empty(file, 304, cacheable)
 
     whole = ByteRange(0, length - 1)
-    ranges = _requested_ranges(method, validators, length, mimetype)
+    ranges = _requested_ranges(environ, validators, length, mimetype)
     if ranges is None:
-        return _file_response(file, whole, 200, mimetype, cacheable)
+        return _file_response(environ, file, whole, 200, mimetype, cacheable)
     if not ranges:
-        headers["Content-Range"] = f"bytes */{length}"
-        return _empty(file, 416, headers)
+        return _empty(file, 416, [*headers, ("Content-Range", f"bytes */{length}")])
     if len(ranges) == 1:
-        cacheable["Content-Range"] = ranges[0].content_range(length)
-        return _file_response(file, ranges[0], 206, mimetype, cacheable)
+        cacheable.append(("Content-Range", ranges[0].content_range(length)))
+        return _file_response(environ, file, ranges[0], 206, mimetype, cacheable)
 
     boundary = secrets.token_hex(16)
     heads = [_part_head(boundary, mimetype, r, length) for r in ranges]
@@ -382,27 +405,25 @@ def _respond(file, mimetype: str, download_name: str | None, cache_control: str)
     # nothing, so the whole file goes as a plain 200 instead (RFC 9110 §14.2
     # lets a server ignore Range).
     if body_length >= length:
-        return _file_response(file, whole, 200, mimetype, cacheable)
-    cacheable["Content-Length"] = str(body_length)
-    response = Response(
-        _multipart_body(file, heads, ranges, closing),
-        status=206,
-        headers=cacheable,
-        content_type=f"multipart/byteranges; boundary={boundary}",
-    )
+        return _file_response(environ, file, whole, 200, mimetype, cacheable)
+    cacheable += [
+        ("Content-Type", f"multipart/byteranges; boundary={boundary}"),
+        ("Content-Length", str(body_length)),
+    ]
+    response = Response(_multipart_body(file, heads, ranges, closing), 206, cacheable)
     response.call_on_close(file.close)
     return response
 
 
 def _requested_ranges(
-    method: str, validators: _Validators, length: int, mimetype: str
+    environ: WSGIEnvironment, validators: _Validators, length: int, mimetype: str
 ) -> list[ByteRange] | None:
     """The ranges to send: ``None`` for the whole file as 200, an empty list
     when none is satisfiable (416)."""
-    range_header = request.headers.get("Range")
-    if method != "GET" or range_header is None:
+    range_header = environ.get("HTTP_RANGE")
+    if environ["REQUEST_METHOD"] != "GET" or range_header is None:
         return None
-    if_range = request.headers.get("If-Range")
+    if_range = environ.get("HTTP_IF_RANGE")
     if if_range is not None and not _if_range_holds(if_range, validators):
         return None
     specs = parse_range_header(range_header)
@@ -420,19 +441,22 @@ def _requested_ranges(
 
 
 def _file_response(
-    file, byte_range: ByteRange, status: int, mimetype: str, headers: Headers
+    environ: WSGIEnvironment,
+    file,
+    byte_range: ByteRange,
+    status: int,
+    mimetype: str,
+    headers: list[tuple[str, str]],
 ) -> Response:
-    headers["Content-Length"] = str(byte_range.length)
+    headers += [("Content-Type", mimetype), ("Content-Length", str(byte_range.length))]
     file.seek(byte_range.start)
-    body = wrap_file(request.environ, _FileSlice(file, byte_range.length), CHUNK_SIZE)
-    return Response(
-        body, status=status, headers=headers, content_type=mimetype, direct_passthrough=True
-    )
+    body = wrap_file(environ, _FileSlice(file, byte_range.length), CHUNK_SIZE)
+    return Response(body, status, headers, direct_passthrough=True)
 
 
-def _empty(file, status: int, headers: Headers) -> Response:
+def _empty(file, status: int, headers: list[tuple[str, str]]) -> Response:
     file.close()
-    headers["Content-Length"] = "0"
-    response = Response([], status=status, headers=headers)
+    response = Response([], status, [*headers, ("Content-Length", "0")])
+    # An empty answer has no content whose type could be named.
     del response.headers["Content-Type"]
     return response

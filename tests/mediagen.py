@@ -1,12 +1,18 @@
 """Small media files made by ffmpeg for the tests, cached by name.
 
 Every test that needs real audio or video asks :func:`make_media` for it by
-name, so a test session encodes each file once. Files are tiny (160x90,
-a few seconds, low bitrates) to keep generation well under a second each.
+name, with a session-scoped folder, so a test session encodes each file once.
+Files are tiny (160x90, 3 s unless the name says otherwise, low bitrates), so
+each takes well under a second to make.
 
-The "bad" names hold the defect they are named after: ``text_as_mp4`` is
+:data:`GOOD` names playable media: one per container and codec pair the
+player supports, plus the awkward cases (``mp4_video_longer``: 4 s of video,
+1 s of audio; ``webm_live``: written to a pipe, so no duration in its header).
+:data:`BAD` names hold the defect they are named after: ``text_as_mp4`` is
 text with an .mp4 name, ``truncated_mp4`` is the first half of a normal MP4
 (whose 'moov' box comes last), and so on.
+
+:func:`ffmpeg_duration` is ffmpeg's own answer, to compare probing against.
 """
 
 from __future__ import annotations
@@ -56,12 +62,6 @@ _RECIPES: dict[str, tuple[str, list[str]]] = {
 # Lengths in seconds of the video and audio inputs; 3 s unless named here.
 _LENGTHS: dict[str, tuple[float, float]] = {"mp4_video_longer": (4, 1)}
 
-#: Names :func:`make_media` accepts that are valid, playable media.
-GOOD = (*_RECIPES, "webm_live", "webm_live_unknown_clusters")
-#: Names :func:`make_media` accepts whose content is deliberately not playable.
-BAD = ("text_as_mp4", "png", "empty", "truncated_mp4", "truncated_webm", "mp4_header_garbage")
-
-
 def ffmpeg_exe() -> str:
     """Path of the ffmpeg binary shipped by the ``imageio-ffmpeg`` wheel."""
     return imageio_ffmpeg.get_ffmpeg_exe()
@@ -74,17 +74,15 @@ def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     )
 
 
-def _encode(name: str, dest: Path) -> None:
+def _ffmpeg_args(name: str, recipe: list[str]) -> list[str]:
     video, audio = _LENGTHS.get(name, (3, 3))
-    args = [a.format(video=video, audio=audio) for a in _RECIPES[name][1]]
-    _run(["-loglevel", "error", "-y", *args, "-bitexact", str(dest)])
+    return [arg.format(video=video, audio=audio) for arg in recipe]
 
 
-def _live_webm() -> bytes:
+def _live_webm(dest_dir: Path) -> bytes:
     """A WebM written to a pipe, as a live recorder would: no Duration, no Cues,
     and a Segment of unknown size."""
-    video, audio = _LENGTHS.get("webm_live", (3, 3))
-    args = [a.format(video=video, audio=audio) for a in [*_VIDEO, *_AUDIO, *_VP8, *_OPUS]]
+    args = _ffmpeg_args("webm_live", [*_VIDEO, *_AUDIO, *_VP8, *_OPUS])
     return _run(["-loglevel", "error", *args, "-f", "webm", "pipe:1"]).stdout
 
 
@@ -94,12 +92,14 @@ def _read_vint(data: bytes, pos: int) -> tuple[int, int]:
     return value, length
 
 
-def _unknown_size_clusters(data: bytes) -> bytes:
-    """Rewrite every Cluster's size as "unknown", as browsers' MediaRecorder does.
+def _live_webm_unknown_clusters(dest_dir: Path) -> bytes:
+    """The live WebM with every Cluster's size rewritten as "unknown", as
+    browsers' MediaRecorder writes them.
 
-    ffmpeg's live output already has an unknown-size Segment; its Clusters follow
-    each other from the first one to the end, so walking them by size is exact.
+    ffmpeg's Clusters follow each other from the first one to the end of the
+    file, so walking them by size is exact.
     """
+    data = make_media("webm_live", dest_dir).read_bytes()
     out = bytearray(data)
     pos = data.index(b"\x1f\x43\xb6\x75")
     while pos < len(data):
@@ -110,30 +110,40 @@ def _unknown_size_clusters(data: bytes) -> bytes:
     return bytes(out)
 
 
-def _bad(name: str, dest_dir: Path) -> bytes:
-    if name == "text_as_mp4":
-        return b"This is a plain text file that someone renamed to .mp4.\n" * 20
-    if name == "empty":
-        return b""
-    if name == "png":
-        return _run(["-loglevel", "error", "-f", "lavfi", "-i", "color=c=blue:size=32x32",
-                     "-frames:v", "1", "-c:v", "png", "-f", "image2pipe", "pipe:1"]).stdout
-    if name == "truncated_mp4":
-        data = make_media("mp4", dest_dir).read_bytes()
-        return data[: len(data) // 2]
-    if name == "truncated_webm":
-        data = make_media("webm_vp9_opus", dest_dir).read_bytes()
-        return data[: len(data) // 2]
-    if name == "mp4_header_garbage":
-        data = make_media("mp4", dest_dir).read_bytes()
-        ftyp_size = int.from_bytes(data[:4], "big")
-        return data[:ftyp_size] + random.Random(1234).randbytes(64 * 1024)
-    raise ValueError(f"unknown test media name {name!r}")
+def _png(dest_dir: Path) -> bytes:
+    return _run(["-loglevel", "error", "-f", "lavfi", "-i", "color=c=blue:size=32x32",
+                 "-frames:v", "1", "-c:v", "png", "-f", "image2pipe", "pipe:1"]).stdout
 
 
-_OTHER_SUFFIXES = {"text_as_mp4": ".mp4", "png": ".png", "empty": ".mp4", "truncated_mp4": ".mp4",
-             "truncated_webm": ".webm", "mp4_header_garbage": ".mp4",
-             "webm_live": ".webm", "webm_live_unknown_clusters": ".webm"}
+def _first_half(name: str):
+    def make(dest_dir: Path) -> bytes:
+        data = make_media(name, dest_dir).read_bytes()
+        return data[: len(data) // 2]
+    return make
+
+
+def _mp4_header_garbage(dest_dir: Path) -> bytes:
+    data = make_media("mp4", dest_dir).read_bytes()
+    ftyp_size = int.from_bytes(data[:4], "big")
+    return data[:ftyp_size] + random.Random(1234).randbytes(64 * 1024)
+
+
+# name -> (file suffix, function of the cache folder returning the content).
+_OTHERS = {
+    "webm_live": (".webm", _live_webm),
+    "webm_live_unknown_clusters": (".webm", _live_webm_unknown_clusters),
+    "text_as_mp4": (".mp4", lambda _: b"This is a plain text file someone renamed to .mp4.\n" * 20),
+    "png": (".png", _png),
+    "empty": (".mp4", lambda _: b""),
+    "truncated_mp4": (".mp4", _first_half("mp4")),
+    "truncated_webm": (".webm", _first_half("webm_vp9_opus")),
+    "mp4_header_garbage": (".mp4", _mp4_header_garbage),
+}
+
+#: Names :func:`make_media` accepts that are valid, playable media.
+GOOD = (*_RECIPES, "webm_live", "webm_live_unknown_clusters")
+#: Names :func:`make_media` accepts whose content is deliberately not playable.
+BAD = tuple(name for name in _OTHERS if name not in GOOD)
 
 
 def make_media(name: str, dest_dir: Path) -> Path:
@@ -146,25 +156,21 @@ def make_media(name: str, dest_dir: Path) -> Path:
     """
     if name in _RECIPES:
         suffix = _RECIPES[name][0]
-    elif name in _OTHER_SUFFIXES:
-        suffix = _OTHER_SUFFIXES[name]
+    elif name in _OTHERS:
+        suffix = _OTHERS[name][0]
     else:
         raise ValueError(f"unknown test media name {name!r}")
-    file_name = name + suffix
-    dest = Path(dest_dir) / file_name
+    dest = Path(dest_dir) / (name + suffix)
     if dest.exists():
         return dest
-    # Written under a temporary name and renamed, so a half-made file is never
+    # Made under a temporary name and renamed, so a half-made file is never
     # mistaken for a cached one.
-    tmp = dest.with_name(f".{os.getpid()}.{file_name}")
+    tmp = dest.with_name(f".{os.getpid()}.{dest.name}")
     if name in _RECIPES:
-        _encode(name, tmp)
-    elif name == "webm_live":
-        tmp.write_bytes(_live_webm())
-    elif name == "webm_live_unknown_clusters":
-        tmp.write_bytes(_unknown_size_clusters(make_media("webm_live", dest_dir).read_bytes()))
+        args = _ffmpeg_args(name, _RECIPES[name][1])
+        _run(["-loglevel", "error", "-y", *args, "-bitexact", str(tmp)])
     else:
-        tmp.write_bytes(_bad(name, dest_dir))
+        tmp.write_bytes(_OTHERS[name][1](dest_dir))
     tmp.replace(dest)
     return dest
 

@@ -20,11 +20,12 @@ def test_media_list_and_item(client):
 
 def test_source_and_track_urls_serve_bytes(client, media_dir):
     clip = client.get("/api/media/clip").get_json()
-    media = client.get(clip["sources"][0]["url"])
-    assert media.status_code == 200 and media.data == (media_dir / "clip.mp4").read_bytes()
-    track = client.get(clip["tracks"][0]["url"])
-    assert track.headers["Content-Type"] == "text/vtt; charset=utf-8"
-    assert track.data.startswith(b"WEBVTT")
+    with client.get(clip["sources"][0]["url"]) as media:
+        assert media.status_code == 200
+        assert media.data == (media_dir / "clip.mp4").read_bytes()
+    with client.get(clip["tracks"][0]["url"]) as track:
+        assert track.headers["Content-Type"] == "text/vtt; charset=utf-8"
+        assert track.data.startswith(b"WEBVTT")
 
 
 def test_public_url_setting_makes_urls_absolute_there(app, client):
@@ -60,7 +61,8 @@ def test_unknown_id_is_html_404_on_pages(client):
     "/watch/%2Fetc%2Fpasswd",
 ])
 def test_path_traversal_is_404(client, path):
-    response = client.get(path)
+    with client.get(path) as response:
+        response.get_data()
     assert response.status_code == 404
     if path.startswith("/api/"):
         assert response.is_json
@@ -69,7 +71,8 @@ def test_path_traversal_is_404(client, path):
 
 def test_media_responses_allow_cross_origin_range_requests(client):
     url = client.get("/api/media/clip").get_json()["sources"][0]["url"]
-    response = client.get(url, headers={"Origin": "https://host.example", "Range": "bytes=0-1"})
+    with client.get(url, headers={"Origin": "https://host.example", "Range": "bytes=0-1"}) as response:
+        assert response.status_code == 206
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     exposed = response.headers["Access-Control-Expose-Headers"]
     for name in ("Content-Range", "Accept-Ranges", "Content-Length"):

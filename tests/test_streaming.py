@@ -125,7 +125,9 @@ def _same(expect: Expect) -> Callable[[Rep], Expect]:
 INVALID_RANGE_HEADERS = [
     "bytes=abc", "bytes=5-1", "bytes=", "bytes=-", "bytes=1-2-3", "bytes= 0-1",
     "bytes =0-1", "bytes 0-1", "bytes=0x10-20", "bytes=+1-2", "bytes=--1",
-    "bytes=\u0661-\u0662", "bytes=0-1;q=1", "bytes=0-1,abc", "bytes=0-1,5-1",
+    "bytes=0-1;q=1", "bytes=0-1,abc", "bytes=0-1,5-1",
+    # Arabic-Indic digits in UTF-8, as a WSGI server hands them over (latin-1).
+    "bytes=\u0661-\u0662".encode().decode("latin-1"),
 ]
 
 CASES: list[Case] = [
@@ -510,7 +512,7 @@ def test_parse_range_header():
     assert parse_range_header("bytes=-5, 7-") == [RangeSpec(None, 5), RangeSpec(7, None)]
     assert parse_range_header("bYtEs=1-1") == [RangeSpec(1, 1)]
     assert parse_range_header("bytes=, ,1-1") == [RangeSpec(1, 1)]
-    for value in ["bytes=,", "items=0-1", *INVALID_RANGE_HEADERS]:
+    for value in ["bytes=,", "items=0-1", "bytes=\u0661-\u0662", *INVALID_RANGE_HEADERS]:
         assert parse_range_header(value) is None, value
 
 
@@ -531,7 +533,11 @@ def test_real_app_media_is_cross_origin_readable(real_app):
     url = media_url(client)
     answer = fetch(client, url, headers={"Origin": "https://host.example", "Range": "bytes=0-1"})
     assert answer.status == 206
-    assert answer.header("Access-Control-Allow-Origin") == "*"
+    allowed_origin = answer.header("Access-Control-Allow-Origin")
+    assert allowed_origin in ("*", "https://host.example")
+    if allowed_origin != "*":
+        # The answer is publicly cacheable, so a cache must key it on Origin.
+        assert "origin" in answer.header("Vary").lower()
     exposed = {v.strip().lower() for v in answer.header("Access-Control-Expose-Headers").split(",")}
     assert {"content-range", "accept-ranges", "content-length", "etag"} <= exposed
     preflight = fetch(client, url, "OPTIONS", headers={

@@ -1,0 +1,555 @@
+"""Playback progress: reports, resume rules, played ranges and statistics.
+
+Everything here is pure: no Flask, no SQL, no clock of its own. Callers pass
+the catalog's duration, the time, and the rules from configuration.
+
+Terms used throughout:
+
+*position*
+    where the player is, in seconds of media time.
+*played ranges*
+    the ``[start, end]`` stretches of media time the player actually played,
+    which is what statistics are computed from (a seek is not watching).
+*play*
+    one page load's session that played something.
+*watch time*
+    seconds of media played, counting a stretch again when it is watched again.
+*coverage*
+    seconds of the media a play saw at least once; ``coverage / duration`` is
+    its percent watched.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from .errors import PlayerError
+
+Range = tuple[float, float]
+
+#: What a report may say happened; ``ended`` marks the play finished.
+EVENTS = frozenset({"heartbeat", "play", "pause", "seek", "ended", "hidden", "pagehide", "tracks"})
+MAX_RANGES_PER_REPORT = 64
+#: A play that has jumped around more often than this is refused further
+#: ranges rather than letting one session's row grow without bound.
+MAX_SESSION_RANGES = 1000
+MAX_RATE = 16.0
+#: Points of the retention curve: 0 %, 1 %, ..., 100 %.
+RETENTION_POINTS = 101
+_SESSION_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_LANG_RE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
+
+
+class ProgressError(PlayerError, ValueError):
+    """A progress report that cannot be stored, and the field at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ResumeRules:
+    """When to offer "Resume from ..." and when an item counts as finished.
+
+    The defaults follow what Jellyfin users expect: under 5 % or 30 s in,
+    start over; from 90 % or the last 10 s, finished ("watch again"); items
+    under a minute are not worth resuming.
+    """
+
+    min_percent: float = 5.0
+    min_seconds: float = 30.0
+    finished_percent: float = 90.0
+    finished_tail_seconds: float = 10.0
+    min_duration: float = 60.0
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> ResumeRules:
+        """Read ``RESUME_MIN_PERCENT``, ``RESUME_MIN_SECONDS``,
+        ``FINISHED_PERCENT``, ``FINISHED_TAIL_SECONDS`` and
+        ``RESUME_MIN_DURATION``; missing keys keep the defaults."""
+        default = cls()
+        names = {
+            "min_percent": "RESUME_MIN_PERCENT",
+            "min_seconds": "RESUME_MIN_SECONDS",
+            "finished_percent": "FINISHED_PERCENT",
+            "finished_tail_seconds": "FINISHED_TAIL_SECONDS",
+            "min_duration": "RESUME_MIN_DURATION",
+        }
+        return cls(**{
+            attr: float(config.get(key, getattr(default, attr))) for attr, key in names.items()
+        })
+
+    def finished_at(self, duration: float) -> float:
+        """The position from which an item counts as finished.
+
+        In an item too short to resume, the last seconds are most of it, so
+        only the percent applies there.
+
+        >>> rules = ResumeRules()
+        >>> rules.finished_at(300), rules.finished_at(80), rules.finished_at(20)
+        (270.0, 70.0, 18.0)
+        """
+        by_percent = duration * self.finished_percent / 100
+        if duration < self.min_duration:
+            return by_percent
+        return max(0.0, min(by_percent, duration - self.finished_tail_seconds))
+
+    def is_finished(self, position: float, duration: float) -> bool:
+        return position >= self.finished_at(duration)
+
+
+@dataclass(frozen=True)
+class ResumeOffer:
+    """What the player should offer on load.
+
+    ``offer`` is ``"resume"`` (with ``position``), ``"watch_again"`` or
+    ``None``; ``reason`` says why, for the player and for people debugging.
+    """
+
+    offer: str | None
+    position: float
+    reason: str
+
+
+def resume_offer(
+    position: float | None, duration: float | None, ended: bool, rules: ResumeRules
+) -> ResumeOffer:
+    """Apply the resume rules to a viewer's last known position.
+
+    >>> rules = ResumeRules()
+    >>> resume_offer(83.0, 226.0, False, rules)
+    ResumeOffer(offer='resume', position=83.0, reason='resume')
+    >>> resume_offer(20.0, 226.0, False, rules).reason
+    'too_early'
+    >>> resume_offer(220.0, 226.0, False, rules).offer
+    'watch_again'
+    """
+    if position is None:
+        return ResumeOffer(None, 0.0, "no_history")
+    if duration is None:
+        return ResumeOffer(None, 0.0, "unknown_duration")
+    if duration < rules.min_duration:
+        return ResumeOffer(None, 0.0, "too_short")
+    if ended or rules.is_finished(position, duration):
+        return ResumeOffer("watch_again", 0.0, "finished")
+    if position < rules.min_seconds or position < duration * rules.min_percent / 100:
+        return ResumeOffer(None, 0.0, "too_early")
+    return ResumeOffer("resume", position, "resume")
+
+
+# -- played ranges -----------------------------------------------------------
+
+def merge_ranges(ranges: Iterable[Range]) -> tuple[Range, ...]:
+    """Sort ranges and join those that overlap or touch.
+
+    >>> merge_ranges([(5, 8), (0, 2), (2, 3), (7, 9)])
+    ((0, 3), (5, 9))
+    """
+    merged: list[list[float]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((start, end) for start, end in merged)
+
+
+def clip_ranges(ranges: Iterable[Range], duration: float) -> tuple[Range, ...]:
+    """Limit ranges to ``[0, duration]``, dropping what falls outside."""
+    clipped = ((max(0.0, s), min(duration, e)) for s, e in ranges)
+    return tuple((s, e) for s, e in clipped if e > s)
+
+
+def total_length(ranges: Iterable[Range]) -> float:
+    return sum(end - start for start, end in ranges)
+
+
+def duration_tolerance(duration: float) -> float:
+    """How far a player's idea of the duration (or a position past the end)
+    may stray from the catalog's before it counts as a disagreement: players
+    round to frames and containers disagree about the last packet."""
+    return max(1.0, duration * 0.01)
+
+
+def durations_disagree(reported: float, authoritative: float) -> bool:
+    """
+    >>> durations_disagree(226.4, 226.0), durations_disagree(240.0, 226.0)
+    (False, True)
+    """
+    return abs(reported - authoritative) > duration_tolerance(authoritative)
+
+
+# -- reports -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Report:
+    """One validated progress report from a player.
+
+    ``played`` holds the ranges played since the previous report, merged.
+    """
+
+    session: str
+    position: float
+    duration: float | None
+    rate: float
+    captions: str | None
+    descriptions: bool
+    played: tuple[Range, ...]
+    event: str
+    seq: int
+
+
+def _number(data: Mapping, name: str, *, required: bool = True) -> float | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    # bool is an int to Python, but "position": true is a client bug, not 1 s.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProgressError(f"'{name}' must be a number of seconds.", name)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ProgressError(f"'{name}' must be finite.", name)
+    if value < 0:
+        raise ProgressError(f"'{name}' must not be negative.", name)
+    return value
+
+
+def _ranges(value: object) -> tuple[Range, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ProgressError("'played' must be a list of [start, end] pairs.", "played")
+    if len(value) > MAX_RANGES_PER_REPORT:
+        raise ProgressError(
+            f"'played' may hold at most {MAX_RANGES_PER_REPORT} ranges per report.", "played")
+    ranges = []
+    for pair in value:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ProgressError("Each played range must be a [start, end] pair.", "played")
+        start, end = (_number({"played": n}, "played") for n in pair)
+        if end < start:
+            raise ProgressError("A played range ends before it starts.", "played")
+        ranges.append((start, end))
+    return merge_ranges(r for r in ranges if r[1] > r[0])
+
+
+def parse_report(data: object) -> Report:
+    """Validate the shape of a report (a decoded JSON object).
+
+    Whether positions lie past the end is checked separately, by
+    :func:`check_within`, once the catalog's duration is known.
+
+    :raises ProgressError: naming the first field that is wrong.
+    """
+    if not isinstance(data, dict):
+        raise ProgressError("The report must be a JSON object.")
+    session = data.get("session")
+    if not isinstance(session, str) or not _SESSION_RE.fullmatch(session):
+        raise ProgressError("'session' must be 8 to 64 letters, digits, '-' or '_'.", "session")
+    position = _number(data, "position")
+    duration = _number(data, "duration", required=False)
+    if duration == 0:
+        duration = None
+    rate = _number(data, "rate", required=False)
+    rate = 1.0 if rate is None else rate
+    if not 0 < rate <= MAX_RATE:
+        raise ProgressError(f"'rate' must be above 0 and at most {MAX_RATE:g}.", "rate")
+    captions = data.get("captions")
+    if captions is not None and (
+            not isinstance(captions, str) or not _LANG_RE.fullmatch(captions)):
+        raise ProgressError("'captions' must be null or a language tag such as 'en'.",
+                            "captions")
+    descriptions = data.get("descriptions", False)
+    if not isinstance(descriptions, bool):
+        raise ProgressError("'descriptions' must be true or false.", "descriptions")
+    event = data.get("event", "heartbeat")
+    if event not in EVENTS:
+        raise ProgressError(
+            f"'event' must be one of: {', '.join(sorted(EVENTS))}.", "event")
+    seq = data.get("seq", 0)
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**53:
+        raise ProgressError("'seq' must be a non-negative integer.", "seq")
+    return Report(
+        session=session, position=position, duration=duration, rate=rate,
+        captions=captions.lower() if captions else None, descriptions=descriptions,
+        played=_ranges(data.get("played")), event=event, seq=seq,
+    )
+
+
+def check_within(report: Report, duration: float | None) -> Report:
+    """Refuse positions past the end, and pin the small overshoot players
+    produce at the very end onto ``duration``.
+
+    :raises ProgressError: if the position or a range lies past the end.
+    """
+    if duration is None:
+        return report
+    limit = duration + duration_tolerance(duration)
+    if report.position > limit:
+        raise ProgressError(
+            f"'position' {report.position:g} lies past the end ({duration:g} s).", "position")
+    if any(end > limit for _, end in report.played):
+        raise ProgressError(f"A played range lies past the end ({duration:g} s).", "played")
+    return replace(report, position=min(report.position, duration),
+                   played=clip_ranges(report.played, duration))
+
+
+# -- one play session ----------------------------------------------------------
+
+@dataclass
+class SessionState:
+    """What the server keeps of one play session, built up report by report."""
+
+    position: float = 0.0
+    seq: int = -1
+    ended: bool = False
+    rate: float = 1.0
+    ranges: tuple[Range, ...] = ()
+    watched: float = 0.0
+    captions: dict[str, float] = field(default_factory=dict)
+    descriptions: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "position": self.position, "seq": self.seq, "ended": self.ended, "rate": self.rate,
+            "ranges": [list(r) for r in self.ranges], "watched": self.watched,
+            "captions": self.captions, "descriptions": self.descriptions,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> SessionState:
+        return cls(
+            position=data["position"], seq=data["seq"], ended=data["ended"], rate=data["rate"],
+            ranges=tuple((s, e) for s, e in data["ranges"]), watched=data["watched"],
+            captions=dict(data["captions"]), descriptions=data["descriptions"],
+        )
+
+
+def apply_report(state: SessionState, report: Report) -> SessionState:
+    """Fold a report into its session.
+
+    Played time always adds up, whatever order reports arrive in; the position
+    only moves forward in ``seq`` order, so a late heartbeat cannot overwrite
+    the position a ``pagehide`` beacon sent after it.
+
+    :raises ProgressError: if the session would hold too many separate ranges.
+    """
+    ranges = merge_ranges((*state.ranges, *report.played))
+    if len(ranges) > MAX_SESSION_RANGES:
+        raise ProgressError(
+            "This play session holds too many separate played ranges; start a new session.",
+            "played")
+    played = total_length(report.played)
+    captions = dict(state.captions)
+    if report.captions and played:
+        captions[report.captions] = captions.get(report.captions, 0.0) + played
+    newer = report.seq >= state.seq
+    return SessionState(
+        position=report.position if newer else state.position,
+        seq=max(report.seq, state.seq),
+        ended=state.ended or report.event == "ended",
+        rate=report.rate if newer else state.rate,
+        ranges=ranges,
+        watched=state.watched + played,
+        captions=captions,
+        descriptions=state.descriptions + (played if report.descriptions else 0.0),
+    )
+
+
+# -- statistics ----------------------------------------------------------------
+
+def _retention_span(start: float, end: float, duration: float) -> range:
+    """The percents ``p`` whose moment ``duration * p / 100`` lies in
+    ``[start, end]``, computed with the same arithmetic the check would use so
+    a range ending exactly at 40 % counts 40 % in."""
+    low = max(0, math.ceil(start * 100 / duration) - 1)
+    while low < RETENTION_POINTS and duration * low / 100 < start:
+        low += 1
+    high = min(RETENTION_POINTS - 1, math.floor(end * 100 / duration) + 1)
+    while high >= 0 and duration * high / 100 > end:
+        high -= 1
+    return range(low, high + 1)
+
+
+@dataclass
+class Tally:
+    """Additive totals of many sessions; raw sessions past the retention
+    period are folded into one of these and deleted.
+
+    ``viewers`` adds up the distinct viewers of each folded batch, so a person
+    seen in two batches counts twice: exact only within the raw window.
+    """
+
+    sessions: int = 0
+    plays: int = 0
+    viewers: int = 0
+    watched: float = 0.0
+    percent_sum: float = 0.0
+    completed: int = 0
+    captions: dict[str, float] = field(default_factory=dict)
+    descriptions: float = 0.0
+    retention: list[int] = field(default_factory=lambda: [0] * RETENTION_POINTS)
+
+    def __add__(self, other: Tally) -> Tally:
+        captions = dict(self.captions)
+        for lang, seconds in other.captions.items():
+            captions[lang] = captions.get(lang, 0.0) + seconds
+        return Tally(
+            sessions=self.sessions + other.sessions,
+            plays=self.plays + other.plays,
+            viewers=self.viewers + other.viewers,
+            watched=self.watched + other.watched,
+            percent_sum=self.percent_sum + other.percent_sum,
+            completed=self.completed + other.completed,
+            captions=captions,
+            descriptions=self.descriptions + other.descriptions,
+            retention=[a + b for a, b in zip(self.retention, other.retention, strict=True)],
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "sessions": self.sessions, "plays": self.plays, "viewers": self.viewers,
+            "watched": self.watched, "percent_sum": self.percent_sum,
+            "completed": self.completed, "captions": self.captions,
+            "descriptions": self.descriptions, "retention": self.retention,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Tally:
+        return cls(**{**data, "captions": dict(data["captions"]),
+                      "retention": list(data["retention"])})
+
+
+def tally_sessions(
+    sessions: Iterable[tuple[str, SessionState]], duration: float | None, rules: ResumeRules
+) -> Tally:
+    """Count plays, watch time, coverage, completions, track use and
+    retention over ``(viewer key, session)`` pairs.
+
+    A session that never played anything (opened, then closed) is not a play.
+    A play is complete when it reported ``ended`` or its furthest played
+    point reached the "finished" point of the resume rules.
+    """
+    tally = Tally()
+    viewers = set()
+    for viewer, state in sessions:
+        tally.sessions += 1
+        if state.watched <= 0:
+            continue
+        tally.plays += 1
+        viewers.add(viewer)
+        tally.watched += state.watched
+        tally.descriptions += state.descriptions
+        for lang, seconds in state.captions.items():
+            tally.captions[lang] = tally.captions.get(lang, 0.0) + seconds
+        if not duration:
+            tally.completed += state.ended
+            continue
+        ranges = clip_ranges(state.ranges, duration)
+        tally.percent_sum += min(100.0, total_length(ranges) / duration * 100)
+        furthest = max((end for _, end in ranges), default=0.0)
+        tally.completed += state.ended or rules.is_finished(furthest, duration)
+        seen = set()
+        for start, end in ranges:
+            seen.update(_retention_span(start, end, duration))
+        for point in seen:
+            tally.retention[point] += 1
+    tally.viewers = len(viewers)
+    return tally
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """The numbers a publisher reads; shares are fractions from 0 to 1."""
+
+    duration: float | None
+    plays: int
+    unique_viewers: int
+    total_watch_time: float
+    average_watch_time: float
+    average_percent_watched: float
+    completion_rate: float
+    captions_share: float
+    captions_by_language: dict[str, float]
+    descriptions_share: float
+    retention: list[tuple[int, int, float]]
+    sessions: int
+
+    def to_json(self) -> dict:
+        return {
+            "duration": self.duration,
+            "plays": self.plays,
+            "unique_viewers": self.unique_viewers,
+            "watch_time": {"total_seconds": self.total_watch_time,
+                           "average_seconds": self.average_watch_time},
+            "average_percent_watched": self.average_percent_watched,
+            "completion_rate": self.completion_rate,
+            "captions": {"share": self.captions_share, "by_language": self.captions_by_language},
+            "descriptions": {"share": self.descriptions_share},
+            "retention": [{"percent": p, "plays": n, "share": share}
+                          for p, n, share in self.retention],
+        }
+
+
+def statistics(tally: Tally, duration: float | None) -> Statistics:
+    """Turn totals into averages and shares (all zero when nothing played)."""
+    plays = tally.plays
+
+    def per_play(value: float) -> float:
+        return value / plays if plays else 0.0
+
+    def of_watched(value: float) -> float:
+        return value / tally.watched if tally.watched else 0.0
+
+    return Statistics(
+        duration=duration,
+        plays=plays,
+        unique_viewers=tally.viewers,
+        total_watch_time=tally.watched,
+        average_watch_time=per_play(tally.watched),
+        average_percent_watched=per_play(tally.percent_sum),
+        completion_rate=per_play(tally.completed),
+        captions_share=of_watched(sum(tally.captions.values())),
+        captions_by_language={
+            lang: of_watched(seconds) for lang, seconds in sorted(tally.captions.items())},
+        descriptions_share=of_watched(tally.descriptions),
+        retention=[(p, n, per_play(n)) for p, n in enumerate(tally.retention)],
+        sessions=tally.sessions,
+    )
+
+
+# -- flood control ---------------------------------------------------------------
+
+@dataclass
+class TokenBucket:
+    """A token bucket per key: ``burst`` reports at once, refilled at
+    ``per_second``. The caller supplies the clock and any locking."""
+
+    burst: float
+    per_second: float
+    max_keys: int = 100_000
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def take(self, key: str, now: float) -> float:
+        """Spend one token for ``key``; return 0 when allowed, else the
+        seconds until a token will be there."""
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.per_second)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            if len(self._buckets) > self.max_keys:
+                self._forget_full(now)
+            return 0.0
+        self._buckets[key] = (tokens, now)
+        return (1 - tokens) / self.per_second
+
+    def _forget_full(self, now: float) -> None:
+        """Drop keys whose bucket has refilled: they are indistinguishable
+        from keys never seen, so memory stays bounded by recent activity."""
+        refill = self.burst / self.per_second
+        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < refill}

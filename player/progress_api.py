@@ -1,0 +1,560 @@
+"""Progress over HTTP: reports from players, resume offers, erasure, statistics.
+
+Writes go through one writer thread per process that commits whatever
+reports have queued up in a single transaction (group commit). A request is
+answered only after the transaction holding its report has committed, so an
+acknowledged report is never lost; many reports share one commit and one
+acquisition of SQLite's write lock, which keeps throughput up and the tail
+latency down under hundreds of concurrent players. Across gunicorn workers the
+writers take turns through SQLite's busy timeout, never failing with
+"database is locked".
+
+The flood limit is a token bucket per viewer kept in each process: with W
+gunicorn workers a viewer can get up to W times the configured rate through.
+The limit is there to stop floods, which are orders of magnitude above a
+player's one report every ten seconds, so that factor is accepted in exchange
+for keeping the limiter off the database.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any
+
+import click
+from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from flask.cli import with_appcontext
+
+from . import db
+from .auth import publisher_required
+from .catalog import find_item, public_item
+from .errors_web import error_response
+from .library import is_valid_id
+from .progress import (
+    ProgressError,
+    ResumeRules,
+    SessionState,
+    Tally,
+    TokenBucket,
+    apply_report,
+    check_within,
+    durations_disagree,
+    parse_report,
+    resume_offer,
+    statistics,
+    tally_sessions,
+)
+from .viewer import ViewerError, identify
+
+bp = Blueprint("progress", __name__)
+
+DEFAULTS = {
+    "TRACKING": True,
+    "RAW_RETENTION_DAYS": 30,
+    "RESUME_MIN_PERCENT": 5,
+    "RESUME_MIN_SECONDS": 30,
+    "FINISHED_PERCENT": 90,
+    "FINISHED_TAIL_SECONDS": 10,
+    "RESUME_MIN_DURATION": 60,
+    "PROGRESS_MAX_BODY": 4096,
+    "PROGRESS_RATE_BURST": 20,
+    "PROGRESS_RATE_PER_SECOND": 1.0,
+}
+#: Headers that carry the viewer on GET and DELETE; writes carry it in the body
+#: because ``navigator.sendBeacon`` cannot set headers.
+VIEWER_HEADER = "X-Player-Viewer"
+VIEWER_TOKEN_HEADER = "X-Player-Viewer-Token"
+#: Expired sessions folded per run, so a run never holds the write lock long.
+FOLD_BATCH = 1000
+FOLD_INTERVAL_SECONDS = 60.0
+WRITE_TIMEOUT_SECONDS = 60.0
+
+
+class UnknownMedia(LookupError):
+    """Raised inside a write job when the media item is not in the catalog."""
+
+
+# -- group commit ---------------------------------------------------------------
+
+class _Job:
+    __slots__ = ("fn", "done", "result", "error")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any]):
+        self.fn = fn
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class Writer:
+    """Runs write jobs on one connection in batches, one transaction each.
+
+    Each job runs inside its own savepoint, so a job that raises (bad input
+    found only once the catalog is read) is rolled back alone and its error
+    handed to its caller, while the rest of the batch commits.
+    """
+
+    def __init__(self, database: str, max_batch: int = 500, idle_seconds: float = 5.0):
+        self.database = database
+        self.max_batch = max_batch
+        self.idle_seconds = idle_seconds
+        self._reset()
+
+    def _reset(self) -> None:
+        # Also called after a fork: the child inherits the parent's queue and
+        # lock state but not its thread.
+        self._pid = os.getpid()
+        self._cond = threading.Condition()
+        self._queue: list[_Job] = []
+        self._running = False
+
+    def submit(self, fn: Callable[[sqlite3.Connection], Any]) -> _Job:
+        if self._pid != os.getpid():
+            self._reset()
+        job = _Job(fn)
+        with self._cond:
+            self._queue.append(job)
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="progress-writer", daemon=True).start()
+            self._cond.notify()
+        return job
+
+    def run(self, fn: Callable[[sqlite3.Connection], Any],
+            timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
+        """Run ``fn(conn)`` in the next batch; return its result once committed.
+
+        :raises TimeoutError: if the batch has not committed within ``timeout``.
+        """
+        job = self.submit(fn)
+        if not job.done.wait(timeout):
+            raise TimeoutError("the progress writer did not commit in time")
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run(self) -> None:
+        try:
+            conn = db.connect(self.database)
+        except sqlite3.Error as exc:
+            with self._cond:
+                batch, self._queue, self._running = self._queue, [], False
+            for job in batch:
+                job.error = exc
+                job.done.set()
+            return
+        try:
+            while True:
+                with self._cond:
+                    if not self._queue:
+                        self._cond.wait(self.idle_seconds)
+                    if not self._queue:
+                        # Idle threads end and close their connection; the next
+                        # submit starts a fresh one.
+                        self._running = False
+                        return
+                    batch = self._queue[:self.max_batch]
+                    del self._queue[:self.max_batch]
+                self._commit(conn, batch)
+        finally:
+            conn.close()
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    job.result = job.fn(conn)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO job")
+                    job.error = exc
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for job in batch:
+                if job.error is None:
+                    job.error, job.result = exc, None
+        finally:
+            for job in batch:
+                job.done.set()
+
+
+# -- domain glue -------------------------------------------------------------------
+
+def rules() -> ResumeRules:
+    return ResumeRules.from_config(current_app.config)
+
+
+def authoritative_duration(conn: sqlite3.Connection, item: dict) -> tuple[float | None, str]:
+    """The probed duration, else the first one a player reported."""
+    if item.get("duration"):
+        return item["duration"], "probe"
+    reported = db.progress_reported_duration(conn, item["id"])
+    return (reported, "player") if reported else (None, "unknown")
+
+
+def _store_report(conn: sqlite3.Connection, media_id: str, viewer: str, report, now: float):
+    item = db.catalog_item(conn, media_id)
+    if item is None:
+        raise UnknownMedia(media_id)
+    duration, source = authoritative_duration(conn, item)
+    if duration is None and report.duration is not None:
+        db.progress_fill_duration(conn, media_id, report.duration, now)
+        duration, source = report.duration, "player"
+    elif duration is not None and report.duration is not None and durations_disagree(
+            report.duration, duration):
+        db.progress_log_duration(conn, media_id, report.duration, duration, source, now)
+    report = check_within(report, duration)
+    stored = db.progress_session(conn, media_id, viewer, report.session)
+    state = SessionState.from_json(json.loads(stored)) if stored else SessionState()
+    state = apply_report(state, report)
+    db.progress_save_session(conn, media_id, viewer, report.session,
+                             json.dumps(state.to_json()), now)
+    db.progress_save_resume(conn, viewer, media_id, report.position, report.event == "ended",
+                            report.session, report.seq, now)
+
+
+@dataclass
+class FoldResult:
+    sessions: int = 0
+    items: int = 0
+    resume_points: int = 0
+
+
+def fold_expired(conn: sqlite3.Connection, now: float, retention_days: float,
+                 resume_rules: ResumeRules, limit: int = FOLD_BATCH) -> FoldResult:
+    """Fold raw sessions not updated for ``retention_days`` into each item's
+    anonymous totals, delete them, and delete resume points as old.
+
+    Call inside a write transaction; folds at most ``limit`` sessions.
+    """
+    cutoff = now - retention_days * 86400
+    rows = db.progress_expired_sessions(conn, cutoff, limit)
+    result = FoldResult(sessions=len(rows))
+    for media_id, group in groupby(rows, key=lambda r: r["media_id"]):
+        group = list(group)
+        item = db.catalog_item(conn, media_id) or {"id": media_id, "duration": None}
+        duration, _ = authoritative_duration(conn, item)
+        tally = tally_sessions(
+            ((r["viewer"], SessionState.from_json(json.loads(r["state"]))) for r in group),
+            duration, resume_rules)
+        folded = db.progress_folded(conn, media_id)
+        if folded:
+            tally = Tally.from_json(json.loads(folded)) + tally
+        db.progress_save_folded(conn, media_id, json.dumps(tally.to_json()), now)
+        db.progress_delete_sessions(conn, [r["id"] for r in group])
+        result.items += 1
+    result.resume_points = db.progress_delete_expired_resume(conn, cutoff, limit)
+    return result
+
+
+def media_statistics(conn: sqlite3.Connection, item: dict) -> dict:
+    """Statistics of one item as the JSON the API and the page share."""
+    duration, source = authoritative_duration(conn, item)
+    raw = tally_sessions(
+        ((r["viewer"], SessionState.from_json(json.loads(r["state"])))
+         for r in db.progress_sessions_of(conn, item["id"])),
+        duration, rules())
+    folded_json = db.progress_folded(conn, item["id"])
+    folded = Tally.from_json(json.loads(folded_json)) if folded_json else Tally()
+    body = statistics(raw + folded, duration).to_json()
+    body.update({
+        "media_id": item["id"],
+        "title": item["title"],
+        "duration_source": source,
+        "sessions": {"raw": raw.sessions, "folded": folded.sessions},
+        "duration_reports": [
+            {"reported": r["reported"], "authoritative": r["authoritative"],
+             "source": r["source"], "count": r["count"],
+             "first_seen": _iso(r["first_at"]), "last_seen": _iso(r["last_at"])}
+            for r in db.progress_duration_reports(conn, item["id"])
+        ],
+    })
+    return body
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
+# -- request helpers -------------------------------------------------------------
+
+def _writer() -> Writer:
+    return current_app.extensions["progress_writer"]
+
+
+def _privacy_reason() -> str | None:
+    """Why nothing may be stored for this request, if anything says so."""
+    if not current_app.config["TRACKING"]:
+        return "tracking_disabled"
+    if request.headers.get("Sec-GPC", "").strip() == "1":
+        return "global_privacy_control"
+    if request.headers.get("DNT", "").strip() == "1":
+        return "do_not_track"
+    return None
+
+
+def _viewer(anonymous_id: object, token: object):
+    config = current_app.config
+    try:
+        return identify(anonymous_id, token, secret=config.get("VIEWER_SECRET"),
+                        pepper=config["SECRET_KEY"])
+    except ViewerError as exc:
+        status = 403 if token is not None else 400
+        abort(error_response(status, exc.message, {"viewer": exc.reason}))
+
+
+def _header_viewer():
+    return _viewer(request.headers.get(VIEWER_HEADER), request.headers.get(VIEWER_TOKEN_HEADER))
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _json_body() -> object:
+    """The request body as JSON, whether sent as ``application/json`` or, as
+    ``navigator.sendBeacon`` sends strings, ``text/plain``."""
+    limit = int(current_app.config["PROGRESS_MAX_BODY"])
+    if request.content_length is not None and request.content_length > limit:
+        abort(error_response(413, f"A progress report may be at most {limit} bytes.",
+                             {"limit": limit}))
+    if request.mimetype not in ("application/json", "text/plain", ""):
+        abort(error_response(415, "Send the report as application/json or text/plain JSON.",
+                             {"content_type": request.mimetype}))
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        abort(error_response(413, f"A progress report may be at most {limit} bytes.",
+                             {"limit": limit}))
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        abort(error_response(400, f"The body is not valid JSON: {exc}"))
+
+
+def _parse(data: object):
+    try:
+        return parse_report(data)
+    except ProgressError as exc:
+        abort(error_response(400, exc.message, {"field": exc.field}))
+
+
+def _limit(viewer_key: str) -> None:
+    bucket, lock = current_app.extensions["progress_limiter"]
+    with lock:
+        wait = bucket.take(viewer_key, time.monotonic())
+    if wait:
+        retry = max(1, math.ceil(wait))
+        response = error_response(
+            429, f"Too many progress reports from this viewer; try again in {retry} s.",
+            {"retry_after": retry})
+        response.headers["Retry-After"] = str(retry)
+        abort(response)
+
+
+def _maybe_fold() -> None:
+    """Fold expired sessions now and then, without a waiting request, so the
+    retention period holds even where nobody schedules ``player fold-progress``."""
+    state = current_app.extensions["progress_fold"]
+    now = time.monotonic()
+    with state["lock"]:
+        if now < state["next"]:
+            return
+        state["next"] = now + FOLD_INTERVAL_SECONDS
+    days = float(current_app.config["RAW_RETENTION_DAYS"])
+    resume_rules = rules()
+    _writer().submit(lambda conn: fold_expired(conn, time.time(), days, resume_rules))
+
+
+# -- routes ----------------------------------------------------------------------
+
+@bp.route("/api/media/<item_id>/progress", methods=["PUT", "POST"])
+def report_progress(item_id: str):
+    """Store a player's report. POST is accepted as PUT because
+    ``navigator.sendBeacon`` can only POST."""
+    if not is_valid_id(item_id):
+        find_item(item_id)
+    data = _json_body()
+    report = _parse(data)
+    reason = _privacy_reason()
+    if reason:
+        find_item(item_id)
+        return jsonify({"stored": False, "reason": reason})
+    viewer = _viewer(data.get("viewer"), data.get("viewer_token"))
+    _limit(viewer.key)
+    try:
+        _writer().run(lambda conn: _store_report(conn, item_id, viewer.key, report, time.time()))
+    except UnknownMedia:
+        abort(404, f"There is no media item with the id '{item_id}'.")
+    except ProgressError as exc:
+        return error_response(400, exc.message, {"field": exc.field})
+    except (TimeoutError, sqlite3.Error):
+        current_app.logger.exception("progress report for %s not stored", item_id)
+        return error_response(503, "Progress could not be saved just now; it was not stored.")
+    _maybe_fold()
+    return jsonify({"stored": True})
+
+
+@bp.get("/api/media/<item_id>/progress")
+def resume_point(item_id: str):
+    """Where this viewer should resume, and whether to offer it."""
+    item = find_item(item_id)
+    viewer = _header_viewer()
+    conn = db.get_db()
+    duration, _ = authoritative_duration(conn, item)
+    tracking = _privacy_reason() is None
+    row = db.progress_resume_point(conn, viewer.key, item_id)
+    offer = resume_offer(row["position"] if row else None, duration,
+                         bool(row["ended"]) if row else False, rules())
+    response = jsonify({
+        "media_id": item_id,
+        "duration": duration,
+        "position": row["position"] if row else None,
+        "updated_at": _iso(row["updated_at"]) if row else None,
+        "offer": offer.offer,
+        "resume_at": offer.position,
+        "reason": offer.reason,
+        "tracking": tracking,
+    })
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.delete("/api/viewer/history")
+def erase_history():
+    """Erase everything stored for this viewer (the player's "Forget my
+    viewing history"). Anonymous totals already folded hold no viewer."""
+    viewer = _header_viewer()
+    sessions, points = _writer().run(lambda conn: db.progress_erase_viewer(conn, viewer.key))
+    return jsonify({"erased": {"sessions": sessions, "positions": points}})
+
+
+@bp.route("/api/progress/validate", methods=["PUT", "POST"])
+def validate_report():
+    """Check a report without storing it or reading anything: for people
+    writing their own player, and the no-database baseline of
+    ``bench/progress_bench.py``."""
+    data = _json_body()
+    report = _parse(data)
+    _viewer(data.get("viewer"), data.get("viewer_token"))
+    try:
+        check_within(report, report.duration)
+    except ProgressError as exc:
+        return error_response(400, exc.message, {"field": exc.field})
+    return jsonify({"valid": True})
+
+
+@bp.get("/api/media/<item_id>/stats")
+@publisher_required
+def stats_json(item_id: str):
+    return jsonify(media_statistics(db.get_db(), find_item(item_id)))
+
+
+@bp.get("/publish/stats/<item_id>")
+@publisher_required
+def stats_page(item_id: str):
+    raw = find_item(item_id)
+    stats = media_statistics(db.get_db(), raw)
+    return render_template("stats.html", item=public_item(raw), stats=stats,
+                           retention_chart=retention_chart(stats["retention"]),
+                           usage_bars=usage_bars(stats))
+
+
+# -- charts ------------------------------------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT = 640, 260
+CHART_LEFT, CHART_TOP, CHART_RIGHT, CHART_BOTTOM = 56, 16, 16, 44
+
+
+def retention_chart(retention: list[dict]) -> dict:
+    """Geometry of the retention curve: percent of the item across, share of
+    plays still watching up."""
+    inner_w = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
+    inner_h = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+
+    def x(percent: float) -> float:
+        return round(CHART_LEFT + inner_w * percent / 100, 2)
+
+    def y(share: float) -> float:
+        return round(CHART_TOP + inner_h * (1 - share), 2)
+
+    points = " ".join(f"{x(p['percent'])},{y(p['share'])}" for p in retention)
+    return {
+        "width": CHART_WIDTH, "height": CHART_HEIGHT,
+        "points": points,
+        "area": f"{x(0)},{y(0)} {points} {x(100)},{y(0)}",
+        "x_ticks": [{"x": x(p), "label": f"{p}%"} for p in range(0, 101, 25)],
+        "y_ticks": [{"y": y(s / 100), "label": f"{s}%"} for s in range(0, 101, 25)],
+        "left": CHART_LEFT, "right": CHART_WIDTH - CHART_RIGHT,
+        "top": CHART_TOP, "bottom": CHART_HEIGHT - CHART_BOTTOM,
+    }
+
+
+def usage_bars(stats: dict) -> list[dict]:
+    """One horizontal bar per share of viewing time: captions by language,
+    then descriptions."""
+    rows = [(f"Captions: {lang}", share)
+            for lang, share in stats["captions"]["by_language"].items()]
+    rows.append(("Descriptions", stats["descriptions"]["share"]))
+    bar_left, bar_width = 160, 400
+    return [
+        {"label": label, "share": share, "y": 8 + n * 32,
+         "x": bar_left, "width": round(bar_width * share, 2), "track": bar_width}
+        for n, (label, share) in enumerate(rows)
+    ]
+
+
+# -- command line ----------------------------------------------------------------
+
+@click.command("fold-progress")
+@click.option("--days", type=float, default=None,
+              help="Retention period in days (default: RAW_RETENTION_DAYS).")
+@with_appcontext
+def fold_progress_command(days: float | None) -> None:
+    """Fold raw play sessions older than the retention period into anonymous
+    statistics and delete them, with resume points as old."""
+    config = current_app.config
+    days = float(config["RAW_RETENTION_DAYS"] if days is None else days)
+    conn = db.connect(config["DATABASE"])
+    total = FoldResult()
+    try:
+        while True:
+            with db.Transaction(conn):
+                result = fold_expired(conn, time.time(), days, ResumeRules.from_config(config))
+            total.sessions += result.sessions
+            total.items += result.items
+            total.resume_points += result.resume_points
+            if result.sessions < FOLD_BATCH and result.resume_points < FOLD_BATCH:
+                break
+    finally:
+        conn.close()
+    click.echo(f"Folded {total.sessions} session(s) of {total.items} item(s) older than"
+               f" {days:g} day(s); deleted {total.resume_points} resume point(s).")
+
+
+def init_app(app: Flask) -> None:
+    """Defaults for the progress settings, the writer, the limiter, the
+    blueprint and ``player fold-progress``."""
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.extensions["progress_writer"] = Writer(app.config["DATABASE"])
+    app.extensions["progress_limiter"] = (
+        TokenBucket(float(app.config["PROGRESS_RATE_BURST"]),
+                    float(app.config["PROGRESS_RATE_PER_SECOND"])),
+        threading.Lock(),
+    )
+    app.extensions["progress_fold"] = {"lock": threading.Lock(), "next": 0.0}
+    app.register_blueprint(bp)
+    app.cli.add_command(fold_progress_command)

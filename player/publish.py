@@ -1,0 +1,564 @@
+"""Publisher pages (``/publish/...``) and the publishing API (writes under ``/api/media``).
+
+Pages and API share one implementation of each change; they differ only in
+how a refusal is shown: a GOV.UK-style error summary on the page, the JSON
+error body under ``/api/``. Every change rescans the library before it
+answers, so the catalog, the API and the pages agree at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from . import auth, db, library, uploads
+from .auth import CSRF_FIELD, publisher_required
+from .catalog import absolute_url, all_items, find_item, public_item, track_id
+from .errors_web import error_response
+from .probe import EXTENSIONS
+from .uploads import UploadError
+
+bp = Blueprint("publish", __name__)
+
+MAX_PROBLEMS_SHOWN = 100
+
+
+@bp.record_once
+def _setup(state) -> None:
+    app = state.app
+    auth.init_app(app)
+    removed = uploads.cleanup_stale(app.config["MEDIA_DIR"])
+    if removed:
+        app.logger.warning("removed %d unfinished upload(s) left by a stopped server: %s",
+                           len(removed), ", ".join(removed))
+
+
+# -- shared steps ------------------------------------------------------------------
+
+@bp.app_template_filter("pub_date")
+def _pub_date(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d")
+
+
+def _media_dir() -> Path:
+    return Path(current_app.config["MEDIA_DIR"])
+
+
+def _limit() -> int:
+    return int(current_app.config["MAX_UPLOAD_BYTES"])
+
+
+def _refresh() -> None:
+    library.scan(current_app.config["MEDIA_DIR"], db.get_db())
+
+
+def _check_form_token(form: uploads.ReceivedForm) -> None:
+    auth.check_csrf(form.value(CSRF_FIELD))
+
+
+def receive_form() -> uploads.ReceivedForm:
+    """Stream the request's multipart body to temporary files.
+
+    On a page, the form's CSRF token must come before any file part; it is
+    checked before a byte of a file is stored.
+    """
+    try:
+        stream = request.stream
+    except RequestEntityTooLarge:
+        raise uploads.too_large(_limit()) from None
+    return uploads.receive_form(
+        stream, request.headers.get("Content-Type", ""),
+        temp_dir=uploads.upload_dir(_media_dir()), limit=_limit(),
+        check_fields=None if request.path.startswith("/api/") else _check_form_token,
+    )
+
+
+def _field_errors(checks: dict[str, str | None]) -> None:
+    errors = {name: message for name, message in checks.items() if message}
+    if errors:
+        raise UploadError(" ".join(errors.values()), fields=errors)
+
+
+def _length(value: str, limit: int, what: str) -> str | None:
+    return f"{what} must be {limit} characters or fewer." if len(value) > limit else None
+
+
+def _side_file(form: uploads.ReceivedForm, name: str) -> uploads.TempFile | None:
+    temp = form.file(name)
+    if temp is not None and temp.size > uploads.MAX_SIDE_FILE_BYTES:
+        what = "The poster" if name.endswith("poster") else "The caption file"
+        error = uploads.too_large(uploads.MAX_SIDE_FILE_BYTES, what)
+        error.fields = {name: error.message}
+        raise error
+    return temp
+
+
+def create_item(form: uploads.ReceivedForm) -> str:
+    """Check an upload and put it in the library; returns the new id."""
+    title = form.value("title").strip()
+    description = form.value("description").strip()
+    language = form.value("language").strip() or "en"
+    media = form.file("file")
+    _field_errors({
+        "title": _length(title, uploads.MAX_TITLE, "The title"),
+        "description": _length(description, uploads.MAX_DESCRIPTION, "The description"),
+        "language": uploads.check_language(language),
+        "file": None if media is not None else "Choose an audio or video file to upload.",
+    })
+    assert media is not None
+    info = uploads.check_media(media)
+    poster = _side_file(form, "poster")
+    if poster is not None:
+        uploads.poster_extension(poster)
+    captions_file = _side_file(form, "captions")
+    captions = None
+    if captions_file is not None:
+        captions = uploads.prepare_track(
+            captions_file, kind="captions", srclang=language, label="",
+            duration=info.duration, field_name="captions")
+    item_id = uploads.add_media(
+        _media_dir(), media, info, title=title, description=description, language=language,
+        poster=poster, captions=captions)
+    _refresh()
+    return item_id
+
+
+def save_track(item: dict, form: uploads.ReceivedForm) -> tuple[uploads.PreparedTrack, bool]:
+    """Check an uploaded caption file and store it; returns it and whether it replaced one."""
+    kind = form.value("kind").strip() or "captions"
+    srclang = form.value("srclang").strip() or item["language"]
+    label = form.value("label").strip()
+    temp = _side_file(form, "file")
+    _field_errors({
+        "kind": uploads.check_kind(kind),
+        "srclang": uploads.check_language(srclang),
+        "label": _length(label, uploads.MAX_LABEL, "The label"),
+        "file": None if temp is not None else "Choose a WebVTT, SRT or SBV file.",
+    })
+    assert temp is not None
+    track = uploads.prepare_track(temp, kind=kind, srclang=srclang, label=label,
+                                  duration=item["duration"])
+    replaced = uploads.store_track(_media_dir(), item, track)
+    _refresh()
+    return track, replaced
+
+
+def remove_item(item: dict) -> None:
+    uploads.delete_item(_media_dir(), item)
+    _refresh()
+
+
+def _find_track(item: dict, key: str) -> dict:
+    srclang, _, kind = key.rpartition(".")
+    track = uploads.find_track(item, srclang, kind)
+    if track is None:
+        abort(404, f"The media item '{item['id']}' has no track '{key}'.")
+    return track
+
+
+def remove_track(item: dict, track: dict) -> None:
+    uploads.delete_track(_media_dir(), item, track)
+    _refresh()
+
+
+# -- the JSON API -----------------------------------------------------------------------
+
+def _api_error(exc: UploadError):
+    details = dict(exc.details)
+    if exc.fields:
+        details["fields"] = exc.fields
+    return error_response(exc.status, exc.message, details, code=exc.code)
+
+
+@bp.post("/api/media")
+@publisher_required
+def api_create():
+    try:
+        with receive_form() as form:
+            item_id = create_item(form)
+    except UploadError as exc:
+        return _api_error(exc)
+    response = jsonify(public_item(find_item(item_id)))
+    response.status_code = 201
+    response.headers["Location"] = absolute_url("api.media_item", item_id=item_id)
+    return response
+
+
+@bp.delete("/api/media/<item_id>")
+@publisher_required
+def api_delete(item_id: str):
+    remove_item(find_item(item_id))
+    return "", 204
+
+
+@bp.post("/api/media/<item_id>/tracks")
+@publisher_required
+def api_add_track(item_id: str):
+    item = find_item(item_id)
+    try:
+        with receive_form() as form:
+            track, replaced = save_track(item, form)
+    except UploadError as exc:
+        return _api_error(exc)
+    key = f"{track.srclang}.{track.kind}"
+    stored = uploads.find_track(find_item(item_id), track.srclang, track.kind)
+    assert stored is not None
+    url = absolute_url("files.media_file", item_id=item_id, name=stored["file"])
+    response = jsonify({
+        "id": key, "url": url, "kind": track.kind, "srclang": track.srclang,
+        "label": stored["label"], "cues": track.cues, "problems": track.problems,
+        "replaced": replaced,
+    })
+    response.status_code = 200 if replaced else 201
+    response.headers["Location"] = url
+    return response
+
+
+@bp.delete("/api/media/<item_id>/tracks/<track_key>")
+@publisher_required
+def api_delete_track(item_id: str, track_key: str):
+    item = find_item(item_id)
+    remove_track(item, _find_track(item, track_key))
+    return "", 204
+
+
+# -- accessibility status ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Check:
+    """One WCAG 1.2 need of an item and whether it is met.
+
+    ``state`` is ``"met"``, ``"missing"``, ``"errors"`` or ``"not-needed"``.
+    """
+
+    key: str
+    name: str
+    state: str
+    text: str
+    link: str | None = None
+    link_text: str | None = None
+
+
+def _valid(item: dict, *kinds: str) -> list[dict]:
+    return [t for t in item["tracks"] if t["kind"] in kinds]
+
+
+def _broken(item: dict, *kinds: str) -> list[dict]:
+    return [t for t in item.get("rejected_tracks", []) if t["kind"] in kinds]
+
+
+def accessibility_checks(item: dict, described_version: str | None = None) -> list[Check]:
+    """What the item has and lacks for WCAG 1.2 (prerecorded media).
+
+    Captions (1.2.2) and audio description (1.2.3, 1.2.5) apply to video; a
+    transcript (1.2.1, 1.2.8) applies to all media and is built from the
+    captions or subtitles.
+    """
+    edit = url_for("publish.edit", item_id=item["id"])
+
+    def add(kind: str) -> str:
+        return url_for("publish.edit", item_id=item["id"], kind=kind) + "#add-track"
+
+    is_video = item["kind"] == "video"
+    checks = []
+    if not is_video:
+        checks.append(Check("captions", "Captions", "not-needed",
+                            "Not needed for audio; the transcript covers it."))
+    elif _valid(item, "captions"):
+        labels = ", ".join(t["label"] for t in _valid(item, "captions"))
+        checks.append(Check("captions", "Captions", "met", f"Present and valid: {labels}."))
+    elif _broken(item, "captions"):
+        checks.append(Check("captions", "Captions", "errors",
+                            "The captions file has errors, so players do not offer it.",
+                            edit + "#tracks", "Fix the captions"))
+    else:
+        checks.append(Check("captions", "Captions", "missing", "No captions.",
+                            add("captions"), "Add captions"))
+
+    if not is_video:
+        checks.append(Check("descriptions", "Audio description", "not-needed",
+                            "Not needed for audio."))
+    elif _valid(item, "descriptions"):
+        checks.append(Check("descriptions", "Audio description", "met",
+                            "Text descriptions track present."))
+    elif described_version:
+        checks.append(Check("descriptions", "Audio description", "met",
+                            f"Described version: {described_version}.",
+                            url_for("publish.edit", item_id=described_version),
+                            "Open the described version"))
+    elif _broken(item, "descriptions"):
+        checks.append(Check("descriptions", "Audio description", "errors",
+                            "The descriptions file has errors, so players do not offer it.",
+                            edit + "#tracks", "Fix the descriptions"))
+    else:
+        checks.append(Check("descriptions", "Audio description", "missing",
+                            "No descriptions track or described version.",
+                            add("descriptions"), "Add descriptions"))
+
+    if _valid(item, "captions", "subtitles"):
+        checks.append(Check("transcript", "Transcript", "met", "Available.",
+                            url_for("pages.transcript", item_id=item["id"]),
+                            "Read the transcript"))
+    else:
+        checks.append(Check("transcript", "Transcript", "missing",
+                            "Made from the captions, so it needs a valid captions file.",
+                            add("captions"), "Add captions for a transcript"))
+    return checks
+
+
+def _checks_for(item: dict) -> list[Check]:
+    metadata = uploads.read_metadata(_media_dir(), Path(item["file"]).stem)
+    described = metadata.get("described_version")
+    return accessibility_checks(item, described if isinstance(described, str) else None)
+
+
+# -- pages ------------------------------------------------------------------------------
+
+SORTS = {
+    "title": lambda row: row["item"]["title"].casefold(),
+    "kind": lambda row: (row["item"]["kind"], row["item"]["title"].casefold()),
+    "duration": lambda row: (row["item"]["duration"] or 0, row["item"]["title"].casefold()),
+    "status": lambda row: (row["todo"], row["item"]["title"].casefold()),
+    "added": lambda row: (row["item"]["mtime"], row["item"]["title"].casefold()),
+}
+NEEDS = {
+    "": "Any status",
+    "todo": "Needs work",
+    "captions": "Needs captions",
+    "descriptions": "Needs audio description",
+    "transcript": "Needs a transcript",
+    "complete": "Complete",
+}
+KINDS = {"": "Audio and video", "video": "Video", "audio": "Audio"}
+
+
+def _render_error(template: str, exc: UploadError, **context):
+    errors = exc.fields or {context.pop("default_field", "file"): exc.message}
+    return render_template(template, errors=errors, problems=exc.problems[:MAX_PROBLEMS_SHOWN],
+                           problems_total=len(exc.problems), **context), exc.status
+
+
+@bp.route("/publish/login", methods=["GET", "POST"])
+def login():
+    next_url = request.values.get("next", "")
+    if not next_url.startswith("/publish") or next_url.startswith("//"):
+        next_url = url_for("publish.library")
+    if request.method == "GET":
+        return render_template("publish/login.html", errors={}, values={}, next=next_url)
+    auth.check_csrf(request.form.get(CSRF_FIELD))
+    name = request.form.get("name", "").strip()
+    secret = request.form.get("secret", "")
+    errors = {}
+    if not name:
+        errors["name"] = "Enter your publisher name."
+    if not secret:
+        errors["secret"] = "Enter your password or publishing token."
+    status = 400
+    if not errors:
+        publisher = auth.check_credentials(db.get_db(), name, secret)
+        if publisher is not None:
+            auth.log_in(publisher)
+            return redirect(next_url, 303)
+        errors["secret"] = ("The name, password or token is not right, or the account"
+                            " has been revoked.")
+        status = 403
+    return render_template("publish/login.html", errors=errors, values={"name": name},
+                           next=next_url), status
+
+
+@bp.post("/publish/logout")
+def logout():
+    auth.check_csrf(request.form.get(CSRF_FIELD))
+    auth.log_out()
+    flash("You have signed out.")
+    return redirect(url_for("publish.login"), 303)
+
+
+@bp.get("/publish/", endpoint="library")
+@publisher_required
+def library_page():
+    sort = request.args.get("sort", "title")
+    sort = sort if sort in SORTS else "title"
+    order = "desc" if request.args.get("order") == "desc" else "asc"
+    needs = request.args.get("needs", "")
+    needs = needs if needs in NEEDS else ""
+    kind = request.args.get("kind", "")
+    kind = kind if kind in KINDS else ""
+    query = request.args.get("q", "").strip()
+
+    rows = []
+    for item in all_items():
+        checks = _checks_for(item)
+        todo = [c.key for c in checks if c.state in ("missing", "errors")]
+        rows.append({"item": item, "checks": checks, "todo": len(todo), "todo_keys": todo})
+    total = len(rows)
+    if kind:
+        rows = [r for r in rows if r["item"]["kind"] == kind]
+    if query:
+        rows = [r for r in rows if query.casefold() in r["item"]["title"].casefold()]
+    if needs == "todo":
+        rows = [r for r in rows if r["todo"]]
+    elif needs == "complete":
+        rows = [r for r in rows if not r["todo"]]
+    elif needs:
+        rows = [r for r in rows if needs in r["todo_keys"]]
+    rows.sort(key=SORTS[sort], reverse=order == "desc")
+
+    def sort_url(column: str) -> str:
+        flip = "desc" if column == sort and order == "asc" else "asc"
+        filters = {k: v for k, v in (("needs", needs), ("kind", kind), ("q", query)) if v}
+        return url_for("publish.library", sort=column, order=flip, **filters)
+
+    return render_template(
+        "publish/library.html", rows=rows, total=total, sort=sort, order=order, needs=needs,
+        kind=kind, query=query, needs_choices=NEEDS, kind_choices=KINDS, sort_url=sort_url,
+        sort_names={"title": "Title", "kind": "Kind", "duration": "Duration",
+                    "status": "Accessibility", "added": "Added"},
+        problems=library_problems())
+
+
+def library_problems() -> list[tuple[str, str]]:
+    return db.scan_problems(db.get_db())
+
+
+def _upload_context() -> dict:
+    limit = _limit()
+    return {"limit": limit, "limit_text": uploads.format_size(limit),
+            "formats": uploads.accepted_formats(),
+            "accept": ",".join(["audio/*", "video/*", *EXTENSIONS]),
+            "too_large_message": uploads.too_large(limit, "The file").message}
+
+
+@bp.route("/publish/upload", methods=["GET", "POST"])
+@publisher_required
+def upload():
+    if request.method == "GET":
+        return render_template("publish/upload.html", errors={}, values={}, **_upload_context())
+    values: dict[str, str] = {}
+    try:
+        with receive_form() as form:
+            values = {k: form.value(k) for k in ("title", "description", "language")}
+            item_id = create_item(form)
+    except UploadError as exc:
+        return _render_error("publish/upload.html", exc, values=values, **_upload_context())
+    item = find_item(item_id)
+    flash(f"Uploaded “{item['title']}”.")
+    return redirect(url_for("publish.edit", item_id=item_id), 303)
+
+
+def _edit_context(item: dict) -> dict:
+    metadata = uploads.read_metadata(_media_dir(), Path(item["file"]).stem)
+    others = [i for i in all_items() if i["id"] != item["id"] and i["kind"] == "video"]
+    return {
+        "item": item, "public": public_item(item), "checks": _checks_for(item),
+        "described_version": metadata.get("described_version") or "",
+        "other_items": others, "kinds": library.TRACK_KINDS, "track_id": track_id,
+        "chosen_kind": request.args.get("kind", "captions"),
+        "limit_text": uploads.format_size(uploads.MAX_SIDE_FILE_BYTES),
+    }
+
+
+@bp.route("/publish/media/<item_id>", methods=["GET", "POST"])
+@publisher_required
+def edit(item_id: str):
+    item = find_item(item_id)
+    if request.method == "GET":
+        return render_template("publish/edit.html", errors={}, track_errors={}, values={},
+                               track_values={}, **_edit_context(item))
+    values: dict[str, str] = {}
+    try:
+        with receive_form() as form:
+            values = {k: v[0] for k, v in form.fields.items() if v}
+            _update(item, form)
+    except UploadError as exc:
+        return _render_error("publish/edit.html", exc, values=values, track_errors={},
+                             track_values={}, default_field="title", **_edit_context(item))
+    flash("Your changes have been saved.")
+    return redirect(url_for("publish.edit", item_id=item_id), 303)
+
+
+def _update(item: dict, form: uploads.ReceivedForm) -> None:
+    title = form.value("title").strip()
+    description = form.value("description").strip()
+    described = form.value("described_version").strip()
+    labels = {track_id(t): form.value(f"label-{track_id(t)}").strip()
+              for t in [*item["tracks"], *item.get("rejected_tracks", [])]}
+    known = {i["id"] for i in all_items()} - {item["id"]}
+    checks = {
+        "title": _length(title, uploads.MAX_TITLE, "The title")
+        or (None if title else "Enter a title."),
+        "description": _length(description, uploads.MAX_DESCRIPTION, "The description"),
+        "described_version": None if not described or described in known
+        else "Choose a described version from the list.",
+    }
+    for key, label in labels.items():
+        checks[f"label-{key}"] = _length(label, uploads.MAX_LABEL, "A track label")
+    _field_errors(checks)
+    poster = _side_file(form, "poster")
+    uploads.update_item(
+        _media_dir(), item, title=title, description=description, labels=labels,
+        poster=poster, remove_poster=form.value("remove_poster") == "1",
+        described_version=described or None)
+    _refresh()
+
+
+@bp.post("/publish/media/<item_id>/tracks")
+@publisher_required
+def add_track(item_id: str):
+    item = find_item(item_id)
+    values: dict[str, str] = {}
+    try:
+        with receive_form() as form:
+            values = {k: form.value(k) for k in ("kind", "srclang", "label")}
+            track, replaced = save_track(item, form)
+    except UploadError as exc:
+        errors = exc.fields or {"file": exc.message}
+        context = _edit_context(item)
+        return render_template(
+            "publish/edit.html", errors={}, values={}, track_errors=errors,
+            track_values=values, problems=exc.problems[:MAX_PROBLEMS_SHOWN],
+            problems_total=len(exc.problems), **context), exc.status
+    key = f"{track.srclang}.{track.kind}"
+    warnings = sum(1 for p in track.problems if p["severity"] == "warning")
+    verb = "replaced" if replaced else "added"
+    note = f" with {warnings} warning{'s' if warnings != 1 else ''}: see below" if warnings else ""
+    flash(f"Track “{track.label}” {verb}{note}.")
+    return redirect(url_for("publish.edit", item_id=item_id) + f"#track-{key}", 303)
+
+
+@bp.route("/publish/media/<item_id>/delete", methods=["GET", "POST"])
+@publisher_required
+def delete(item_id: str):
+    item = find_item(item_id)
+    if request.method == "GET":
+        return render_template("publish/delete.html", item=item, track=None)
+    remove_item(item)
+    flash(f"Deleted “{item['title']}”.")
+    return redirect(url_for("publish.library"), 303)
+
+
+@bp.route("/publish/media/<item_id>/tracks/<track_key>/delete", methods=["GET", "POST"])
+@publisher_required
+def delete_track(item_id: str, track_key: str):
+    item = find_item(item_id)
+    track = _find_track(item, track_key)
+    if request.method == "GET":
+        return render_template("publish/delete.html", item=item, track=track,
+                               track_key=track_key)
+    remove_track(item, track)
+    flash(f"Deleted the track “{track['label']}”.")
+    return redirect(url_for("publish.edit", item_id=item_id) + "#tracks", 303)

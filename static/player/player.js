@@ -1,0 +1,354 @@
+/**
+ * Accessible Player: the entry module.
+ *
+ * Loaded with <script type="module">, it upgrades every [data-player] element
+ * that wraps a native <video> or <audio> (with <source> and <track> children)
+ * and builds a player inside every [data-player-src="<ITEM JSON URL>"].
+ * Without JavaScript the native controls, tracks and transcript still work.
+ *
+ * Markup options on the wrapper: id (the transcript section names it in
+ * data-transcript-for), data-transcript-url (linked from the error state),
+ * data-duration (used until the media reports its own), data-captions
+ * (caption language to show when the viewer has not chosen one). On the
+ * media element: data-start (seconds to start at, from ?t=). Any element
+ * with data-share-for="<wrapper id>" gets its href's ?t= kept current, and
+ * its [data-share-time] child the clock time.
+ *
+ * "Requests up, state down": controls call player.request(); the player
+ * acts on the media element; state comes back in player.state, as data-*
+ * attributes on the wrapper (data-state="loading|ready|error", data-paused,
+ * data-buffering, data-muted, data-captions="<lang>", data-descriptions,
+ * data-transcript, data-fullscreen, data-pip) and as events.
+ *
+ * Plugins: transcript.js, descriptions.js and progress.js, beside this file,
+ * are imported after the player is built; each default-exports
+ * `install(player)`. A missing plugin is skipped. What a plugin may use:
+ *
+ *   player.el                the wrapper element
+ *   player.media             the HTMLMediaElement
+ *   player.stage             the media area (position: relative); overlays go here
+ *   player.item              ITEM JSON when built from data-player-src, else null
+ *   player.itemUrl           the ITEM JSON URL (data-item or data-player-src)
+ *   player.transcript        the transcript element the Transcript button shows and hides, or null
+ *   player.state             {state, paused, buffering, muted, volume, rate, captions,
+ *                            descriptions, transcript, fullscreen, pip}; read it, never write it
+ *   player.duration          seconds (0 while unknown)
+ *   player.lang, player.t(key, vars)
+ *                            UI language and strings: English key, {name} filled from
+ *                            vars, `n` chooses a plural form (catalogs in i18n/)
+ *   player.announce(text)    say it once in the polite status region
+ *   player.prefs.get(name, fallback), player.prefs.set(name, value)
+ *                            saved per browser
+ *   player.tracks(...kinds)  the media's TextTracks of those kinds
+ *   player.addControl(el)    put a control into the bar (after the speed menu)
+ *   player.on(type, fn)      listen; returns a function that stops listening. Types:
+ *                            'state' (detail: player.state), 'ready', 'error',
+ *                            'captions' ({track}), 'descriptions' ({on}), 'transcript' ({shown}).
+ *                            They are also DOM events "ap:<type>" on player.el.
+ *   player.request(type, value)
+ *                            'play', 'pause', 'toggle', 'seek' (seconds), 'skip' (± seconds),
+ *                            'volume' (0–1), 'mute' (true/false, omitted: toggle), 'rate',
+ *                            'captions' (language, '' for off, omitted: toggle),
+ *                            'descriptions' / 'transcript' / 'fullscreen' (true/false, omitted:
+ *                            toggle), 'pip', 'settings', 'shortcuts', 'retry'.
+ *
+ * When descriptions are on, the player puts the descriptions track in
+ * "hidden" mode (so its cues load and fire cuechange) and emits
+ * 'descriptions'; the descriptions plugin does the speaking.
+ */
+import { clamp, h } from './dom.js';
+import { I18n } from './i18n.js';
+import { Preferences } from './prefs.js';
+import { Captions } from './captions.js';
+import { Controls } from './controls.js';
+import { Keyboard } from './keyboard.js';
+import { CaptionSettings } from './settings.js';
+import { clock } from './timefmt.js';
+
+const PLUGINS = ['transcript', 'descriptions', 'progress'];
+const FLAGS = ['paused', 'buffering', 'muted', 'descriptions', 'transcript', 'fullscreen', 'pip'];
+// Announce only what lasts: a quick load or a short stall says nothing.
+const LOADING_QUIET_MS = 500;
+const BUFFERING_QUIET_MS = 1000;
+
+let count = 0;
+
+export class Player {
+  constructor(el, media, i18n, item = null) {
+    Object.assign(this, { el, media, i18n, item, lang: i18n.lang, uid: `ap${++count}` });
+    this.t = (key, vars) => i18n.t(key, vars);
+    this.itemUrl = el.dataset.item || el.dataset.playerSrc || null;
+    this.prefs = new Preferences();
+    this.transcript = el.id && document.querySelector(`[data-transcript-for="${el.id}"]`) || null;
+    const t = this.t;
+    const defaultTrack = media.querySelector('track[default]');
+    // The player chooses captions itself; a `default` track would otherwise
+    // be shown natively on top of ours.
+    defaultTrack?.removeAttribute('default');
+    media.removeAttribute('controls');
+
+    if (!el.id) el.id = this.uid;
+    el.tabIndex = -1;
+    el.setAttribute('role', 'region');
+    el.setAttribute('aria-label', t(media.tagName === 'AUDIO' ? 'Audio player' : 'Video player'));
+    el.dataset.kind = media.tagName.toLowerCase();
+    if (i18n.lang !== (el.closest('[lang]')?.lang || '').split('-')[0]) el.lang = i18n.lang;
+
+    this.alert = h('p', { role: 'alert' });
+    this.errorActions = h('p', { class: 'ap-actions' });
+    this.stage = h('div', { class: 'ap-stage', onclick: (e) => e.target === media && this.request('toggle') });
+    media.before(this.stage);
+    this.stage.append(media,
+      h('div', { class: 'ap-wait' }, h('span', { class: 'ap-spinner' }), h('span', { text: t('Please wait') })),
+      h('div', { class: 'ap-error' }, this.alert, this.errorActions));
+    this.status = h('p', { role: 'status', class: 'ap-sr' });
+
+    this.state = { state: 'loading', paused: true, volume: 1, rate: 1, captions: '' };
+    this.captions = new Captions(this);
+    for (const track of this.tracks('chapters')) track.mode = 'hidden';
+    this.controls = new Controls(this);
+    this.settings = new CaptionSettings(this);
+    this.keyboard = new Keyboard(this);
+    this.el.append(this.controls.el, this.status);
+    this.listen();
+
+    const prefs = this.prefs;
+    media.volume = clamp(+prefs.get('volume', media.volume) || 0, 0, 1);
+    if (!media.defaultMuted) media.muted = !!prefs.get('muted', false);
+    media.playbackRate = media.defaultPlaybackRate = prefs.get('rate', 1);
+    this.lastCaptions = defaultTrack?.srclang || el.dataset.captions || this.captions.tracks[0]?.language || '';
+    this.request('captions', prefs.get('captions', defaultTrack || el.dataset.captions ? this.lastCaptions : ''));
+    this.request('descriptions', prefs.get('descriptions', false));
+    this.request('transcript', prefs.get('transcript', true));
+    this.sync();
+    this.load(!item);
+    this.shareLinks();
+    for (const name of PLUGINS) {
+      import(`./${name}.js`).then((plugin) => plugin.default(this), () => {});
+    }
+  }
+
+  get duration() {
+    const own = this.media.duration;
+    return Number.isFinite(own) && own > 0 ? own : +this.el.dataset.duration || 0;
+  }
+
+  tracks(...kinds) {
+    return [...this.media.textTracks].filter((track) => kinds.includes(track.kind));
+  }
+
+  on(type, fn) {
+    const listener = (e) => fn(e.detail);
+    this.el.addEventListener(`ap:${type}`, listener);
+    return () => this.el.removeEventListener(`ap:${type}`, listener);
+  }
+
+  emit(type, detail = {}) {
+    this.el.dispatchEvent(new CustomEvent(`ap:${type}`, { detail }));
+  }
+
+  set(patch) {
+    const s = Object.assign(this.state, patch);
+    this.el.dataset.state = s.state;
+    for (const flag of FLAGS) this.el.toggleAttribute(`data-${flag}`, !!s[flag]);
+    if (s.captions) this.el.dataset.captions = s.captions;
+    else delete this.el.dataset.captions;
+    this.emit('state', s);
+  }
+
+  announce(text) {
+    // Emptied first, so the same words said twice are heard twice.
+    this.status.textContent = '';
+    setTimeout(() => { this.status.textContent = text; }, 100);
+  }
+
+  addControl(el) {
+    this.controls.add(el);
+  }
+
+  /** The one place that acts on the media element. Returns the captions track for 'captions'. */
+  request(type, value) {
+    const m = this.media;
+    const s = this.state;
+    switch (type) {
+      case 'play': return m.play().catch(() => {});
+      case 'pause': return m.pause();
+      case 'toggle': return this.request(m.paused || m.ended ? 'play' : 'pause');
+      case 'seek': m.currentTime = clamp(value, 0, this.duration); break;
+      case 'skip': return this.request('seek', m.currentTime + value);
+      case 'volume':
+        m.volume = clamp(value, 0, 1);
+        if (m.volume > 0) m.muted = false;
+        break;
+      case 'mute': m.muted = value ?? !m.muted; break;
+      case 'rate': m.playbackRate = m.defaultPlaybackRate = clamp(value, 0.5, 2); break;
+      case 'captions': {
+        const track = this.captions.select(value ?? (s.captions ? '' : this.lastCaptions));
+        if (track) this.lastCaptions = track.language;
+        this.prefs.set('captions', track?.language || '');
+        this.set({ captions: track?.language || '' });
+        this.emit('captions', { track });
+        return track;
+      }
+      case 'descriptions': {
+        const on = !!(value ?? !s.descriptions);
+        for (const track of this.tracks('descriptions')) track.mode = on ? 'hidden' : 'disabled';
+        this.prefs.set('descriptions', on);
+        this.set({ descriptions: on });
+        return this.emit('descriptions', { on });
+      }
+      case 'transcript': {
+        if (!this.transcript) return;
+        const shown = !!(value ?? !s.transcript);
+        this.transcript.hidden = !shown;
+        this.prefs.set('transcript', shown);
+        this.set({ transcript: shown });
+        return this.emit('transcript', { shown });
+      }
+      case 'fullscreen':
+        if (value ?? !document.fullscreenElement) return this.el.requestFullscreen?.().catch(() => {});
+        return document.fullscreenElement && document.exitFullscreen();
+      case 'pip':
+        if (document.pictureInPictureElement) return document.exitPictureInPicture();
+        return m.requestPictureInPicture?.().catch(() => {});
+      case 'settings': return this.settings.open();
+      case 'shortcuts': return this.keyboard.dialog.open();
+      case 'retry': return this.load();
+    }
+  }
+
+  listen() {
+    const m = this.media;
+    const on = (types, fn, capture) => types.split(' ').forEach((type) => m.addEventListener(type, fn, capture));
+    on('loadedmetadata', () => this.ready());
+    on('play pause ended volumechange ratechange', () => this.sync());
+    on('volumechange', () => {
+      this.prefs.set('volume', m.volume);
+      this.prefs.set('muted', m.muted);
+    });
+    on('ratechange', () => this.prefs.set('rate', m.playbackRate));
+    on('waiting', () => this.stall());
+    on('playing pause emptied', () => this.unstall());
+    on('enterpictureinpicture leavepictureinpicture', () => this.set({ pip: document.pictureInPictureElement === m }));
+    // <source> errors do not bubble; only the last source failing leaves nothing to play.
+    on('error', (e) => {
+      const sources = m.querySelectorAll('source');
+      if (e.target === m || e.target === sources[sources.length - 1]) this.fail();
+    }, true);
+    document.addEventListener('fullscreenchange', () => this.set({ fullscreen: document.fullscreenElement === this.el }));
+  }
+
+  sync() {
+    const m = this.media;
+    this.set({ paused: m.paused, muted: m.muted, volume: m.volume, rate: m.playbackRate });
+  }
+
+  /** Start (or restart, for "Try again") loading; `check` looks for a failure that came before us. */
+  load(check = false) {
+    const m = this.media;
+    clearTimeout(this.loadTimer);
+    this.alert.textContent = '';
+    this.errorActions.replaceChildren();
+    this.stage.setAttribute('aria-busy', 'true');
+    this.set({ state: 'loading', buffering: false });
+    this.loadTimer = setTimeout(() => this.state.state === 'loading' && this.announce(this.t('Loading, please wait')), LOADING_QUIET_MS);
+    if (!m.src && !m.querySelector('source')) return this.fail();
+    if (!check) return m.load();
+    if (m.error || m.networkState === m.NETWORK_NO_SOURCE) return this.fail();
+    if (m.readyState >= m.HAVE_METADATA) this.ready();
+  }
+
+  ready() {
+    if (this.state.state === 'ready') return;
+    clearTimeout(this.loadTimer);
+    this.stage.removeAttribute('aria-busy');
+    const start = +this.media.dataset.start || 0;
+    if (start && !this.started && Math.abs(this.media.currentTime - start) > 0.5) this.request('seek', start);
+    this.started = true;
+    this.set({ state: 'ready' });
+    this.emit('ready');
+  }
+
+  fail() {
+    const t = this.t;
+    const m = this.media;
+    clearTimeout(this.loadTimer);
+    this.unstall();
+    this.stage.removeAttribute('aria-busy');
+    const hadFocus = this.controls.el.contains(document.activeElement);
+    this.set({ state: 'error' });
+    const download = m.currentSrc || m.querySelector('source')?.src || m.src;
+    const transcript = this.el.dataset.transcriptUrl || this.item?.transcript?.html;
+    const retry = h('button', { type: 'button', text: t('Try again'), onclick: () => this.request('retry') });
+    this.errorActions.replaceChildren(retry,
+      download ? h('a', { href: download, download: '', text: t('Download the media') }) : '',
+      transcript ? h('a', { href: transcript, text: t('Read the transcript') }) : '');
+    this.alert.textContent = t('No media source currently available');
+    if (hadFocus) retry.focus();
+    this.emit('error');
+  }
+
+  stall() {
+    if (this.state.buffering || this.media.paused || this.state.state !== 'ready') return;
+    this.set({ buffering: true });
+    this.stallTimer = setTimeout(() => this.announce(this.t('Buffering')), BUFFERING_QUIET_MS);
+  }
+
+  unstall() {
+    clearTimeout(this.stallTimer);
+    if (this.state.buffering) this.set({ buffering: false });
+  }
+
+  shareLinks() {
+    const links = document.querySelectorAll(`[data-share-for="${this.el.id}"]`);
+    let shown = -1;
+    const update = () => {
+      const at = Math.floor(this.media.currentTime);
+      if (at === shown) return;
+      shown = at;
+      for (const link of links) {
+        const url = new URL(link.href);
+        if (at) url.searchParams.set('t', at);
+        else url.searchParams.delete('t');
+        link.href = url;
+        const time = link.querySelector('[data-share-time]');
+        if (time) time.textContent = at ? ` (${clock(at)})` : '';
+      }
+    };
+    if (links.length) this.media.addEventListener('timeupdate', update);
+  }
+}
+
+function uiLanguage(el) {
+  return new URLSearchParams(location.search).get('hl') || el.closest('[lang]')?.lang || 'en';
+}
+
+/** Upgrade a [data-player] element around a native media element; resolves to its Player. */
+export function upgrade(el, item = null) {
+  el.apPlayer ??= I18n.load(uiLanguage(el)).then((i18n) => new Player(el, el.querySelector('video,audio'), i18n, item));
+  return el.apPlayer;
+}
+
+/** Build a player inside `el` from the ITEM JSON at its data-player-src. */
+export async function build(el) {
+  let item = {};
+  try {
+    const response = await fetch(el.dataset.playerSrc);
+    if (response.ok) item = await response.json();
+  } catch {
+    // Unreachable item: the player shows its error state.
+  }
+  const media = h(item.kind === 'audio' ? 'audio' : 'video', {
+    preload: 'metadata', crossorigin: 'anonymous', playsinline: true, poster: item.poster,
+  },
+  (item.sources || []).map((s) => h('source', { src: s.url, type: s.type })),
+  (item.tracks || []).map((tr) => h('track', { src: tr.url, kind: tr.kind, srclang: tr.srclang, label: tr.label })));
+  el.dataset.duration ||= item.duration || '';
+  el.replaceChildren(media);
+  return upgrade(el, item);
+}
+
+for (const el of document.querySelectorAll('[data-player],[data-player-src]')) {
+  if (el.querySelector('video,audio')) upgrade(el);
+  else if (el.dataset.playerSrc) build(el);
+}
