@@ -25,8 +25,10 @@ from urllib.parse import quote
 
 from flask import Response, request
 from werkzeug.exceptions import NotFound
-from werkzeug.http import http_date, parse_date, parse_etags
+from werkzeug.http import http_date, parse_date, parse_etags, unquote_etag
 from werkzeug.wsgi import wrap_file
+
+from .errors import PlayerError
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -48,6 +50,10 @@ _BYTE_RANGE_SPEC = re.compile(r"([0-9]+)-([0-9]*)|-([0-9]+)", re.ASCII)
 # avoids converting an arbitrarily long digit string to int.
 _MAX_POSITION_DIGITS = 18
 _OWS = " \t"
+
+
+class MediaChangedError(PlayerError, OSError):
+    """The file changed size while a response was being produced from it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +117,16 @@ def parse_range_header(value: str) -> list[RangeSpec] | None:
         if suffix is not None:
             specs.append(RangeSpec(None, _position(suffix)))
             continue
-        spec = RangeSpec(_position(first), _position(last) if last else None)
-        if spec.last is not None and spec.last < spec.first:
+        if last and _numerically_less(last, first):
             return None
-        specs.append(spec)
+        specs.append(RangeSpec(_position(first), _position(last) if last else None))
     return specs or None
+
+
+def _numerically_less(a: str, b: str) -> bool:
+    """Compare digit strings of any length without converting them."""
+    a, b = a.lstrip("0"), b.lstrip("0")
+    return (len(a), a) < (len(b), b)
 
 
 def _position(digits: str) -> int:
@@ -224,16 +235,14 @@ def _precondition_status(environ: WSGIEnvironment, validators: _Validators) -> i
 
 
 def _if_range_holds(value: str, validators: _Validators) -> bool:
-    """Evaluate If-Range (RFC 9110 §13.1.5): an entity tag must match
-    strongly, a date must equal a strong Last-Modified exactly."""
+    """Evaluate If-Range (RFC 9110 §13.1.5): its one entity tag must match
+    strongly, or its date must equal a strong Last-Modified exactly."""
     if value.startswith(('"', "W/")):
-        etags = parse_etags(value)
-        return etags.is_strong(validators.etag) and not etags.star_tag
+        tag, weak = unquote_etag(value)
+        return not weak and tag == validators.etag
     date = _date_seconds(value)
     return (
-        date is not None
-        and validators.last_modified_is_strong
-        and date == validators.last_modified
+        date is not None and validators.last_modified_is_strong and date == validators.last_modified
     )
 
 
@@ -280,7 +289,7 @@ def _multipart_body(
         while remaining:
             data = file.read(min(CHUNK_SIZE, remaining))
             if not data:
-                raise OSError("the file became shorter while it was being sent")
+                raise MediaChangedError(f"{file.name} became shorter while it was being sent")
             remaining -= len(data)
             yield data
         yield b"\r\n"
@@ -384,6 +393,8 @@ def _respond(
     # 412 and 416 are not cacheable by default and should stay that way.
     cacheable = [*headers, ("Cache-Control", cache_control)]
     if status == 304:
+        # Werkzeug drops Last-Modified and the Content-* fields from a 304,
+        # as RFC 9110 §15.4.5 advises when the answer carries an ETag.
         return _empty(file, 304, cacheable)
 
     whole = ByteRange(0, length - 1)

@@ -33,8 +33,14 @@ from tests.test_streaming import (
 REPO = Path(__file__).resolve().parents[1]
 # Headers whose values must be identical under gunicorn and the test client.
 COMPARED_HEADERS = (
-    "content-type", "content-length", "content-range", "accept-ranges", "etag",
-    "last-modified", "cache-control", "x-content-type-options",
+    "content-type",
+    "content-length",
+    "content-range",
+    "accept-ranges",
+    "etag",
+    "last-modified",
+    "cache-control",
+    "x-content-type-options",
 )
 BOUNDARY = re.compile(r"multipart/byteranges; boundary=(\S+)")
 STARTUP_TIMEOUT = 30
@@ -87,10 +93,24 @@ def gunicorn_address(library, gunicorn_state) -> Iterator[tuple[str, int]]:
     }
     with open(log, "wb") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", str(config),
-             "--bind", "127.0.0.1:0", "--workers", "1", "--log-level", "info",
-             "player:create_app()"],
-            cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                str(config),
+                "--bind",
+                "127.0.0.1:0",
+                "--workers",
+                "1",
+                "--log-level",
+                "info",
+                "player:create_app()",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     try:
         yield _wait_until_serving(server, log)
@@ -121,8 +141,9 @@ def _wait_until_serving(server: subprocess.Popen, log: Path) -> tuple[str, int]:
     pytest.fail(f"gunicorn did not start within {STARTUP_TIMEOUT} s:\n{log.read_text()}")
 
 
-def raw_request(address: tuple[str, int], method: str, path: str,
-                headers: dict[str, str]) -> Answer:
+def raw_request(
+    address: tuple[str, int], method: str, path: str, headers: dict[str, str]
+) -> Answer:
     """One request on its own connection, with nothing added but Host."""
     connection = http.client.HTTPConnection(*address, timeout=30)
     try:
@@ -141,12 +162,14 @@ def raw_request(address: tuple[str, int], method: str, path: str,
 def flask_client(library, tmp_path_factory):
     """The same app and folder through Flask's test client."""
     state = tmp_path_factory.mktemp("client-state")
-    app = create_app({
-        "TESTING": True,
-        "MEDIA_DIR": str(library),
-        "DATABASE": str(state / "player.sqlite"),
-        "SECRET_KEY": "test-secret",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "MEDIA_DIR": str(library),
+            "DATABASE": str(state / "player.sqlite"),
+            "SECRET_KEY": "test-secret",
+        }
+    )
     return app.test_client()
 
 
@@ -175,8 +198,9 @@ def media_paths(gunicorn_address, flask_client) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_gunicorn_answers_like_the_test_client(gunicorn_address, flask_client, media_paths,
-                                                case: Case):
+def test_gunicorn_answers_like_the_test_client(
+    gunicorn_address, flask_client, media_paths, case: Case
+):
     served_path, local_url = media_paths
     rep = representation(flask_client, local_url)
     assert rep.last_modified == http_date(FIXED_MTIME)
@@ -188,15 +212,13 @@ def test_gunicorn_answers_like_the_test_client(gunicorn_address, flask_client, m
     check(served, case.expect(rep), rep, "video/mp4", case.method)
 
 
-
 def test_file_bodies_go_out_with_sendfile(gunicorn_address, gunicorn_state, media_paths):
     served_path, _ = media_paths
     sendfile_log = gunicorn_state / "sendfile.log"
     sendfile_log.write_text("")
     whole = raw_request(gunicorn_address, "GET", served_path, {})
     ranged = raw_request(gunicorn_address, "GET", served_path, {"Range": "bytes=100-4195"})
-    multipart = raw_request(gunicorn_address, "GET", served_path,
-                            {"Range": "bytes=0-9,1000-1099"})
+    multipart = raw_request(gunicorn_address, "GET", served_path, {"Range": "bytes=0-9,1000-1099"})
     assert (whole.status, ranged.status, multipart.status) == (200, 206, 206)
     # Whole files and single ranges are sent by the kernel from the right
     # offset; multipart bodies are assembled by Python, in bounded chunks.

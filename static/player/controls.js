@@ -70,7 +70,7 @@ export class Controls {
       select: (rate) => p.request('rate', rate),
     });
     this.transcript = p.transcript && button('transcript', t('Transcript'), icon(ICONS.transcript), ask('transcript'), { 'aria-pressed': 'false' });
-    this.settings = p.captions.tracks.length > 0 && button('settings', t('Caption settings'), icon(ICONS.settings), ask('settings'), { 'aria-haspopup': 'dialog' });
+    this.settings = button('settings', t('Settings'), icon(ICONS.settings), ask('settings'), { 'aria-haspopup': 'dialog' });
     this.pip = p.media.tagName === 'VIDEO' && document.pictureInPictureEnabled && button('pip', t('Picture in picture'), icon(ICONS.pip), ask('pip'));
     this.fullscreen = p.media.tagName === 'VIDEO' && document.fullscreenEnabled
       && button('fs', t('Full screen'), [icon(ICONS.full, 'ap-i-full'), icon(ICONS.exit, 'ap-i-exit')], ask('fullscreen'));
@@ -79,7 +79,7 @@ export class Controls {
       this.seek, this.play, this.mute, this.volume,
       h('span', { class: 'ap-time' }, this.clock, this.spoken), this.chapter,
       this.captionsMenu?.el, this.descriptions || null, this.chaptersMenu?.el, this.rateMenu.el,
-      this.transcript || null, this.settings || null,
+      this.transcript || null, this.settings,
       button('keys', t('Keyboard shortcuts'), glyph('?'), ask('shortcuts'), { 'aria-haspopup': 'dialog' }),
       this.pip || null, this.fullscreen || null);
 

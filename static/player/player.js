@@ -41,6 +41,7 @@
  *                            saved per browser
  *   player.tracks(...kinds)  the media's TextTracks of those kinds
  *   player.addControl(el)    put a control into the bar (after the speed menu)
+ *   player.settings.body     the settings dialog's content; append a <section> with an <h3>
  *   player.on(type, fn)      listen; returns a function that stops listening. Types:
  *                            'state' (detail: player.state), 'ready', 'error',
  *                            'captions' ({track}), 'descriptions' ({on}), 'transcript' ({shown}).
@@ -62,7 +63,7 @@ import { Preferences } from './prefs.js';
 import { Captions } from './captions.js';
 import { Controls } from './controls.js';
 import { Keyboard } from './keyboard.js';
-import { CaptionSettings } from './settings.js';
+import { Settings } from './settings.js';
 import { clock } from './timefmt.js';
 
 const PLUGINS = ['transcript', 'descriptions', 'progress'];
@@ -107,7 +108,7 @@ export class Player {
     this.captions = new Captions(this);
     for (const track of this.tracks('chapters')) track.mode = 'hidden';
     this.controls = new Controls(this);
-    this.settings = new CaptionSettings(this);
+    this.settings = new Settings(this);
     this.keyboard = new Keyboard(this);
     this.el.append(this.controls.el, this.status);
     this.listen();
@@ -121,7 +122,7 @@ export class Player {
     this.request('descriptions', prefs.get('descriptions', false));
     this.request('transcript', prefs.get('transcript', true));
     this.sync();
-    this.load(!item);
+    this.load(true);
     this.shareLinks();
     for (const name of PLUGINS) {
       import(`./${name}.js`).then((plugin) => plugin.default(this), () => {});
@@ -243,8 +244,8 @@ export class Player {
     this.set({ paused: m.paused, muted: m.muted, volume: m.volume, rate: m.playbackRate });
   }
 
-  /** Start (or restart, for "Try again") loading; `check` looks for a failure that came before us. */
-  load(check = false) {
+  /** Start loading again ("Try again"); `initial` checks for a failure that came before the upgrade. */
+  load(initial = false) {
     const m = this.media;
     clearTimeout(this.loadTimer);
     this.alert.textContent = '';
@@ -253,8 +254,9 @@ export class Player {
     this.set({ state: 'loading', buffering: false });
     this.loadTimer = setTimeout(() => this.state.state === 'loading' && this.announce(this.t('Loading, please wait')), LOADING_QUIET_MS);
     if (!m.src && !m.querySelector('source')) return this.fail();
-    if (!check) return m.load();
-    if (m.error || m.networkState === m.NETWORK_NO_SOURCE) return this.fail();
+    if (!initial) return m.load();
+    // A just-built element reports NETWORK_NO_SOURCE until it starts; an upgraded one only after all sources failed.
+    if (m.error || (!this.item && m.networkState === m.NETWORK_NO_SOURCE)) return this.fail();
     if (m.readyState >= m.HAVE_METADATA) this.ready();
   }
 
@@ -331,19 +333,18 @@ export function upgrade(el, item = null) {
 
 /** Build a player inside `el` from the ITEM JSON at its data-player-src. */
 export async function build(el) {
-  let item = {};
+  let item = null;
   try {
     const response = await fetch(el.dataset.playerSrc);
     if (response.ok) item = await response.json();
   } catch {
     // Unreachable item: the player shows its error state.
   }
-  const media = h(item.kind === 'audio' ? 'audio' : 'video', {
-    preload: 'metadata', crossorigin: 'anonymous', playsinline: true, poster: item.poster,
-  },
-  (item.sources || []).map((s) => h('source', { src: s.url, type: s.type })),
-  (item.tracks || []).map((tr) => h('track', { src: tr.url, kind: tr.kind, srclang: tr.srclang, label: tr.label })));
-  el.dataset.duration ||= item.duration || '';
+  const { kind, poster, sources = [], tracks = [], duration } = item || {};
+  const media = h(kind === 'audio' ? 'audio' : 'video', { preload: 'metadata', crossorigin: 'anonymous', playsinline: true, poster },
+    sources.map((s) => h('source', { src: s.url, type: s.type })),
+    tracks.map((tr) => h('track', { src: tr.url, kind: tr.kind, srclang: tr.srclang, label: tr.label })));
+  el.dataset.duration ||= duration || '';
   el.replaceChildren(media);
   return upgrade(el, item);
 }

@@ -1,5 +1,6 @@
-// The caption style dialog: every change applies at once (to the captions
-// and the preview) and is saved; reset says what it did.
+// The settings dialog. Its caption style section applies every change at
+// once (to the captions and the preview) and saves it; reset says what it
+// did. Plugins may append their own sections to `body`.
 import { h } from './dom.js';
 import { Dialog } from './dialog.js';
 import { STYLE_CHOICES, STYLE_DEFAULTS } from './captions.js';
@@ -9,11 +10,11 @@ const FIELDS = {
   opacity: 'Background opacity', font: 'Font', edge: 'Text edge',
 };
 
-export class CaptionSettings extends Dialog {
+export class Settings extends Dialog {
   constructor(player) {
     const t = player.t;
     const reset = h('button', { type: 'button', text: t('Reset to defaults') });
-    super(player, t('Caption settings'), reset);
+    super(player, t('Settings'));
     this.el.classList.add('ap-settings');
     this.note = h('p', { role: 'status', class: 'ap-note' });
     this.selects = {};
@@ -23,9 +24,12 @@ export class CaptionSettings extends Dialog {
         Object.keys(STYLE_CHOICES[name]).map((choice) => h('option', { value: choice, text: t(choice) })));
       return h('p', { class: 'ap-field' }, h('label', { for: id, text: t(label) }), this.selects[name]);
     });
-    this.body.append(...rows,
+    this.body.append(h('section', { class: 'ap-style' },
+      h('h3', { text: t('Caption style') }),
+      ...rows,
       h('div', { class: 'ap-preview', 'aria-hidden': 'true' }, h('span', { class: 'ap-cue', text: t('Captions look like this.') })),
-      this.note);
+      h('p', { class: 'ap-actions' }, reset),
+      this.note));
     reset.addEventListener('click', () => {
       this.player.captions.style({});
       this.show();

@@ -1,0 +1,352 @@
+"""The publishing API: uploads of every format, rejections, tracks, deletion."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from player import create_app, uploads
+from tests.mediagen import ffmpeg_duration, make_media
+from tests.publish_support import (
+    BROKEN_VTT,
+    GOOD_SRT,
+    GOOD_VTT,
+    WARNING_VTT,
+    bearer,
+    create_publisher,
+    folder_state,
+    temp_files,
+)
+
+# name -> (kind, Content-Type) the library must find by content.
+FORMATS = {
+    "mp4": ("video", "video/mp4"),
+    "m4a": ("audio", "audio/mp4"),
+    "webm_vp8_vorbis": ("video", "video/webm"),
+    "webm_vp9_opus": ("video", "video/webm"),
+    "mkv": ("video", "video/x-matroska"),
+    "mp3": ("audio", "audio/mpeg"),
+    "ogg_vorbis": ("audio", "audio/ogg"),
+    "opus": ("audio", "audio/ogg"),
+    "flac": ("audio", "audio/flac"),
+    "wav": ("audio", "audio/wav"),
+}
+
+# name -> (status, words the message must contain)
+BAD_FILES = {
+    "text_as_mp4": (415, "text file"),
+    "png": (415, "PNG image"),
+    "empty": (415, "empty"),
+    "truncated_mp4": (422, "truncated"),
+    "mp4_header_garbage": (422, "damaged"),
+}
+
+
+@pytest.fixture
+def headers(app):
+    return bearer(create_publisher(app))
+
+
+def post_media(client, headers, path: Path, filename: str | None = None, **fields):
+    data = {"title": "", "description": "", "language": "en", **fields,
+            "file": (path.open("rb"), filename or path.name)}
+    return client.post("/api/media", headers=headers, data=data)
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_every_format_becomes_an_item(client, headers, media_cache, media_dir, name):
+    path = make_media(name, media_cache)
+    response = post_media(client, headers, path, title=f"Clip {name}",
+                          description="Made by ffmpeg.")
+    assert response.status_code == 201, response.get_json()
+    item = response.get_json()
+    kind, mime = FORMATS[name]
+    assert item["id"] == f"clip-{name}"
+    assert item["title"] == f"Clip {name}"
+    assert item["description"] == "Made by ffmpeg."
+    assert item["kind"] == kind
+    assert item["sources"][0]["type"] == mime
+    assert item["duration"] == pytest.approx(ffmpeg_duration(path), abs=0.1)
+    assert response.headers["Location"].endswith(f"/api/media/{item['id']}")
+    assert client.get(f"/api/media/{item['id']}").get_json() == item
+    with client.get(item["sources"][0]["url"]) as served:
+        assert served.status_code == 200 and served.data == path.read_bytes()
+    assert temp_files(media_dir) == []
+
+
+def test_format_is_judged_by_content_not_name(client, headers, media_cache, media_dir):
+    mp3 = make_media("mp3", media_cache)
+    response = post_media(client, headers, mp3, filename="interview.mp4", title="Interview")
+    assert response.status_code == 201
+    item = response.get_json()
+    assert item["kind"] == "audio" and item["sources"][0]["type"] == "audio/mpeg"
+    assert (media_dir / "interview.mp3").read_bytes() == mp3.read_bytes()
+    assert not (media_dir / "interview.mp4").exists()
+
+
+def test_title_defaults_to_the_file_name(client, headers, media_cache):
+    response = post_media(client, headers, make_media("m4a", media_cache),
+                          filename="Morning_news-part-1.m4a")
+    assert response.status_code == 201
+    assert response.get_json()["title"] == "Morning news part 1"
+    assert response.get_json()["id"] == "morning-news-part-1"
+
+
+def test_ids_are_unique(client, headers, media_cache, media_dir):
+    shutil.copy(make_media("mp3", media_cache), media_dir / "Same Title.mp3")
+    path = make_media("m4a", media_cache)
+    ids = [post_media(client, headers, path, title="Same title").get_json()["id"]
+           for _ in range(3)]
+    assert ids == ["same-title-2", "same-title-3", "same-title-4"]
+    # A leftover sidecar also keeps its stem from being reused.
+    (media_dir / "orphan.en.vtt").write_bytes(GOOD_VTT)
+    assert post_media(client, headers, path, title="Orphan").get_json()["id"] == "orphan-2"
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_bad_files_are_rejected_and_leave_nothing(client, headers, media_cache, media_dir, name):
+    before = folder_state(media_dir)
+    catalog = client.get("/api/media").get_json()
+    response = post_media(client, headers, make_media(name, media_cache), title="Bad")
+    status, words = BAD_FILES[name]
+    assert response.status_code == status
+    error = response.get_json()["error"]
+    assert words in error["message"]
+    assert error["details"]["reason"]
+    if status == 415:
+        assert error["code"] == "unsupported_media_type"
+        for accepted in ("MP4", "WebM", "MP3", "Ogg", "FLAC", "WAV"):
+            assert accepted in error["message"]
+        assert error["details"]["accepted_formats"]
+    else:
+        assert error["code"] == "unprocessable"
+    assert folder_state(media_dir) == before
+    assert temp_files(media_dir) == []
+    assert client.get("/api/media").get_json() == catalog
+
+
+def test_missing_file_and_bad_fields_are_400(client, headers, media_dir, media_cache):
+    response = client.post("/api/media", headers=headers,
+                           data={"title": "x" * 201, "language": "English"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    fields = response.get_json()["error"]["details"]["fields"]
+    assert set(fields) == {"title", "language", "file"}
+    response = post_media(client, headers, make_media("mp3", media_cache), language="en_GB!")
+    assert response.status_code == 400
+    assert temp_files(media_dir) == []
+
+
+def test_a_body_that_is_not_multipart_is_415(client, headers):
+    response = client.post("/api/media", headers=headers, json={"title": "x"})
+    assert response.status_code == 415
+    assert "multipart/form-data" in response.get_json()["error"]["message"]
+
+
+@pytest.fixture
+def small_app(media_dir, tmp_path):
+    return create_app({"TESTING": True, "MEDIA_DIR": str(media_dir),
+                       "DATABASE": str(tmp_path / "small.sqlite"), "SECRET_KEY": "t",
+                       "MAX_UPLOAD_BYTES": 20_000})
+
+
+def multipart_body(path: Path, boundary: str = "b0undary") -> bytes:
+    return (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nBig\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.wav\"\r\n"
+        f"Content-Type: application/octet-stream\r\n\r\n"
+    ).encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+
+
+def test_too_large_with_content_length_is_413_saying_the_limit(small_app, media_cache, media_dir):
+    client = small_app.test_client()
+    headers = bearer(create_publisher(small_app))
+    before = folder_state(media_dir)
+    response = post_media(client, headers, make_media("wav", media_cache))
+    assert response.status_code == 413
+    error = response.get_json()["error"]
+    assert "19.5 KiB" in error["message"] and "20,000 bytes" in error["message"]
+    assert error["details"]["limit_bytes"] == 20_000
+    assert folder_state(media_dir) == before
+
+
+def test_too_large_without_content_length_is_cut_off(small_app, media_cache, media_dir):
+    """A chunked body has no Content-Length to check up front: reading stops at the limit."""
+    client = small_app.test_client()
+    headers = bearer(create_publisher(small_app))
+    before = folder_state(media_dir)
+    body = multipart_body(make_media("wav", media_cache))
+    read = []
+
+    class Chunked(io.BytesIO):
+        def read(self, size=-1):
+            data = super().read(size)
+            read.append(len(data))
+            return data
+
+    response = client.post(
+        "/api/media", headers=headers, input_stream=Chunked(body),
+        content_type="multipart/form-data; boundary=b0undary",
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert "20,000 bytes" in response.get_json()["error"]["message"]
+    assert sum(read) <= 20_000 + 256 * 1024
+    assert folder_state(media_dir) == before
+
+
+def test_a_client_that_disconnects_leaves_nothing(client, headers, media_cache, media_dir):
+    before = folder_state(media_dir)
+    body = multipart_body(make_media("wav", media_cache))
+    response = client.post(
+        "/api/media", headers=headers, input_stream=io.BytesIO(body[: len(body) // 2]),
+        content_type="multipart/form-data; boundary=b0undary",
+        environ_overrides={"CONTENT_LENGTH": str(len(body))},
+    )
+    assert response.status_code == 400
+    assert folder_state(media_dir) == before
+
+
+def test_poster_and_captions_in_the_same_step(client, headers, media_cache, media_dir):
+    png = make_media("png", media_cache)
+    response = client.post("/api/media", headers=headers, data={
+        "title": "With extras", "language": "en",
+        "file": (make_media("mp4", media_cache).open("rb"), "clip.mp4"),
+        "poster": (png.open("rb"), "poster.png"),
+        "captions": (io.BytesIO(GOOD_SRT), "captions.srt"),
+    })
+    assert response.status_code == 201, response.get_json()
+    item = response.get_json()
+    with client.get(item["poster"]) as poster:
+        assert poster.data == png.read_bytes()
+    [track] = item["tracks"]
+    assert (track["kind"], track["srclang"], track["cues"]) == ("captions", "en", 2)
+    with client.get(track["url"]) as served:
+        vtt = served.text
+    assert vtt.startswith("WEBVTT") and "Hello from SubRip." in vtt
+
+
+@pytest.mark.parametrize("field,payload,status,words", [
+    ("captions", BROKEN_VTT, 422, "line 3"),
+    ("poster", b"not an image at all", 415, "JPEG, PNG or WebP"),
+])
+def test_bad_extras_reject_the_whole_upload(client, headers, media_cache, media_dir,
+                                            field, payload, status, words):
+    before = folder_state(media_dir)
+    response = client.post("/api/media", headers=headers, data={
+        "title": "Extras", "file": (make_media("mp4", media_cache).open("rb"), "clip.mp4"),
+        field: (io.BytesIO(payload), "extra.bin"),
+    })
+    assert response.status_code == status
+    error = response.get_json()["error"]
+    assert words in error["message"]
+    assert field in error["details"]["fields"]
+    if field == "captions":
+        assert [p["line"] for p in error["details"]["problems"]] == [3, 6]
+    assert folder_state(media_dir) == before
+
+
+# -- tracks ---------------------------------------------------------------------------
+
+def post_track(client, headers, item_id, data: bytes, name="track.vtt", **fields):
+    return client.post(f"/api/media/{item_id}/tracks", headers=headers,
+                       data={"kind": "captions", "srclang": "en", **fields,
+                             "file": (io.BytesIO(data), name)})
+
+
+def test_add_replace_and_delete_a_track(client, headers, media_dir):
+    response = post_track(client, headers, "song", GOOD_VTT, label="Lyrics")
+    assert response.status_code == 201
+    track = response.get_json()
+    assert (track["id"], track["label"], track["cues"], track["replaced"]) == (
+        "en.captions", "Lyrics", 1, False)
+    with client.get(track["url"]) as served:
+        assert served.data == GOOD_VTT
+    [listed] = client.get("/api/media/song").get_json()["tracks"]
+    assert listed["label"] == "Lyrics"
+
+    response = post_track(client, headers, "song", GOOD_SRT, name="new.srt", label="Lyrics")
+    assert response.status_code == 200
+    assert response.get_json()["replaced"] is True
+    with client.get(track["url"]) as served:
+        assert "Hello from SubRip." in served.text
+    assert sorted(p.name for p in media_dir.glob("song.*")) == [
+        "song.en.vtt", "song.json", "song.mp3"]
+
+    assert client.delete("/api/media/song/tracks/en.captions", headers=headers).status_code == 204
+    assert client.get("/api/media/song").get_json()["tracks"] == []
+    assert not (media_dir / "song.en.vtt").exists()
+    assert client.delete("/api/media/song/tracks/en.captions", headers=headers).status_code == 404
+    assert temp_files(media_dir) == []
+
+
+def test_a_track_with_errors_is_refused_with_line_numbers(client, headers, media_dir):
+    before = folder_state(media_dir)
+    response = post_track(client, headers, "clip", BROKEN_VTT)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert "2 errors" in error["message"] and "line 3" in error["message"]
+    problems = error["details"]["problems"]
+    assert [(p["line"], p["severity"]) for p in problems] == [(3, "error"), (6, "error")]
+    # The existing English captions are untouched.
+    assert folder_state(media_dir) == before
+
+
+def test_a_track_with_warnings_is_kept_and_the_warnings_listed(client, headers):
+    response = post_track(client, headers, "song", WARNING_VTT, srclang="uk", kind="subtitles")
+    assert response.status_code == 201
+    codes = [p["code"] for p in response.get_json()["problems"]]
+    assert codes == ["reading-speed", "line-too-long"]
+    [track] = client.get("/api/media/song").get_json()["tracks"]
+    assert track["kind"] == "subtitles" and track["warnings"] == 2
+
+
+def test_track_fields_are_checked(client, headers):
+    response = post_track(client, headers, "song", GOOD_VTT, kind="karaoke", srclang="??")
+    assert response.status_code == 400
+    assert set(response.get_json()["error"]["details"]["fields"]) == {"kind", "srclang"}
+    assert post_track(client, headers, "nothing-here", GOOD_VTT).status_code == 404
+
+
+def test_deleting_an_item_removes_exactly_its_files(client, headers, media_cache, media_dir):
+    shutil.copy(make_media("m4a", media_cache), media_dir / "clip.extended.m4a")
+    (media_dir / "clip.extended.en.vtt").write_bytes(GOOD_VTT)
+    (media_dir / "clip.en.srt").write_bytes(GOOD_SRT)
+    shutil.copy(make_media("png", media_cache), media_dir / "clip.png")
+    client.get("/api/media")
+    assert client.delete("/api/media/clip", headers=headers).status_code == 204
+    assert sorted(os.listdir(media_dir)) == [
+        ".uploads", "clip.extended.en.vtt", "clip.extended.m4a", "song.mp3"]
+    assert client.get("/api/media/clip").status_code == 404
+    assert client.delete("/api/media/clip", headers=headers).status_code == 404
+
+
+# -- temporary files ----------------------------------------------------------------------
+
+def test_cleanup_removes_only_files_whose_writer_is_gone(media_dir):
+    folder = uploads.upload_dir(media_dir)
+    live = uploads.TempFile(folder, "file", "live.mp4")
+    live.write(b"still arriving")
+    (folder / "upload-dead.part").write_bytes(b"left by a killed worker")
+    assert uploads.cleanup_stale(media_dir) == ["upload-dead.part"]
+    assert live.path.exists()
+    live.discard()
+    assert temp_files(media_dir) == []
+
+
+def test_stale_temporary_files_are_removed_at_start(media_dir, tmp_path):
+    folder = uploads.upload_dir(media_dir)
+    (folder / "upload-1234.part").write_bytes(b"\0" * 1000)
+    create_app({"TESTING": True, "MEDIA_DIR": str(media_dir),
+                "DATABASE": str(tmp_path / "again.sqlite"), "SECRET_KEY": "t"})
+    assert temp_files(media_dir) == []
+
+
+def test_format_size():
+    assert uploads.format_size(2 * 1024**3) == "2 GiB"
+    assert uploads.format_size(150 * 1024**2) == "150 MiB"
+    assert uploads.format_size(999) == "999 bytes"
