@@ -84,6 +84,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(files.bp)
+    from . import search_views
+
+    app.register_blueprint(search_views.bp)
     from . import publish
 
     app.register_blueprint(publish.bp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from .catalog import all_items, find_item, public_item
 
@@ -21,6 +21,10 @@ def media_item(item_id: str):
 
 @bp.get("/media/<item_id>/transcript")
 def transcript(item_id: str):
-    from .transcripts import transcript_json
+    from .transcripts import TranscriptLanguageError, transcript_json
 
-    return jsonify(transcript_json(find_item(item_id)))
+    try:
+        return jsonify(transcript_json(find_item(item_id), current_app.config["MEDIA_DIR"],
+                                       request.args.get("lang") or None))
+    except TranscriptLanguageError as exc:
+        abort(404, str(exc))

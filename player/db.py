@@ -88,6 +88,19 @@ CREATE TABLE IF NOT EXISTS progress_folded (
     tally TEXT NOT NULL,
     updated_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS search_tracks (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    media_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_cues USING fts5(
+    text, start UNINDEXED, "end" UNINDEXED,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
 """
 
 
@@ -441,3 +454,74 @@ def progress_delete_media(conn: sqlite3.Connection, media_id: str) -> None:
     for table in ("progress_sessions", "progress_resume", "progress_durations",
                   "progress_duration_reports", "progress_folded"):
         conn.execute(f"DELETE FROM {table} WHERE media_id = ?", (media_id,))
+
+
+# -- search ---------------------------------------------------------------------
+# Cue text of every offered track in FTS5 (see player/search.py). A cue's
+# rowid is its track's id shifted left by SEARCH_TRACK_SHIFT plus the cue's
+# position in the track, so one track's cues form a rowid range: FTS5 seeks
+# straight to it, where a filter on an unindexed column would read every row.
+
+SEARCH_TRACK_SHIFT = 20
+
+
+def search_tracks(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
+    """Every indexed track by path."""
+    return {row["path"]: row for row in conn.execute("SELECT * FROM search_tracks")}
+
+
+def search_forget_track(conn: sqlite3.Connection, track_id: int) -> None:
+    first = track_id << SEARCH_TRACK_SHIFT
+    conn.execute("DELETE FROM search_cues WHERE rowid BETWEEN ? AND ?",
+                 (first, first + (1 << SEARCH_TRACK_SHIFT) - 1))
+    conn.execute("DELETE FROM search_tracks WHERE id = ?", (track_id,))
+
+
+def search_store_track(
+    conn: sqlite3.Connection, path: str, media_id: str, kind: str, lang: str, size: int,
+    mtime_ns: int, cues: Iterable[tuple[float, float, str]],
+) -> int:
+    """Index a track's cues, ``(start, end, text)`` in file order; returns its id."""
+    track_id = int(conn.execute(
+        "INSERT INTO search_tracks (path, media_id, kind, lang, size, mtime_ns)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (path, media_id, kind, lang, size, mtime_ns),
+    ).lastrowid)
+    first = track_id << SEARCH_TRACK_SHIFT
+    conn.executemany(
+        'INSERT INTO search_cues (rowid, text, start, "end") VALUES (?, ?, ?, ?)',
+        ((first + n, text, start, end) for n, (start, end, text) in enumerate(cues)),
+    )
+    return track_id
+
+
+def search_counts(conn: sqlite3.Connection, fts_query: str) -> list[sqlite3.Row]:
+    """Matching cues per track of a catalog item, with the item's title.
+
+    Only rowids are read from the full-text index here, never cue text, so
+    counting stays fast for words that occur everywhere.
+    """
+    return conn.execute(
+        "SELECT t.id AS track_id, t.media_id, t.kind, t.lang, m.hits,"
+        " json_extract(i.data, '$.title') AS title"
+        " FROM (SELECT rowid >> ? AS track_id, count(*) AS hits FROM search_cues"
+        "       WHERE search_cues MATCH ? GROUP BY 1) AS m"
+        " JOIN search_tracks AS t ON t.id = m.track_id"
+        " JOIN items AS i ON i.id = t.media_id",
+        (SEARCH_TRACK_SHIFT, fts_query),
+    ).fetchall()
+
+
+def search_hits(
+    conn: sqlite3.Connection, fts_query: str, track_id: int, limit: int, open_mark: str,
+    close_mark: str,
+) -> list[sqlite3.Row]:
+    """The first ``limit`` matching cues of one track, text with the matched
+    words between ``open_mark`` and ``close_mark``."""
+    first = track_id << SEARCH_TRACK_SHIFT
+    return conn.execute(
+        'SELECT start, "end", highlight(search_cues, 0, ?, ?) AS marked FROM search_cues'
+        " WHERE search_cues MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT ?",
+        (open_mark, close_mark, fts_query, first, first + (1 << SEARCH_TRACK_SHIFT) - 1,
+         limit),
+    ).fetchall()

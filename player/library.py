@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import db
+from . import db, search
 from .languages import track_label
 
 TRACK_KINDS = ("captions", "subtitles", "descriptions", "chapters")
@@ -215,6 +215,7 @@ def scan(media_dir: str | Path, conn: sqlite3.Connection) -> ScanResult:
                                conn, result, existing)
             result.items.append(item)
         db.forget_missing_paths(conn, existing)
+        search.sync(conn, media_dir, result.items)
     result.items.sort(key=lambda i: i["title"].casefold())
     db.replace_catalog(conn, result.items, result.problems)
     return result

@@ -85,10 +85,13 @@ class UnknownMedia(LookupError):
 
 # -- group commit ---------------------------------------------------------------
 
+Job = Callable[[sqlite3.Connection, dict], Any]
+
+
 class _Job:
     __slots__ = ("fn", "done", "result", "error")
 
-    def __init__(self, fn: Callable[[sqlite3.Connection], Any]):
+    def __init__(self, fn: Job):
         self.fn = fn
         self.done = threading.Event()
         self.result: Any = None
@@ -98,9 +101,11 @@ class _Job:
 class Writer:
     """Runs write jobs on one connection in batches, one transaction each.
 
-    Each job runs inside its own savepoint, so a job that raises (bad input
-    found only once the catalog is read) is rolled back alone and its error
-    handed to its caller, while the rest of the batch commits.
+    A job is ``fn(conn, memo)``; ``memo`` is a dict that lives for one
+    transaction, where jobs keep what they read (the catalog entry) for the
+    next job of the same batch. Each job runs inside its own savepoint, so a
+    job that raises (bad input found only once the catalog is read) is rolled
+    back alone and its error handed to its caller, while the rest commits.
     """
 
     def __init__(self, database: str, max_batch: int = 500, idle_seconds: float = 5.0):
@@ -117,7 +122,7 @@ class Writer:
         self._queue: list[_Job] = []
         self._running = False
 
-    def submit(self, fn: Callable[[sqlite3.Connection], Any]) -> _Job:
+    def submit(self, fn: Job) -> _Job:
         if self._pid != os.getpid():
             self._reset()
         job = _Job(fn)
@@ -129,9 +134,8 @@ class Writer:
             self._cond.notify()
         return job
 
-    def run(self, fn: Callable[[sqlite3.Connection], Any],
-            timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
-        """Run ``fn(conn)`` in the next batch; return its result once committed.
+    def run(self, fn: Job, timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
+        """Run ``fn(conn, memo)`` in the next batch; return its result once committed.
 
         :raises TimeoutError: if the batch has not committed within ``timeout``.
         """
@@ -169,12 +173,13 @@ class Writer:
             conn.close()
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        memo: dict = {}
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
                 conn.execute("SAVEPOINT job")
                 try:
-                    job.result = job.fn(conn)
+                    job.result = job.fn(conn, memo)
                 except Exception as exc:
                     conn.execute("ROLLBACK TO job")
                     job.error = exc
@@ -205,13 +210,19 @@ def authoritative_duration(conn: sqlite3.Connection, item: dict) -> tuple[float 
     return (reported, "player") if reported else (None, "unknown")
 
 
-def _store_report(conn: sqlite3.Connection, media_id: str, viewer: str, report, now: float):
-    item = db.catalog_item(conn, media_id)
-    if item is None:
-        raise UnknownMedia(media_id)
-    duration, source = authoritative_duration(conn, item)
+def _store_report(conn: sqlite3.Connection, memo: dict, media_id: str, viewer: str, report,
+                  now: float) -> None:
+    key = ("duration", media_id)
+    if key not in memo:
+        item = db.catalog_item(conn, media_id)
+        if item is None:
+            raise UnknownMedia(media_id)
+        memo[key] = authoritative_duration(conn, item)
+    duration, source = memo[key]
     if duration is None and report.duration is not None:
         db.progress_fill_duration(conn, media_id, report.duration, now)
+        # Read again by the next job: this one may yet be rolled back.
+        del memo[key]
         duration, source = report.duration, "player"
     elif duration is not None and report.duration is not None and durations_disagree(
             report.duration, duration):
@@ -375,7 +386,7 @@ def _maybe_fold() -> None:
         state["next"] = now + FOLD_INTERVAL_SECONDS
     days = float(current_app.config["RAW_RETENTION_DAYS"])
     resume_rules = rules()
-    _writer().submit(lambda conn: fold_expired(conn, time.time(), days, resume_rules))
+    _writer().submit(lambda conn, memo: fold_expired(conn, time.time(), days, resume_rules))
 
 
 # -- routes ----------------------------------------------------------------------
@@ -395,7 +406,8 @@ def report_progress(item_id: str):
     viewer = _viewer(data.get("viewer"), data.get("viewer_token"))
     _limit(viewer.key)
     try:
-        _writer().run(lambda conn: _store_report(conn, item_id, viewer.key, report, time.time()))
+        _writer().run(lambda conn, memo: _store_report(
+            conn, memo, item_id, viewer.key, report, time.time()))
     except UnknownMedia:
         abort(404, f"There is no media item with the id '{item_id}'.")
     except ProgressError as exc:
@@ -437,7 +449,8 @@ def erase_history():
     """Erase everything stored for this viewer (the player's "Forget my
     viewing history"). Anonymous totals already folded hold no viewer."""
     viewer = _header_viewer()
-    sessions, points = _writer().run(lambda conn: db.progress_erase_viewer(conn, viewer.key))
+    sessions, points = _writer().run(
+        lambda conn, memo: db.progress_erase_viewer(conn, viewer.key))
     return jsonify({"erased": {"sessions": sessions, "positions": points}})
 
 
@@ -475,7 +488,7 @@ def stats_page(item_id: str):
 # -- charts ------------------------------------------------------------------------
 
 CHART_WIDTH, CHART_HEIGHT = 640, 260
-CHART_LEFT, CHART_TOP, CHART_RIGHT, CHART_BOTTOM = 56, 16, 16, 44
+CHART_LEFT, CHART_TOP, CHART_RIGHT, CHART_BOTTOM = 56, 16, 32, 44
 
 
 def retention_chart(retention: list[dict]) -> dict:

@@ -25,9 +25,9 @@ from flask import (
 )
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import auth, db, library, uploads
+from . import auth, db, library, openapi, uploads
 from .auth import CSRF_FIELD, publisher_required
-from .catalog import absolute_url, all_items, find_item, public_item, track_id
+from .catalog import absolute_url, all_items, find_item, public_item, site_url, track_id
 from .errors_web import error_response
 from .probe import EXTENSIONS
 from .uploads import UploadError
@@ -158,7 +158,11 @@ def save_track(item: dict, form: uploads.ReceivedForm) -> tuple[uploads.Prepared
 
 
 def remove_item(item: dict) -> None:
+    """Delete the item's files, then its viewers' progress and statistics."""
     uploads.delete_item(_media_dir(), item)
+    conn = db.get_db()
+    with db.Transaction(conn):
+        db.progress_delete_media(conn, item["id"])
     _refresh()
 
 
@@ -234,6 +238,11 @@ def api_delete_track(item_id: str, track_key: str):
     item = find_item(item_id)
     remove_track(item, _find_track(item, track_key))
     return "", 204
+
+
+@bp.get("/api/openapi.json")
+def openapi_json():
+    return jsonify(openapi.document(site_url(), _limit()))
 
 
 # -- accessibility status ------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 from pathlib import Path
 
 from player import auth, db
@@ -14,7 +15,8 @@ BROKEN_VTT = (b"WEBVTT\n\n00:00:00.000 -> 00:00:01.000\nHi\n\n"
 # Valid, but both too fast to read and too long a line: two warnings.
 WARNING_VTT = (b"WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n"
                b"This caption line is much much longer than forty-two characters for sure\n")
-GOOD_SRT = b"1\n00:00:00,000 --> 00:00:01,500\nHello from SubRip.\n\n2\n00:00:01,500 --> 00:00:02,500\nBye.\n"
+GOOD_SRT = (b"1\n00:00:00,000 --> 00:00:01,500\nHello from SubRip.\n\n"
+            b"2\n00:00:01,500 --> 00:00:02,500\nBye.\n")
 
 
 def create_publisher(app, name: str = "pat") -> str:
@@ -66,3 +68,16 @@ def folder_state(media_dir: Path) -> dict[str, bytes]:
 def temp_files(media_dir: Path) -> list[str]:
     folder = media_dir / ".uploads"
     return sorted(p.name for p in folder.iterdir() if p.name != ".lock") if folder.exists() else []
+
+
+def sparse_wav(path: Path, size: int) -> Path:
+    """A valid PCM WAV of ``size`` bytes (8 kHz, 16-bit mono silence) that
+    takes no disk space."""
+    rate = 8000
+    header = (b"RIFF" + struct.pack("<I", size - 8) + b"WAVE"
+              + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+              + b"data" + struct.pack("<I", size - 44))
+    with open(path, "wb") as f:
+        f.write(header)
+        f.truncate(size)
+    return path

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from player import create_app, uploads
+from player import create_app, db, uploads
 from tests.mediagen import ffmpeg_duration, make_media
 from tests.publish_support import (
     BROKEN_VTT,
@@ -323,6 +323,27 @@ def test_deleting_an_item_removes_exactly_its_files(client, headers, media_cache
         ".uploads", "clip.extended.en.vtt", "clip.extended.m4a", "song.mp3"]
     assert client.get("/api/media/clip").status_code == 404
     assert client.delete("/api/media/clip", headers=headers).status_code == 404
+
+
+def test_deleting_an_item_forgets_its_progress(app, client, headers):
+    body = {"viewer": "viewer-a-0123456789", "session": "session-1", "position": 1.5,
+            "duration": 3.0}
+    for item_id in ("clip", "song"):
+        assert client.put(f"/api/media/{item_id}/progress", json=body).status_code == 200
+    app.extensions["progress_writer"].run(lambda conn, memo: None)
+
+    def rows(item_id: str) -> int:
+        conn = db.connect(app.config["DATABASE"])
+        try:
+            return sum(conn.execute(f"SELECT COUNT(*) FROM {table} WHERE media_id = ?",
+                                    (item_id,)).fetchone()[0]
+                       for table in ("progress_sessions", "progress_resume"))
+        finally:
+            conn.close()
+
+    assert rows("clip") > 0
+    assert client.delete("/api/media/clip", headers=headers).status_code == 204
+    assert rows("clip") == 0 and rows("song") > 0
 
 
 # -- temporary files ----------------------------------------------------------------------

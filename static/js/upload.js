@@ -4,7 +4,9 @@
 // with it, the form is sent by XMLHttpRequest (fetch cannot report upload
 // progress). The server answers exactly as it does for the plain form: a
 // redirect to the new item on success, or the form page again with its error
-// summary, which is swapped in and focused.
+// summary. XMLHttpRequest follows the redirect itself, so the page it got is
+// shown as it is (loading it again would lose its one-time notice), and the
+// address bar is set to where it came from.
 
 const STEPS = [25, 50, 75, 100];
 
@@ -58,15 +60,32 @@ function clientErrorSummary(form, fieldId, message) {
   summary.focus();
 }
 
-function swapInPage(html) {
+function swapInPage(html, url) {
   const doc = new DOMParser().parseFromString(html, "text/html");
   const next = doc.querySelector("main");
   const current = document.querySelector("main");
   if (!next || !current) return false;
   current.replaceWith(next);
   document.title = doc.title;
+  if (url && url !== window.location.href) window.history.replaceState(null, "", url);
   const summary = next.querySelector("[data-error-summary]");
-  (summary || next).focus();
+  if (summary) {
+    summary.focus();
+    return true;
+  }
+  const heading = next.querySelector("h1");
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+  // A live region inserted with its text already inside is not announced, so
+  // its messages are put back a moment later.
+  const notices = next.querySelector('[role="status"]');
+  if (notices && notices.textContent.trim()) {
+    const messages = [...notices.childNodes];
+    notices.replaceChildren();
+    setTimeout(() => notices.replaceChildren(...messages), 100);
+  }
   return true;
 }
 
@@ -98,8 +117,9 @@ function send(form) {
   xhr.upload.addEventListener("load", () => progressTo(100));
   xhr.addEventListener("load", () => {
     if (xhr.status < 400) {
-      announce(ui, "Upload complete.");
-      window.location.assign(xhr.responseURL || form.action);
+      if (!swapInPage(xhr.responseText, xhr.responseURL)) {
+        window.location.assign(xhr.responseURL || form.action);
+      }
       return;
     }
     finish(ui);

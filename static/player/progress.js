@@ -208,18 +208,22 @@ class Progress {
 
   // -- the resume offer --------------------------------------------------------------
 
+  /** Ask where to resume; the answer ends up in data-resume on the wrapper
+   * ("resume", "watch_again" or "none") whether or not an offer is shown. */
   async offer() {
-    if (+this.media.dataset.start > 0) return;
+    const decided = (offer) => { this.player.el.dataset.resume = offer || 'none'; };
+    if (+this.media.dataset.start > 0) return decided(null);
     let answer;
     try {
       const response = await fetch(this.url, { headers: this.headers() });
-      if (!response.ok) return;
+      if (!response.ok) return decided(null);
       answer = await response.json();
     } catch {
-      return;
+      return decided(null);
     }
     if (answer.tracking === false) this.storing = false;
-    if (!answer.offer || this.started || this.media.currentTime > 0) return;
+    if (!answer.offer || this.started || this.media.currentTime > 0) return decided(null);
+    decided(answer.offer);
     const whenReady = () => this.show(answer);
     if (this.player.state.state === 'ready') whenReady();
     else {
@@ -255,7 +259,6 @@ class Progress {
       },
     }, h('p', { text: text }), h('p', { class: 'ap-actions' }, buttons));
     this.player.stage.after(this.box);
-    this.player.el.dataset.resumeOffer = answer.offer;
     this.player.announce(resume
       ? t('You stopped at {time}. Resume from {time}, or start over.', { time: at })
       : t('You have watched this to the end. Watch again?'));
@@ -271,7 +274,6 @@ class Progress {
     const hadFocus = this.box.contains(document.activeElement);
     this.box.remove();
     this.box = null;
-    delete this.player.el.dataset.resumeOffer;
     if (hadFocus) this.player.el.focus();
   }
 

@@ -1,0 +1,246 @@
+"""Progress writes under load: the app under gunicorn, 200 simulated viewers.
+
+The real app runs under gunicorn on loopback with a 200 s item in a fresh
+SQLite database. wrk (Debian's package, installed with apt-get when missing)
+keeps 200 keep-alive connections busy, one simulated viewer each, and every
+request is a heartbeat a player would send: the viewer's next ten seconds
+played, its position, captions on. Two endpoints of the same app take the
+same requests in alternating rounds:
+
+``PUT /api/media/<id>/progress``
+    the real thing: validation, the viewer's keyed hash, the flood limit, the
+    catalog lookup, and the write (read-modify-write of the play session and
+    an upsert of the resume point), acknowledged only after its group commit.
+``PUT /api/progress/validate``
+    the baseline: the same parsing, validation and viewer hashing, no
+    database at all.
+
+It prints writes per second and p99 latency of each, the ratio, and checks
+that every acknowledged write is in the database. Targets: at least 2,000
+writes/s, p99 under 50 ms, at least 0.7x the baseline; the exit status is 1
+when one is missed::
+
+    python bench/progress_bench.py
+    python bench/progress_bench.py --seconds 5 --rounds 1 --threads 8
+
+A simulated viewer reports a hundred times a second rather than every ten
+seconds, so the per-viewer flood limit is raised for the run; its check still
+runs on every request. gunicorn runs 2 gthread workers (one per core) with
+8 threads each by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MEDIA_ID = "lecture"
+MEDIA_SECONDS = 200
+REPORT_SECONDS = 10
+TARGET_WRITES = 2000
+TARGET_P99_MS = 50
+TARGET_RATIO = 0.7
+
+# Each wrk thread simulates its share of the viewers; each viewer plays on
+# from where its last report stopped and starts a new session at the end.
+WRK_SCRIPT = """
+local counter = 0
+function setup(thread)
+  thread:set("tid", setup_count or 0)
+  setup_count = (setup_count or 0) + 1
+end
+function init(args)
+  path = args[1]
+  viewers = tonumber(args[2])
+end
+function request()
+  local v = counter % viewers
+  local k = math.floor(counter / viewers)
+  counter = counter + 1
+  local per_session = math.floor((MEDIA - 1) / STEP)
+  local start = (k % per_session) * STEP
+  local session = math.floor(k / per_session)
+  local body = string.format(
+    '{"viewer":"bench-viewer-%02d-%06d","session":"bench-%02d-%06d-%06d","seq":%d,' ..
+    '"event":"heartbeat","position":%d,"duration":MEDIA,"rate":1,"captions":"en",' ..
+    '"descriptions":false,"played":[[%d,%d]]}',
+    tid, v, tid, v, session, k, start + STEP, start, start + STEP)
+  return wrk.format("PUT", path, {["Content-Type"] = "application/json"}, body)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"errors":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.max, e.connect + e.read + e.write + e.timeout + e.status))
+end
+""".replace("MEDIA", str(MEDIA_SECONDS)).replace("STEP", str(REPORT_SECONDS))
+
+
+def find_or_install(program: str, package: str) -> str:
+    found = shutil.which(program)
+    if found:
+        return found
+    print(f"{program} not found; installing the Debian package {package}", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, env=env)
+    return shutil.which(program) or sys.exit(f"{program} still missing after installing {package}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_media(folder: Path) -> None:
+    """A silent 8 kHz WAV: the probe reads its exact duration from the header."""
+    folder.mkdir()
+    with wave.open(str(folder / f"{MEDIA_ID}.wav"), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(1)
+        wav.setframerate(8000)
+        wav.writeframes(b"\x80" * 8000 * MEDIA_SECONDS)
+
+
+def start_gunicorn(workdir: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PLAYER_MEDIA_DIR": str(workdir / "media"),
+        "PLAYER_DATABASE": str(workdir / "player.sqlite"),
+        "PLAYER_SECRET_KEY": "bench-secret",
+        "PLAYER_PROGRESS_RATE_BURST": "1000000",
+        "PLAYER_PROGRESS_RATE_PER_SECOND": "1000000",
+        "PYTHONPATH": str(REPO),
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
+         "--workers", str(workers), "--threads", str(threads), "--keep-alive", "30",
+         "--backlog", "2048", "--log-level", "warning", "player:create_app()"],
+        cwd=workdir, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit("gunicorn exited during startup")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", f"/api/media/{MEDIA_ID}")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    sys.exit("gunicorn did not answer within 60 s")
+
+
+def run_wrk(wrk: str, script: Path, url: str, path: str, seconds: int, connections: int,
+            wrk_threads: int) -> dict:
+    proc = subprocess.run(
+        [wrk, "-t", str(wrk_threads), "-c", str(connections), "-d", f"{seconds}s",
+         "--timeout", "10s", "-s", str(script), url, "--", path,
+         str(connections // wrk_threads)],
+        capture_output=True, text=True, check=True)
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))
+    result = json.loads(line[len("RESULT "):])
+    result["per_second"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def stored_reports(database: Path) -> int:
+    """Reports in the database: each added REPORT_SECONDS of watching."""
+    conn = sqlite3.connect(database)
+    try:
+        states = conn.execute("SELECT state FROM progress_sessions").fetchall()
+    finally:
+        conn.close()
+    return round(sum(json.loads(s)["watched"] for (s,) in states) / REPORT_SECONDS)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="length of each round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per endpoint")
+    parser.add_argument("--connections", type=int, default=200, help="simulated viewers")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    args = parser.parse_args()
+    wrk = find_or_install("wrk", "wrk")
+
+    with tempfile.TemporaryDirectory(prefix="progress-bench-") as tmp:
+        workdir = Path(tmp)
+        make_media(workdir / "media")
+        script = workdir / "heartbeat.lua"
+        script.write_text(WRK_SCRIPT)
+        port = free_port()
+        server = start_gunicorn(workdir, port, args.workers, args.threads)
+        url = f"http://127.0.0.1:{port}"
+        endpoints = {
+            "progress": f"/api/media/{MEDIA_ID}/progress",
+            "no-db": "/api/progress/validate",
+        }
+        results: dict[str, list[dict]] = {name: [] for name in endpoints}
+        try:
+            for path in endpoints.values():
+                run_wrk(wrk, script, url, path, 2, args.connections, args.wrk_threads)
+            acknowledged_before = stored_reports(workdir / "player.sqlite")
+            for _ in range(args.rounds):
+                for name, path in endpoints.items():
+                    results[name].append(run_wrk(wrk, script, url, path, args.seconds,
+                                                 args.connections, args.wrk_threads))
+            stored = stored_reports(workdir / "player.sqlite") - acknowledged_before
+        finally:
+            server.terminate()
+            server.wait(30)
+
+    def summary(name: str) -> tuple[float, float, int]:
+        rounds = results[name]
+        return (statistics.median(r["per_second"] for r in rounds),
+                statistics.median(r["p99_us"] for r in rounds) / 1000,
+                sum(r["errors"] for r in rounds))
+
+    writes, write_p99, write_errors = summary("progress")
+    base, base_p99, base_errors = summary("no-db")
+    acknowledged = sum(r["requests"] for r in results["progress"]) - write_errors
+    ratio = writes / base
+    print(f"gunicorn: {args.workers} gthread workers x {args.threads} threads; wrk:"
+          f" {args.connections} connections, {args.rounds} rounds of {args.seconds} s each")
+    print(f"PUT progress (SQLite): {writes:8.0f} writes/s   p99 {write_p99:6.1f} ms"
+          f"   errors {write_errors}")
+    print(f"PUT validate (no DB):  {base:8.0f} req/s      p99 {base_p99:6.1f} ms"
+          f"   errors {base_errors}")
+    print(f"ratio: {ratio:.2f}x the no-database endpoint")
+    lost = acknowledged - min(stored, acknowledged)
+    print(f"acknowledged writes: {acknowledged}; in the database: {stored}"
+          f" ({'none lost' if not lost else f'{lost} LOST'})")
+    checks = {
+        f"writes/s >= {TARGET_WRITES}": writes >= TARGET_WRITES,
+        f"p99 < {TARGET_P99_MS} ms": write_p99 < TARGET_P99_MS,
+        f"ratio >= {TARGET_RATIO}": ratio >= TARGET_RATIO,
+        "no errors": write_errors == 0 and base_errors == 0,
+        "no acknowledged write lost": lost == 0,
+    }
+    for check, ok in checks.items():
+        print(f"  {'ok  ' if ok else 'MISS'} {check}")
+    return 0 if all(checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

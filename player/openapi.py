@@ -1,0 +1,423 @@
+"""The OpenAPI 3.1 description of the JSON API, served at ``/api/openapi.json``.
+
+Written by hand next to the views rather than generated from them, so it can
+say what a person needs (limits, which status means what); the tests check it
+against real responses and run schemathesis on it, which keeps it true.
+"""
+
+from __future__ import annotations
+
+from .captions import KINDS as CAPTION_KINDS
+from .library import TRACK_KINDS
+from .progress import EVENTS, MAX_RANGES_PER_REPORT, MAX_RATE
+from .uploads import LANGUAGE_RE, MAX_DESCRIPTION, MAX_LABEL, MAX_TITLE, accepted_formats
+
+ID_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
+    response = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _error(description: str) -> dict:
+    return _json(_ref("Error"), description)
+
+
+def _nullable(schema: dict) -> dict:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+_STRING = {"type": "string"}
+_URL = {"type": "string", "format": "uri"}
+_SECONDS = {"type": "number", "minimum": 0}
+_FILE = {"type": "string", "contentMediaType": "application/octet-stream"}
+_LANGUAGE = {"type": "string", "pattern": LANGUAGE_RE.pattern, "examples": ["en", "pt-BR"]}
+
+_ITEM_ID = {"name": "item_id", "in": "path", "required": True,
+            "description": "The item's id: the media file's name, made URL-safe.",
+            "schema": {"type": "string", "pattern": ID_PATTERN}}
+_VIEWER_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"}
+_VIEWER_HEADERS = [
+    {"name": "X-Player-Viewer", "in": "header", "required": False,
+     "description": "The browser's anonymous viewer id. One of the two viewer headers is"
+                    " needed.",
+     "schema": _VIEWER_ID},
+    {"name": "X-Player-Viewer-Token", "in": "header", "required": False,
+     "description": "A viewer token signed by the host site with PLAYER_VIEWER_SECRET;"
+                    " it decides alone when present.",
+     "schema": {"type": "string"}},
+]
+_SECURED = [{"publisherToken": []}]
+_WRITE_ERRORS = {
+    "401": _error("No publisher token was sent."),
+    "403": _error("The token is not valid or has been revoked."),
+}
+
+SCHEMAS: dict[str, dict] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "examples": ["unsupported_media_type"]},
+                "message": {"type": "string",
+                            "description": "What went wrong and how to fix it, for a person."},
+                "details": {"type": "object",
+                            "description": "Facts for programs, such as `limit_bytes`,"
+                                           " `accepted_formats`, `fields` or `problems`."},
+            },
+        }},
+    },
+    "Problem": {
+        "type": "object",
+        "description": "One finding in a caption file; lines and columns start at 1.",
+        "required": ["line", "column", "severity", "code", "message"],
+        "properties": {
+            "line": {"type": "integer", "minimum": 1},
+            "column": {"type": "integer", "minimum": 1},
+            "severity": {"enum": ["error", "warning"]},
+            "code": {"type": "string", "examples": ["end-before-start"]},
+            "message": _STRING,
+        },
+    },
+    "Track": {
+        "type": "object",
+        "required": ["url", "kind", "srclang", "label"],
+        "properties": {
+            "url": _URL, "kind": {"enum": list(TRACK_KINDS)}, "srclang": _STRING,
+            "label": _STRING, "cues": {"type": "integer", "minimum": 0},
+            "warnings": {"type": "integer", "minimum": 0,
+                         "description": "Warnings the validator found; the track is offered."},
+        },
+    },
+    "RejectedTrack": {
+        "type": "object",
+        "description": "A caption file in the folder that players are not offered, and why.",
+        "required": ["kind", "srclang", "label", "errors"],
+        "properties": {"kind": {"enum": list(TRACK_KINDS)}, "srclang": _STRING, "label": _STRING,
+                       "errors": {"type": "array", "items": _ref("Problem")}},
+    },
+    "Item": {
+        "type": "object",
+        "required": ["id", "title", "description", "kind", "duration", "sources", "tracks",
+                     "transcript", "watch_url", "embed_url"],
+        "properties": {
+            "id": {"type": "string", "pattern": ID_PATTERN},
+            "title": _STRING,
+            "description": _STRING,
+            "language": _STRING,
+            "kind": {"enum": ["video", "audio"]},
+            "duration": _nullable({"type": "number", "minimum": 0}),
+            "width": _nullable({"type": "integer", "minimum": 0}),
+            "height": _nullable({"type": "integer", "minimum": 0}),
+            "sources": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["url", "type"],
+                "properties": {"url": _URL, "type": {"type": "string",
+                                                     "examples": ["video/mp4"]}}}},
+            "tracks": {"type": "array", "items": _ref("Track")},
+            "rejected_tracks": {"type": "array", "items": _ref("RejectedTrack")},
+            "poster": _nullable({"type": "string", "format": "uri"}),
+            "transcript": {"type": "object", "required": ["html", "txt", "json"],
+                           "properties": {"html": _URL, "txt": _URL, "json": _URL}},
+            "watch_url": _URL,
+            "embed_url": _URL,
+        },
+    },
+    "ItemList": {"type": "object", "required": ["items"],
+                 "properties": {"items": {"type": "array", "items": _ref("Item")}}},
+    "NewTrack": {
+        "type": "object",
+        "required": ["id", "url", "kind", "srclang", "label", "cues", "problems", "replaced"],
+        "properties": {
+            "id": {"type": "string", "examples": ["en.captions"]},
+            "url": _URL, "kind": {"enum": list(TRACK_KINDS)}, "srclang": _STRING,
+            "label": _STRING, "cues": {"type": "integer", "minimum": 0},
+            "problems": {"type": "array", "items": _ref("Problem"),
+                         "description": "Warnings only: a file with errors is refused."},
+            "replaced": {"type": "boolean"},
+        },
+    },
+    "TranscriptEntry": {
+        "type": "object",
+        "required": ["start", "end", "speaker", "text", "kind"],
+        "properties": {"start": _SECONDS, "end": _SECONDS, "speaker": _nullable(_STRING),
+                       "text": _STRING, "kind": {"enum": list(CAPTION_KINDS)}},
+    },
+    "SearchResults": {
+        "type": "object",
+        "required": ["query", "total", "total_items", "results"],
+        "properties": {
+            "query": _STRING,
+            "total": {"type": "integer", "minimum": 0},
+            "total_items": {"type": "integer", "minimum": 0},
+            "results": {"type": "array", "items": {
+                "type": "object", "required": ["media_id", "title", "hits"],
+                "properties": {
+                    "media_id": _STRING, "title": _STRING,
+                    "total": {"type": "integer", "minimum": 0}, "watch_url": _URL,
+                    "hits": {"type": "array", "items": {
+                        "type": "object", "required": ["start", "end", "text"],
+                        "properties": {"start": _SECONDS, "end": _SECONDS, "text": _STRING,
+                                       "html": _STRING, "kind": _STRING, "lang": _STRING,
+                                       "url": _URL}}},
+                }}},
+        },
+    },
+    "ProgressReport": {
+        "type": "object",
+        "required": ["session", "position"],
+        "properties": {
+            "viewer": {**_VIEWER_ID, "description": "The anonymous viewer id; this or"
+                                                    " `viewer_token` is needed."},
+            "viewer_token": {"type": "string", "description": "A host-signed viewer token."},
+            "session": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+            "position": _SECONDS,
+            "duration": _nullable(_SECONDS),
+            "rate": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE},
+            "captions": _nullable({"type": "string",
+                                   "pattern": "^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$"}),
+            "descriptions": {"type": "boolean"},
+            "event": {"enum": sorted(EVENTS)},
+            "seq": {"type": "integer", "minimum": 0},
+            "played": {"type": "array", "maxItems": MAX_RANGES_PER_REPORT, "items": {
+                "type": "array", "minItems": 2, "maxItems": 2, "items": _SECONDS}},
+        },
+    },
+    "ResumePoint": {
+        "type": "object",
+        "required": ["media_id", "duration", "position", "offer", "resume_at", "tracking"],
+        "properties": {
+            "media_id": _STRING, "duration": _nullable(_SECONDS),
+            "position": _nullable(_SECONDS), "updated_at": _nullable(_STRING),
+            "offer": {"type": "boolean"}, "resume_at": _nullable(_SECONDS),
+            "reason": _nullable(_STRING), "tracking": {"type": "boolean"},
+        },
+    },
+    "Statistics": {
+        "type": "object",
+        "required": ["media_id", "title"],
+        "properties": {"media_id": _STRING, "title": _STRING},
+    },
+}
+
+
+def _operation(operation_id: str, summary: str, responses: dict, *, parameters=None,
+               body=None, secured: bool = False, description: str | None = None) -> dict:
+    operation = {"operationId": operation_id, "summary": summary, "responses": {
+        **responses, "default": _error("Any other error, in the same shape.")}}
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = parameters
+    if body:
+        operation["requestBody"] = body
+    if secured:
+        operation["security"] = _SECURED
+        operation["responses"].update({k: v for k, v in _WRITE_ERRORS.items()
+                                       if k not in responses})
+    return operation
+
+
+def _multipart(properties: dict, required: list[str], encoding: list[str]) -> dict:
+    return {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": required, "properties": properties},
+        "encoding": {name: {"contentType": "application/octet-stream"} for name in encoding},
+    }}}
+
+
+def _paths(upload_limit: int) -> dict:
+    formats = "; ".join(accepted_formats())
+    item_param = [_ITEM_ID]
+    progress_body = {"required": True, "content": {
+        "application/json": {"schema": _ref("ProgressReport")},
+        "text/plain": {"schema": _ref("ProgressReport")},
+    }}
+    return {
+        "/api/media": {
+            "get": _operation("listMedia", "List the library", {"200": _json(_ref("ItemList"), "Every item.")}),
+            "post": _operation(
+                "uploadMedia", "Upload a media file", {
+                    "201": _json(_ref("Item"), "The new item.", {
+                        "Location": {"schema": _URL, "description": "The item's API URL."}}),
+                    "400": _error("A field is missing or wrong; `details.fields` names each."),
+                    "413": _error(f"The body is over the limit of {upload_limit} bytes"
+                                  " (`details.limit_bytes`), or a poster or caption file is"
+                                  " over 10 MiB."),
+                    "415": _error("The file is not media the player accepts (judged by its"
+                                  " content; `details.accepted_formats`), the poster is not an"
+                                  " image, or the body is not multipart/form-data."),
+                    "422": _error("The media cannot be read (`details.reason`), or the caption"
+                                  " file has errors (`details.problems`, with line numbers)."),
+                },
+                secured=True,
+                description=f"Accepted formats: {formats}. The file is checked by its content"
+                            " and moved into the library only once complete and valid.",
+                body=_multipart({
+                    "file": {**_FILE, "description": "The audio or video file."},
+                    "title": {"type": "string", "maxLength": MAX_TITLE,
+                              "description": "Defaults to the file name."},
+                    "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+                    "language": {**_LANGUAGE, "default": "en"},
+                    "poster": {**_FILE, "description": "A JPEG, PNG or WebP image."},
+                    "captions": {**_FILE, "description": "WebVTT, SRT or SBV captions in"
+                                                         " `language`."},
+                }, ["file"], ["file", "poster", "captions"]),
+            ),
+        },
+        "/api/media/{item_id}": {
+            "get": _operation("getMedia", "One item", {"200": _json(_ref("Item"), "The item."),
+                                           "404": _error("No such item.")},
+                              parameters=item_param),
+            "delete": _operation(
+                "deleteMedia", "Delete an item", {"204": {"description": "Deleted, with its tracks, poster,"
+                                                          " metadata and viewers' progress."},
+                                   "404": _error("No such item.")},
+                parameters=item_param, secured=True),
+        },
+        "/api/media/{item_id}/transcript": {
+            "get": _operation(
+                "getTranscript", "The transcript, in reading order",
+                {"200": _json({"type": "array", "items": _ref("TranscriptEntry")},
+                              "Captions and descriptions merged, chapters as entries."),
+                 "404": _error("No such item, or no track in that language.")},
+                parameters=[_ITEM_ID, {"name": "lang", "in": "query", "required": False,
+                                       "schema": _STRING}]),
+        },
+        "/api/media/{item_id}/tracks": {
+            "post": _operation(
+                "addTrack", "Add or replace a track", {
+                    "201": _json(_ref("NewTrack"), "Added.", {"Location": {"schema": _URL}}),
+                    "200": _json(_ref("NewTrack"), "Replaced the track of the same language"
+                                                   " and kind, atomically.",
+                                 {"Location": {"schema": _URL}}),
+                    "400": _error("A field is wrong; `details.fields` names each."),
+                    "404": _error("No such item."),
+                    "413": _error("The caption file is over 10 MiB."),
+                    "415": _error("The body is not multipart/form-data."),
+                    "422": _error("The file has errors (`details.problems`); nothing changed."),
+                },
+                parameters=item_param, secured=True,
+                description="WebVTT, SRT or SBV, told apart by content; SRT and SBV are"
+                            " converted to WebVTT. Warnings are returned and the track kept.",
+                body=_multipart({
+                    "file": _FILE,
+                    "kind": {"enum": list(TRACK_KINDS), "default": "captions"},
+                    "srclang": {**_LANGUAGE, "description": "Defaults to the item's language."},
+                    "label": {"type": "string", "maxLength": MAX_LABEL},
+                }, ["file"], ["file"]),
+            ),
+        },
+        "/api/media/{item_id}/tracks/{track}": {
+            "delete": _operation(
+                "deleteTrack", "Delete a track", {"204": {"description": "Deleted."},
+                                   "404": _error("No such item or track.")},
+                parameters=[_ITEM_ID, {
+                    "name": "track", "in": "path", "required": True,
+                    "description": "`<srclang>.<kind>`, as in the NewTrack id.",
+                    "schema": {"type": "string", "examples": ["en.captions"]}}],
+                secured=True),
+        },
+        "/api/media/{item_id}/progress": {
+            "get": _operation(
+                "getProgress", "Where this viewer should resume",
+                {"200": _json(_ref("ResumePoint"), "The resume point and whether to offer it."),
+                 "400": _error("No usable viewer id or token."),
+                 "404": _error("No such item.")},
+                parameters=[_ITEM_ID, *_VIEWER_HEADERS]),
+            "put": _operation(
+                "putProgress", "Report playback progress", _progress_responses(),
+                parameters=[_ITEM_ID, *_VIEWER_HEADERS], body=progress_body),
+            "post": _operation(
+                "postProgress", "Report playback progress (for navigator.sendBeacon)", _progress_responses(),
+                parameters=[_ITEM_ID, *_VIEWER_HEADERS], body=progress_body),
+        },
+        "/api/media/{item_id}/stats": {
+            "get": _operation("getStatistics", "Viewing statistics",
+                              {"200": _json(_ref("Statistics"), "Plays, watch time, retention."),
+                               "404": _error("No such item.")},
+                              parameters=item_param, secured=True),
+        },
+        "/api/progress/validate": {
+            "put": _operation("validateProgress", "Check a progress report without storing it",
+                              _validate_responses(), body=progress_body),
+            "post": _operation("validateProgressPost", "Check a progress report without storing it",
+                               _validate_responses(), body=progress_body),
+        },
+        "/api/viewer/history": {
+            "delete": _operation(
+                "eraseHistory", "Forget this viewer's history",
+                {"200": _json({"type": "object", "required": ["erased"], "properties": {
+                    "erased": {"type": "object", "properties": {
+                        "sessions": {"type": "integer"}, "positions": {"type": "integer"}}}}},
+                    "What was erased."),
+                 "400": _error("No usable viewer id or token.")},
+                parameters=_VIEWER_HEADERS),
+        },
+        "/api/search": {
+            "get": _operation(
+                "search", "Search every transcript",
+                {"200": _json(_ref("SearchResults"), "Matching cues, grouped by item."),
+                 "400": _error("The query cannot be searched.")},
+                parameters=[{"name": "q", "in": "query", "required": False,
+                             "schema": _STRING}]),
+        },
+        "/api/openapi.json": {
+            "get": _operation("getOpenAPI", "This description",
+                              {"200": _json({"type": "object"}, "OpenAPI 3.1.")}),
+        },
+    }
+
+
+def _progress_responses() -> dict:
+    return {
+        "200": _json({"type": "object", "required": ["stored"], "properties": {
+            "stored": {"type": "boolean"}, "reason": _STRING}},
+            "Stored, or not stored because tracking is off (`reason`)."),
+        "400": _error("The report or the viewer is not valid; `details` names the field."),
+        "404": _error("No such item."),
+        "413": _error("The report is too large."),
+        "415": _error("The body is not JSON."),
+        "429": _error("Too many reports from this viewer; see Retry-After."),
+        "503": _error("The report could not be stored just now."),
+    }
+
+
+def _validate_responses() -> dict:
+    return {
+        "200": _json({"type": "object", "required": ["valid"],
+                      "properties": {"valid": {"const": True}}}, "The report is valid."),
+        "400": _error("The report is not valid; `details.field` names the field."),
+        "413": _error("The report is too large."),
+        "415": _error("The body is not JSON."),
+    }
+
+
+def document(server_url: str, upload_limit: int) -> dict:
+    """The whole OpenAPI document, with ``server_url`` as its one server."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Accessible Player API",
+            "version": "1",
+            "description": "Media items with captions, transcripts and descriptions; search;"
+                           " playback progress; and publishing. Errors are"
+                           " `{\"error\": {\"code\", \"message\", \"details\"}}`.",
+        },
+        "servers": [{"url": server_url.rstrip("/")}],
+        "paths": _paths(upload_limit),
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"publisherToken": {
+                "type": "http", "scheme": "bearer",
+                "description": "A token from `player create-publisher NAME`."}},
+        },
+    }

@@ -1,0 +1,275 @@
+"""Search across the library's transcripts: an FTS5 index of cue text.
+
+Every cue of every track players are offered (captions, subtitles,
+descriptions and chapter titles) is a row of the ``search_cues`` FTS5 table;
+``search_tracks`` says which item, kind and language each track is, and the
+file's size and modification time when it was indexed, so a scan re-reads
+only tracks that changed (see :func:`sync`).
+
+The tokenizer is ``unicode61 remove_diacritics 2``: words are runs of
+letters and digits in any script, matched without regard to case (Cyrillic
+and Greek included) or to Latin diacritics (``cafe`` finds ``café``), and
+combining marks such as the stress accents of Ukrainian learning material
+are ignored (``замок`` finds ``за́мок``). Text and queries are NFC-normalised
+first, so decomposed input behaves like the precomposed letters: Ukrainian
+``й``, ``ї`` and ``ґ`` are letters of their own, not accented variants, and
+stay distinct from ``и``, ``і`` and ``г``.
+
+The ``trigram`` tokenizer was considered and not chosen: it finds any
+substring, but in the SQLite this runs on it cannot ignore diacritics, finds
+nothing for queries under three characters, matches inside unrelated words
+(``cat`` in ``education``) and makes the index about three times larger.
+Prefix queries (``subtit*``) cover the usual reason for substring search.
+
+Queries are written the way people write them: words (all must occur in a
+cue), ``"quoted phrases"`` and ``prefix*``. :func:`parse_query` turns them
+into an FTS5 expression made only of quoted strings, so no input can reach
+FTS5 as syntax: ``NEAR``, ``AND``, ``-``, ``:``, ``^`` and parentheses are
+searched for as text or ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markupsafe import Markup, escape
+
+from . import db
+from .errors import PlayerError
+
+#: Track kinds whose cues are indexed.
+INDEXED_KINDS = ("captions", "subtitles", "descriptions", "chapters")
+#: Longest query accepted, in characters.
+MAX_QUERY_LENGTH = 200
+#: Words or phrases of a query beyond this many are ignored.
+MAX_TERMS = 12
+#: Items in one answer, best first.
+MAX_ITEMS = 50
+#: Hits shown per item; the count of all of them is given too.
+HITS_PER_ITEM = 10
+#: A prefix shorter than this is searched as a whole word, since ``a*``
+#: would merge the posting lists of most of the vocabulary.
+MIN_PREFIX = 2
+
+# Highlight markers: control characters, which are removed from cue text
+# before indexing, so a marker in the output was put there by FTS5.
+_OPEN, _CLOSE = "\x02", "\x03"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# A quoted phrase (an unclosed quote runs to the end), or a run of characters
+# that are not spaces, brackets or list punctuation; either with a trailing
+# star. Hyphens, apostrophes and dots stay inside a run, so "e-mail" and
+# "з'являються" are searched as the adjacent words they are.
+_CHUNK = re.compile(r'"([^"]*)"?(\*?)|([^\s"()\[\]{}<>,;:!?^+*=|~]+)(\*?)')
+_MAX_CUES = (1 << db.SEARCH_TRACK_SHIFT) - 1
+
+
+class SearchQueryError(PlayerError, ValueError):
+    """A query that cannot be searched for, with a message for the person who typed it."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or phrase of a query; ``prefix`` when its last word may continue."""
+
+    text: str
+    prefix: bool = False
+
+    @property
+    def fts(self) -> str:
+        quoted = '"' + self.text.replace('"', '""') + '"'
+        return quoted + "*" if self.prefix else quoted
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query; every term must match the same cue."""
+
+    text: str
+    terms: tuple[Term, ...]
+
+    @property
+    def fts(self) -> str:
+        """The FTS5 ``MATCH`` expression: quoted strings only."""
+        return " ".join(term.fts for term in self.terms)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A matching cue; ``html`` is its escaped text with matches in ``<mark>``."""
+
+    start: float
+    end: float
+    text: str
+    html: Markup
+    kind: str
+    lang: str
+
+
+@dataclass
+class ItemHits:
+    """The hits of one catalog item, in time order."""
+
+    media_id: str
+    title: str
+    total: int
+    hits: list[Hit] = field(default_factory=list)
+
+
+@dataclass
+class SearchResults:
+    """An answer: items by number of matching cues, most first."""
+
+    query: Query
+    items: list[ItemHits]
+    total_hits: int
+    total_items: int
+
+
+def _has_word(text: str) -> bool:
+    # The characters unicode61 keeps in tokens: letters, numbers, private use.
+    return any(ch.isalnum() or unicodedata.category(ch) == "Co" for ch in text)
+
+
+def _last_word_length(text: str) -> int:
+    length = 0
+    for ch in reversed(text):
+        if ch.isalnum() or unicodedata.category(ch) == "Co":
+            length += 1
+        elif unicodedata.category(ch) != "Mn":
+            break
+    return length
+
+
+def _term(text: str) -> Term | None:
+    text = " ".join(text.split())
+    stripped = text.rstrip("*")
+    if not _has_word(stripped):
+        return None
+    return Term(stripped, stripped != text and _last_word_length(stripped) >= MIN_PREFIX)
+
+
+def parse_query(text: str) -> Query:
+    """Read what someone typed into a safe FTS5 query.
+
+    ``"..."`` is a phrase, a trailing ``*`` makes a prefix, anything else is
+    words. Every term becomes a quoted FTS5 string, so operators and column
+    filters are searched for as words and other syntax characters are
+    dropped by the tokenizer:
+
+    >>> parse_query('"screen reader" NEAR(subtit* -x:y^').fts
+    '"screen reader" "NEAR" "subtit"* "-x" "y"'
+
+    :raises SearchQueryError: if the query is longer than :data:`MAX_QUERY_LENGTH`.
+    """
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text or "")).strip()
+    if len(text) > MAX_QUERY_LENGTH:
+        raise SearchQueryError(
+            f"The search is {len(text)} characters long; use at most {MAX_QUERY_LENGTH}.")
+    terms: list[Term] = []
+    for match in _CHUNK.finditer(text):
+        phrase, phrase_star, word, word_star = match.groups()
+        term = _term(phrase + phrase_star if phrase is not None else word + word_star)
+        if term is not None and term not in terms:
+            terms.append(term)
+    return Query(text, tuple(terms[:MAX_TERMS]))
+
+
+def cue_search_text(text: str) -> str:
+    """Cue text as it is indexed and shown in results: one line, NFC, no controls."""
+    return unicodedata.normalize("NFC", " ".join(_CONTROL.sub(" ", text).split()))
+
+
+def _mark(marked: str) -> tuple[str, Markup]:
+    """Plain text and HTML from FTS5 ``highlight()`` output: escape, then mark."""
+    plain = marked.replace(_OPEN, "").replace(_CLOSE, "")
+    html = str(escape(marked)).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    return plain, Markup(html)
+
+
+def search(conn: sqlite3.Connection, query: Query | str, *, max_items: int = MAX_ITEMS,
+           hits_per_item: int = HITS_PER_ITEM) -> SearchResults:
+    """Find cues that contain every term of ``query``.
+
+    Items come most matching cues first (title breaks ties), each with its
+    first ``hits_per_item`` hits in time order and the count of all of them.
+
+    :raises SearchQueryError: if ``query`` is a string that is too long.
+    """
+    if isinstance(query, str):
+        query = parse_query(query)
+    if not query.terms:
+        return SearchResults(query, [], 0, 0)
+    rows = db.search_counts(conn, query.fts)
+    items: dict[str, ItemHits] = {}
+    tracks: dict[str, list[sqlite3.Row]] = {}
+    for row in rows:
+        item = items.setdefault(row["media_id"], ItemHits(row["media_id"], row["title"], 0))
+        item.total += row["hits"]
+        tracks.setdefault(row["media_id"], []).append(row)
+    ranked = sorted(items.values(), key=lambda i: (-i.total, i.title.casefold(), i.media_id))
+    for item in ranked[:max_items]:
+        for track in tracks[item.media_id]:
+            for hit in db.search_hits(conn, query.fts, track["track_id"], hits_per_item,
+                                      _OPEN, _CLOSE):
+                text, html = _mark(hit["marked"])
+                item.hits.append(Hit(hit["start"], hit["end"], text, html, track["kind"],
+                                     track["lang"]))
+        item.hits.sort(key=lambda h: (h.start, INDEXED_KINDS.index(h.kind)))
+        del item.hits[hits_per_item:]
+    return SearchResults(query, ranked[:max_items], sum(i.total for i in ranked), len(ranked))
+
+
+def _cues(path: Path, kind: str) -> list[tuple[float, float, str]]:
+    from .captions import validate
+
+    report = validate(path.read_bytes(), kind=kind)
+    cues = []
+    for cue in report.cues[:_MAX_CUES]:
+        text = cue_search_text(cue.plain_text)
+        if text:
+            cues.append((cue.start, cue.end, text))
+    return cues
+
+
+def sync(conn: sqlite3.Connection, media_dir: str | os.PathLike, items: Iterable[dict]) -> int:
+    """Bring the index in line with the catalog ``items``.
+
+    Tracks that are new or whose file changed are (re)indexed; tracks no
+    longer offered (deleted, renamed, now failing validation, or of a removed
+    item) are dropped. Runs inside the caller's transaction.
+
+    :returns: the number of tracks indexed.
+    """
+    media_dir = Path(media_dir)
+    wanted: dict[str, tuple[str, str, str]] = {}
+    for item in items:
+        for track in item["tracks"]:
+            if track["kind"] in INDEXED_KINDS:
+                wanted[str(media_dir / track["file"])] = (item["id"], track["kind"],
+                                                          track["srclang"])
+    indexed = db.search_tracks(conn)
+    count = 0
+    for path, row in indexed.items():
+        if path not in wanted:
+            db.search_forget_track(conn, row["id"])
+    for path, (media_id, kind, lang) in wanted.items():
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            continue
+        row = indexed.get(path)
+        if row is not None:
+            if (row["media_id"], row["kind"], row["lang"], row["size"], row["mtime_ns"]) == (
+                    media_id, kind, lang, st.st_size, st.st_mtime_ns):
+                continue
+            db.search_forget_track(conn, row["id"])
+        db.search_store_track(conn, path, media_id, kind, lang, st.st_size, st.st_mtime_ns,
+                              _cues(Path(path), kind))
+        count += 1
+    return count

@@ -1,0 +1,65 @@
+"""Transcript search: the results page and its JSON twin."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, render_template, request
+
+from . import db
+from .catalog import absolute_url
+from .search import SearchQueryError, SearchResults, search
+
+bp = Blueprint("search", __name__)
+
+
+def seconds_param(value: float) -> str:
+    """A time for a ``?t=`` parameter: ``12.5``, ``3``, never ``3.000``."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+@bp.get("/search")
+def page():
+    text = request.args.get("q", "")
+    try:
+        results = search(db.get_db(), text) if text.strip() else None
+    except SearchQueryError as exc:
+        return render_template("search.html", query=text, results=None, error=str(exc)), 400
+    return render_template("search.html", query=text, results=results, error=None,
+                           seconds_param=seconds_param)
+
+
+def _json(results: SearchResults | None) -> dict:
+    if results is None:
+        return {"query": "", "total": 0, "total_items": 0, "results": []}
+    return {
+        "query": results.query.text,
+        "total": results.total_hits,
+        "total_items": results.total_items,
+        "results": [
+            {
+                "media_id": item.media_id,
+                "title": item.title,
+                "total": item.total,
+                "watch_url": absolute_url("pages.watch", item_id=item.media_id),
+                "hits": [
+                    {
+                        "start": hit.start, "end": hit.end, "text": hit.text,
+                        "html": str(hit.html), "kind": hit.kind, "lang": hit.lang,
+                        "url": absolute_url("pages.watch", item_id=item.media_id,
+                                            t=seconds_param(hit.start)),
+                    }
+                    for hit in item.hits
+                ],
+            }
+            for item in results.items
+        ],
+    }
+
+
+@bp.get("/api/search")
+def api():
+    text = request.args.get("q", "")
+    try:
+        results = search(db.get_db(), text) if text.strip() else None
+    except SearchQueryError as exc:
+        abort(400, str(exc))
+    return jsonify(_json(results))

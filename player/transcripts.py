@@ -1,0 +1,162 @@
+"""The transcript of a catalog item, from the track files on disk.
+
+Glue between the catalog (item dicts, see :mod:`player.library`) and the
+transcript model (:mod:`player.transcript`): choose which tracks make the
+transcript, read their cues, and build it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .captions import Cue, validate
+from .errors import PlayerError
+from .languages import language_name
+from .transcript import Transcript, build_transcript as build_model, to_json, to_text
+
+_TEXT_KINDS = ("captions", "subtitles")
+
+
+class TranscriptLanguageError(PlayerError, LookupError):
+    """The item has no captions or subtitles in the language asked for."""
+
+
+@dataclass(frozen=True)
+class TranscriptTracks:
+    """The tracks a transcript is made of; any of them may be missing.
+
+    :param text: the captions or subtitles track, whose cues are the body.
+    """
+
+    text: dict | None
+    descriptions: dict | None
+    chapters: dict | None
+
+    @property
+    def language(self) -> str | None:
+        """The language of the transcript's body."""
+        main = self.text or self.descriptions
+        return main["srclang"] if main else None
+
+
+def _base(lang: str) -> str:
+    return lang.split("-")[0].lower()
+
+
+def _pick(tracks: Sequence[dict], kinds: Sequence[str], langs: Sequence[str]) -> dict | None:
+    """The first track of the first kind, preferring the languages in order."""
+    for kind in kinds:
+        of_kind = [t for t in tracks if t["kind"] == kind]
+        for lang in langs:
+            for track in of_kind:
+                if track["srclang"] == lang or _base(track["srclang"]) == _base(lang):
+                    return track
+        if of_kind:
+            return of_kind[0]
+    return None
+
+
+def transcript_languages(item: dict) -> list[dict]:
+    """``[{"lang", "name"}]``: the languages of the item's captions and
+    subtitles, each a transcript can be made in, names in their own language."""
+    langs: list[str] = []
+    for kind in _TEXT_KINDS:
+        for track in item["tracks"]:
+            if track["kind"] == kind and track["srclang"] not in langs:
+                langs.append(track["srclang"])
+    return [{"lang": lang, "name": language_name(lang)} for lang in langs]
+
+
+def choose_tracks(item: dict, lang: str | None = None) -> TranscriptTracks:
+    """Pick the tracks of an item's transcript.
+
+    The body comes from captions in ``lang`` (by default the item's
+    language), else the first captions track, else subtitles the same way;
+    descriptions and chapters in the body's language are preferred.
+
+    :raises TranscriptLanguageError: if ``lang`` is given and no captions or
+        subtitles are in that language.
+    """
+    tracks = item["tracks"]
+    if lang:
+        text = _pick([t for t in tracks if t["srclang"] == lang], _TEXT_KINDS, [lang])
+        if text is None:
+            raise TranscriptLanguageError(
+                f"'{item['title']}' has no captions or subtitles in the language '{lang}'.")
+    else:
+        text = _pick(tracks, _TEXT_KINDS, [item["language"]])
+    langs = [text["srclang"]] if text else []
+    langs.append(item["language"])
+    return TranscriptTracks(
+        text,
+        _pick(tracks, ["descriptions"], langs),
+        _pick(tracks, ["chapters"], langs),
+    )
+
+
+@lru_cache(maxsize=32)
+def _read_cues(path: str, kind: str, size: int, mtime_ns: int) -> tuple[Cue, ...]:
+    # Keyed by size and mtime as well, so a replaced file is read again.
+    with open(path, "rb") as fh:
+        return tuple(validate(fh.read(), kind=kind).cues)
+
+
+def track_cues(media_dir: str | os.PathLike, track: dict | None) -> tuple[Cue, ...]:
+    """The cues browsers show from a track file, or none for a missing track.
+
+    A file deleted since the last scan counts as missing: the next scan
+    removes the track from the catalog.
+    """
+    if track is None:
+        return ()
+    path = Path(media_dir) / track["file"]
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return ()
+    return _read_cues(str(path), track["kind"], st.st_size, st.st_mtime_ns)
+
+
+def build_transcript(
+    item: dict, media_dir: str | os.PathLike, lang: str | None = None
+) -> Transcript:
+    """The transcript of a catalog item (see :func:`choose_tracks`).
+
+    :raises TranscriptLanguageError: if ``lang`` has no captions or subtitles.
+    """
+    chosen = choose_tracks(item, lang)
+    return build_model(
+        track_cues(media_dir, chosen.text),
+        kind=chosen.text["kind"] if chosen.text else "captions",
+        descriptions=track_cues(media_dir, chosen.descriptions),
+        chapters=track_cues(media_dir, chosen.chapters),
+    )
+
+
+def transcript_json(
+    item: dict, media_dir: str | os.PathLike, lang: str | None = None
+) -> list[dict]:
+    """``[{start, end, speaker, text, kind}]`` in reading order.
+
+    :raises TranscriptLanguageError: if ``lang`` has no captions or subtitles.
+    """
+    return to_json(build_transcript(item, media_dir, lang))
+
+
+def transcript_text(
+    item: dict, media_dir: str | os.PathLike, timestamps: bool, lang: str | None = None
+) -> str:
+    """The transcript as plain text under the item's title.
+
+    :param timestamps: start each paragraph and heading with its time.
+    :raises TranscriptLanguageError: if ``lang`` has no captions or subtitles.
+    """
+    model = build_transcript(item, media_dir, lang)
+    title = item["title"]
+    body = to_text(model, timestamps) if model.blocks else (
+        "There is no transcript yet: this item has no captions or subtitles.\n")
+    return f"{title}\n{'=' * len(title)}\n\n{body}"

@@ -1,0 +1,300 @@
+"""The player in Chromium: its states, what screen readers are told, captions,
+preferences, languages, and the page without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser_media import CAPTIONS_EN, SUBTITLES_UK, make_player_library
+
+pytestmark = pytest.mark.browser
+
+CLIP = "**/files/clip/clip.mp4"
+
+
+@pytest.fixture
+def media_dir(tmp_path, media_cache):
+    return make_player_library(tmp_path / "media", media_cache)
+
+
+def open_player(page, server, path="/watch/clip", state="ready"):
+    page.goto(server.url + path)
+    page.wait_for_selector(f"#player[data-state={state}]")
+
+
+def seek(page, seconds):
+    page.evaluate("t => { const m = document.querySelector('#player video, #player audio');"
+                  " m.currentTime = t; return new Promise(r => m.addEventListener('seeked', r, {once: true})); }",
+                  seconds)
+
+
+def status_text(page):
+    return page.locator("#player > [role=status]").first.text_content()
+
+
+def test_ready_shows_the_time_and_says_nothing(page, live_server):
+    open_player(page, live_server)
+    assert page.locator(".ap-time [aria-hidden=true]").text_content() == "0:00 / 0:30"
+    assert page.locator(".ap-time .ap-sr").text_content() == "0 seconds of 30 seconds"
+    assert page.locator(".ap-stage").get_attribute("aria-busy") is None
+    assert status_text(page) == ""
+    assert page.locator(".ap-wait").is_hidden()
+    assert page.get_by_role("button", name="Play", exact=True).is_visible()
+    assert page.evaluate("document.querySelector('#player video').controls") is False
+    assert page.js_errors == []
+
+
+def test_slow_load_says_please_wait_then_becomes_ready(page, live_server):
+    held = []
+    page.route(CLIP, lambda route: held.append(route))
+    page.goto(live_server.url + "/watch/clip")
+    page.wait_for_selector("#player[data-state=loading]")
+    assert page.locator(".ap-stage").get_attribute("aria-busy") == "true"
+    assert page.locator(".ap-wait").is_visible()
+    assert page.locator(".ap-wait").inner_text() == "Please wait"
+    page.wait_for_function("document.querySelector('#player > [role=status]').textContent"
+                           " === 'Loading, please wait'")
+    page.unroute(CLIP)
+    for route in held:
+        route.continue_()
+    page.wait_for_selector("#player[data-state=ready]")
+    assert page.locator(".ap-stage").get_attribute("aria-busy") is None
+    assert page.locator(".ap-wait").is_hidden()
+
+
+def test_missing_source_is_an_alert_with_retry_download_and_transcript(page, live_server):
+    page.route(CLIP, lambda route: route.fulfill(status=404, body="gone"))
+    open_player(page, live_server, state="error")
+    alert = page.get_by_role("alert")
+    assert alert.text_content() == "No media source currently available"
+    assert page.locator(".ap-controls").is_hidden()
+    download = page.get_by_role("link", name="Download the media")
+    assert download.get_attribute("href").endswith("/files/clip/clip.mp4")
+    transcript = page.get_by_role("link", name="Read the transcript")
+    assert transcript.get_attribute("href") == live_server.url + "/watch/clip/transcript"
+
+    page.unroute(CLIP)
+    page.get_by_role("button", name="Try again", exact=True).click()
+    page.wait_for_selector("#player[data-state=ready]")
+    assert alert.text_content() == ""
+
+
+def test_a_stall_while_playing_is_announced_once(page, live_server, media_dir):
+    """Serve the first third of the file, then hold the rest: playback runs dry."""
+    data = (media_dir / "clip.mp4").read_bytes()
+    first = len(data) // 3
+    held = []
+
+    def serve(route):
+        wanted = route.request.headers.get("range", "bytes=0-")
+        if wanted.startswith("bytes=0-"):
+            route.fulfill(status=206, body=data[:first], headers={
+                "Content-Type": "video/mp4", "Accept-Ranges": "bytes",
+                "Content-Range": f"bytes 0-{first - 1}/{len(data)}",
+                "Access-Control-Allow-Origin": "*"})
+        else:
+            held.append(route)
+
+    page.route(CLIP, serve)
+    open_player(page, live_server)
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_selector("#player[data-buffering]")
+    assert page.locator(".ap-wait").inner_text() == "Please wait"
+    page.wait_for_function("document.querySelector('#player > [role=status]').textContent === 'Buffering'")
+    announcements = page.evaluate("""() => new Promise(resolve => {
+        const said = [];
+        const region = document.querySelector('#player > [role=status]');
+        new MutationObserver(() => region.textContent && said.push(region.textContent))
+          .observe(region, {childList: true, characterData: true, subtree: true});
+        setTimeout(() => resolve(said), 1500);
+    })""")
+    assert announcements == []
+    page.unroute(CLIP)
+    for route in held:
+        route.continue_()
+    page.wait_for_function("!document.querySelector('#player').hasAttribute('data-buffering')")
+
+
+def test_seek_slider_speaks_in_words_and_stays_quiet_while_focused_in_play(page, live_server):
+    open_player(page, live_server)
+    slider = page.get_by_role("slider", name="Seek")
+    seek(page, 12.5)
+    assert slider.get_attribute("aria-valuetext") == "12 seconds of 30 seconds"
+
+    slider.focus()
+    page.keyboard.press("k")
+    page.wait_for_function("document.querySelector('#player video').currentTime > 14.2")
+    assert slider.get_attribute("aria-valuetext") == "12 seconds of 30 seconds"
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("k")
+    now = page.evaluate("document.querySelector('#player video').currentTime")
+    assert slider.get_attribute("aria-valuetext").startswith(f"{int(now)} seconds of")
+    assert page.get_by_role("slider", name="Volume").get_attribute("aria-valuetext") == "Volume 100%"
+
+
+def test_ukrainian_interface_and_spoken_times(page, live_server):
+    open_player(page, live_server, "/watch/clip?hl=uk")
+    player = page.locator("#player")
+    assert player.get_attribute("lang") == "uk"
+    assert player.get_attribute("aria-label") == "Відеопрогравач"
+    assert page.get_by_role("button", name="Відтворити", exact=True).is_visible()
+    seek(page, 22)
+    assert page.get_by_role("slider", name="Позиція відтворення").get_attribute(
+        "aria-valuetext") == "22 секунди, усього 30 секунд"
+    phrases = page.evaluate("""async () => {
+        const {I18n} = await import('/static/player/i18n.js');
+        const {timePhrase} = await import('/static/player/timefmt.js');
+        const uk = await I18n.load('uk-UA'), en = await I18n.load('en');
+        const say = (i18n, s) => timePhrase(s, (k, v) => i18n.t(k, v));
+        return [[1, 2, 5, 11, 21, 24, 60, 65, 3661].map(s => say(uk, s)), [0, 1, 65, 3600].map(s => say(en, s))];
+    }""")
+    assert phrases == [
+        ["1 секунда", "2 секунди", "5 секунд", "11 секунд", "21 секунда", "24 секунди",
+         "1 хвилина", "1 хвилина 5 секунд", "1 година 1 хвилина 1 секунда"],
+        ["0 seconds", "1 second", "1 minute 5 seconds", "1 hour"],
+    ]
+
+
+def test_switching_caption_language_changes_the_rendered_cue(page, live_server):
+    open_player(page, live_server)
+    seek(page, 6)
+    captions = page.locator(".ap-captions")
+    page.wait_for_function(f"document.querySelector('.ap-captions').textContent === {CAPTIONS_EN[1]!r}")
+    assert captions.get_attribute("aria-hidden") == "true"
+
+    page.get_by_role("button", name="Captions", exact=True).click()
+    page.get_by_role("menuitemradio", name="Українська (subtitles)", exact=True).click()
+    page.wait_for_function(f"document.querySelector('.ap-captions').textContent === {SUBTITLES_UK[1]!r}")
+    assert page.locator("#player").get_attribute("data-captions") == "uk"
+    modes = page.evaluate("[...document.querySelector('#player video').textTracks].map(t => t.mode)")
+    assert "showing" not in modes
+
+    page.get_by_role("button", name="Captions", exact=True).click()
+    page.get_by_role("menuitemradio", name="Off", exact=True).click()
+    assert captions.text_content() == ""
+    assert page.locator("#player").get_attribute("data-captions") is None
+
+
+def cue_style(page):
+    return page.evaluate("""() => {
+        const s = getComputedStyle(document.querySelector('.ap-captions .ap-cue'));
+        return {color: s.color, background: s.backgroundColor, size: parseFloat(s.fontSize),
+                font: s.fontFamily, shadow: s.textShadow, variant: s.fontVariantCaps};
+    }""")
+
+
+def test_caption_style_changes_the_cue_and_survives_a_reload(page, live_server):
+    open_player(page, live_server)
+    page.wait_for_selector(".ap-captions .ap-cue")
+    before = cue_style(page)
+    assert (before["color"], before["background"]) == ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0.75)")
+
+    page.get_by_role("button", name="Settings", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Settings")
+    for label, value in [("Text size", "200%"), ("Text colour", "Yellow"), ("Background colour", "Blue"),
+                         ("Background opacity", "100%"), ("Font", "Small capitals"), ("Text edge", "Outline")]:
+        dialog.get_by_label(label).select_option(value)
+    preview = page.evaluate("getComputedStyle(document.querySelector('.ap-preview .ap-cue')).color")
+    assert preview == "rgb(255, 255, 0)"
+    dialog.get_by_role("button", name="Close", exact=True).click()
+
+    def assert_changed(style):
+        assert style["color"] == "rgb(255, 255, 0)"
+        assert style["background"] == "rgb(0, 0, 255)"
+        assert style["size"] == pytest.approx(before["size"] * 2)
+        assert style["variant"] == "small-caps"
+        assert style["shadow"] != "none"
+
+    assert_changed(cue_style(page))
+    page.reload()
+    page.wait_for_selector("#player[data-state=ready] .ap-captions .ap-cue")
+    assert_changed(cue_style(page))
+
+    page.get_by_role("button", name="Settings", exact=True).click()
+    dialog.get_by_role("button", name="Reset to defaults", exact=True).click()
+    assert dialog.get_by_role("status").text_content() == "Caption style reset to the defaults."
+    assert dialog.get_by_label("Text colour").input_value() == "White"
+    assert cue_style(page) == before
+
+
+def test_start_time_and_share_link(page, live_server):
+    open_player(page, live_server, "/watch/clip?t=12")
+    assert page.evaluate("document.querySelector('#player video').currentTime") == pytest.approx(12, abs=0.5)
+    share = page.locator("[data-share-for=player]")
+    page.wait_for_function("document.querySelector('[data-share-for=player]').href.endsWith('?t=12')")
+    assert share.text_content() == "Link to this video (0:12)"
+    seek(page, 0)
+    page.wait_for_function("!document.querySelector('[data-share-for=player]').href.includes('t=')")
+
+
+def test_preferences_are_remembered(page, live_server):
+    open_player(page, live_server)
+    page.get_by_role("slider", name="Volume").fill("40")
+    page.get_by_role("button", name="Playback speed", exact=True).click()
+    page.get_by_role("menuitemradio", name="1.5×", exact=True).click()
+    page.get_by_role("button", name="Captions", exact=True).click()
+    page.get_by_role("menuitemradio", name="Українська (subtitles)", exact=True).click()
+    page.get_by_role("button", name="Descriptions", exact=True).click()
+
+    page.reload()
+    page.wait_for_selector("#player[data-state=ready]")
+    media = page.evaluate("(({volume, playbackRate}) => ({volume, playbackRate}))"
+                          "(document.querySelector('#player video'))")
+    assert media == {"volume": 0.4, "playbackRate": 1.5}
+    assert page.get_by_role("slider", name="Volume").get_attribute("aria-valuetext") == "Volume 40%"
+    assert page.get_by_role("button", name="Playback speed", exact=True).inner_text() == "1.5×"
+    assert page.locator("#player").get_attribute("data-captions") == "uk"
+    assert page.get_by_role("button", name="Descriptions", exact=True).get_attribute("aria-pressed") == "true"
+    assert page.evaluate("[...document.querySelector('#player video').textTracks]"
+                         ".find(t => t.kind === 'descriptions').mode") == "hidden"
+
+
+def test_transcript_button_shows_and_hides_the_transcript(page, live_server):
+    open_player(page, live_server)
+    transcript = page.locator("#transcript")
+    button = page.get_by_role("button", name="Transcript", exact=True)
+    assert transcript.is_visible() and button.get_attribute("aria-pressed") == "true"
+    button.click()
+    assert transcript.is_hidden() and button.get_attribute("aria-pressed") == "false"
+    page.reload()
+    page.wait_for_selector("#player[data-state=ready]")
+    assert transcript.is_hidden()
+    page.keyboard.press("Tab")
+    page.get_by_role("button", name="Transcript", exact=True).press("t")
+    assert transcript.is_visible()
+
+
+def test_audio_player(page, live_server):
+    open_player(page, live_server, "/watch/song")
+    assert page.locator("#player").get_attribute("aria-label") == "Audio player"
+    assert page.locator(".ap-time [aria-hidden=true]").text_content() == "0:00 / 0:03"
+    assert page.locator(".ap-captions").text_content() == "A steady tone plays."
+    assert page.get_by_role("button", name="Full screen", exact=True).count() == 0
+    assert page.get_by_role("button", name="Picture in picture", exact=True).count() == 0
+
+
+def test_player_built_from_item_json_on_another_origin(page, live_server):
+    host = "http://host.example"
+    html = (f'<!doctype html><html lang="en"><title>Host</title><main>'
+            f'<div id="embedded" data-player-src="{live_server.url}/api/media/clip"></div></main>'
+            f'<script type="module" src="{live_server.url}/static/player/player.js"></script>')
+    page.route(host + "/", lambda route: route.fulfill(body=html, content_type="text/html"))
+    page.goto(host + "/")
+    page.wait_for_selector("#embedded[data-state=ready]")
+    video = page.locator("#embedded video")
+    assert video.get_attribute("crossorigin") == "anonymous"
+    assert video.locator("track").count() == 4
+    page.wait_for_function(f"document.querySelector('#embedded .ap-captions').textContent === {CAPTIONS_EN[0]!r}")
+    assert page.locator("#embedded .ap-time [aria-hidden=true]").text_content() == "0:00 / 0:30"
+
+
+def test_without_javascript_the_native_player_and_tracks_remain(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/watch/clip")
+    video = page.locator("#player video")
+    assert video.get_attribute("controls") is not None
+    assert video.locator("track[kind=captions][default]").count() == 1
+    assert page.locator(".ap-controls").count() == 0
+    assert page.get_by_role("link", name="Link to this video").get_attribute("href") == live_server.url + "/watch/clip"
+    context.close()

@@ -1,0 +1,213 @@
+"""The publisher pages in Chromium: the upload form with and without
+JavaScript, its progress announcements and cancel button, the error summary,
+and axe-core on every publisher page."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.browser_support import assert_axe_clean
+from tests.mediagen import make_media
+from tests.publish_support import (
+    BROKEN_VTT,
+    WARNING_VTT,
+    bearer,
+    create_publisher,
+    folder_state,
+    sparse_wav,
+    temp_files,
+)
+
+pytestmark = pytest.mark.browser
+
+# Records what the progress text and the live region say, in order, into a
+# Python list: the page navigates away when the upload ends.
+OBSERVE = """() => {
+  for (const [kind, selector] of [["status", "[data-upload-status]"],
+                                  ["percent", "[data-upload-percent]"]]) {
+    const node = document.querySelector(selector);
+    new MutationObserver(() => window.__note(kind, node.textContent))
+      .observe(node, {childList: true, characterData: true, subtree: true});
+  }
+}"""
+
+
+@pytest.fixture
+def token(app):
+    return create_publisher(app)
+
+
+def sign_in(page, live_server, token: str) -> None:
+    page.goto(f"{live_server.url}/publish/login")
+    page.fill("#name", "pat")
+    page.fill("#secret", token)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live_server.url}/publish/")
+
+
+def throttle_uploads(page, bytes_per_second: int) -> None:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1,
+        "uploadThroughput": bytes_per_second})
+
+
+def observe_progress(page) -> list[tuple[str, str]]:
+    notes: list[tuple[str, str]] = []
+    page.expose_function("__note", lambda kind, text: notes.append((kind, text)))
+    page.evaluate(OBSERVE)
+    return notes
+
+
+def test_upload_with_javascript_shows_and_announces_progress(
+        page, live_server, token, tmp_path, media_dir):
+    sign_in(page, live_server, token)
+    page.goto(f"{live_server.url}/publish/upload")
+    assert page.locator("[data-upload-progress]").is_hidden()
+    throttle_uploads(page, 1_000_000)
+    notes = observe_progress(page)
+    page.fill("#title", "Two megabytes of quiet")
+    page.set_input_files("#file", str(sparse_wav(tmp_path / "quiet.wav", 2 * 1024**2)))
+    page.click("[data-upload-submit]")
+    page.wait_for_url(f"{live_server.url}/publish/media/two-megabytes-of-quiet")
+
+    said = [text for kind, text in notes if kind == "status"]
+    assert said == ["Upload started.", "Upload 25% complete.", "Upload 50% complete.",
+                    "Upload 75% complete.",
+                    "Upload 100% complete. Checking the file, please wait."]
+    shown = [text for kind, text in notes if kind == "percent"]
+    assert shown[-1] == "100%" and len(set(shown)) > 5
+    assert page.locator(".pub-notice").inner_text() == "Uploaded “Two megabytes of quiet”."
+    # The new page's heading has focus, as after a page load.
+    assert page.evaluate("document.activeElement.tagName") == "H1"
+    assert (media_dir / "two-megabytes-of-quiet.wav").stat().st_size == 2 * 1024**2
+    assert page.js_errors == []
+
+
+def test_cancel_stops_the_upload_and_keeps_nothing(page, live_server, token, tmp_path,
+                                                  media_dir):
+    before = folder_state(media_dir)
+    sign_in(page, live_server, token)
+    page.goto(f"{live_server.url}/publish/upload")
+    throttle_uploads(page, 200_000)
+    notes = observe_progress(page)
+    page.set_input_files("#file", str(sparse_wav(tmp_path / "long.wav", 4 * 1024**2)))
+    page.click("[data-upload-submit]")
+    cancel = page.locator("[data-upload-cancel]")
+    assert cancel.evaluate("button => button === document.activeElement")
+    page.wait_for_function(
+        "document.querySelector('[data-upload-bar]').value >= 10", timeout=30_000)
+    # The server is writing the part it has received to a temporary file.
+    for _ in range(100):
+        if temp_files(media_dir):
+            break
+        page.wait_for_timeout(100)
+    assert temp_files(media_dir)
+    cancel.click()
+    page.wait_for_function("document.querySelector('[data-upload-progress]').hidden")
+    said = [text for kind, text in notes if kind == "status"]
+    assert said[-1] == "Upload cancelled. Nothing was saved."
+    assert page.locator("[data-upload-bar]").evaluate("bar => bar.value") == 0
+    assert page.evaluate("document.activeElement.matches('[data-upload-submit]')")
+    # The server notices the closed connection on its next read, then cleans up.
+    for _ in range(100):
+        if temp_files(media_dir) == []:
+            break
+        page.wait_for_timeout(100)
+    assert temp_files(media_dir) == []
+    assert folder_state(media_dir) == before
+    assert page.js_errors == []
+
+
+def test_upload_without_javascript(browser, live_server, token, media_cache, media_dir):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, token)
+        page.goto(f"{live_server.url}/publish/upload")
+        page.fill("#title", "Plain form")
+        page.set_input_files("#file", str(make_media("ogg_vorbis", media_cache)))
+        page.click("[data-upload-submit]")
+        page.wait_for_url(f"{live_server.url}/publish/media/plain-form")
+        assert page.locator(".pub-notice").inner_text() == "Uploaded “Plain form”."
+        assert (media_dir / "plain-form.ogg").exists()
+
+        page.goto(f"{live_server.url}/publish/upload")
+        page.set_input_files("#file", str(make_media("png", media_cache)))
+        page.click("[data-upload-submit]")
+        summary = page.locator("[data-error-summary]")
+        summary.wait_for()
+        # Focus comes from the autofocus attribute alone.
+        assert summary.evaluate("node => node === document.activeElement")
+        assert page.title().startswith("Error: ")
+    finally:
+        context.close()
+
+
+def test_error_summary_takes_focus_links_to_the_field_and_is_axe_clean(
+        page, live_server, token, media_cache):
+    sign_in(page, live_server, token)
+    page.goto(f"{live_server.url}/publish/upload")
+    page.set_input_files("#file", str(make_media("truncated_mp4", media_cache)))
+    page.click("[data-upload-submit]")
+    summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    assert summary.evaluate("node => node === document.activeElement")
+    assert "The media file cannot be read" in summary.inner_text()
+    assert page.title().startswith("Error: Upload media")
+    file_input = page.locator("#file")
+    assert file_input.get_attribute("aria-describedby") == "file-hint file-error"
+    assert "cannot be read" in page.locator("#file-error").inner_text()
+    assert_axe_clean(page)
+    summary.locator("a").click()
+    assert file_input.evaluate("node => node === document.activeElement")
+    assert page.js_errors == []
+
+
+def test_a_file_over_the_limit_is_refused_before_sending(app, page, live_server, token,
+                                                        tmp_path):
+    app.config["MAX_UPLOAD_BYTES"] = 1_000_000
+    sign_in(page, live_server, token)
+    page.goto(f"{live_server.url}/publish/upload")
+    page.set_input_files("#file", str(sparse_wav(tmp_path / "big.wav", 2_000_000)))
+    requests = []
+    page.on("request", lambda request: requests.append(request.method))
+    page.click("[data-upload-submit]")
+    summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    assert "the limit is 976.6 KiB (1,000,000 bytes)" in summary.inner_text()
+    assert summary.evaluate("node => node === document.activeElement")
+    assert "POST" not in requests
+    assert_axe_clean(page)
+
+
+def test_publisher_pages_are_axe_clean(page, live_server, token, client, media_dir,
+                                       tmp_path):
+    # Pages in every state: a track with warnings, one with errors, an empty filter.
+    (media_dir / "clip.fr.subtitles.vtt").write_bytes(BROKEN_VTT)
+    response = client.post("/api/media/song/tracks", headers=bearer(token), data={
+        "kind": "captions", "srclang": "en", "file": (io.BytesIO(WARNING_VTT), "w.vtt")})
+    assert response.status_code == 201
+    page.goto(f"{live_server.url}/publish/login")
+    assert_axe_clean(page)
+    sign_in(page, live_server, token)
+    for path in ("/publish/", "/publish/?needs=transcript&sort=duration&order=desc",
+                 "/publish/?q=nothing-matches", "/publish/upload", "/publish/media/clip",
+                 "/publish/media/song", "/publish/media/clip/delete",
+                 "/publish/media/clip/tracks/en.captions/delete"):
+        page.goto(f"{live_server.url}{path}")
+        assert_axe_clean(page)
+    page.goto(f"{live_server.url}/publish/media/clip")
+    broken = tmp_path / "broken.vtt"
+    broken.write_bytes(BROKEN_VTT)
+    page.set_input_files("#track-file", str(broken))
+    page.click("button:has-text('Upload track')")
+    page.locator("[data-error-summary]").wait_for()
+    assert page.locator("[data-error-summary]").evaluate(
+        "node => node === document.activeElement")
+    assert "Line 3, column 13" in page.locator("#track-problems").inner_text()
+    assert_axe_clean(page)
+    assert page.js_errors == []

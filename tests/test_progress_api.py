@@ -1,0 +1,487 @@
+"""Progress over HTTP: storing reports, resume offers, bad input, privacy,
+duration reports, statistics, folding and concurrent writers."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from player import auth, create_app, db
+from player.viewer import sign_viewer
+from tests.mediagen import _run
+
+LECTURE_SECONDS = 200
+VIEWER = "viewer-a-0123456789"
+OTHER = "viewer-b-0123456789"
+
+
+def make_lecture(media_cache: Path) -> Path:
+    """A 200 s FLAC; FLAC stores its sample count, so the probe says exactly 200."""
+    dest = media_cache / "lecture-200s.flac"
+    if not dest.exists():
+        tmp = dest.with_name(".lecture.tmp.flac")
+        _run(["-loglevel", "error", "-y", "-f", "lavfi",
+              "-i", f"sine=frequency=440:sample_rate=8000:duration={LECTURE_SECONDS}",
+              "-c:a", "flac", str(tmp)])
+        tmp.replace(dest)
+    return dest
+
+
+@pytest.fixture
+def make_app(media_dir, media_cache, tmp_path):
+    shutil.copy(make_lecture(media_cache), media_dir / "lecture.flac")
+
+    def factory(**config):
+        return create_app({
+            "TESTING": True, "MEDIA_DIR": str(media_dir),
+            "DATABASE": str(tmp_path / "player.sqlite"), "SECRET_KEY": "test-secret",
+            **config,
+        })
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+def put(client, media="lecture", headers=None, **fields):
+    body = {"viewer": VIEWER, "session": "session-1", "position": 83.0, "duration": 200.0,
+            **fields}
+    body = {k: v for k, v in body.items() if v is not None}
+    return client.put(f"/api/media/{media}/progress", json=body, headers=headers or {})
+
+
+def get(client, media="lecture", viewer=VIEWER, **headers):
+    return client.get(f"/api/media/{media}/progress", headers={"X-Player-Viewer": viewer,
+                                                                **headers})
+
+
+def stored_rows(app) -> int:
+    conn = db.connect(app.config["DATABASE"])
+    try:
+        return sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                   for t in ("progress_sessions", "progress_resume", "progress_durations",
+                             "progress_duration_reports"))
+    finally:
+        conn.close()
+
+
+def publisher_token(app) -> dict:
+    conn = db.connect(app.config["DATABASE"])
+    try:
+        return {"Authorization": "Bearer " + auth.create_publisher(conn, "pat")}
+    finally:
+        conn.close()
+
+
+# -- store and resume --------------------------------------------------------------
+
+def test_report_then_resume(client):
+    response = put(client, played=[[60, 83]])
+    assert response.status_code == 200 and response.json == {"stored": True}
+    answer = get(client).json
+    assert answer["offer"] == "resume" and answer["resume_at"] == 83.0
+    assert answer["duration"] == 200 and answer["tracking"] is True
+    assert get(client).headers["Cache-Control"] == "no-store"
+    assert get(client, viewer=OTHER).json["reason"] == "no_history"
+
+
+def test_beacon_post_with_text_plain_body_counts_as_put(client):
+    body = json.dumps({"viewer": VIEWER, "session": "session-1", "position": 120,
+                       "event": "pagehide"})
+    response = client.post("/api/media/lecture/progress", data=body,
+                           content_type="text/plain;charset=UTF-8")
+    assert response.status_code == 200
+    assert get(client).json["resume_at"] == 120
+
+
+def test_finished_then_watch_again(client):
+    put(client, position=199, played=[[190, 199]], seq=1)
+    put(client, position=200, event="ended", played=[[199, 200]], seq=2)
+    answer = get(client).json
+    assert (answer["offer"], answer["resume_at"], answer["reason"]) == (
+        "watch_again", 0, "finished")
+
+
+def test_short_item_is_not_offered(client):
+    put(client, media="clip", position=1.5, duration=3.0)
+    assert get(client, media="clip").json["reason"] == "too_short"
+
+
+def test_early_position_is_not_offered(client):
+    put(client, position=20)
+    assert get(client).json["reason"] == "too_early"
+
+
+def test_rules_follow_configuration(make_app):
+    app = make_app(RESUME_MIN_DURATION=1, RESUME_MIN_SECONDS=0, FINISHED_TAIL_SECONDS=0)
+    client = app.test_client()
+    put(client, media="clip", position=1.2, duration=3.0)
+    assert get(client, media="clip").json["offer"] == "resume"
+
+
+def test_late_report_does_not_move_the_position_back(client):
+    put(client, position=150, seq=9, event="pagehide")
+    put(client, position=140, seq=8)
+    assert get(client).json["resume_at"] == 150
+    put(client, position=40, seq=1, session="session-2")
+    assert get(client).json["resume_at"] == 40
+
+
+def test_validate_endpoint_reads_nothing(client):
+    body = {"viewer": VIEWER, "session": "session-1", "position": 3, "duration": 10}
+    assert client.put("/api/progress/validate", json=body).json == {"valid": True}
+    assert client.put("/api/progress/validate", json={**body, "position": 11.5}
+                      ).status_code == 400
+
+
+# -- bad input is answered, never stored ------------------------------------------------
+
+@pytest.mark.parametrize("body", [
+    '{"viewer": "viewer-a-0123456789", "session": "session-1", "position": NaN}',
+    '{"viewer": "viewer-a-0123456789", "session": "session-1", "position": Infinity}',
+    '{"viewer": "viewer-a-0123456789", "session": "session-1", "position": -Infinity}',
+    '{"viewer": "viewer-a-0123456789", "session": "session-1", "position": 1e400}',
+    '{"viewer": "viewer-a-0123456789", "session": "session-1", "position": -3}',
+    '{"viewer": "viewer-a-0123456789", "session": "session-1", "position": 500}',
+    '{"viewer": "viewer-a-0123456789", "session": "session-1", "position": 9,'
+    ' "played": [[0, 900]]}',
+    '{"viewer": "viewer-a-0123456789", "session": "session-1", "position": ',
+    '{"viewer": "viewer-a-0123456789", "session": "session-1", "position": 1}}',
+    '[1, 2, 3]',
+    '',
+    '\xff\xfe not utf-8',
+    '[' * 2000 + ']' * 2000,
+])
+def test_bad_bodies_are_400_and_store_nothing(app, client, body):
+    response = client.put("/api/media/lecture/progress", data=body.encode("latin-1"),
+                          content_type="application/json")
+    assert response.status_code == 400, response.json
+    assert response.json["error"]["code"] == "bad_request"
+    assert stored_rows(app) == 0
+
+
+def test_unknown_media_is_404_and_stores_nothing(app, client):
+    for media in ("nothing-here", "Not A Valid Id!"):
+        response = put(client, media=media)
+        assert response.status_code == 404
+        assert response.json["error"]["code"] == "not_found"
+    assert stored_rows(app) == 0
+
+
+def test_oversized_body_is_413(app, client):
+    body = json.dumps({"viewer": VIEWER, "session": "session-1", "position": 1,
+                       "padding": "x" * 5000})
+    response = client.put("/api/media/lecture/progress", data=body,
+                          content_type="application/json")
+    assert response.status_code == 413
+    assert response.json["error"]["details"] == {"limit": 4096}
+    assert stored_rows(app) == 0
+
+
+def test_oversized_body_without_length_is_413(app):
+    """A chunked body has no Content-Length: the limit holds while reading."""
+    body = json.dumps({"viewer": VIEWER, "session": "session-1", "position": 1,
+                       "padding": "x" * 5000}).encode()
+    environ = EnvironBuilder(path="/api/media/lecture/progress", method="PUT",
+                             content_type="application/json").get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True})
+    _, status, _ = run_wsgi_app(app, environ, buffered=True)
+    assert status.startswith("413")
+    assert stored_rows(app) == 0
+
+
+def test_form_bodies_are_415(client):
+    response = client.put("/api/media/lecture/progress", data={"position": "1"})
+    assert response.status_code == 415
+
+
+def test_flood_from_one_viewer_is_429_with_retry_after(make_app):
+    app = make_app(PROGRESS_RATE_BURST=3, PROGRESS_RATE_PER_SECOND=0.5)
+    client = app.test_client()
+    assert [put(client, seq=n).status_code for n in range(3)] == [200, 200, 200]
+    flooded = put(client, seq=3, position=150)
+    assert flooded.status_code == 429
+    assert flooded.headers["Retry-After"] == "2"
+    assert flooded.json["error"]["code"] == "too_many_requests"
+    assert get(client).json["resume_at"] == 83
+    assert put(client, headers=None, viewer=OTHER).status_code == 200
+
+
+# -- viewers ---------------------------------------------------------------------------
+
+def test_missing_or_malformed_viewer_is_400(client):
+    assert put(client, viewer=None).status_code == 400
+    assert put(client, viewer="short").status_code == 400
+    assert client.get("/api/media/lecture/progress").status_code == 400
+
+
+def test_signed_viewer_follows_the_person_across_devices(make_app):
+    app = make_app(VIEWER_SECRET="host-secret")
+    client = app.test_client()
+    token = sign_viewer("user-42", "host-secret", int(time.time()) + 600)
+    assert put(client, viewer="laptop-0123456789", viewer_token=token).status_code == 200
+    phone = client.get("/api/media/lecture/progress", headers={
+        "X-Player-Viewer": "phone-00123456789", "X-Player-Viewer-Token": token})
+    assert phone.json["resume_at"] == 83
+    assert get(client, viewer="laptop-0123456789").json["reason"] == "no_history"
+
+
+@pytest.mark.parametrize("case", ["expired", "tampered", "unsigned", "wrong_secret"])
+def test_bad_host_tokens_are_403_and_store_nothing(make_app, case):
+    app = make_app(VIEWER_SECRET="host-secret")
+    client = app.test_client()
+    now = int(time.time())
+    token = {
+        "expired": sign_viewer("user-42", "host-secret", now - 1),
+        "tampered": sign_viewer("user-42", "host-secret", now + 600)[:-2] + "AA",
+        "unsigned": "user-42",
+        "wrong_secret": sign_viewer("user-42", "guess", now + 600),
+    }[case]
+    response = put(client, viewer_token=token)
+    assert response.status_code == 403
+    assert stored_rows(app) == 0
+    assert client.get("/api/media/lecture/progress",
+                      headers={"X-Player-Viewer-Token": token}).status_code == 403
+
+
+def test_host_tokens_refused_without_a_secret(app, client):
+    token = sign_viewer("user-42", "host-secret", int(time.time()) + 600)
+    response = put(client, viewer_token=token)
+    assert response.status_code == 403
+    assert response.json["error"]["details"] == {"viewer": "not_configured"}
+
+
+# -- privacy -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("header, reason", [
+    ({"Sec-GPC": "1"}, "global_privacy_control"),
+    ({"DNT": "1"}, "do_not_track"),
+])
+def test_gpc_and_dnt_store_nothing(app, client, header, reason):
+    response = put(client, headers=header)
+    assert response.status_code == 200
+    assert response.json == {"stored": False, "reason": reason}
+    assert stored_rows(app) == 0
+    assert get(client, **header).json["tracking"] is False
+    assert put(client, headers={"Sec-GPC": "0", "DNT": "0"}).json == {"stored": True}
+
+
+def test_tracking_off_stores_nothing(make_app):
+    app = make_app(TRACKING=False)
+    client = app.test_client()
+    assert put(client).json == {"stored": False, "reason": "tracking_disabled"}
+    assert stored_rows(app) == 0
+    assert get(client).json["tracking"] is False
+
+
+def test_erasure_forgets_one_viewer_only(app, client):
+    put(client, played=[[0, 83]])
+    put(client, media="clip", position=2, duration=3, played=[[0, 2]])
+    put(client, viewer=OTHER, position=120, played=[[0, 120]])
+    response = client.delete("/api/viewer/history", headers={"X-Player-Viewer": VIEWER})
+    assert response.json == {"erased": {"sessions": 2, "positions": 2}}
+    assert get(client).json["reason"] == "no_history"
+    assert get(client, viewer=OTHER).json["resume_at"] == 120
+    stats = client.get("/api/media/lecture/stats", headers=publisher_token(app)).json
+    assert (stats["plays"], stats["unique_viewers"]) == (1, 1)
+    assert client.delete("/api/viewer/history").status_code == 400
+
+
+# -- duration ----------------------------------------------------------------------------------
+
+def forget_probed_duration(app, media_id: str) -> None:
+    """Make the catalog look as if probing could not tell the duration."""
+    conn = db.connect(app.config["DATABASE"])
+    try:
+        conn.execute("UPDATE items SET data = json_set(data, '$.duration', NULL) WHERE id = ?",
+                     (media_id,))
+    finally:
+        conn.close()
+
+
+def test_first_player_report_fills_an_unknown_duration(app, client):
+    forget_probed_duration(app, "lecture")
+    assert put(client, duration=None, position=10).status_code == 200
+    assert get(client).json["duration"] is None
+    put(client, duration=201.0, position=83, viewer=OTHER)
+    put(client, duration=260.0, position=90)
+    assert get(client).json["duration"] == 201.0
+    assert put(client, duration=260.0, position=230).status_code == 400
+    stats = client.get("/api/media/lecture/stats", headers=publisher_token(app)).json
+    assert (stats["duration"], stats["duration_source"]) == (201.0, "player")
+    assert [(r["reported"], r["authoritative"], r["count"]) for r in
+            stats["duration_reports"]] == [(260.0, 201.0, 1)]
+
+
+def test_reports_far_from_the_probed_duration_are_logged_not_trusted(app, client):
+    put(client, duration=200.4)
+    put(client, duration=236.0)
+    put(client, duration=236.04)
+    put(client, duration=150.0)
+    stats = client.get("/api/media/lecture/stats", headers=publisher_token(app)).json
+    assert stats["duration"] == 200 and stats["duration_source"] == "probe"
+    assert [(r["reported"], r["count"], r["source"]) for r in stats["duration_reports"]] == [
+        (236.0, 2, "probe"), (150.0, 1, "probe")]
+
+
+# -- statistics ------------------------------------------------------------------------------------
+
+SCRIPT = [
+    # (viewer, session, reports): the sessions of tests/test_progress.py, over HTTP.
+    ("viewer-a-0123456789", "a-visit-1", [
+        {"position": 100, "captions": "en", "played": [[0, 100]]}]),
+    ("viewer-a-0123456789", "a-visit-2", [
+        {"position": 100, "played": [[0, 100]]},
+        {"position": 200, "captions": "uk", "played": [[100, 200]], "event": "ended"}]),
+    ("viewer-b-0123456789", "b-visit-1", [
+        {"position": 50, "descriptions": True, "played": [[0, 50]]},
+        {"position": 50, "descriptions": True, "played": [[0, 50]]},
+        {"position": 190, "descriptions": True, "played": [[150, 190]]}]),
+    ("viewer-c-0123456789", "c-visit-1", [{"position": 80, "event": "seek"}]),
+    ("viewer-d-0123456789", "d-visit-1", [
+        {"position": 60, "captions": "en", "played": [[20, 60]]}]),
+]
+
+
+def run_script(client) -> None:
+    for viewer, session, reports in SCRIPT:
+        for seq, fields in enumerate(reports):
+            assert put(client, viewer=viewer, session=session, seq=seq,
+                       **fields).status_code == 200
+
+
+def expected_statistics() -> dict:
+    counts = [0] * 101
+    for low, high in [(0, 50), (0, 100), (0, 25), (75, 95), (10, 30)]:
+        for p in range(low, high + 1):
+            counts[p] += 1
+    return {
+        "duration": 200.0, "plays": 4, "unique_viewers": 3,
+        "watch_time": {"total_seconds": 480.0, "average_seconds": 120.0},
+        "average_percent_watched": 53.75, "completion_rate": 0.5,
+        "captions": {"share": 0.5, "by_language": {"en": 140 / 480, "uk": 100 / 480}},
+        "descriptions": {"share": 140 / 480},
+        "retention": [{"percent": p, "plays": n, "share": n / 4} for p, n in enumerate(counts)],
+    }
+
+
+def test_statistics_from_scripted_sessions_match_hand_computed_values(app, client):
+    run_script(client)
+    stats = client.get("/api/media/lecture/stats", headers=publisher_token(app)).json
+    expected = expected_statistics()
+    assert {key: stats[key] for key in expected} == expected
+    assert stats["sessions"] == {"raw": 5, "folded": 0}
+    assert stats["media_id"] == "lecture" and stats["duration_reports"] == []
+
+
+def test_statistics_need_a_publisher(client):
+    assert client.get("/api/media/lecture/stats").status_code == 401
+    assert client.get("/api/media/lecture/stats",
+                      headers={"Authorization": "Bearer nope"}).status_code == 403
+
+
+def test_statistics_page_shows_the_numbers(app, client):
+    run_script(client)
+    conn = db.connect(app.config["DATABASE"])
+    try:
+        auth.create_publisher(conn, "pat")
+        publisher_id = db.publisher_by_name(conn, "pat")["id"]
+    finally:
+        conn.close()
+    with client.session_transaction() as session:
+        session["publisher_id"] = publisher_id
+    page = client.get("/publish/stats/lecture").get_data(as_text=True)
+    assert "<dd>4</dd>" in page and "<dd>3</dd>" in page
+    assert "53.8 %" in page and "50.0 %" in page
+    assert '<svg viewBox="0 0 640 260" role="img"' in page
+    assert "<caption>Plays still watching at each percent" in page
+
+
+# -- retention period ----------------------------------------------------------------------------
+
+def test_fold_progress_keeps_statistics_and_deletes_raw_sessions(app, client, runner):
+    run_script(client)
+    headers = publisher_token(app)
+    before = client.get("/api/media/lecture/stats", headers=headers).json
+    result = runner.invoke(args=["fold-progress", "--days", "0"])
+    assert result.exit_code == 0, result.output
+    assert "Folded 5 session(s) of 1 item(s)" in result.output
+    assert "deleted 4 resume point(s)" in result.output
+    after = client.get("/api/media/lecture/stats", headers=headers).json
+    assert after["sessions"] == {"raw": 0, "folded": 5}
+    assert {k: v for k, v in after.items() if k != "sessions"} == {
+        k: v for k, v in before.items() if k != "sessions"}
+    assert get(client).json["reason"] == "no_history"
+    # Fresh sessions add to the folded totals.
+    put(client, viewer="viewer-e-0123456789", session="e-visit-1", position=200,
+        played=[[0, 200]], event="ended")
+    latest = client.get("/api/media/lecture/stats", headers=headers).json
+    assert (latest["plays"], latest["completion_rate"]) == (5, 0.6)
+
+
+def test_recent_sessions_are_not_folded(app, client, runner):
+    run_script(client)
+    result = runner.invoke(args=["fold-progress"])
+    assert "Folded 0 session(s)" in result.output
+    assert get(client).json["position"] == 200
+
+
+def test_expired_sessions_are_folded_without_the_command(make_app):
+    app = make_app(RAW_RETENTION_DAYS=0)
+    client = app.test_client()
+    put(client, played=[[0, 83]])
+    # The writer runs jobs in order: once this one has committed, so has the fold.
+    app.extensions["progress_writer"].run(lambda conn, memo: None)
+    stats = client.get("/api/media/lecture/stats", headers=publisher_token(app)).json
+    assert stats["sessions"] == {"raw": 0, "folded": 1}
+    assert stats["plays"] == 1
+
+
+# -- concurrency ------------------------------------------------------------------------------------
+
+def test_concurrent_writers_lose_nothing(make_app):
+    """Eight threads in each of two app instances (two writers on one
+    database, as two gunicorn workers would be) report at once."""
+    apps = [make_app(PROGRESS_RATE_BURST=1000), make_app(PROGRESS_RATE_BURST=1000)]
+    errors: list[str] = []
+    per_thread = 25
+
+    def worker(app, n: int) -> None:
+        client = app.test_client()
+        for i in range(per_thread):
+            # Every thread adds one second of watching to the same session...
+            response = put(client, session="shared-session", position=i, seq=i,
+                           played=[[n * 0.01 + i * 7, n * 0.01 + i * 7 + 0.001]])
+            if response.status_code != 200:
+                errors.append(response.get_data(as_text=True))
+            # ...and one report to a session of its own.
+            response = put(client, viewer=f"viewer-{n:02d}-0123456789", session=f"own-{n:04d}",
+                           position=i + 1, seq=i, played=[[i, i + 1]])
+            if response.status_code != 200:
+                errors.append(response.get_data(as_text=True))
+
+    threads = [threading.Thread(target=worker, args=(apps[n % 2], n)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    stats = apps[0].test_client().get("/api/media/lecture/stats",
+                                      headers=publisher_token(apps[0])).json
+    assert stats["plays"] == 17
+    assert stats["watch_time"]["total_seconds"] == pytest.approx(
+        16 * per_thread * 0.001 + 16 * per_thread)
+    for n in range(16):
+        answer = get(apps[0].test_client(), viewer=f"viewer-{n:02d}-0123456789").json
+        assert answer["position"] == per_thread
