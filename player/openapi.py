@@ -234,141 +234,144 @@ def _multipart(properties: dict, required: list[str], encoding: list[str]) -> di
     }}}
 
 
-def _paths(upload_limit: int) -> dict:
+def _item_links(id_pointer: str) -> dict:
+    """Links from a response that names an item to what can be done with it next."""
+    parameters = {"item_id": id_pointer}
+    return {name: {"operationId": op, "parameters": parameters} for name, op in (
+        ("GetMedia", "getMedia"), ("GetTranscript", "getTranscript"),
+        ("AddTrack", "addTrack"), ("DeleteMedia", "deleteMedia"))}
+
+
+def _paths(upload_limit: int, example_ids: list[str]) -> dict:
     formats = "; ".join(accepted_formats())
-    item_param = [_ITEM_ID]
+    item_id = {**_ITEM_ID, "examples": {i: {"value": i} for i in example_ids}} \
+        if example_ids else _ITEM_ID
+    item_param = [item_id]
     progress_body = {"required": True, "content": {
         "application/json": {"schema": _ref("ProgressReport")},
         "text/plain": {"schema": _ref("ProgressReport")},
     }}
+    location = {"Location": {"schema": _URL, "description": "Where the new resource is."}}
+    upload_body = _multipart({
+        "file": {**_FILE, "description": "The audio or video file."},
+        "title": {"type": "string", "maxLength": MAX_TITLE,
+                  "description": "Defaults to the file name."},
+        "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+        "language": {**_LANGUAGE, "default": "en"},
+        "poster": {**_FILE, "description": "A JPEG, PNG or WebP image."},
+        "captions": {**_FILE, "description": "WebVTT, SRT or SBV captions in `language`."},
+    }, ["file"], ["file", "poster", "captions"])
+    track_body = _multipart({
+        "file": _FILE,
+        "kind": {"enum": list(TRACK_KINDS), "default": "captions"},
+        "srclang": {**_LANGUAGE, "description": "Defaults to the item's language."},
+        "label": {"type": "string", "maxLength": MAX_LABEL},
+    }, ["file"], ["file"])
+    created = _json(_ref("Item"), "The new item.", location)
+    created["links"] = _item_links("$response.body#/id")
+    new_track = _json(_ref("NewTrack"), "Added.", location)
+    new_track["links"] = {"DeleteTrack": {"operationId": "deleteTrack", "parameters": {
+        "item_id": "$request.path.item_id", "track": "$response.body#/id"}}}
     return {
         "/api/media": {
-            "get": _operation("listMedia", "List the library", {"200": _json(_ref("ItemList"), "Every item.")}),
-            "post": _operation(
-                "uploadMedia", "Upload a media file", {
-                    "201": _json(_ref("Item"), "The new item.", {
-                        "Location": {"schema": _URL, "description": "The item's API URL."}}),
-                    "400": _error("A field is missing or wrong; `details.fields` names each."),
-                    "413": _error(f"The body is over the limit of {upload_limit} bytes"
-                                  " (`details.limit_bytes`), or a poster or caption file is"
-                                  " over 10 MiB."),
-                    "415": _error("The file is not media the player accepts (judged by its"
-                                  " content; `details.accepted_formats`), the poster is not an"
-                                  " image, or the body is not multipart/form-data."),
-                    "422": _error("The media cannot be read (`details.reason`), or the caption"
-                                  " file has errors (`details.problems`, with line numbers)."),
-                },
-                secured=True,
-                description=f"Accepted formats: {formats}. The file is checked by its content"
-                            " and moved into the library only once complete and valid.",
-                body=_multipart({
-                    "file": {**_FILE, "description": "The audio or video file."},
-                    "title": {"type": "string", "maxLength": MAX_TITLE,
-                              "description": "Defaults to the file name."},
-                    "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
-                    "language": {**_LANGUAGE, "default": "en"},
-                    "poster": {**_FILE, "description": "A JPEG, PNG or WebP image."},
-                    "captions": {**_FILE, "description": "WebVTT, SRT or SBV captions in"
-                                                         " `language`."},
-                }, ["file"], ["file", "poster", "captions"]),
-            ),
+            "get": _operation("listMedia", "List the library",
+                              {"200": _json(_ref("ItemList"), "Every item.")}),
+            "post": _operation("uploadMedia", "Upload a media file", {
+                "201": created,
+                "400": _error("A field is missing or wrong; `details.fields` names each."),
+                "413": _error(f"The body is over the limit of {upload_limit} bytes"
+                              " (`details.limit_bytes`), or a poster or caption file is"
+                              " over 10 MiB."),
+                "415": _error("The file is not media the player accepts (judged by its"
+                              " content; `details.accepted_formats`), the poster is not an"
+                              " image, or the body is not multipart/form-data."),
+                "422": _error("The media cannot be read (`details.reason`), or the caption"
+                              " file has errors (`details.problems`, with line numbers)."),
+            }, secured=True, body=upload_body,
+                description=f"Accepted formats: {formats}. The file is checked by its"
+                            " content and moved into the library only once complete and"
+                            " valid."),
         },
         "/api/media/{item_id}": {
-            "get": _operation("getMedia", "One item", {"200": _json(_ref("Item"), "The item."),
-                                           "404": _error("No such item.")},
-                              parameters=item_param),
-            "delete": _operation(
-                "deleteMedia", "Delete an item", {"204": {"description": "Deleted, with its tracks, poster,"
-                                                          " metadata and viewers' progress."},
-                                   "404": _error("No such item.")},
-                parameters=item_param, secured=True),
+            "get": _operation("getMedia", "One item", {
+                "200": _json(_ref("Item"), "The item."),
+                "404": _error("No such item."),
+            }, parameters=item_param),
+            "delete": _operation("deleteMedia", "Delete an item", {
+                "204": {"description": "Deleted, with its tracks, poster, metadata and"
+                                       " viewers' progress."},
+                "404": _error("No such item."),
+            }, parameters=item_param, secured=True),
         },
         "/api/media/{item_id}/transcript": {
-            "get": _operation(
-                "getTranscript", "The transcript, in reading order",
-                {"200": _json({"type": "array", "items": _ref("TranscriptEntry")},
-                              "Captions and descriptions merged, chapters as entries."),
-                 "404": _error("No such item, or no track in that language.")},
-                parameters=[_ITEM_ID, {"name": "lang", "in": "query", "required": False,
-                                       "schema": _STRING}]),
+            "get": _operation("getTranscript", "The transcript, in reading order", {
+                "200": _json({"type": "array", "items": _ref("TranscriptEntry")},
+                             "Captions and descriptions merged, chapters as entries."),
+                "404": _error("No such item, or no track in that language."),
+            }, parameters=[item_id, {"name": "lang", "in": "query", "required": False,
+                                     "schema": _STRING}]),
         },
         "/api/media/{item_id}/tracks": {
-            "post": _operation(
-                "addTrack", "Add or replace a track", {
-                    "201": _json(_ref("NewTrack"), "Added.", {"Location": {"schema": _URL}}),
-                    "200": _json(_ref("NewTrack"), "Replaced the track of the same language"
-                                                   " and kind, atomically.",
-                                 {"Location": {"schema": _URL}}),
-                    "400": _error("A field is wrong; `details.fields` names each."),
-                    "404": _error("No such item."),
-                    "413": _error("The caption file is over 10 MiB."),
-                    "415": _error("The body is not multipart/form-data."),
-                    "422": _error("The file has errors (`details.problems`); nothing changed."),
-                },
-                parameters=item_param, secured=True,
+            "post": _operation("addTrack", "Add or replace a track", {
+                "201": new_track,
+                "200": _json(_ref("NewTrack"), "Replaced the track of the same language and"
+                                               " kind, atomically.", location),
+                "400": _error("A field is wrong; `details.fields` names each."),
+                "404": _error("No such item."),
+                "413": _error("The caption file is over 10 MiB."),
+                "415": _error("The body is not multipart/form-data."),
+                "422": _error("The file has errors (`details.problems`); nothing changed."),
+            }, parameters=item_param, secured=True, body=track_body,
                 description="WebVTT, SRT or SBV, told apart by content; SRT and SBV are"
-                            " converted to WebVTT. Warnings are returned and the track kept.",
-                body=_multipart({
-                    "file": _FILE,
-                    "kind": {"enum": list(TRACK_KINDS), "default": "captions"},
-                    "srclang": {**_LANGUAGE, "description": "Defaults to the item's language."},
-                    "label": {"type": "string", "maxLength": MAX_LABEL},
-                }, ["file"], ["file"]),
-            ),
+                            " converted to WebVTT. Warnings are returned and the track kept."),
         },
         "/api/media/{item_id}/tracks/{track}": {
-            "delete": _operation(
-                "deleteTrack", "Delete a track", {"204": {"description": "Deleted."},
-                                   "404": _error("No such item or track.")},
-                parameters=[_ITEM_ID, {
-                    "name": "track", "in": "path", "required": True,
-                    "description": "`<srclang>.<kind>`, as in the NewTrack id.",
-                    "schema": {"type": "string", "examples": ["en.captions"]}}],
-                secured=True),
+            "delete": _operation("deleteTrack", "Delete a track", {
+                "204": {"description": "Deleted."},
+                "404": _error("No such item or track."),
+            }, parameters=[item_id, {
+                "name": "track", "in": "path", "required": True,
+                "description": "`<srclang>.<kind>`, as in the NewTrack id.",
+                "schema": {"type": "string", "examples": ["en.captions"]}}], secured=True),
         },
         "/api/media/{item_id}/progress": {
-            "get": _operation(
-                "getProgress", "Where this viewer should resume",
-                {"200": _json(_ref("ResumePoint"), "The resume point and whether to offer it."),
-                 "400": _error("No usable viewer id or token."),
-                 "404": _error("No such item.")},
-                parameters=[_ITEM_ID, *_VIEWER_HEADERS]),
-            "put": _operation(
-                "putProgress", "Report playback progress", _progress_responses(),
-                parameters=[_ITEM_ID, *_VIEWER_HEADERS], body=progress_body),
-            "post": _operation(
-                "postProgress", "Report playback progress (for navigator.sendBeacon)", _progress_responses(),
-                parameters=[_ITEM_ID, *_VIEWER_HEADERS], body=progress_body),
+            "get": _operation("getProgress", "Where this viewer should resume", {
+                "200": _json(_ref("ResumePoint"), "The resume point and whether to offer it."),
+                "400": _error("No usable viewer id or token."),
+                "404": _error("No such item."),
+            }, parameters=[item_id, *_VIEWER_HEADERS]),
+            "put": _operation("putProgress", "Report playback progress", _progress_responses(),
+                              parameters=[item_id, *_VIEWER_HEADERS], body=progress_body),
+            "post": _operation("postProgress", "Report playback progress (sendBeacon)",
+                               _progress_responses(), parameters=[item_id, *_VIEWER_HEADERS],
+                               body=progress_body),
         },
         "/api/media/{item_id}/stats": {
-            "get": _operation("getStatistics", "Viewing statistics",
-                              {"200": _json(_ref("Statistics"), "Plays, watch time, retention."),
-                               "404": _error("No such item.")},
-                              parameters=item_param, secured=True),
+            "get": _operation("getStatistics", "Viewing statistics", {
+                "200": _json(_ref("Statistics"), "Plays, watch time, retention."),
+                "404": _error("No such item."),
+            }, parameters=item_param, secured=True),
         },
         "/api/progress/validate": {
             "put": _operation("validateProgress", "Check a progress report without storing it",
                               _validate_responses(), body=progress_body),
-            "post": _operation("validateProgressPost", "Check a progress report without storing it",
+            "post": _operation("validateProgressPost", "Check a progress report (sendBeacon)",
                                _validate_responses(), body=progress_body),
         },
         "/api/viewer/history": {
-            "delete": _operation(
-                "eraseHistory", "Forget this viewer's history",
-                {"200": _json({"type": "object", "required": ["erased"], "properties": {
+            "delete": _operation("eraseHistory", "Forget this viewer's history", {
+                "200": _json({"type": "object", "required": ["erased"], "properties": {
                     "erased": {"type": "object", "properties": {
                         "sessions": {"type": "integer"}, "positions": {"type": "integer"}}}}},
                     "What was erased."),
-                 "400": _error("No usable viewer id or token.")},
-                parameters=_VIEWER_HEADERS),
+                "400": _error("No usable viewer id or token."),
+            }, parameters=_VIEWER_HEADERS),
         },
         "/api/search": {
-            "get": _operation(
-                "search", "Search every transcript",
-                {"200": _json(_ref("SearchResults"), "Matching cues, grouped by item."),
-                 "400": _error("The query cannot be searched.")},
-                parameters=[{"name": "q", "in": "query", "required": False,
-                             "schema": _STRING}]),
+            "get": _operation("search", "Search every transcript", {
+                "200": _json(_ref("SearchResults"), "Matching cues, grouped by item."),
+                "400": _error("The query cannot be searched."),
+            }, parameters=[{"name": "q", "in": "query", "required": False, "schema": _STRING}]),
         },
         "/api/openapi.json": {
             "get": _operation("getOpenAPI", "This description",
@@ -401,8 +404,13 @@ def _validate_responses() -> dict:
     }
 
 
-def document(server_url: str, upload_limit: int) -> dict:
-    """The whole OpenAPI document, with ``server_url`` as its one server."""
+def document(server_url: str, upload_limit: int, example_ids: list[str] | None = None) -> dict:
+    """The whole OpenAPI document.
+
+    :param server_url: the one server it names.
+    :param upload_limit: ``MAX_UPLOAD_BYTES``, quoted where uploads are described.
+    :param example_ids: ids of items in the library, given as examples.
+    """
     return {
         "openapi": "3.1.0",
         "info": {
@@ -413,7 +421,7 @@ def document(server_url: str, upload_limit: int) -> dict:
                            " `{\"error\": {\"code\", \"message\", \"details\"}}`.",
         },
         "servers": [{"url": server_url.rstrip("/")}],
-        "paths": _paths(upload_limit),
+        "paths": _paths(upload_limit, example_ids or []),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"publisherToken": {

@@ -242,7 +242,8 @@ def api_delete_track(item_id: str, track_key: str):
 
 @bp.get("/api/openapi.json")
 def openapi_json():
-    return jsonify(openapi.document(site_url(), _limit()))
+    examples = [item["id"] for item in all_items()[:3]]
+    return jsonify(openapi.document(site_url(), _limit(), examples))
 
 
 # -- accessibility status ------------------------------------------------------------------
