@@ -257,15 +257,17 @@ def main() -> int:
     print(f"gunicorn {args.workers} gthread workers x {args.threads} threads; wrk"
           f" {args.connections} connections; {args.rounds} rounds of {args.seconds} s,"
           " medians shown")
-    print("as fast as 200 viewers can go:")
-    print(f"  PUT progress (SQLite) {writes:7.0f} writes/s  p50 {median('progress', 'p50_us') / 1000:5.1f}"
-          f" ms  p99 {median('progress', 'p99_us') / 1000:6.1f} ms")
-    print(f"  PUT validate (no DB)  {base:7.0f} req/s     p50 {median('no-db', 'p50_us') / 1000:5.1f}"
-          f" ms  p99 {median('no-db', 'p99_us') / 1000:6.1f} ms")
+    def line(label: str, kind: str, unit: str) -> str:
+        return (f"  {label:22} {median(kind, 'per_second'):7.0f} {unit:9}"
+                f" p50 {median(kind, 'p50_us') / 1000:5.1f} ms"
+                f"  p99 {median(kind, 'p99_us') / 1000:6.1f} ms")
+
+    print(f"as fast as {args.connections} viewers can go:")
+    print(line("PUT progress (SQLite)", "progress", "writes/s"))
+    print(line("PUT validate (no DB)", "no-db", "req/s"))
     print(f"  ratio {ratio:.2f}x the no-database endpoint")
-    print(f"200 viewers offering {args.rate:.0f} writes/s between them:")
-    print(f"  PUT progress (SQLite) {paced_rate:7.0f} writes/s  p50 {median('paced', 'p50_us') / 1000:5.1f}"
-          f" ms  p99 {paced_p99:6.1f} ms")
+    print(f"{args.connections} viewers offering {args.rate:.0f} writes/s between them:")
+    print(line("PUT progress (SQLite)", "paced", "writes/s"))
     print(f"errors: {errors}; acknowledged writes {acknowledged}, in the database {stored}"
           f" ({'none lost' if not lost else f'{lost} LOST'})")
     checks = {

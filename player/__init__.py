@@ -93,6 +93,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import progress_api
 
     progress_api.init_app(app)
+    from . import embed, security
+
+    app.register_blueprint(embed.bp)
+    security.init_app(app)
     library.init_app(app)
 
     from . import cli, timefmt

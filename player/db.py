@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS scan_problems (
     path TEXT NOT NULL,
     message TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS catalog_version (
+    only INTEGER PRIMARY KEY CHECK (only = 1),
+    version INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS publishers (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -52,22 +56,13 @@ CREATE TABLE IF NOT EXISTS progress_sessions (
     session TEXT NOT NULL,
     started_at REAL NOT NULL,
     updated_at REAL NOT NULL,
-    state TEXT NOT NULL,
-    UNIQUE (media_id, viewer, session)
-);
-CREATE INDEX IF NOT EXISTS progress_sessions_viewer ON progress_sessions (viewer);
-CREATE INDEX IF NOT EXISTS progress_sessions_updated ON progress_sessions (updated_at);
-CREATE TABLE IF NOT EXISTS progress_resume (
-    viewer TEXT NOT NULL,
-    media_id TEXT NOT NULL,
     position REAL NOT NULL,
-    ended INTEGER NOT NULL,
-    session TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (viewer, media_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS progress_resume_updated ON progress_resume (updated_at);
+    at_end INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    UNIQUE (viewer, media_id, session)
+);
+CREATE INDEX IF NOT EXISTS progress_sessions_media ON progress_sessions (media_id);
+CREATE INDEX IF NOT EXISTS progress_sessions_updated ON progress_sessions (updated_at);
 CREATE TABLE IF NOT EXISTS progress_durations (
     media_id TEXT PRIMARY KEY,
     duration REAL NOT NULL,
@@ -233,6 +228,16 @@ def replace_catalog(
         )
         conn.execute("DELETE FROM scan_problems")
         conn.executemany("INSERT INTO scan_problems (path, message) VALUES (?, ?)", problems)
+        conn.execute(
+            "INSERT INTO catalog_version (only, version) VALUES (1, 1)"
+            " ON CONFLICT (only) DO UPDATE SET version = version + 1"
+        )
+
+
+def catalog_version(conn: sqlite3.Connection) -> int:
+    """A number that changes whenever the catalog does, in any process."""
+    row = conn.execute("SELECT version FROM catalog_version").fetchone()
+    return row[0] if row else 0
 
 
 def catalog(conn: sqlite3.Connection) -> list[dict]:
@@ -289,55 +294,45 @@ def set_publisher_password(conn: sqlite3.Connection, name: str, password_hash: s
 
 
 # -- progress ------------------------------------------------------------------
-# Play sessions (raw, per viewer), resume points, durations players reported,
-# and the anonymous totals raw sessions are folded into once they expire.
+# Play sessions (raw, per viewer; a viewer's newest session is where they
+# resume), durations players reported, and the anonymous totals raw sessions
+# are folded into once they expire.
 
 def progress_session(
     conn: sqlite3.Connection, media_id: str, viewer: str, session: str
 ) -> str | None:
     row = conn.execute(
-        "SELECT state FROM progress_sessions WHERE media_id = ? AND viewer = ? AND session = ?",
-        (media_id, viewer, session),
+        "SELECT state FROM progress_sessions WHERE viewer = ? AND media_id = ? AND session = ?",
+        (viewer, media_id, session),
     ).fetchone()
     return row["state"] if row else None
 
 
 def progress_save_session(
-    conn: sqlite3.Connection, media_id: str, viewer: str, session: str, state: str, now: float
+    conn: sqlite3.Connection, media_id: str, viewer: str, session: str, position: float,
+    at_end: bool, state: str, now: float,
 ) -> None:
+    """Store a session; ``position`` and ``at_end`` repeat what ``state``
+    says, so resume look-ups need not decode it. A heartbeat changes no
+    indexed column but ``updated_at``, so it rewrites one index, not three."""
     conn.execute(
-        "INSERT INTO progress_sessions (media_id, viewer, session, started_at, updated_at, state)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (media_id, viewer, session)"
-        " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-        (media_id, viewer, session, now, now, state),
-    )
-
-
-def progress_save_resume(
-    conn: sqlite3.Connection, viewer: str, media_id: str, position: float, ended: bool,
-    session: str, seq: int, now: float,
-) -> None:
-    """Keep the viewer's latest position; within one session a report with a
-    lower ``seq`` (one that arrived late) does not move it back."""
-    conn.execute(
-        "INSERT INTO progress_resume (viewer, media_id, position, ended, session, seq, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (viewer, media_id) DO UPDATE SET position = excluded.position,"
-        " ended = excluded.ended, session = excluded.session, seq = excluded.seq,"
-        " updated_at = excluded.updated_at"
-        " WHERE excluded.session != progress_resume.session"
-        " OR excluded.seq >= progress_resume.seq",
-        (viewer, media_id, position, int(ended), session, seq, now),
+        "INSERT INTO progress_sessions"
+        " (media_id, viewer, session, started_at, updated_at, position, at_end, state)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (viewer, media_id, session) DO UPDATE SET"
+        " updated_at = excluded.updated_at, position = excluded.position,"
+        " at_end = excluded.at_end, state = excluded.state",
+        (media_id, viewer, session, now, now, position, int(at_end), state),
     )
 
 
 def progress_resume_point(
     conn: sqlite3.Connection, viewer: str, media_id: str
 ) -> sqlite3.Row | None:
+    """The viewer's newest session of the item: where they stopped."""
     return conn.execute(
-        "SELECT position, ended, updated_at FROM progress_resume"
-        " WHERE viewer = ? AND media_id = ?",
+        "SELECT position, at_end, updated_at FROM progress_sessions"
+        " WHERE viewer = ? AND media_id = ? ORDER BY updated_at DESC LIMIT 1",
         (viewer, media_id),
     ).fetchone()
 
@@ -434,25 +429,15 @@ def progress_delete_sessions(conn: sqlite3.Connection, ids: Iterable[int]) -> No
     conn.executemany("DELETE FROM progress_sessions WHERE id = ?", [(i,) for i in ids])
 
 
-def progress_delete_expired_resume(conn: sqlite3.Connection, before: float, limit: int) -> int:
-    return conn.execute(
-        "DELETE FROM progress_resume WHERE (viewer, media_id) IN"
-        " (SELECT viewer, media_id FROM progress_resume WHERE updated_at < ? LIMIT ?)",
-        (before, limit),
-    ).rowcount
-
-
-def progress_erase_viewer(conn: sqlite3.Connection, viewer: str) -> tuple[int, int]:
-    """Delete everything stored under a viewer key: (sessions, resume points)."""
-    sessions = conn.execute("DELETE FROM progress_sessions WHERE viewer = ?", (viewer,)).rowcount
-    points = conn.execute("DELETE FROM progress_resume WHERE viewer = ?", (viewer,)).rowcount
-    return sessions, points
+def progress_erase_viewer(conn: sqlite3.Connection, viewer: str) -> int:
+    """Delete every session stored under a viewer key; returns how many."""
+    return conn.execute("DELETE FROM progress_sessions WHERE viewer = ?", (viewer,)).rowcount
 
 
 def progress_delete_media(conn: sqlite3.Connection, media_id: str) -> None:
     """Forget all progress and statistics of a deleted media item."""
-    for table in ("progress_sessions", "progress_resume", "progress_durations",
-                  "progress_duration_reports", "progress_folded"):
+    for table in ("progress_sessions", "progress_durations", "progress_duration_reports",
+                  "progress_folded"):
         conn.execute(f"DELETE FROM {table} WHERE media_id = ?", (media_id,))
 
 
@@ -495,20 +480,22 @@ def search_store_track(
     return track_id
 
 
-def search_counts(conn: sqlite3.Connection, fts_query: str) -> list[sqlite3.Row]:
-    """Matching cues per track of a catalog item, with the item's title.
+def search_counts(conn: sqlite3.Connection, fts_query: str, limit: int) -> list[sqlite3.Row]:
+    """Matching cues per track of a catalog item, with the item's title,
+    counting at most ``limit`` matches (in index order).
 
-    Only rowids are read from the full-text index here, never cue text, so
-    counting stays fast for words that occur everywhere.
+    Only rowids are read from the full-text index here, never cue text, and
+    the limit bounds the work for words that occur everywhere.
     """
     return conn.execute(
         "SELECT t.id AS track_id, t.media_id, t.kind, t.lang, m.hits,"
         " json_extract(i.data, '$.title') AS title"
-        " FROM (SELECT rowid >> ? AS track_id, count(*) AS hits FROM search_cues"
-        "       WHERE search_cues MATCH ? GROUP BY 1) AS m"
+        " FROM (SELECT track_id, count(*) AS hits FROM"
+        "       (SELECT rowid >> ? AS track_id FROM search_cues WHERE search_cues MATCH ?"
+        "        LIMIT ?) GROUP BY track_id) AS m"
         " JOIN search_tracks AS t ON t.id = m.track_id"
         " JOIN items AS i ON i.id = t.media_id",
-        (SEARCH_TRACK_SHIFT, fts_query),
+        (SEARCH_TRACK_SHIFT, fts_query, limit),
     ).fetchall()
 
 

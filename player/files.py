@@ -6,43 +6,122 @@ joined onto a filesystem path.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app
 from flask_cors import CORS
+from werkzeug.exceptions import NotFound
 
+from . import db
 from .catalog import find_item
+from .streaming import media_response, send_media
 
 bp = Blueprint("files", __name__)
 
 _EXPOSED = ["Content-Range", "Accept-Ranges", "Content-Length", "ETag", "Last-Modified"]
+_VIEWER_HEADERS = ["Content-Type", "X-Player-Viewer", "X-Player-Viewer-Token"]
+
+
+def served_files(item: dict, media_max_age: int) -> dict[str, tuple[str, str]]:
+    """The names an item serves, each with its Content-Type and Cache-Control.
+
+    Tracks that failed validation are absent, so players never get them.
+    """
+    files = {item["file"]: (item["mime"], f"public, max-age={media_max_age}")}
+    if item.get("poster"):
+        mime = {".png": "image/png", ".webp": "image/webp"}.get(
+            Path(item["poster"]).suffix.lower(), "image/jpeg")
+        files[item["poster"]] = (mime, "public, max-age=3600")
+    for track in item["tracks"]:
+        files[track["file"]] = ("text/vtt; charset=utf-8", "public, max-age=300")
+    return files
 
 
 @bp.get("/files/<item_id>/<name>")
 def media_file(item_id: str, name: str):
-    from .streaming import send_media
-
     item = find_item(item_id)
-    media_dir = Path(current_app.config["MEDIA_DIR"])
-    if name == item["file"]:
-        return send_media(media_dir / name, item["mime"],
-                          cache_control=f"public, max-age={current_app.config['MEDIA_MAX_AGE']}")
-    if name == item.get("poster"):
-        mime = {".png": "image/png", ".webp": "image/webp"}.get(Path(name).suffix.lower(),
-                                                                 "image/jpeg")
-        return send_media(media_dir / name, mime, cache_control="public, max-age=3600")
-    for track in item["tracks"]:
-        if track["file"] == name:
-            return send_media(media_dir / name, "text/vtt; charset=utf-8",
-                              cache_control="public, max-age=300")
-    abort(404, f"The media item '{item_id}' has no file named '{name}'.")
+    served = served_files(item, current_app.config["MEDIA_MAX_AGE"])
+    if name not in served:
+        abort(404, f"The media item '{item_id}' has no file named '{name}'.")
+    mime, cache_control = served[name]
+    return send_media(Path(current_app.config["MEDIA_DIR"]) / name, mime,
+                      cache_control=cache_control)
+
+
+class MediaFastPath:
+    """WSGI middleware that answers ``GET``/``HEAD /files/<id>/<name>`` itself.
+
+    A 64 KiB byte range is cheap to send, so Flask's per-request work
+    (routing, contexts, sessions) would dominate it. The answer is the same
+    as the view's; anything unusual (an unknown name, a preflight, other
+    methods) falls through to Flask, which gives the proper error page.
+    The name table is reloaded when the catalog version changes, so uploads
+    and rescans in other processes are seen at once.
+    """
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.database = app.config["DATABASE"]
+        self.media_dir = Path(app.config["MEDIA_DIR"])
+        self.max_age = app.config["MEDIA_MAX_AGE"]
+        self.origins = _origins(app.config["CORS_ORIGINS"])
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._version = -1
+        self._files: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def _table(self) -> dict[tuple[str, str], tuple[str, str]]:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = db.connect(self.database)
+        version = db.catalog_version(conn)
+        if version != self._version:
+            with self._lock:
+                files = {}
+                for item in db.catalog(conn):
+                    for name, served in served_files(item, self.max_age).items():
+                        files[(item["id"], name)] = served
+                self._files, self._version = files, version
+        return self._files
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/files/") and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            parts = path[len("/files/"):].split("/")
+            served = self._table().get(tuple(parts)) if len(parts) == 2 else None
+            if served is not None:
+                try:
+                    response = media_response(environ, self.media_dir / parts[1], served[0],
+                                              cache_control=served[1])
+                except NotFound:
+                    return self.wsgi_app(environ, start_response)
+                self._add_cors(environ, response.headers)
+                return response(environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+    def _add_cors(self, environ, headers) -> None:
+        origin = environ.get("HTTP_ORIGIN")
+        if self.origins == "*":
+            headers["Access-Control-Allow-Origin"] = "*"
+        elif origin in self.origins:
+            headers["Access-Control-Allow-Origin"] = origin
+            headers.add("Vary", "Origin")
+        else:
+            return
+        headers["Access-Control-Expose-Headers"] = ", ".join(_EXPOSED)
+
+
+def _origins(value) -> str | list[str]:
+    if isinstance(value, str) and value != "*":
+        return [o.strip() for o in value.split(",") if o.strip()]
+    return value
 
 
 def init_app(app: Flask) -> None:
     """Public, read-only resources get CORS; nothing with cookies does."""
-    origins = app.config["CORS_ORIGINS"]
-    if isinstance(origins, str) and origins != "*":
-        origins = [o.strip() for o in origins.split(",") if o.strip()]
+    origins = _origins(app.config["CORS_ORIGINS"])
+    app.wsgi_app = MediaFastPath(app, app.wsgi_app)
     # A literal "*" keeps responses identical for every origin, so shared
     # caches and CDNs can store one copy.
     public = {"origins": origins, "supports_credentials": False, "send_wildcard": origins == "*"}
@@ -56,6 +135,12 @@ def init_app(app: Flask) -> None:
             r"/api/media/[^/]+/transcript$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
             r"/api/search$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
             r"/oembed$": {**public, "methods": ["GET", "OPTIONS"]},
+            # The inline player on another origin reports progress; the viewer
+            # is a header or body field, never a cookie, so no credentials.
+            r"/api/media/[^/]+/progress$": {**public, "methods": ["GET", "PUT", "POST", "OPTIONS"],
+                                            "allow_headers": _VIEWER_HEADERS},
+            r"/api/viewer/history$": {**public, "methods": ["DELETE", "OPTIONS"],
+                                      "allow_headers": _VIEWER_HEADERS},
         },
         expose_headers=_EXPOSED,
         allow_headers=["Range", "Content-Type", "If-None-Match", "If-Range",

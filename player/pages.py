@@ -18,15 +18,24 @@ def library():
 
 @bp.get("/watch/<item_id>")
 def watch(item_id: str):
-    item = public_item(find_item(item_id))
+    from .transcripts import build_transcript, choose_tracks
+
+    raw = find_item(item_id)
+    item = public_item(raw)
     start = parse_time(request.args.get("t", ""), item["duration"])
-    return render_template("watch.html", item=item, start=start)
+    return render_template("watch.html", item=item, start=start,
+                           transcript=build_transcript(raw, current_app.config["MEDIA_DIR"]),
+                           transcript_tracks=choose_tracks(raw))
 
 
 @bp.get("/watch/<item_id>/transcript")
 def transcript(item_id: str):
-    from .transcripts import (TranscriptLanguageError, build_transcript, choose_tracks,
-                              transcript_languages)
+    from .transcripts import (
+        TranscriptLanguageError,
+        build_transcript,
+        choose_tracks,
+        transcript_languages,
+    )
 
     raw = find_item(item_id)
     lang = request.args.get("lang") or None

@@ -303,11 +303,16 @@ def check_within(report: Report, duration: float | None) -> Report:
 
 @dataclass
 class SessionState:
-    """What the server keeps of one play session, built up report by report."""
+    """What the server keeps of one play session, built up report by report.
+
+    ``ended`` says the play reached the end at some point (a completion);
+    ``at_end`` that its newest report was the end (nothing to resume).
+    """
 
     position: float = 0.0
     seq: int = -1
     ended: bool = False
+    at_end: bool = False
     rate: float = 1.0
     ranges: tuple[Range, ...] = ()
     watched: float = 0.0
@@ -316,7 +321,8 @@ class SessionState:
 
     def to_json(self) -> dict:
         return {
-            "position": self.position, "seq": self.seq, "ended": self.ended, "rate": self.rate,
+            "position": self.position, "seq": self.seq, "ended": self.ended,
+            "at_end": self.at_end, "rate": self.rate,
             "ranges": [list(r) for r in self.ranges], "watched": self.watched,
             "captions": self.captions, "descriptions": self.descriptions,
         }
@@ -324,7 +330,8 @@ class SessionState:
     @classmethod
     def from_json(cls, data: Mapping) -> SessionState:
         return cls(
-            position=data["position"], seq=data["seq"], ended=data["ended"], rate=data["rate"],
+            position=data["position"], seq=data["seq"], ended=data["ended"],
+            at_end=data["at_end"], rate=data["rate"],
             ranges=tuple((s, e) for s, e in data["ranges"]), watched=data["watched"],
             captions=dict(data["captions"]), descriptions=data["descriptions"],
         )
@@ -353,6 +360,7 @@ def apply_report(state: SessionState, report: Report) -> SessionState:
         position=report.position if newer else state.position,
         seq=max(report.seq, state.seq),
         ended=state.ended or report.event == "ended",
+        at_end=report.event == "ended" if newer else state.at_end,
         rate=report.rate if newer else state.rate,
         ranges=ranges,
         watched=state.watched + played,

@@ -6,8 +6,9 @@ answered only after the transaction holding its report has committed, so an
 acknowledged report is never lost; many reports share one commit and one
 acquisition of SQLite's write lock, which keeps throughput up and the tail
 latency down under hundreds of concurrent players. Across gunicorn workers the
-writers take turns through SQLite's busy timeout, never failing with
-"database is locked".
+writers take turns on a lock file beside the database, so they queue instead
+of failing with "database is locked"; other writers (a rescan, the CLI) meet
+them through SQLite's busy timeout.
 
 The flood limit is a token bucket per viewer kept in each process: with W
 gunicorn workers a viewer can get up to W times the configured rate through.
@@ -18,6 +19,7 @@ for keeping the limiter off the database.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -28,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
@@ -69,8 +71,8 @@ DEFAULTS = {
     "PROGRESS_RATE_BURST": 20,
     "PROGRESS_RATE_PER_SECOND": 1.0,
 }
-#: Headers that carry the viewer on GET and DELETE; writes carry it in the body
-#: because ``navigator.sendBeacon`` cannot set headers.
+#: Headers that carry the viewer. Reports may carry it in the body instead
+#: (``viewer``, ``viewer_token``), since ``navigator.sendBeacon`` cannot set headers.
 VIEWER_HEADER = "X-Player-Viewer"
 VIEWER_TOKEN_HEADER = "X-Player-Viewer-Token"
 #: Expired sessions folded per run, so a run never holds the write lock long.
@@ -89,13 +91,23 @@ Job = Callable[[sqlite3.Connection, dict], Any]
 
 
 class _Job:
-    __slots__ = ("fn", "done", "result", "error")
+    """A write job and its outcome; a bare lock, released when it is done,
+    is the cheapest way to make the submitting thread wait."""
+
+    __slots__ = ("fn", "_done", "result", "error")
 
     def __init__(self, fn: Job):
         self.fn = fn
-        self.done = threading.Event()
+        self._done = threading.Lock()
+        self._done.acquire()
         self.result: Any = None
         self.error: BaseException | None = None
+
+    def finish(self) -> None:
+        self._done.release()
+
+    def wait(self, timeout: float) -> bool:
+        return self._done.acquire(timeout=timeout)
 
 
 class Writer:
@@ -103,9 +115,10 @@ class Writer:
 
     A job is ``fn(conn, memo)``; ``memo`` is a dict that lives for one
     transaction, where jobs keep what they read (the catalog entry) for the
-    next job of the same batch. Each job runs inside its own savepoint, so a
-    job that raises (bad input found only once the catalog is read) is rolled
-    back alone and its error handed to its caller, while the rest commits.
+    next job of the same batch. A job that raises (bad input found only once
+    the catalog is read) is rolled back alone and its error handed to its
+    caller, while the rest of the batch commits. A job must depend only on
+    the database, since a batch may be run twice.
     """
 
     def __init__(self, database: str, max_batch: int = 500, idle_seconds: float = 5.0):
@@ -140,7 +153,7 @@ class Writer:
         :raises TimeoutError: if the batch has not committed within ``timeout``.
         """
         job = self.submit(fn)
-        if not job.done.wait(timeout):
+        if not job.wait(timeout):
             raise TimeoutError("the progress writer did not commit in time")
         if job.error is not None:
             raise job.error
@@ -149,12 +162,13 @@ class Writer:
     def _run(self) -> None:
         try:
             conn = db.connect(self.database)
-        except sqlite3.Error as exc:
+            lock = open(self.database + ".writer-lock", "ab")
+        except (OSError, sqlite3.Error) as exc:
             with self._cond:
                 batch, self._queue, self._running = self._queue, [], False
             for job in batch:
                 job.error = exc
-                job.done.set()
+                job.finish()
             return
         try:
             while True:
@@ -168,23 +182,20 @@ class Writer:
                         return
                     batch = self._queue[:self.max_batch]
                     del self._queue[:self.max_batch]
-                self._commit(conn, batch)
+                self._commit(conn, lock, batch)
         finally:
             conn.close()
+            lock.close()
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        memo: dict = {}
+    def _commit(self, conn: sqlite3.Connection, lock: BinaryIO, batch: list[_Job]) -> None:
+        # Writers of other worker processes queue on this lock: the kernel
+        # wakes the next one the moment it is free, where SQLite's busy
+        # handler would poll with sleeps growing to 100 ms and can leave one
+        # process waiting while another takes the lock again and again.
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                conn.execute("SAVEPOINT job")
-                try:
-                    job.result = job.fn(conn, memo)
-                except Exception as exc:
-                    conn.execute("ROLLBACK TO job")
-                    job.error = exc
-                conn.execute("RELEASE job")
-            conn.execute("COMMIT")
+            if not self._attempt(conn, batch, isolated=False):
+                self._attempt(conn, batch, isolated=True)
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -192,8 +203,33 @@ class Writer:
                 if job.error is None:
                     job.error, job.result = exc, None
         finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
             for job in batch:
-                job.done.set()
+                job.finish()
+
+    @staticmethod
+    def _attempt(conn: sqlite3.Connection, batch: list[_Job], isolated: bool) -> bool:
+        """Run the batch in one transaction. Without ``isolated`` the first
+        job that raises rolls everything back and False is returned, so the
+        batch can be run again with a savepoint per job: jobs rarely fail, and
+        a savepoint costs two more statements per job."""
+        memo: dict = {}
+        conn.execute("BEGIN IMMEDIATE")
+        for job in batch:
+            if isolated:
+                conn.execute("SAVEPOINT job")
+            try:
+                job.result, job.error = job.fn(conn, memo), None
+            except Exception as exc:
+                if not isolated:
+                    conn.execute("ROLLBACK")
+                    return False
+                conn.execute("ROLLBACK TO job")
+                job.result, job.error = None, exc
+            if isolated:
+                conn.execute("RELEASE job")
+        conn.execute("COMMIT")
+        return True
 
 
 # -- domain glue -------------------------------------------------------------------
@@ -231,23 +267,20 @@ def _store_report(conn: sqlite3.Connection, memo: dict, media_id: str, viewer: s
     stored = db.progress_session(conn, media_id, viewer, report.session)
     state = SessionState.from_json(json.loads(stored)) if stored else SessionState()
     state = apply_report(state, report)
-    db.progress_save_session(conn, media_id, viewer, report.session,
-                             json.dumps(state.to_json()), now)
-    db.progress_save_resume(conn, viewer, media_id, report.position, report.event == "ended",
-                            report.session, report.seq, now)
+    db.progress_save_session(conn, media_id, viewer, report.session, state.position,
+                             state.at_end, json.dumps(state.to_json()), now)
 
 
 @dataclass
 class FoldResult:
     sessions: int = 0
     items: int = 0
-    resume_points: int = 0
 
 
 def fold_expired(conn: sqlite3.Connection, now: float, retention_days: float,
                  resume_rules: ResumeRules, limit: int = FOLD_BATCH) -> FoldResult:
     """Fold raw sessions not updated for ``retention_days`` into each item's
-    anonymous totals, delete them, and delete resume points as old.
+    anonymous totals and delete them, and with them the viewer's place.
 
     Call inside a write transaction; folds at most ``limit`` sessions.
     """
@@ -267,7 +300,6 @@ def fold_expired(conn: sqlite3.Connection, now: float, retention_days: float,
         db.progress_save_folded(conn, media_id, json.dumps(tally.to_json()), now)
         db.progress_delete_sessions(conn, [r["id"] for r in group])
         result.items += 1
-    result.resume_points = db.progress_delete_expired_resume(conn, cutoff, limit)
     return result
 
 
@@ -327,8 +359,11 @@ def _viewer(anonymous_id: object, token: object):
         abort(error_response(status, exc.message, {"viewer": exc.reason}))
 
 
-def _header_viewer():
-    return _viewer(request.headers.get(VIEWER_HEADER), request.headers.get(VIEWER_TOKEN_HEADER))
+def _request_viewer(body: dict | None = None):
+    """The viewer a request names, in its body or else in its headers."""
+    body = body or {}
+    return _viewer(body.get("viewer", request.headers.get(VIEWER_HEADER)),
+                   body.get("viewer_token", request.headers.get(VIEWER_TOKEN_HEADER)))
 
 
 def _reject_constant(name: str):
@@ -403,7 +438,7 @@ def report_progress(item_id: str):
     if reason:
         find_item(item_id)
         return jsonify({"stored": False, "reason": reason})
-    viewer = _viewer(data.get("viewer"), data.get("viewer_token"))
+    viewer = _request_viewer(data)
     _limit(viewer.key)
     try:
         _writer().run(lambda conn, memo: _store_report(
@@ -423,13 +458,13 @@ def report_progress(item_id: str):
 def resume_point(item_id: str):
     """Where this viewer should resume, and whether to offer it."""
     item = find_item(item_id)
-    viewer = _header_viewer()
+    viewer = _request_viewer()
     conn = db.get_db()
     duration, _ = authoritative_duration(conn, item)
     tracking = _privacy_reason() is None
     row = db.progress_resume_point(conn, viewer.key, item_id)
     offer = resume_offer(row["position"] if row else None, duration,
-                         bool(row["ended"]) if row else False, rules())
+                         bool(row["at_end"]) if row else False, rules())
     response = jsonify({
         "media_id": item_id,
         "duration": duration,
@@ -448,10 +483,9 @@ def resume_point(item_id: str):
 def erase_history():
     """Erase everything stored for this viewer (the player's "Forget my
     viewing history"). Anonymous totals already folded hold no viewer."""
-    viewer = _header_viewer()
-    sessions, points = _writer().run(
-        lambda conn, memo: db.progress_erase_viewer(conn, viewer.key))
-    return jsonify({"erased": {"sessions": sessions, "positions": points}})
+    viewer = _request_viewer()
+    sessions = _writer().run(lambda conn, memo: db.progress_erase_viewer(conn, viewer.key))
+    return jsonify({"erased": {"sessions": sessions}})
 
 
 @bp.route("/api/progress/validate", methods=["PUT", "POST"])
@@ -461,7 +495,7 @@ def validate_report():
     ``bench/progress_bench.py``."""
     data = _json_body()
     report = _parse(data)
-    _viewer(data.get("viewer"), data.get("viewer_token"))
+    _request_viewer(data)
     try:
         check_within(report, report.duration)
     except ProgressError as exc:
@@ -537,7 +571,7 @@ def usage_bars(stats: dict) -> list[dict]:
 @with_appcontext
 def fold_progress_command(days: float | None) -> None:
     """Fold raw play sessions older than the retention period into anonymous
-    statistics and delete them, with resume points as old."""
+    statistics and delete them (and with them where their viewers stopped)."""
     config = current_app.config
     days = float(config["RAW_RETENTION_DAYS"] if days is None else days)
     conn = db.connect(config["DATABASE"])
@@ -548,13 +582,12 @@ def fold_progress_command(days: float | None) -> None:
                 result = fold_expired(conn, time.time(), days, ResumeRules.from_config(config))
             total.sessions += result.sessions
             total.items += result.items
-            total.resume_points += result.resume_points
-            if result.sessions < FOLD_BATCH and result.resume_points < FOLD_BATCH:
+            if result.sessions < FOLD_BATCH:
                 break
     finally:
         conn.close()
     click.echo(f"Folded {total.sessions} session(s) of {total.items} item(s) older than"
-               f" {days:g} day(s); deleted {total.resume_points} resume point(s).")
+               f" {days:g} day(s) into the statistics and deleted them.")
 
 
 def init_app(app: Flask) -> None:

@@ -122,8 +122,6 @@ def create_item(form: uploads.ReceivedForm) -> str:
     assert media is not None
     info = uploads.check_media(media)
     poster = _side_file(form, "poster")
-    if poster is not None:
-        uploads.poster_extension(poster)
     captions_file = _side_file(form, "captions")
     captions = None
     if captions_file is not None:
@@ -505,8 +503,10 @@ def _update(item: dict, form: uploads.ReceivedForm) -> None:
     title = form.value("title").strip()
     description = form.value("description").strip()
     described = form.value("described_version").strip()
+    # Labels missing from the form stay as they are; an empty one means the default.
     labels = {track_id(t): form.value(f"label-{track_id(t)}").strip()
-              for t in [*item["tracks"], *item.get("rejected_tracks", [])]}
+              for t in [*item["tracks"], *item.get("rejected_tracks", [])]
+              if f"label-{track_id(t)}" in form.fields}
     known = {i["id"] for i in all_items()} - {item["id"]}
     checks = {
         "title": _length(title, uploads.MAX_TITLE, "The title")

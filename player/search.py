@@ -53,6 +53,10 @@ MAX_TERMS = 12
 MAX_ITEMS = 50
 #: Hits shown per item; the count of all of them is given too.
 HITS_PER_ITEM = 10
+#: Matches counted at most. A word found more often than this is in most
+#: transcripts (a word like "the"); counting every match of it would make the
+#: search as slow as reading every file, and the exact number helps nobody.
+MAX_COUNTED = 20_000
 #: A prefix shorter than this is searched as a whole word, since ``a*``
 #: would merge the posting lists of most of the vocabulary.
 MIN_PREFIX = 2
@@ -113,22 +117,32 @@ class Hit:
 
 @dataclass
 class ItemHits:
-    """The hits of one catalog item, in time order."""
+    """The hits of one catalog item, in time order.
+
+    :param total: the item's matching cues; a lower bound unless ``exact``.
+    """
 
     media_id: str
     title: str
     total: int
+    exact: bool = True
     hits: list[Hit] = field(default_factory=list)
 
 
 @dataclass
 class SearchResults:
-    """An answer: items by number of matching cues, most first."""
+    """An answer: items by number of matching cues, most first.
+
+    :param complete: False when there were more matches than were counted
+        (:data:`MAX_COUNTED`): only items with the first of them (in index
+        order) are in the answer, and the totals are lower bounds.
+    """
 
     query: Query
     items: list[ItemHits]
     total_hits: int
     total_items: int
+    complete: bool = True
 
 
 def _has_word(text: str) -> bool:
@@ -193,11 +207,12 @@ def _mark(marked: str) -> tuple[str, Markup]:
 
 
 def search(conn: sqlite3.Connection, query: Query | str, *, max_items: int = MAX_ITEMS,
-           hits_per_item: int = HITS_PER_ITEM) -> SearchResults:
+           hits_per_item: int = HITS_PER_ITEM, max_counted: int = MAX_COUNTED) -> SearchResults:
     """Find cues that contain every term of ``query``.
 
     Items come most matching cues first (title breaks ties), each with its
-    first ``hits_per_item`` hits in time order and the count of all of them.
+    first ``hits_per_item`` hits in time order and the count of all of them
+    (see :class:`SearchResults` for queries with very many matches).
 
     :raises SearchQueryError: if ``query`` is a string that is too long.
     """
@@ -205,12 +220,16 @@ def search(conn: sqlite3.Connection, query: Query | str, *, max_items: int = MAX
         query = parse_query(query)
     if not query.terms:
         return SearchResults(query, [], 0, 0)
-    rows = db.search_counts(conn, query.fts)
+    rows = db.search_counts(conn, query.fts, max_counted + 1)
+    complete = sum(row["hits"] for row in rows) <= max_counted
+    # Counting stopped inside the last track reached, so that one is partial.
+    partial_track = None if complete else max(row["track_id"] for row in rows)
     items: dict[str, ItemHits] = {}
     tracks: dict[str, list[sqlite3.Row]] = {}
     for row in rows:
         item = items.setdefault(row["media_id"], ItemHits(row["media_id"], row["title"], 0))
         item.total += row["hits"]
+        item.exact = item.exact and row["track_id"] != partial_track
         tracks.setdefault(row["media_id"], []).append(row)
     ranked = sorted(items.values(), key=lambda i: (-i.total, i.title.casefold(), i.media_id))
     for item in ranked[:max_items]:
@@ -220,9 +239,12 @@ def search(conn: sqlite3.Connection, query: Query | str, *, max_items: int = MAX
                 text, html = _mark(hit["marked"])
                 item.hits.append(Hit(hit["start"], hit["end"], text, html, track["kind"],
                                      track["lang"]))
+        if not item.exact:
+            item.total = max(item.total, len(item.hits))
         item.hits.sort(key=lambda h: (h.start, INDEXED_KINDS.index(h.kind)))
         del item.hits[hits_per_item:]
-    return SearchResults(query, ranked[:max_items], sum(i.total for i in ranked), len(ranked))
+    return SearchResults(query, ranked[:max_items], sum(i.total for i in ranked), len(ranked),
+                         complete)
 
 
 def _cues(path: Path, kind: str) -> list[tuple[float, float, str]]:

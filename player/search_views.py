@@ -6,7 +6,7 @@ from flask import Blueprint, abort, jsonify, render_template, request
 
 from . import db
 from .catalog import absolute_url
-from .search import SearchQueryError, SearchResults, search
+from .search import MAX_COUNTED, SearchQueryError, SearchResults, search
 
 bp = Blueprint("search", __name__)
 
@@ -24,21 +24,23 @@ def page():
     except SearchQueryError as exc:
         return render_template("search.html", query=text, results=None, error=str(exc)), 400
     return render_template("search.html", query=text, results=results, error=None,
-                           seconds_param=seconds_param)
+                           seconds_param=seconds_param, max_counted=MAX_COUNTED)
 
 
 def _json(results: SearchResults | None) -> dict:
     if results is None:
-        return {"query": "", "total": 0, "total_items": 0, "results": []}
+        return {"query": "", "total": 0, "total_items": 0, "complete": True, "results": []}
     return {
         "query": results.query.text,
         "total": results.total_hits,
         "total_items": results.total_items,
+        "complete": results.complete,
         "results": [
             {
                 "media_id": item.media_id,
                 "title": item.title,
                 "total": item.total,
+                "exact": item.exact,
                 "watch_url": absolute_url("pages.watch", item_id=item.media_id),
                 "hits": [
                     {

@@ -16,7 +16,8 @@ from pathlib import Path
 from .captions import Cue, validate
 from .errors import PlayerError
 from .languages import language_name
-from .transcript import Transcript, build_transcript as build_model, to_json, to_text
+from .transcript import Transcript, to_json, to_text
+from .transcript import build_transcript as build_model
 
 _TEXT_KINDS = ("captions", "subtitles")
 

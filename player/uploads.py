@@ -23,6 +23,7 @@ Nothing here knows about Flask.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -56,6 +57,8 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
 MAX_LABEL = 100
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# RFC 2046: 1 to 70 of these characters, not ending with a space.
+_BOUNDARY_RE = re.compile(r"[0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=?-]")
 
 _CONTAINER_NAMES = {"mp4": "MP4", "webm": "WebM", "matroska": "Matroska", "mp3": "MP3",
                     "ogg": "Ogg", "flac": "FLAC", "wav": "WAV"}
@@ -105,6 +108,11 @@ class Unsupported(UploadError):
 class Unprocessable(UploadError):
     status = 422
     code = "unprocessable"
+
+
+class NoSpace(UploadError):
+    status = 507
+    code = "insufficient_storage"
 
 
 class Disconnected(UploadError):
@@ -291,7 +299,9 @@ def receive_form(
     if mimetype != "multipart/form-data" or not options.get("boundary"):
         raise Unsupported("Send the upload as multipart/form-data.",
                           details={"content_type": mimetype or None})
-    decoder = MultipartDecoder(options["boundary"].encode("latin-1"), max_parts=MAX_PARTS)
+    if not _BOUNDARY_RE.fullmatch(options["boundary"]):
+        raise UploadError("The multipart boundary in the Content-Type header is not valid.")
+    decoder = MultipartDecoder(options["boundary"].encode("ascii"), max_parts=MAX_PARTS)
     form = ReceivedForm()
     checked = check_fields is None
     current: TempFile | bytearray | None = None
@@ -336,7 +346,7 @@ def receive_form(
                         if not event.more_data:
                             form.fields.setdefault(name, []).append(_text(current, name))
                     elif current is not None:
-                        current.write(event.data)
+                        _write_part(current, event.data)
             if not chunk:
                 break
         if not checked:
@@ -344,6 +354,16 @@ def receive_form(
         return form
     except BaseException:
         form.discard()
+        raise
+
+
+def _write_part(temp: TempFile, data: bytes) -> None:
+    try:
+        temp.write(data)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise NoSpace("The server has no room left for this upload; nothing was saved."
+                          " Tell the site's operator.") from exc
         raise
 
 

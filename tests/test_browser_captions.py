@@ -179,7 +179,8 @@ def embedder(video_url: str, track_url: str) -> Flask:
     def index():
         return (
             '<!doctype html><html lang="en"><head><title>Embedder</title></head><body>'
-            f'<video crossorigin="anonymous" muted preload="metadata" src="{html.escape(video_url)}">'
+            '<video crossorigin="anonymous" muted preload="metadata"'
+            f' src="{html.escape(video_url)}">'
             f'<track default kind="captions" srclang="en" label="English captions"'
             f' src="{html.escape(track_url)}"></video></body></html>'
         )
@@ -223,8 +224,27 @@ def test_demo_captions_load_on_another_origin(tmp_path, page):
     assert [c[0] for c in cues] == pytest.approx([cue.start for cue in expected])
 
 
+def close_when_sent(app):
+    """Close each response as soon as its body is sent.
+
+    Chromium resets the connection of a response it refuses for CORS, and
+    Werkzeug's development server then skips closing the response (it reads
+    the dead socket first), which would leave the track file open.
+    """
+    def serve(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return serve
+
+
 def test_without_cors_the_other_origin_gets_no_cues(tmp_path, page):
-    with LiveServer(demo_app(tmp_path, CORS_ORIGINS="https://only-this.example")) as media:
+    app = demo_app(tmp_path, CORS_ORIGINS="https://only-this.example")
+    with LiveServer(close_when_sent(app)) as media:
         video_url, track = captions_of(page, media)
         with LiveServer(embedder(video_url, track["url"]), host="localhost") as site:
             page.goto(site.url)

@@ -237,7 +237,8 @@ def test_statistics_match_hand_computed_values():
     assert stats.total_watch_time == 480            # 100 + 200 + 140 + 40
     assert stats.average_watch_time == 120
     assert stats.average_percent_watched == 53.75   # (50 + 100 + 45 + 20) / 4
-    assert stats.completion_rate == 0.5             # A's second play (ended), B (reached 190 >= 180)
+    # A's second play (it ended), and B's (it reached 190 s, past 180 s).
+    assert stats.completion_rate == 0.5
     assert stats.captions_share == 240 / 480
     assert stats.captions_by_language == {"en": 140 / 480, "uk": 100 / 480}
     assert stats.descriptions_share == 140 / 480

@@ -69,7 +69,7 @@ def stored_rows(app) -> int:
     conn = db.connect(app.config["DATABASE"])
     try:
         return sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                   for t in ("progress_sessions", "progress_resume", "progress_durations",
+                   for t in ("progress_sessions", "progress_durations",
                              "progress_duration_reports"))
     finally:
         conn.close()
@@ -83,7 +83,7 @@ def publisher_token(app) -> dict:
         conn.close()
 
 
-# -- store and resume --------------------------------------------------------------
+# -- store and resume ----------------------------------------------------------
 
 def test_report_then_resume(client):
     response = put(client, played=[[60, 83]])
@@ -144,7 +144,7 @@ def test_validate_endpoint_reads_nothing(client):
                       ).status_code == 400
 
 
-# -- bad input is answered, never stored ------------------------------------------------
+# -- bad input is answered, never stored -----------------------------------------
 
 @pytest.mark.parametrize("body", [
     '{"viewer": "viewer-a-0123456789", "session": "session-1", "position": NaN}',
@@ -218,7 +218,13 @@ def test_flood_from_one_viewer_is_429_with_retry_after(make_app):
     assert put(client, headers=None, viewer=OTHER).status_code == 200
 
 
-# -- viewers ---------------------------------------------------------------------------
+# -- viewers -------------------------------------------------------------------
+
+def test_viewer_may_come_in_headers_instead_of_the_body(client):
+    response = put(client, viewer=None, headers={"X-Player-Viewer": OTHER})
+    assert response.status_code == 200
+    assert get(client, viewer=OTHER).json["resume_at"] == 83
+
 
 def test_missing_or_malformed_viewer_is_400(client):
     assert put(client, viewer=None).status_code == 400
@@ -262,7 +268,7 @@ def test_host_tokens_refused_without_a_secret(app, client):
     assert response.json["error"]["details"] == {"viewer": "not_configured"}
 
 
-# -- privacy -------------------------------------------------------------------------------
+# -- privacy -------------------------------------------------------------------
 
 @pytest.mark.parametrize("header, reason", [
     ({"Sec-GPC": "1"}, "global_privacy_control"),
@@ -290,7 +296,7 @@ def test_erasure_forgets_one_viewer_only(app, client):
     put(client, media="clip", position=2, duration=3, played=[[0, 2]])
     put(client, viewer=OTHER, position=120, played=[[0, 120]])
     response = client.delete("/api/viewer/history", headers={"X-Player-Viewer": VIEWER})
-    assert response.json == {"erased": {"sessions": 2, "positions": 2}}
+    assert response.json == {"erased": {"sessions": 2}}
     assert get(client).json["reason"] == "no_history"
     assert get(client, viewer=OTHER).json["resume_at"] == 120
     stats = client.get("/api/media/lecture/stats", headers=publisher_token(app)).json
@@ -298,7 +304,7 @@ def test_erasure_forgets_one_viewer_only(app, client):
     assert client.delete("/api/viewer/history").status_code == 400
 
 
-# -- duration ----------------------------------------------------------------------------------
+# -- duration ------------------------------------------------------------------
 
 def forget_probed_duration(app, media_id: str) -> None:
     """Make the catalog look as if probing could not tell the duration."""
@@ -335,7 +341,7 @@ def test_reports_far_from_the_probed_duration_are_logged_not_trusted(app, client
         (236.0, 2, "probe"), (150.0, 1, "probe")]
 
 
-# -- statistics ------------------------------------------------------------------------------------
+# -- statistics ----------------------------------------------------------------
 
 SCRIPT = [
     # (viewer, session, reports): the sessions of tests/test_progress.py, over HTTP.
@@ -408,7 +414,7 @@ def test_statistics_page_shows_the_numbers(app, client):
     assert "<caption>Plays still watching at each percent" in page
 
 
-# -- retention period ----------------------------------------------------------------------------
+# -- retention period ----------------------------------------------------------
 
 def test_fold_progress_keeps_statistics_and_deletes_raw_sessions(app, client, runner):
     run_script(client)
@@ -417,7 +423,6 @@ def test_fold_progress_keeps_statistics_and_deletes_raw_sessions(app, client, ru
     result = runner.invoke(args=["fold-progress", "--days", "0"])
     assert result.exit_code == 0, result.output
     assert "Folded 5 session(s) of 1 item(s)" in result.output
-    assert "deleted 4 resume point(s)" in result.output
     after = client.get("/api/media/lecture/stats", headers=headers).json
     assert after["sessions"] == {"raw": 0, "folded": 5}
     assert {k: v for k, v in after.items() if k != "sessions"} == {
@@ -448,7 +453,7 @@ def test_expired_sessions_are_folded_without_the_command(make_app):
     assert stats["plays"] == 1
 
 
-# -- concurrency ------------------------------------------------------------------------------------
+# -- concurrency ---------------------------------------------------------------
 
 def test_concurrent_writers_lose_nothing(make_app):
     """Eight threads in each of two app instances (two writers on one
@@ -485,3 +490,34 @@ def test_concurrent_writers_lose_nothing(make_app):
     for n in range(16):
         answer = get(apps[0].test_client(), viewer=f"viewer-{n:02d}-0123456789").json
         assert answer["position"] == per_thread
+
+
+def test_writer_rolls_back_only_the_failing_job(tmp_path):
+    from player.progress_api import Writer
+
+    database = tmp_path / "writer.sqlite"
+    conn = db.connect(database)
+    conn.execute("CREATE TABLE t (v TEXT)")
+    conn.close()
+    writer = Writer(str(database))
+    release = threading.Event()
+    # The first job holds its batch open, so the next three queue up as one batch.
+    first = writer.submit(lambda conn, memo: release.wait(10))
+
+    def insert(value, fail=False):
+        def job(conn, memo):
+            conn.execute("INSERT INTO t VALUES (?)", (value,))
+            if fail:
+                raise ValueError(value)
+        return writer.submit(job)
+
+    jobs = [insert("a"), insert("b", fail=True), insert("c")]
+    release.set()
+    for job in (first, *jobs):
+        assert job.wait(10)
+    assert [type(job.error) for job in jobs] == [type(None), ValueError, type(None)]
+    conn = db.connect(database)
+    try:
+        assert sorted(r[0] for r in conn.execute("SELECT v FROM t")) == ["a", "c"]
+    finally:
+        conn.close()

@@ -156,6 +156,29 @@ STILL_FIND_SPACE = [
 ]
 
 
+@pytest.mark.parametrize(("typed", "fts"), [
+    ("screen reader", '"screen" "reader"'),
+    ('"screen reader"', '"screen reader"'),
+    ("subtit*", '"subtit"*'),
+    ('"space ba"*', '"space ba"*'),
+    ("k*", '"k"'),
+    ("NEAR(a b)", '"NEAR" "a" "b"'),
+    ("text:word", '"text" "word"'),
+    ("-x ^y", '"-x" "y"'),
+    ('"unclosed phrase', '"unclosed phrase"'),
+    ("e-mail з'являються", '"e-mail" "з\'являються"'),
+    ("word WORD word", '"word" "WORD"'),
+    ('*** ( ) "" ^', ""),
+])
+def test_queries_become_quoted_fts_strings(typed, fts):
+    assert search.parse_query(typed).fts == fts
+
+
+def test_queries_have_at_most_a_dozen_terms():
+    query = search.parse_query(" ".join(f"w{n}" for n in range(30)))
+    assert len(query.terms) == search.MAX_TERMS
+
+
 @pytest.mark.parametrize("query", NASTY)
 def test_fts_syntax_never_breaks_a_search(client, query):
     response = client.get("/api/search", query_string={"q": query})
@@ -341,3 +364,26 @@ def test_results_page_is_accessible(app, page):
         page.get_by_role("link", name="Press Space or K to play.").click()
         page.wait_for_url("**/watch/clip?t=0")
     assert page.js_errors == []
+
+
+def test_very_common_words_are_counted_only_so_far(client, conn, monkeypatch):
+    # Index order: the clip's chapters, descriptions and captions (one match
+    # each), then the song (twelve); counting stops at the sixth match, and
+    # the song's ten hits shown are a better lower bound than three.
+    results = search.search(conn, "keyboard", max_counted=5)
+    assert not results.complete
+    assert [(i.media_id, i.total, i.exact, len(i.hits)) for i in results.items] == [
+        ("clip", 3, True, 3), ("song", search.HITS_PER_ITEM, False, search.HITS_PER_ITEM)]
+
+    monkeypatch.setattr("player.search_views.search",
+                        lambda conn, q: search.search(conn, q, max_counted=5))
+    monkeypatch.setattr("player.search_views.MAX_COUNTED", 5)
+    doc = parse_html(client.get("/search?q=keyboard").text)
+    assert doc.find(id="search-status").text == (
+        "More than 5 matches for “keyboard”, too many to count; the first 2 items found are"
+        " shown. Add words to narrow the search.")
+    counts = [p.text for p in doc.find_all("p", class_="search-item-count")]
+    assert counts[0] == "3 matches"
+    assert counts[1].startswith("At least 10 matches, the first 10 shown.")
+    body = client.get("/api/search?q=keyboard").get_json()
+    assert (body["complete"], [r["exact"] for r in body["results"]]) == (False, [True, False])

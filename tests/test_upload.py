@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import shutil
@@ -147,6 +148,28 @@ def test_a_body_that_is_not_multipart_is_415(client, headers):
     assert "multipart/form-data" in response.get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize("content_type", [
+    "multipart/form-data; boundary=\"\u00e9t\u00e9\"", "multipart/form-data; boundary=" + "x" * 71,
+    "multipart/form-data; boundary=\"ends with space \"",
+])
+def test_a_bad_boundary_is_400(client, headers, content_type):
+    response = client.post("/api/media", headers={**headers, "Content-Type": content_type},
+                           data=b"--x--\r\n")
+    assert response.status_code == 400
+    assert "boundary" in response.get_json()["error"]["message"]
+
+
+def test_a_malformed_body_is_400_and_leaves_nothing(client, headers, media_dir):
+    before = folder_state(media_dir)
+    body = (b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n"
+            b"\r\n" + b"\0" * 5000)
+    response = client.post("/api/media", headers=headers, data=body,
+                           content_type="multipart/form-data; boundary=b0undary")
+    assert response.status_code == 400
+    assert "not valid multipart/form-data" in response.get_json()["error"]["message"]
+    assert folder_state(media_dir) == before
+
+
 @pytest.fixture
 def small_app(media_dir, tmp_path):
     return create_app({"TESTING": True, "MEDIA_DIR": str(media_dir),
@@ -208,6 +231,23 @@ def test_a_client_that_disconnects_leaves_nothing(client, headers, media_cache, 
         environ_overrides={"CONTENT_LENGTH": str(len(body))},
     )
     assert response.status_code == 400
+    assert folder_state(media_dir) == before
+
+
+def test_a_full_disk_is_507_and_leaves_nothing(monkeypatch, client, headers, media_cache,
+                                              media_dir):
+    before = folder_state(media_dir)
+    written = uploads.TempFile.write
+
+    def write(self, data):
+        if self.size + len(data) > 1000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written(self, data)
+
+    monkeypatch.setattr(uploads.TempFile, "write", write)
+    response = post_media(client, headers, make_media("wav", media_cache))
+    assert response.status_code == 507
+    assert "no room left" in response.get_json()["error"]["message"]
     assert folder_state(media_dir) == before
 
 
@@ -333,11 +373,15 @@ def test_deleting_an_item_forgets_its_progress(app, client, headers):
     app.extensions["progress_writer"].run(lambda conn, memo: None)
 
     def rows(item_id: str) -> int:
+        """Rows about ``item_id`` in every progress table, whatever their names."""
         conn = db.connect(app.config["DATABASE"])
         try:
+            tables = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'progress%'")]
             return sum(conn.execute(f"SELECT COUNT(*) FROM {table} WHERE media_id = ?",
                                     (item_id,)).fetchone()[0]
-                       for table in ("progress_sessions", "progress_resume"))
+                       for table in tables
+                       if "media_id" in [c[1] for c in conn.execute(f"PRAGMA table_info({table})")])
         finally:
             conn.close()
 

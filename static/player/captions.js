@@ -37,7 +37,8 @@ export class Captions {
     this.box = h('div', { class: 'ap-captions', 'aria-hidden': 'true' });
     player.stage.append(this.box);
     for (const track of this.tracks) track.addEventListener('cuechange', () => this.render());
-    for (const el of player.media.querySelectorAll('track')) el.addEventListener('load', () => this.render());
+    // A track that finishes loading while paused gets no cuechange until time moves.
+    for (const el of player.media.querySelectorAll('track')) el.addEventListener('load', () => this.render(true));
     this.style(player.prefs.get('captionStyle', {}), false);
   }
 
@@ -48,12 +49,14 @@ export class Captions {
       || this.tracks.find((t) => base(t.language) === base(lang)) || this.tracks[0];
     for (const track of this.tracks) track.mode = track === chosen ? 'hidden' : 'disabled';
     this.active = chosen;
-    this.render();
+    this.render(true);
     return chosen;
   }
 
-  render() {
-    const cues = [...(this.active?.activeCues || [])];
+  render(scan = false) {
+    const now = this.player.media.currentTime;
+    const cues = [...((scan ? this.active?.cues : this.active?.activeCues) || [])]
+      .filter((cue) => !scan || (cue.startTime <= now && now < cue.endTime));
     this.box.replaceChildren(...cues.map((cue) => h('div', {}, h('span', { class: 'ap-cue' }, cue.getCueAsHTML()))));
   }
 

@@ -69,7 +69,7 @@ export class Controls {
       items: () => RATES.map((r) => ({ label: r === 1 ? t('Normal') : this.rateText(r), value: r, checked: r === p.media.playbackRate })),
       select: (rate) => p.request('rate', rate),
     });
-    this.transcript = p.transcript && button('transcript', t('Transcript'), icon(ICONS.transcript), ask('transcript'), { 'aria-pressed': 'false' });
+    this.transcript = p.transcript && button('show-transcript', t('Transcript'), icon(ICONS.transcript), ask('transcript'), { 'aria-pressed': 'false' });
     this.settings = button('settings', t('Settings'), icon(ICONS.settings), ask('settings'), { 'aria-haspopup': 'dialog' });
     this.pip = p.media.tagName === 'VIDEO' && document.pictureInPictureEnabled && button('pip', t('Picture in picture'), icon(ICONS.pip), ask('pip'));
     this.fullscreen = p.media.tagName === 'VIDEO' && document.fullscreenEnabled

@@ -317,7 +317,9 @@ export class Player {
         if (time) time.textContent = at ? ` (${clock(at)})` : '';
       }
     };
-    if (links.length) this.media.addEventListener('timeupdate', update);
+    if (!links.length) return;
+    for (const type of ['timeupdate', 'seeked', 'loadedmetadata']) this.media.addEventListener(type, update);
+    update();
   }
 }
 
@@ -345,6 +347,7 @@ export async function build(el) {
     sources.map((s) => h('source', { src: s.url, type: s.type })),
     tracks.map((tr) => h('track', { src: tr.url, kind: tr.kind, srclang: tr.srclang, label: tr.label })));
   el.dataset.duration ||= duration || '';
+  el.classList.add('ap-player');
   el.replaceChildren(media);
   return upgrade(el, item);
 }

@@ -238,30 +238,32 @@ class Progress {
     const t = this.player.t;
     const at = clock(answer.resume_at);
     const resume = answer.offer === 'resume';
-    const text = resume ? t('You stopped at {time}.', { time: at }) : t('You have watched this to the end.');
+    const again = this.media.tagName === 'AUDIO' ? t('Play again') : t('Watch again');
     const choose = (seconds) => () => {
       this.dismiss();
       this.player.request('seek', seconds);
       this.player.request('play');
     };
+    const button = (text, onclick) => h('button', { type: 'button', text, onclick });
     const buttons = resume
-      ? [h('button', { type: 'button', text: t('Resume from {time}', { time: at }), onclick: choose(answer.resume_at) }),
-        h('button', { type: 'button', text: t('Start over'), onclick: choose(0) })]
-      : [h('button', { type: 'button', text: t('Watch again'), onclick: choose(0) })];
-    buttons.push(h('button', { type: 'button', text: t('Dismiss'), onclick: () => this.dismiss() }));
+      ? [button(t('Resume from {time}', { time: at }), choose(answer.resume_at)), button(t('Start over'), choose(0))]
+      : [button(again, choose(0))];
+    buttons.push(button(t('Dismiss'), () => this.dismiss()));
     this.box = h('div', {
-      class: 'ap-resume', role: 'group', 'aria-label': resume ? t('Resume') : t('Watch again'),
+      class: 'ap-resume', role: 'group', 'aria-label': resume ? t('Resume') : again,
       onkeydown: (e) => {
         if (e.key !== 'Escape') return;
         e.preventDefault();
         e.stopPropagation();
         this.dismiss();
       },
-    }, h('p', { text: text }), h('p', { class: 'ap-actions' }, buttons));
+    },
+    h('p', { text: resume ? t('You stopped at {time}.', { time: at }) : t('You reached the end last time.') }),
+    h('p', { class: 'ap-actions' }, buttons));
     this.player.stage.after(this.box);
     this.player.announce(resume
       ? t('You stopped at {time}. Resume from {time}, or start over.', { time: at })
-      : t('You have watched this to the end. Watch again?'));
+      : t('You reached the end last time. {action}?', { action: again }));
     // Playing by any other means (the play button, a shortcut) answers the offer.
     const stop = this.player.on('state', (s) => {
       if (!s.paused && this.box) this.dismiss();

@@ -89,15 +89,17 @@ export default {
   'Show this list': 'Показати цей список',
   'Single-key shortcuts (letters, digits and symbols)': 'Скорочення однією клавішею (літери, цифри й символи)',
   // Strings of the transcript, descriptions and progress plugins.
-  'Search the transcript': 'Пошук у стенограмі',
+  'Search transcript': 'Пошук у стенограмі',
   'Previous match': 'Попередній збіг',
   'Next match': 'Наступний збіг',
   '{n} matches': { one: '{n} збіг', few: '{n} збіги', many: '{n} збігів', other: '{n} збігу' },
   'No matches': 'Збігів немає',
+  'Match {i} of {n}': 'Збіг {i} з {n}',
   'Resume auto-scroll': 'Відновити автопрокручування',
   Description: 'Опис',
   'Extended descriptions': 'Розширені описи',
   'Speak descriptions': 'Озвучувати описи',
+  'Pauses the media while each description is spoken.': 'Відтворення призупиняється, поки звучить кожен опис.',
   'Resume from {time}': 'Продовжити з {time}',
   'Start over': 'Почати спочатку',
 };

@@ -1,0 +1,146 @@
+"""Response headers that decide who may frame our pages and read our responses.
+
+- ``X-Content-Type-Options: nosniff`` on everything, so a caption file or an
+  upload is never run as a script or styled as CSS by a guessing browser.
+- ``Content-Security-Policy: frame-ancestors``: embed pages may be framed by
+  the origins in ``PLAYER_EMBED_ORIGINS`` (any origin when it is unset);
+  every other page, publisher pages above all, only by this site.
+- CORS comes from flask-cors (configured in :mod:`player.files`); this module
+  is the last word on it: responses of publisher endpoints and responses
+  that set a cookie never carry CORS headers, and no response ever allows
+  credentials, whatever the resource list says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from .auth import publisher_required
+from .errors import PlayerError
+
+_ORIGIN = re.compile(r"^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
+_CORS_HEADERS = (
+    "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+    "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
+    "Access-Control-Expose-Headers", "Access-Control-Max-Age",
+)
+# The code object of publisher_required's wrapper: a view whose chain of
+# __wrapped__ functions includes it needs a publisher, whatever blueprint it is in.
+_PUBLISHER_GUARD = publisher_required(lambda: None).__code__
+
+
+class ConfigError(PlayerError, ValueError):
+    """A setting has a value the app cannot use."""
+
+
+def embed_origins(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """The origins allowed to frame the embed page and talk to its API;
+    empty means any.
+
+    ``value`` is ``PLAYER_EMBED_ORIGINS``: origins separated by commas or
+    spaces, or a list. A typo must not open the player to every site, so
+    anything that is not an origin is an error rather than ignored.
+
+    >>> embed_origins("https://a.example, http://localhost:8000/")
+    ('https://a.example', 'http://localhost:8000')
+    >>> embed_origins(None), embed_origins("*")
+    ((), ())
+    >>> embed_origins("a.example")
+    Traceback (most recent call last):
+    ...
+    player.security.ConfigError: PLAYER_EMBED_ORIGINS: 'a.example' is not an origin \
+such as https://example.org
+    """
+    if not value:
+        return ()
+    items = re.split(r"[\s,]+", value) if isinstance(value, str) else list(value)
+    origins: list[str] = []
+    for raw in items:
+        origin = raw.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        if origin == "*":
+            return ()
+        if not _ORIGIN.match(origin):
+            raise ConfigError(
+                f"PLAYER_EMBED_ORIGINS: {raw.strip()!r} is not an origin such as https://example.org")
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
+def frame_ancestors(embeddable: bool, origins: tuple[str, ...]) -> str:
+    """The ``frame-ancestors`` directive for a page.
+
+    >>> frame_ancestors(True, ()), frame_ancestors(False, ())
+    ('frame-ancestors *', "frame-ancestors 'self'")
+    >>> frame_ancestors(True, ("https://a.example",))
+    "frame-ancestors 'self' https://a.example"
+    """
+    if not embeddable:
+        return "frame-ancestors 'self'"
+    return "frame-ancestors " + (" ".join(("'self'", *origins)) if origins else "*")
+
+
+def _add_directive(response: Response, directive: str) -> None:
+    policy = response.headers.get("Content-Security-Policy")
+    if not policy:
+        response.headers["Content-Security-Policy"] = directive
+    elif "frame-ancestors" not in policy:
+        response.headers["Content-Security-Policy"] = f"{policy.rstrip('; ')}; {directive}"
+
+
+def _target_view() -> Callable | None:
+    """The view the request is for; for a CORS preflight, the view of the
+    method it asks about (``OPTIONS /api/media`` asking for POST is about
+    publishing, not the public list)."""
+    method = request.method
+    if method == "OPTIONS":
+        method = request.headers.get("Access-Control-Request-Method", "").upper() or method
+    try:
+        rule, _ = current_app.create_url_adapter(request).match(method=method, return_rule=True)
+    except HTTPException:
+        return current_app.view_functions.get(request.endpoint or "")
+    return current_app.view_functions.get(rule.endpoint)
+
+
+def _needs_publisher(view: Callable | None) -> bool:
+    while view is not None:
+        if getattr(view, "__code__", None) is _PUBLISHER_GUARD:
+            return True
+        view = getattr(view, "__wrapped__", None)
+    return False
+
+
+def _publisher_request() -> bool:
+    return (request.path == "/publish" or request.path.startswith("/publish/")
+            or _needs_publisher(_target_view()))
+
+
+def _strip_cors(response: Response) -> None:
+    for name in _CORS_HEADERS:
+        response.headers.pop(name, None)
+
+
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    embeddable = request.endpoint == "embed.embed_page"
+    _add_directive(response, frame_ancestors(
+        embeddable, embed_origins(current_app.config["EMBED_ORIGINS"])))
+    response.headers.pop("Access-Control-Allow-Credentials", None)
+    if "Access-Control-Allow-Origin" in response.headers and (
+            "Set-Cookie" in response.headers or _publisher_request()):
+        _strip_cors(response)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Check ``EMBED_ORIGINS`` now, and add the headers to every response."""
+    embed_origins(app.config["EMBED_ORIGINS"])
+    # Flask runs after_request functions last-registered first; at the front
+    # of the list this one runs after flask-cors, whenever either was added.
+    app.after_request_funcs.setdefault(None, []).insert(0, _headers)

@@ -1,0 +1,137 @@
+/**
+ * The embed page's module (templates/embed.html, GET /embed/<id>): the `end`
+ * and `loop` parameters, and, with `api=1`, the postMessage API that the
+ * host page drives (static/player/embed-api.js wraps it).
+ *
+ * Every message, both ways, is a plain object with channel: 'accessible-player'.
+ *
+ * Commands, accepted only from window.parent and, when PLAYER_EMBED_ORIGINS
+ * is set, only from those origins (data-embed-origins on the player):
+ *   {channel, command: 'play'}            {channel, command: 'pause'}
+ *   {channel, command: 'seek', value: seconds}
+ *   {channel, command: 'setCaptions', value: 'uk' | null}   (null: captions off)
+ *   {channel, command: 'setVolume', value: 0…1}
+ *   {channel, command: 'setRate', value: 0.5…2}
+ *   {channel, command: 'hello'}           "I am listening": 'ready' again if the
+ *                                         player is ready, for a host that came late
+ * Anything else is ignored.
+ *
+ * Events, posted only to window.parent and always with an explicit target
+ * origin, never "*":
+ *   {channel, event, currentTime, duration, paused, muted, volume, rate, captions}
+ *   event: 'ready', 'play', 'pause', 'timeupdate' (at most 4 a second), 'ended'
+ *   (also when `end` is reached), 'error' (adds message), 'captionschange'
+ *   (adds label); captions is the shown language or null.
+ * The target origin is the origin of the last accepted command, else
+ * location.ancestorOrigins[0], else document.referrer's origin, else the one
+ * configured origin; with origins configured it must be one of them. While no
+ * origin is known nothing is posted, and a host's 'hello' makes one known.
+ */
+import { upgrade } from './player.js';
+
+const CHANNEL = 'accessible-player';
+const TIMEUPDATE_MS = 250;
+
+function originOf(url) {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? '' : origin;
+  } catch {
+    return '';
+  }
+}
+
+/** Pause at data-end once (or go back to the start with data-loop); calls `ended` when it does. */
+function clip(player, ended) {
+  const { el, media } = player;
+  const end = +el.dataset.end || 0;
+  if (!end) return;
+  const start = +media.dataset.start || 0;
+  let done = false;
+  media.addEventListener('timeupdate', () => {
+    if (done || media.paused || media.currentTime < end) return;
+    if ('loop' in el.dataset) {
+      player.request('seek', start);
+      return;
+    }
+    // Once only: a viewer who presses Play again gets the rest of the media.
+    done = true;
+    player.request('pause');
+    ended();
+  });
+}
+
+class EmbedApi {
+  constructor(player) {
+    this.player = player;
+    this.allowed = (player.el.dataset.embedOrigins || '').split(/\s+/).filter(Boolean);
+    this.target = this.allow(location.ancestorOrigins?.[0])
+      || this.allow(originOf(document.referrer))
+      || (this.allowed.length === 1 ? this.allowed[0] : '');
+    this.lastTime = -Infinity;
+    window.addEventListener('message', (e) => this.receive(e));
+    const media = player.media;
+    media.addEventListener('play', () => this.post('play'));
+    media.addEventListener('pause', () => this.post('pause'));
+    media.addEventListener('ended', () => this.post('ended'));
+    media.addEventListener('timeupdate', () => {
+      const now = performance.now();
+      if (now - this.lastTime < TIMEUPDATE_MS) return;
+      this.lastTime = now;
+      this.post('timeupdate');
+    });
+    player.on('ready', () => this.post('ready'));
+    player.on('error', () => this.post('error', { message: player.el.querySelector('[role=alert]')?.textContent || '' }));
+    player.on('captions', ({ track }) => this.post('captionschange', { label: track?.label || null }));
+    if (player.state.state === 'ready') this.post('ready');
+  }
+
+  /** `origin` when it may be talked to, else ''. */
+  allow(origin) {
+    return origin && (!this.allowed.length || this.allowed.includes(origin)) ? origin : '';
+  }
+
+  snapshot() {
+    const { media, duration, state } = this.player;
+    return {
+      currentTime: media.currentTime, duration, paused: media.paused, muted: media.muted,
+      volume: media.volume, rate: media.playbackRate, captions: state.captions || null,
+    };
+  }
+
+  post(event, extra = {}) {
+    if (!this.target || window.parent === window) return;
+    window.parent.postMessage({ channel: CHANNEL, event, ...this.snapshot(), ...extra }, this.target);
+  }
+
+  receive(e) {
+    const message = e.data;
+    if (e.source !== window.parent || window.parent === window) return;
+    if (!message || typeof message !== 'object' || message.channel !== CHANNEL) return;
+    if (!this.allow(e.origin)) return;
+    this.target = e.origin;
+    const p = this.player;
+    const { command, value } = message;
+    const number = typeof value === 'number' && Number.isFinite(value);
+    switch (command) {
+      case 'play': p.request('play'); break;
+      case 'pause': p.request('pause'); break;
+      case 'seek': if (number) p.request('seek', value); break;
+      case 'setCaptions':
+        if (value === null || typeof value === 'string') p.request('captions', value || '');
+        break;
+      case 'setVolume': if (number) p.request('volume', value); break;
+      case 'setRate': if (number) p.request('rate', value); break;
+      case 'hello': if (p.state.state === 'ready') this.post('ready'); break;
+      default: break;
+    }
+  }
+}
+
+const el = document.querySelector('[data-embed]');
+if (el) {
+  upgrade(el).then((player) => {
+    const api = 'embedApi' in el.dataset ? new EmbedApi(player) : null;
+    clip(player, () => api?.post('ended'));
+  });
+}

@@ -1,0 +1,265 @@
+"""A keyboard-only walk through the watch page: order, names, visible focus,
+shortcuts, menus, the shortcuts dialog and full screen."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser_media import SUBTITLES_UK, make_player_library
+
+pytestmark = pytest.mark.browser
+
+# What Tab reaches inside the player, in the order it appears on screen.
+PLAYER_STOPS = ["Seek", "Play", "Mute", "Volume", "Captions", "Descriptions", "Chapters",
+                "Playback speed", "Transcript", "Settings", "Keyboard shortcuts", "Picture in picture",
+                "Full screen"]
+
+FOCUSED = """() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    const backgrounds = [];
+    for (let node = el; node; node = node.parentElement) {
+        const bg = getComputedStyle(node).backgroundColor;
+        if (!/rgba\\(.*, 0\\)$|transparent/.test(bg)) backgrounds.push(bg);
+    }
+    return {
+        name: el.getAttribute('aria-label') || (el.labels && el.labels[0] && el.labels[0].textContent)
+              || el.textContent.trim(),
+        inPlayer: !!el.closest('#player'),
+        focusVisible: el.matches(':focus-visible'),
+        outline: {style: style.outlineStyle, width: parseFloat(style.outlineWidth), color: style.outlineColor,
+                  offset: parseFloat(style.outlineOffset)},
+        ownBackground: backgrounds[0] === getComputedStyle(el).backgroundColor ? backgrounds[0] : null,
+        around: backgrounds.find((bg, i) => i > 0 || bg !== getComputedStyle(el).backgroundColor) || 'rgb(255, 255, 255)',
+        box: {top: r.top, bottom: r.bottom, left: r.left, right: r.right},
+        inViewport: r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth,
+    };
+}"""
+
+
+def luminance(css: str) -> float:
+    red, green, blue = (int(v) / 255 for v in re.findall(r"[\d.]+", css)[:3])
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.fixture
+def media_dir(tmp_path, media_cache):
+    return make_player_library(tmp_path / "media", media_cache)
+
+
+@pytest.fixture
+def watch(page, live_server):
+    page.set_default_timeout(10_000)
+    page.goto(live_server.url + "/watch/clip")
+    page.wait_for_selector("#player[data-state=ready]")
+    return page
+
+
+def focused(page) -> dict:
+    return page.evaluate(FOCUSED)
+
+
+def media(page, expression: str):
+    return page.evaluate(f"(m => {expression})(document.querySelector('#player video'))")
+
+
+def test_tab_reaches_every_control_in_visual_order_named_with_visible_focus(watch):
+    page = watch
+    stops = []
+    while True:
+        page.keyboard.press("Tab")
+        stop = focused(page)
+        if stops and stop["name"] == stops[0]["name"] and not stop["inPlayer"]:
+            break
+        stops.append(stop)
+        if len(stops) > 40 or stop["name"] == "Link to this video":
+            break
+    names = [s["name"] for s in stops]
+    assert names[:3] == ["Skip to player", "Skip to transcript", "Skip to main content"]
+    player = [s for s in stops if s["inPlayer"]]
+    assert [s["name"] for s in player] == PLAYER_STOPS
+    assert names[-1] == "Link to this video"
+
+    for stop in stops:
+        assert stop["name"], stop
+        assert stop["focusVisible"] and stop["inViewport"], stop
+        ring = stop["outline"]
+        assert ring["style"] != "none" and ring["width"] >= 2, stop
+        assert contrast(ring["color"], stop["around"]) >= 3, stop
+        if ring["offset"] < 0 and stop["ownBackground"]:
+            assert contrast(ring["color"], stop["ownBackground"]) >= 3, stop
+
+    # Visual order: each control is right of the one before on its row, or on a lower row.
+    for before, after in zip(player, player[1:]):
+        same_row = after["box"]["top"] < before["box"]["bottom"] and after["box"]["bottom"] > before["box"]["top"]
+        if same_row:
+            assert after["box"]["left"] >= before["box"]["right"] - 1, (before, after)
+        else:
+            assert after["box"]["top"] >= before["box"]["bottom"] - 1, (before, after)
+
+
+def test_space_plays_and_the_shortcut_table_works(watch):
+    page = watch
+    play = page.locator(".ap-play")
+    play.focus()
+    page.keyboard.press("Space")
+    page.wait_for_function("!document.querySelector('#player video').paused")
+    assert play.get_attribute("aria-label") == "Pause"
+    page.keyboard.press("k")
+    page.wait_for_function("document.querySelector('#player video').paused")
+
+    def after(key, expression):
+        page.keyboard.press(key)
+        return media(page, expression)
+
+    media(page, "m.currentTime = 10")
+    assert after("ArrowRight", "m.currentTime") == pytest.approx(15)
+    assert after("ArrowLeft", "m.currentTime") == pytest.approx(10)
+    assert after("l", "m.currentTime") == pytest.approx(20)
+    assert after("j", "m.currentTime") == pytest.approx(10)
+    assert after("Control+ArrowRight", "m.currentTime") == pytest.approx(10)
+    assert after("End", "m.currentTime") == pytest.approx(media(page, "m.duration"))
+    assert after("Home", "m.currentTime") == 0
+    assert after("5", "m.currentTime") == pytest.approx(media(page, "m.duration") / 2)
+    assert after("ArrowDown", "m.volume") == pytest.approx(0.95)
+    assert after("ArrowUp", "m.volume") == pytest.approx(1)
+    assert after("m", "m.muted") is True
+    page.wait_for_function("document.querySelector('#player > [role=status]').textContent === 'Muted'")
+    assert after("m", "m.muted") is False
+    assert after(">", "m.playbackRate") == 1.25
+    assert after("<", "m.playbackRate") == 1
+    player = page.locator("#player")
+    page.keyboard.press("c")
+    assert player.get_attribute("data-captions") is None
+    page.wait_for_function("document.querySelector('#player > [role=status]').textContent === 'Captions off'")
+    page.keyboard.press("c")
+    assert player.get_attribute("data-captions") == "en"
+    page.keyboard.press("d")
+    assert page.get_by_role("button", name="Descriptions").get_attribute("aria-pressed") == "true"
+    assert page.js_errors == []
+
+
+def test_slider_keys_belong_to_the_slider(watch):
+    page = watch
+    volume = page.get_by_role("slider", name="Volume")
+    volume.focus()
+    page.keyboard.press("ArrowLeft")
+    assert volume.get_attribute("aria-valuetext") == "Volume 95%"
+    assert media(page, "m.currentTime") == 0
+    seek = page.get_by_role("slider", name="Seek")
+    seek.focus()
+    page.keyboard.press("ArrowRight")
+    assert media(page, "m.currentTime") == pytest.approx(5)
+    assert seek.get_attribute("aria-valuetext") == "5 seconds of 30 seconds"
+
+
+def test_menus_open_move_choose_and_close_with_focus_returned(watch):
+    page = watch
+    button = page.get_by_role("button", name="Captions")
+    button.focus()
+    page.keyboard.press("Enter")
+    assert button.get_attribute("aria-expanded") == "true"
+    assert focused(page)["name"] == "English captions"
+    page.keyboard.press("ArrowDown")
+    assert focused(page)["name"] == "Українська (subtitles)"
+    page.keyboard.press("ArrowDown")
+    assert focused(page)["name"] == "Off"
+    page.keyboard.press("End")
+    assert focused(page)["name"] == "Українська (subtitles)"
+    page.keyboard.press("Escape")
+    assert button.get_attribute("aria-expanded") == "false"
+    assert focused(page)["name"] == "Captions"
+
+    page.keyboard.press("ArrowDown")
+    assert focused(page)["name"] == "Off"
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    assert page.locator("#player").get_attribute("data-captions") == "uk"
+    assert focused(page)["name"] == "Captions"
+    media(page, "m.currentTime = 6")
+    page.wait_for_function(f"document.querySelector('.ap-captions').textContent === {SUBTITLES_UK[1]!r}")
+
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert button.get_attribute("aria-expanded") == "false"
+    assert focused(page)["name"] == "Descriptions"
+
+    speed = page.get_by_role("button", name="Playback speed")
+    speed.focus()
+    page.keyboard.press("Enter")
+    assert focused(page)["name"] == "Normal"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Space")
+    assert media(page, "m.playbackRate") == 1.5
+    assert focused(page)["name"] == "Playback speed"
+
+    chapters = page.get_by_role("button", name="Chapters")
+    chapters.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("End")
+    assert focused(page)["name"] == "Ending0:20"
+    page.keyboard.press("Enter")
+    assert media(page, "m.currentTime") == pytest.approx(20)
+    page.wait_for_function("document.querySelector('.ap-chapter').textContent === 'Ending'")
+
+
+def test_shortcuts_dialog_traps_focus_returns_it_and_turns_keys_off(watch):
+    page = watch
+    page.get_by_role("button", name="Mute").focus()
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    assert dialog.is_visible()
+    assert dialog.evaluate("d => d.contains(document.activeElement)")
+    for key in ["Tab"] * 5 + ["Shift+Tab"] * 7:
+        page.keyboard.press(key)
+        assert dialog.evaluate("d => d.contains(document.activeElement)"), key
+    page.keyboard.press("Escape")
+    assert dialog.is_hidden()
+    assert focused(page)["name"] == "Mute"
+
+    page.keyboard.press("?")
+    page.get_by_label(re.compile("Single-key shortcuts")).focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Escape")
+    page.keyboard.press("m")
+    assert media(page, "m.muted") is False
+    page.keyboard.press("ArrowRight")
+    assert media(page, "m.currentTime") == pytest.approx(5)
+    page.reload()
+    page.wait_for_selector("#player[data-state=ready]")
+    page.get_by_role("button", name="Mute").focus()
+    page.keyboard.press("m")
+    assert media(page, "m.muted") is False
+    page.get_by_role("button", name="Keyboard shortcuts").click()
+    assert page.get_by_label(re.compile("Single-key shortcuts")).is_checked() is False
+
+
+def test_full_screen_keeps_focus_inside_and_escape_leaves(watch):
+    page = watch
+    page.get_by_role("button", name="Full screen").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.fullscreenElement === document.querySelector('#player')")
+    assert page.get_by_role("button", name="Exit full screen").is_visible()
+    for key in ["Tab"] * (len(PLAYER_STOPS) + 2) + ["Shift+Tab"] * 3:
+        page.keyboard.press(key)
+        assert focused(page)["inPlayer"], key
+    page.keyboard.press("Escape")
+    page.wait_for_function("document.fullscreenElement === null")
+    assert focused(page)["inPlayer"]
+    page.keyboard.press("f")
+    page.wait_for_function("document.fullscreenElement !== null")
+    page.keyboard.press("f")
+    page.wait_for_function("document.fullscreenElement === null")
