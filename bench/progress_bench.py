@@ -191,6 +191,19 @@ def run_wrk(wrk: str, script: Path, url: str, path: str, seconds: int, connectio
     return result
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU time used so far by gunicorn's master and workers: a measure of
+    cost per request that other load on the machine does not distort."""
+    pids = [master]
+    children = Path(f"/proc/{master}/task/{master}/children")
+    pids += [int(p) for p in children.read_text().split()]
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def stored_reports(database: Path) -> int:
     """Reports in the database: each added REPORT_SECONDS of watching."""
     conn = sqlite3.connect(database)
@@ -229,8 +242,11 @@ def main() -> int:
         runs: dict[str, list[dict]] = {"progress": [], "no-db": [], "paced": []}
 
         def run(kind: str, script: Path, path: str, rate: float = 0) -> None:
-            runs[kind].append(run_wrk(wrk, script, url, path, args.seconds, args.connections,
-                                      args.wrk_threads, rate))
+            cpu = server_cpu_seconds(server.pid)
+            result = run_wrk(wrk, script, url, path, args.seconds, args.connections,
+                             args.wrk_threads, rate)
+            result["cpu_us"] = (server_cpu_seconds(server.pid) - cpu) / result["requests"] * 1e6
+            runs[kind].append(result)
 
         try:
             for path in (progress_path, baseline_path):
@@ -260,12 +276,15 @@ def main() -> int:
     def line(label: str, kind: str, unit: str) -> str:
         return (f"  {label:22} {median(kind, 'per_second'):7.0f} {unit:9}"
                 f" p50 {median(kind, 'p50_us') / 1000:5.1f} ms"
-                f"  p99 {median(kind, 'p99_us') / 1000:6.1f} ms")
+                f"  p99 {median(kind, 'p99_us') / 1000:6.1f} ms"
+                f"  server CPU {median(kind, 'cpu_us'):4.0f} us/request")
 
     print(f"as fast as {args.connections} viewers can go:")
     print(line("PUT progress (SQLite)", "progress", "writes/s"))
     print(line("PUT validate (no DB)", "no-db", "req/s"))
-    print(f"  ratio {ratio:.2f}x the no-database endpoint")
+    print(f"  ratio {ratio:.2f}x the no-database endpoint (CPU per request:"
+          f" {median('no-db', 'cpu_us') / median('progress', 'cpu_us'):.2f}x)")
+    print(f"  machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{args.connections} viewers offering {args.rate:.0f} writes/s between them:")
     print(line("PUT progress (SQLite)", "paced", "writes/s"))
     print(f"errors: {errors}; acknowledged writes {acknowledged}, in the database {stored}"

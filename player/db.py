@@ -298,31 +298,46 @@ def set_publisher_password(conn: sqlite3.Connection, name: str, password_hash: s
 # resume), durations players reported, and the anonymous totals raw sessions
 # are folded into once they expire.
 
-def progress_session(
-    conn: sqlite3.Connection, media_id: str, viewer: str, session: str
-) -> str | None:
+def progress_sessions_by_key(
+    conn: sqlite3.Connection, keys: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], str]:
+    """The stored state of each ``(viewer, media_id, session)`` that exists.
+
+    One statement with one row of JSON, however many keys: every step of a
+    statement costs the writer a round trip through the GIL.
+    """
+    if not keys:
+        return {}
     row = conn.execute(
-        "SELECT state FROM progress_sessions WHERE viewer = ? AND media_id = ? AND session = ?",
-        (viewer, media_id, session),
+        "SELECT json_group_array(json_array(viewer, media_id, session, state))"
+        " FROM progress_sessions WHERE (viewer, media_id, session) IN"
+        " (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))",
+        (json.dumps(keys),),
     ).fetchone()
-    return row["state"] if row else None
+    return {(v, m, s): state for v, m, s, state in json.loads(row[0])}
 
 
-def progress_save_session(
-    conn: sqlite3.Connection, media_id: str, viewer: str, session: str, position: float,
-    at_end: bool, state: str, now: float,
+def progress_save_sessions(
+    conn: sqlite3.Connection,
+    rows: list[tuple[str, str, str, float, float, bool, str]],
 ) -> None:
-    """Store a session; ``position`` and ``at_end`` repeat what ``state``
-    says, so resume look-ups need not decode it. A heartbeat changes no
-    indexed column but ``updated_at``, so it rewrites one index, not three."""
+    """Insert or update sessions, each ``(viewer, media_id, session, now,
+    position, at_end, state)``, in one statement. ``position`` and ``at_end``
+    repeat what ``state`` says, so resume look-ups need not decode it; a
+    heartbeat changes no indexed column but ``updated_at``, so it rewrites
+    one index, not three."""
+    if not rows:
+        return
     conn.execute(
         "INSERT INTO progress_sessions"
-        " (media_id, viewer, session, started_at, updated_at, position, at_end, state)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " (viewer, media_id, session, started_at, updated_at, position, at_end, state)"
+        " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 3,"
+        " value ->> 4, value ->> 5, value ->> 6 FROM json_each(?) WHERE true"
         " ON CONFLICT (viewer, media_id, session) DO UPDATE SET"
         " updated_at = excluded.updated_at, position = excluded.position,"
         " at_end = excluded.at_end, state = excluded.state",
-        (media_id, viewer, session, now, now, position, int(at_end), state),
+        (json.dumps([(v, m, s, now, pos, int(end), state)
+                     for v, m, s, now, pos, end, state in rows]),),
     )
 
 

@@ -202,6 +202,21 @@ SCHEMAS: dict[str, dict] = {
             "reason": _nullable(_STRING), "tracking": {"type": "boolean"},
         },
     },
+    "OEmbed": {
+        "type": "object",
+        "required": ["type", "version", "title", "provider_name", "provider_url", "width",
+                     "height", "html"],
+        "properties": {
+            "type": {"const": "video"}, "version": {"const": "1.0"}, "title": _STRING,
+            "provider_name": _STRING, "provider_url": _URL,
+            "width": {"type": "integer", "minimum": 1},
+            "height": {"type": "integer", "minimum": 1},
+            "html": {"type": "string", "description": "An <iframe> with a title."},
+            "thumbnail_url": _URL,
+            "thumbnail_width": {"type": "integer", "minimum": 1},
+            "thumbnail_height": {"type": "integer", "minimum": 1},
+        },
+    },
     "Statistics": {
         "type": "object",
         "required": ["media_id", "title"],
@@ -372,6 +387,25 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
                 "200": _json(_ref("SearchResults"), "Matching cues, grouped by item."),
                 "400": _error("The query cannot be searched."),
             }, parameters=[{"name": "q", "in": "query", "required": False, "schema": _STRING}]),
+        },
+        "/oembed": {
+            "get": _operation("oembed", "oEmbed 1.0 for a watch or embed URL", {
+                "200": _json(_ref("OEmbed"), "An iframe to paste into another site."),
+                "400": _error("'url' is missing or not a URL of this site, or a size is not"
+                              " a whole number of pixels."),
+                "404": _error("The URL is this site's but names no media item."),
+                "501": _error("A format other than json was asked for."),
+            }, parameters=[
+                {"name": "url", "in": "query", "required": True, "schema": _URL,
+                 "description": "A watch (/watch/ID) or embed (/embed/ID) URL of this site;"
+                                " its embed parameters carry over."},
+                {"name": "maxwidth", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1}},
+                {"name": "maxheight", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1}},
+                {"name": "format", "in": "query", "required": False,
+                 "schema": {"enum": ["json"], "default": "json"}},
+            ]),
         },
         "/api/openapi.json": {
             "get": _operation("getOpenAPI", "This description",

@@ -1,5 +1,12 @@
 """Progress over HTTP: reports from players, resume offers, erasure, statistics.
 
+Players report with ``PUT /api/media/<id>/progress``; ``POST`` is the same,
+because ``navigator.sendBeacon`` (which outlives a closing tab) can only POST,
+and a body sent as ``text/plain`` is read as JSON, because that is what a
+beacon of a string sends (and it needs no CORS preflight). The viewer travels
+in the body (``viewer`` or ``viewer_token``), since a beacon cannot set
+headers, or in the ``X-Player-Viewer`` / ``X-Player-Viewer-Token`` headers.
+
 Writes go through one writer thread per process that commits whatever
 reports have queued up in a single transaction (group commit). A request is
 answered only after the transaction holding its report has committed, so an
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import math
 import os
 import sqlite3
@@ -43,6 +51,7 @@ from .errors_web import error_response
 from .library import is_valid_id
 from .progress import (
     ProgressError,
+    Report,
     ResumeRules,
     SessionState,
     Tally,
@@ -82,22 +91,21 @@ WRITE_TIMEOUT_SECONDS = 60.0
 
 
 class UnknownMedia(LookupError):
-    """Raised inside a write job when the media item is not in the catalog."""
+    """A report's media item is not in the catalog (found by the writer)."""
 
 
 # -- group commit ---------------------------------------------------------------
 
-Job = Callable[[sqlite3.Connection, dict], Any]
-
-
 class _Job:
-    """A write job and its outcome; a bare lock, released when it is done,
-    is the cheapest way to make the submitting thread wait."""
+    """A write and its outcome: ``fn(conn)`` to run alone, or a ``payload``
+    for the writer's bulk handler. A bare lock, released when the job is
+    done, is the cheapest way to make the submitting thread wait."""
 
-    __slots__ = ("fn", "_done", "result", "error")
+    __slots__ = ("fn", "payload", "_done", "result", "error")
 
-    def __init__(self, fn: Job):
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any] | None, payload: Any = None):
         self.fn = fn
+        self.payload = payload
         self._done = threading.Lock()
         self._done.acquire()
         self.result: Any = None
@@ -110,19 +118,30 @@ class _Job:
         return self._done.acquire(timeout=timeout)
 
 
-class Writer:
-    """Runs write jobs on one connection in batches, one transaction each.
+#: ``bulk(conn, payloads)`` writes many payloads at once and returns, for
+#: each, its result or the exception that refused it.
+BulkHandler = Callable[[sqlite3.Connection, list], list]
 
-    A job is ``fn(conn, memo)``; ``memo`` is a dict that lives for one
-    transaction, where jobs keep what they read (the catalog entry) for the
-    next job of the same batch. A job that raises (bad input found only once
-    the catalog is read) is rolled back alone and its error handed to its
-    caller, while the rest of the batch commits. A job must depend only on
-    the database, since a batch may be run twice.
+
+class Writer:
+    """Runs writes on one connection in batches, one transaction each.
+
+    Payloads queued with :meth:`store` go to the bulk handler together, which
+    reads and writes them with a few statements for the whole batch: Python's
+    sqlite3 releases the GIL around every statement step, and taking it back
+    from busy request threads costs far more than the step, so the number of
+    steps per batch, not per report, decides the writer's pace.
+
+    Jobs queued with :meth:`run` run one by one after the bulk part. A job
+    that raises is rolled back alone and its error handed to its caller,
+    while the rest of the batch commits; so a batch may run twice, and jobs
+    must depend on nothing but the database.
     """
 
-    def __init__(self, database: str, max_batch: int = 500, idle_seconds: float = 5.0):
+    def __init__(self, database: str, bulk: BulkHandler | None = None, max_batch: int = 500,
+                 idle_seconds: float = 5.0):
         self.database = database
+        self.bulk = bulk
         self.max_batch = max_batch
         self.idle_seconds = idle_seconds
         self._reset()
@@ -135,10 +154,9 @@ class Writer:
         self._queue: list[_Job] = []
         self._running = False
 
-    def submit(self, fn: Job) -> _Job:
+    def submit(self, job: _Job) -> _Job:
         if self._pid != os.getpid():
             self._reset()
-        job = _Job(fn)
         with self._cond:
             self._queue.append(job)
             if not self._running:
@@ -147,17 +165,25 @@ class Writer:
             self._cond.notify()
         return job
 
-    def run(self, fn: Job, timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
-        """Run ``fn(conn, memo)`` in the next batch; return its result once committed.
-
-        :raises TimeoutError: if the batch has not committed within ``timeout``.
-        """
-        job = self.submit(fn)
+    def _wait(self, job: _Job, timeout: float) -> Any:
         if not job.wait(timeout):
             raise TimeoutError("the progress writer did not commit in time")
         if job.error is not None:
             raise job.error
         return job.result
+
+    def run(self, fn: Callable[[sqlite3.Connection], Any],
+            timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
+        """Run ``fn(conn)`` in the next batch; return its result once committed.
+
+        :raises TimeoutError: if the batch has not committed within ``timeout``.
+        """
+        return self._wait(self.submit(_Job(fn)), timeout)
+
+    def store(self, payload: Any, timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
+        """Hand ``payload`` to the bulk handler in the next batch; return its
+        result once committed, or raise the exception it was refused with."""
+        return self._wait(self.submit(_Job(None, payload)), timeout)
 
     def _run(self) -> None:
         try:
@@ -196,9 +222,12 @@ class Writer:
         try:
             if not self._attempt(conn, batch, isolated=False):
                 self._attempt(conn, batch, isolated=True)
-        except sqlite3.Error as exc:
+        except Exception as exc:
+            # Nothing of the batch is acknowledged: every job gets the error.
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if not isinstance(exc, sqlite3.Error):
+                logging.getLogger(__name__).exception("progress batch failed")
             for job in batch:
                 if job.error is None:
                     job.error, job.result = exc, None
@@ -207,19 +236,25 @@ class Writer:
             for job in batch:
                 job.finish()
 
-    @staticmethod
-    def _attempt(conn: sqlite3.Connection, batch: list[_Job], isolated: bool) -> bool:
+    def _attempt(self, conn: sqlite3.Connection, batch: list[_Job], isolated: bool) -> bool:
         """Run the batch in one transaction. Without ``isolated`` the first
         job that raises rolls everything back and False is returned, so the
         batch can be run again with a savepoint per job: jobs rarely fail, and
         a savepoint costs two more statements per job."""
-        memo: dict = {}
         conn.execute("BEGIN IMMEDIATE")
+        stored = [job for job in batch if job.fn is None]
+        if stored:
+            outcomes = self.bulk(conn, [job.payload for job in stored])
+            for job, outcome in zip(stored, outcomes, strict=True):
+                failed = isinstance(outcome, Exception)
+                job.result, job.error = (None, outcome) if failed else (outcome, None)
         for job in batch:
+            if job.fn is None:
+                continue
             if isolated:
                 conn.execute("SAVEPOINT job")
             try:
-                job.result, job.error = job.fn(conn, memo), None
+                job.result, job.error = job.fn(conn), None
             except Exception as exc:
                 if not isolated:
                     conn.execute("ROLLBACK")
@@ -246,29 +281,61 @@ def authoritative_duration(conn: sqlite3.Connection, item: dict) -> tuple[float 
     return (reported, "player") if reported else (None, "unknown")
 
 
-def _store_report(conn: sqlite3.Connection, memo: dict, media_id: str, viewer: str, report,
-                  now: float) -> None:
-    key = ("duration", media_id)
-    if key not in memo:
+@dataclass(frozen=True)
+class PendingReport:
+    """A validated report waiting for its batch."""
+
+    media_id: str
+    viewer: str
+    report: Report
+    received: float
+
+
+def store_reports(conn: sqlite3.Connection, pending: list[PendingReport]) -> list:
+    """The writer's bulk handler: fold a batch of reports into their sessions.
+
+    Each report is checked against its item's duration (``UnknownMedia`` or
+    ``ProgressError`` comes back in its place), filling in or logging the
+    duration players see; then all touched sessions are read with one query
+    and written with one.
+    """
+    durations: dict[str, tuple[float | None, str] | None] = {}
+    for media_id in {p.media_id for p in pending}:
         item = db.catalog_item(conn, media_id)
-        if item is None:
-            raise UnknownMedia(media_id)
-        memo[key] = authoritative_duration(conn, item)
-    duration, source = memo[key]
-    if duration is None and report.duration is not None:
-        db.progress_fill_duration(conn, media_id, report.duration, now)
-        # Read again by the next job: this one may yet be rolled back.
-        del memo[key]
-        duration, source = report.duration, "player"
-    elif duration is not None and report.duration is not None and durations_disagree(
-            report.duration, duration):
-        db.progress_log_duration(conn, media_id, report.duration, duration, source, now)
-    report = check_within(report, duration)
-    stored = db.progress_session(conn, media_id, viewer, report.session)
-    state = SessionState.from_json(json.loads(stored)) if stored else SessionState()
-    state = apply_report(state, report)
-    db.progress_save_session(conn, media_id, viewer, report.session, state.position,
-                             state.at_end, json.dumps(state.to_json()), now)
+        durations[media_id] = authoritative_duration(conn, item) if item else None
+    keys = list({(p.viewer, p.media_id, p.report.session) for p in pending})
+    states = {key: SessionState.from_json(json.loads(state))
+              for key, state in db.progress_sessions_by_key(conn, keys).items()}
+    touched: dict[tuple[str, str, str], float] = {}
+    outcomes: list = []
+    for p in pending:
+        known = durations[p.media_id]
+        if known is None:
+            outcomes.append(UnknownMedia(p.media_id))
+            continue
+        duration, source = known
+        key = (p.viewer, p.media_id, p.report.session)
+        try:
+            report = check_within(p.report, duration if duration is not None else p.report.duration)
+            state = apply_report(states.get(key, SessionState()), report)
+        except ProgressError as exc:
+            outcomes.append(exc)
+            continue
+        if duration is None and report.duration is not None:
+            db.progress_fill_duration(conn, p.media_id, report.duration, p.received)
+            durations[p.media_id] = (report.duration, "player")
+        elif duration is not None and report.duration is not None and durations_disagree(
+                report.duration, duration):
+            db.progress_log_duration(conn, p.media_id, report.duration, duration, source,
+                                     p.received)
+        states[key] = state
+        touched[key] = p.received
+        outcomes.append(None)
+    db.progress_save_sessions(conn, [
+        (*key, received, states[key].position, states[key].at_end,
+         json.dumps(states[key].to_json()))
+        for key, received in touched.items()])
+    return outcomes
 
 
 @dataclass
@@ -421,7 +488,7 @@ def _maybe_fold() -> None:
         state["next"] = now + FOLD_INTERVAL_SECONDS
     days = float(current_app.config["RAW_RETENTION_DAYS"])
     resume_rules = rules()
-    _writer().submit(lambda conn, memo: fold_expired(conn, time.time(), days, resume_rules))
+    _writer().submit(_Job(lambda conn: fold_expired(conn, time.time(), days, resume_rules)))
 
 
 # -- routes ----------------------------------------------------------------------
@@ -441,8 +508,7 @@ def report_progress(item_id: str):
     viewer = _request_viewer(data)
     _limit(viewer.key)
     try:
-        _writer().run(lambda conn, memo: _store_report(
-            conn, memo, item_id, viewer.key, report, time.time()))
+        _writer().store(PendingReport(item_id, viewer.key, report, time.time()))
     except UnknownMedia:
         abort(404, f"There is no media item with the id '{item_id}'.")
     except ProgressError as exc:
@@ -484,7 +550,7 @@ def erase_history():
     """Erase everything stored for this viewer (the player's "Forget my
     viewing history"). Anonymous totals already folded hold no viewer."""
     viewer = _request_viewer()
-    sessions = _writer().run(lambda conn, memo: db.progress_erase_viewer(conn, viewer.key))
+    sessions = _writer().run(lambda conn: db.progress_erase_viewer(conn, viewer.key))
     return jsonify({"erased": {"sessions": sessions}})
 
 
@@ -595,7 +661,7 @@ def init_app(app: Flask) -> None:
     blueprint and ``player fold-progress``."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    app.extensions["progress_writer"] = Writer(app.config["DATABASE"])
+    app.extensions["progress_writer"] = Writer(app.config["DATABASE"], bulk=store_reports)
     app.extensions["progress_limiter"] = (
         TokenBucket(float(app.config["PROGRESS_RATE_BURST"]),
                     float(app.config["PROGRESS_RATE_PER_SECOND"])),

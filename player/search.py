@@ -53,9 +53,9 @@ MAX_TERMS = 12
 MAX_ITEMS = 50
 #: Hits shown per item; the count of all of them is given too.
 HITS_PER_ITEM = 10
-#: Matches counted at most. A word found more often than this is in most
-#: transcripts (a word like "the"); counting every match of it would make the
-#: search as slow as reading every file, and the exact number helps nobody.
+#: Matches counted at most. A word found more often than this is one of the
+#: commonest (like "the"); counting every match would make the search as slow
+#: as reading every file, and the exact number helps nobody.
 MAX_COUNTED = 20_000
 #: A prefix shorter than this is searched as a whole word, since ``a*``
 #: would merge the posting lists of most of the vocabulary.

@@ -13,6 +13,8 @@ from pathlib import Path
 from tests.mediagen import ffmpeg_exe, make_media
 
 VIDEO_SECONDS = 30
+#: Playwright URL pattern of the video's bytes.
+CLIP = "**/files/clip/clip.mp4"
 
 CAPTIONS_EN = ["Hello and welcome.", "This clip has captions.", "The picture is a test pattern.",
                "A tone plays all the way through.", "We are nearly at the end.", "Goodbye."]
@@ -64,3 +66,42 @@ def make_player_library(folder: Path, media_cache: Path) -> Path:
     (folder / "song.json").write_text('{"title": "A steady tone"}')
     (folder / "song.en.vtt").write_text(vtt([(0, 3, "A steady tone plays.")]), encoding="utf-8")
     return folder
+
+
+class Valve:
+    """Holds requests (Playwright routes) until opened, as a slow network would."""
+
+    def __init__(self):
+        self.held = []
+        self.is_open = False
+
+    def handle(self, route) -> None:
+        if self.is_open:
+            route.continue_()
+        else:
+            self.held.append(route)
+
+    def open(self) -> None:
+        self.is_open = True
+        for route in self.held:
+            route.continue_()
+
+
+def starve(page, pattern: str, path: Path) -> Valve:
+    """Serve the first third of the file at ``path``, then hold every other
+    range until the returned valve opens: playback runs dry mid-way."""
+    data = path.read_bytes()
+    first = len(data) // 3
+    valve = Valve()
+
+    def serve(route) -> None:
+        if route.request.headers.get("range", "bytes=0-").startswith("bytes=0-") and not valve.is_open:
+            route.fulfill(status=206, body=data[:first], headers={
+                "Content-Type": "video/mp4", "Accept-Ranges": "bytes",
+                "Content-Range": f"bytes 0-{first - 1}/{len(data)}",
+                "Access-Control-Allow-Origin": "*"})
+        else:
+            valve.handle(route)
+
+    page.route(pattern, serve)
+    return valve

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser_media import SUBTITLES_UK, make_player_library
 
@@ -116,7 +117,7 @@ def test_space_plays_and_the_shortcut_table_works(watch):
     play.focus()
     page.keyboard.press("Space")
     page.wait_for_function("!document.querySelector('#player video').paused")
-    assert play.get_attribute("aria-label") == "Pause"
+    expect(play).to_have_attribute("aria-label", "Pause")
     page.keyboard.press("k")
     page.wait_for_function("document.querySelector('#player video').paused")
 
@@ -156,7 +157,7 @@ def test_slider_keys_belong_to_the_slider(watch):
     volume = page.get_by_role("slider", name="Volume")
     volume.focus()
     page.keyboard.press("ArrowLeft")
-    assert volume.get_attribute("aria-valuetext") == "Volume 95%"
+    expect(volume).to_have_attribute("aria-valuetext", "Volume 95%")
     assert media(page, "m.currentTime") == 0
     seek = page.get_by_role("slider", name="Seek")
     seek.focus()

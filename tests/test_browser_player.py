@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_media import CAPTIONS_EN, SUBTITLES_UK, make_player_library
+from tests.browser_media import CAPTIONS_EN, CLIP, SUBTITLES_UK, Valve, make_player_library, starve
 from tests.browser_support import LiveServer
 
 pytestmark = pytest.mark.browser
-
-CLIP = "**/files/clip/clip.mp4"
 
 
 @pytest.fixture
@@ -21,25 +19,6 @@ def media_dir(tmp_path, media_cache):
 @pytest.fixture(autouse=True)
 def quick_failures(page):
     page.set_default_timeout(10_000)
-
-
-class Valve:
-    """Holds requests for a URL until opened, as a slow network would."""
-
-    def __init__(self):
-        self.held = []
-        self.is_open = False
-
-    def handle(self, route):
-        if self.is_open:
-            route.continue_()
-        else:
-            self.held.append(route)
-
-    def open(self):
-        self.is_open = True
-        for route in self.held:
-            route.continue_()
 
 
 def open_player(page, server, path="/watch/clip", state="ready"):
@@ -103,21 +82,7 @@ def test_missing_source_is_an_alert_with_retry_download_and_transcript(page, liv
 
 
 def test_a_stall_while_playing_is_announced_once(page, live_server, media_dir):
-    """Serve the first third of the file, then hold the rest: playback runs dry."""
-    data = (media_dir / "clip.mp4").read_bytes()
-    first = len(data) // 3
-    valve = Valve()
-
-    def serve(route):
-        if route.request.headers.get("range", "bytes=0-").startswith("bytes=0-"):
-            route.fulfill(status=206, body=data[:first], headers={
-                "Content-Type": "video/mp4", "Accept-Ranges": "bytes",
-                "Content-Range": f"bytes 0-{first - 1}/{len(data)}",
-                "Access-Control-Allow-Origin": "*"})
-        else:
-            valve.handle(route)
-
-    page.route(CLIP, serve)
+    valve = starve(page, CLIP, media_dir / "clip.mp4")
     open_player(page, live_server)
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_selector("#player[data-buffering]")
@@ -291,6 +256,30 @@ def test_audio_player(page, live_server):
     page.wait_for_function("document.querySelector('.ap-captions').textContent === 'A steady tone plays.'")
     assert page.get_by_role("button", name="Full screen", exact=True).count() == 0
     assert page.get_by_role("button", name="Picture in picture", exact=True).count() == 0
+
+
+@pytest.mark.parametrize("viewport, scale", [((320, 640), 1), ((640, 400), 2)],
+                         ids=["320px", "200%-zoom"])
+def test_narrow_and_zoomed_screens_lose_nothing(browser, live_server, viewport, scale):
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale)
+    page = context.new_page()
+    open_player(page, live_server)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    controls = page.locator(".ap-controls button:visible, .ap-controls input, .ap-time")
+    for i in range(controls.count()):
+        box = controls.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, controls.nth(i).get_attribute("class")
+        if controls.nth(i).get_attribute("class") != "ap-time":
+            assert box["width"] >= 24 and box["height"] >= 24
+    page.get_by_role("button", name="Captions").click()
+    menu = page.get_by_role("menu", name="Captions").bounding_box()
+    assert menu["x"] >= 0 and menu["x"] + menu["width"] <= width
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Settings").click()
+    dialog = page.get_by_role("dialog", name="Settings").bounding_box()
+    assert dialog["x"] >= 0 and dialog["x"] + dialog["width"] <= width
+    context.close()
 
 
 def test_player_built_from_item_json_on_another_origin(page, live_server):

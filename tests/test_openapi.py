@@ -18,6 +18,17 @@ from tests.mediagen import make_media
 from tests.publish_support import BROKEN_VTT, WARNING_VTT, bearer, create_publisher
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+# Two refusals schemathesis does not expect by default but the HTTP and oEmbed
+# specifications call for: 413 for a body over a size limit (a progress
+# report with many long numbers), and oEmbed's 501 for a format it lacks.
+SCHEMATHESIS_CONFIG = """\
+[checks.negative_data_rejection]
+expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5xx"]
+
+[[operations]]
+include-path = "/oembed"
+checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", 501]
+"""
 
 
 @pytest.fixture
@@ -84,6 +95,11 @@ def test_real_responses_match_the_document(app, client, spec, media_cache):
           "/api/media/{item_id}/transcript", "get")
     check(spec, client.get("/api/search?q=hello"), "/api/search", "get")
     check(spec, client.get("/api/openapi.json"), "/api/openapi.json", "get")
+    oembed = "/oembed"
+    check(spec, client.get("/oembed?url=http://localhost/watch/clip&maxwidth=320"), oembed, "get")
+    check(spec, client.get("/oembed?url=https://elsewhere.example/watch/clip"), oembed, "get")
+    check(spec, client.get("/oembed?url=http://localhost/watch/nothing"), oembed, "get")
+    check(spec, client.get("/oembed?url=http://localhost/watch/clip&format=xml"), oembed, "get")
 
     uploads = [
         ({"file": (make_media("webm_vp8_vorbis", media_cache).open("rb"), "a.webm"),
@@ -123,14 +139,17 @@ def test_schemathesis_finds_no_server_error_and_no_contradiction(app, tmp_path, 
     media, so random files are rightly refused with 415."""
     shutil.copy(make_media("m4a", media_cache), media_dir / "talk.m4a")
     token = create_publisher(app)
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(SCHEMATHESIS_CONFIG)
     with LiveServer(app) as server:
         result = subprocess.run(
-            [str(SCHEMATHESIS), "run", f"{server.url}/api/openapi.json",
+            [str(SCHEMATHESIS), "--config-file", str(config), "run",
+             f"{server.url}/api/openapi.json",
              "--checks", "all", "--exclude-checks", "positive_data_acceptance",
              "--header", f"Authorization: Bearer {token}",
              "--max-examples", "15", "--seed", "20261127", "--generation-database", "none",
              "--no-color", "--request-timeout", "30"],
             cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    summary = result.stdout[-6000:]
-    assert result.returncode == 0, summary
+    failures = result.stdout.partition("=== FAILURES ===")[2][:20000]
+    assert result.returncode == 0, failures + result.stdout[-3000:]
     assert "No issues found" in result.stdout or " passed" in result.stdout, summary

@@ -447,7 +447,7 @@ def test_expired_sessions_are_folded_without_the_command(make_app):
     client = app.test_client()
     put(client, played=[[0, 83]])
     # The writer runs jobs in order: once this one has committed, so has the fold.
-    app.extensions["progress_writer"].run(lambda conn, memo: None)
+    app.extensions["progress_writer"].run(lambda conn: None)
     stats = client.get("/api/media/lecture/stats", headers=publisher_token(app)).json
     assert stats["sessions"] == {"raw": 0, "folded": 1}
     assert stats["plays"] == 1
@@ -493,31 +493,39 @@ def test_concurrent_writers_lose_nothing(make_app):
 
 
 def test_writer_rolls_back_only_the_failing_job(tmp_path):
-    from player.progress_api import Writer
+    from player.progress_api import Writer, _Job
 
     database = tmp_path / "writer.sqlite"
     conn = db.connect(database)
     conn.execute("CREATE TABLE t (v TEXT)")
     conn.close()
-    writer = Writer(str(database))
+
+    def bulk(conn, payloads):
+        conn.execute("INSERT INTO t VALUES ('bulk')")
+        return [ValueError(p) if p == "refused" else p.upper() for p in payloads]
+
+    writer = Writer(str(database), bulk=bulk)
     release = threading.Event()
-    # The first job holds its batch open, so the next three queue up as one batch.
-    first = writer.submit(lambda conn, memo: release.wait(10))
+    # The first job holds its batch open, so the rest queue up as one batch.
+    first = writer.submit(_Job(lambda conn: release.wait(10)))
 
     def insert(value, fail=False):
-        def job(conn, memo):
+        def job(conn):
             conn.execute("INSERT INTO t VALUES (?)", (value,))
             if fail:
                 raise ValueError(value)
-        return writer.submit(job)
+        return writer.submit(_Job(job))
 
-    jobs = [insert("a"), insert("b", fail=True), insert("c")]
+    jobs = [insert("a"), insert("b", fail=True), writer.submit(_Job(None, "ok")),
+            writer.submit(_Job(None, "refused")), insert("c")]
     release.set()
     for job in (first, *jobs):
         assert job.wait(10)
-    assert [type(job.error) for job in jobs] == [type(None), ValueError, type(None)]
+    assert [type(job.error) for job in jobs] == [
+        type(None), ValueError, type(None), ValueError, type(None)]
+    assert jobs[2].result == "OK"
     conn = db.connect(database)
     try:
-        assert sorted(r[0] for r in conn.execute("SELECT v FROM t")) == ["a", "c"]
+        assert sorted(r[0] for r in conn.execute("SELECT v FROM t")) == ["a", "bulk", "c"]
     finally:
         conn.close()

@@ -370,7 +370,6 @@ def test_deleting_an_item_forgets_its_progress(app, client, headers):
             "duration": 3.0}
     for item_id in ("clip", "song"):
         assert client.put(f"/api/media/{item_id}/progress", json=body).status_code == 200
-    app.extensions["progress_writer"].run(lambda conn, memo: None)
 
     def rows(item_id: str) -> int:
         """Rows about ``item_id`` in every progress table, whatever their names."""

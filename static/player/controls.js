@@ -54,15 +54,23 @@ export class Controls {
     });
     this.descriptions = has('descriptions') && button('ad', t('Descriptions'), glyph('AD'), ask('descriptions'), { 'aria-pressed': 'false' });
     const chapters = p.tracks('chapters')[0];
+    // Found from the cues, not activeCues: at a boundary Chrome counts both
+    // chapters active, and a track that loads while paused has none yet.
+    const chapter = () => {
+      const now = p.media.currentTime;
+      return [...(chapters.cues || [])].filter((cue) => cue.startTime <= now && now < cue.endTime).pop();
+    };
     this.chaptersMenu = chapters && new Menu(p, {
       name: t('Chapters'), content: icon(ICONS.chapters),
       items: () => [...(chapters.cues || [])].map((cue) => ({
         label: [h('span', { text: cue.text }), h('span', { class: 'ap-dim', text: clock(cue.startTime) })],
-        value: cue.startTime, checked: chapters.activeCues?.[0] === cue,
+        value: cue.startTime, checked: chapter() === cue,
       })),
       select: (time) => p.request('seek', time),
     });
-    chapters?.addEventListener('cuechange', () => { this.chapter.textContent = chapters.activeCues?.[0]?.text || ''; });
+    const showChapter = () => { this.chapter.textContent = chapter()?.text || ''; };
+    chapters?.addEventListener('cuechange', showChapter);
+    p.media.querySelector('track[kind=chapters]')?.addEventListener('load', showChapter);
     this.rate = glyph('1×');
     this.rateMenu = new Menu(p, {
       name: t('Playback speed'), cls: 'ap-rate', content: this.rate,

@@ -70,9 +70,12 @@ export class Menu {
     this.select(value);
   }
 
+  // Roving tabindex: the item with focus is the menu's one tab stop.
   move(to) {
-    const items = this.list.querySelectorAll('[role=menuitemradio]');
-    items[(to + items.length) % items.length]?.focus();
+    const items = [...this.list.querySelectorAll('[role=menuitemradio]')];
+    const target = items[(to + items.length) % items.length];
+    for (const item of items) item.tabIndex = item === target ? 0 : -1;
+    target?.focus();
   }
 
   key(e) {

@@ -47,11 +47,10 @@ class Progress {
     this.player = player;
     this.media = player.media;
     this.url = endpoint(player);
-    this.session = randomId().replace(/[^A-Za-z0-9_-]/g, '');
+    this.session = randomId();
     this.seq = 0;
     this.pending = [];
     this.open = null;
-    this.last = null;
     this.storing = true;
     this.trackState = this.tracksNow();
     this.listen();
@@ -238,7 +237,8 @@ class Progress {
     const t = this.player.t;
     const at = clock(answer.resume_at);
     const resume = answer.offer === 'resume';
-    const again = this.media.tagName === 'AUDIO' ? t('Play again') : t('Watch again');
+    const audio = this.media.tagName === 'AUDIO';
+    const again = audio ? t('Play again') : t('Watch again');
     const choose = (seconds) => () => {
       this.dismiss();
       this.player.request('seek', seconds);
@@ -263,7 +263,7 @@ class Progress {
     this.player.stage.after(this.box);
     this.player.announce(resume
       ? t('You stopped at {time}. Resume from {time}, or start over.', { time: at })
-      : t('You reached the end last time. {action}?', { action: again }));
+      : t(audio ? 'You reached the end last time. Play again?' : 'You reached the end last time. Watch again?'));
     // Playing by any other means (the play button, a shortcut) answers the offer.
     const stop = this.player.on('state', (s) => {
       if (!s.paused && this.box) this.dismiss();
@@ -291,7 +291,7 @@ class Progress {
     this.open = null;
     this.dismiss();
     if (!this.token) this.player.prefs.set(VIEWER_PREF, randomId());
-    this.session = randomId().replace(/[^A-Za-z0-9_-]/g, '');
+    this.session = randomId();
     this.seq = 0;
     return (await response.json()).erased;
   }

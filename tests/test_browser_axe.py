@@ -1,0 +1,118 @@
+"""axe-core finds nothing on the library and watch pages, with the player in
+every state a viewer can meet (ACCESSIBILITY.md's table and beyond)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser_media import CLIP, Valve, make_player_library, starve
+from tests.browser_support import assert_axe_clean
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def media_dir(tmp_path, media_cache):
+    return make_player_library(tmp_path / "media", media_cache)
+
+
+@pytest.fixture
+def watch(page, live_server):
+    """Open a watch page and wait until the player has reached ``state``."""
+    page.set_default_timeout(10_000)
+
+    def open_page(path="/watch/clip", state="ready"):
+        page.goto(live_server.url + path)
+        page.wait_for_selector(f"#player[data-state={state}]")
+        return page
+
+    return open_page
+
+
+def test_library(page, live_server):
+    page.goto(live_server.url + "/")
+    assert page.locator(".media-card").count() == 2
+    assert_axe_clean(page)
+
+
+@pytest.mark.parametrize("path", ["/watch/clip", "/watch/song", "/watch/clip?hl=uk"],
+                         ids=["video", "audio", "ukrainian"])
+def test_watch_page_ready_with_the_transcript_shown(watch, path):
+    page = watch(path)
+    assert page.locator("#transcript").is_visible()
+    assert_axe_clean(page)
+
+
+def test_loading(watch, page):
+    valve = Valve()
+    page.route(CLIP, valve.handle)
+    watch(state="loading")
+    page.wait_for_function("document.querySelector('#player > [role=status]').textContent !== ''")
+    assert_axe_clean(page)
+    valve.open()
+
+
+def test_playing(watch):
+    page = watch()
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_selector("#player:not([data-paused])")
+    assert_axe_clean(page)
+
+
+def test_buffering(watch, page, media_dir):
+    valve = starve(page, CLIP, media_dir / "clip.mp4")
+    watch()
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_selector("#player[data-buffering]")
+    assert_axe_clean(page)
+    valve.open()
+
+
+def test_error(watch, page):
+    page.route(CLIP, lambda route: route.fulfill(status=404, body="gone"))
+    watch(state="error")
+    assert_axe_clean(page)
+
+
+@pytest.mark.parametrize("menu", ["Captions", "Chapters", "Playback speed"])
+def test_menu_open(watch, menu):
+    page = watch()
+    page.get_by_role("button", name=menu, exact=True).click()
+    assert page.get_by_role("menu", name=menu).is_visible()
+    assert_axe_clean(page)
+
+
+@pytest.mark.parametrize("button, dialog", [("Settings", "Settings"),
+                                            ("Keyboard shortcuts", "Keyboard shortcuts")])
+def test_dialog_open(watch, button, dialog):
+    page = watch()
+    page.get_by_role("button", name=button, exact=True).click()
+    assert page.get_by_role("dialog", name=dialog).is_visible()
+    assert_axe_clean(page)
+
+
+def test_transcript_hidden_and_descriptions_on(watch):
+    page = watch()
+    page.get_by_role("button", name="Transcript").click()
+    page.get_by_role("button", name="Descriptions").click()
+    assert page.locator("#transcript").is_hidden()
+    assert_axe_clean(page)
+
+
+def test_at_320_pixels_with_a_menu_open(browser, live_server):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(live_server.url + "/watch/clip")
+    page.wait_for_selector("#player[data-state=ready]")
+    assert_axe_clean(page)
+    page.get_by_role("button", name="Playback speed").click()
+    assert_axe_clean(page)
+    context.close()
+
+
+def test_forced_colors_and_reduced_motion(watch, page):
+    page.emulate_media(forced_colors="active", reduced_motion="reduce")
+    watch()
+    assert_axe_clean(page)
+    page.get_by_role("button", name="Captions").click()
+    assert_axe_clean(page)

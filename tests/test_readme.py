@@ -1,0 +1,47 @@
+"""Commands shown in the README run and print what it says."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+PLAYER = str(Path(sys.executable).with_name("player"))
+
+
+def test_check_captions_example_prints_what_the_readme_shows():
+    block = re.search(r"```\n\$ (player check-captions [^\n]+)\n(.*?)```", README, re.S)
+    command, expected = block.group(1), block.group(2)
+    run = subprocess.run([PLAYER, *command.split()[1:]], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert run.stdout == expected
+    assert run.returncode == 1
+
+
+def test_player_scan_reports_problems(tmp_path, media_cache):
+    from tests.mediagen import make_media
+
+    media = tmp_path / "media"
+    media.mkdir()
+    shutil.copy(make_media("mp3", media_cache), media / "talk.mp3")
+    (media / "notes.mp4").write_text("not a video")
+    env = {**os.environ, "PLAYER_MEDIA_DIR": str(media),
+           "PLAYER_DATABASE": str(tmp_path / "db.sqlite")}
+    run = subprocess.run([PLAYER, "scan"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "notes.mp4: not playable: this is a text file" in run.stderr
+    assert run.stdout.startswith("1 item(s) in ")
+
+
+def test_flask_app_option_runs_the_same_commands(tmp_path):
+    env = {**os.environ, "PLAYER_MEDIA_DIR": str(ROOT / "media"),
+           "PLAYER_DATABASE": str(tmp_path / "db.sqlite")}
+    run = subprocess.run([sys.executable, "-m", "flask", "--app", "player", "scan"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("2 item(s) in ")
