@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SITE_NAME="Accessible Player",
         SCAN_ON_START=True,
         MEDIA_MAX_AGE=3600,
+        PROXY_FIX=0,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -104,4 +105,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.add_template_filter(timefmt.clock, "clock")
     app.add_template_filter(timefmt.words, "duration_words")
     cli.init_app(app)
+    if int(app.config["PROXY_FIX"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N trusted proxies, take scheme, host and client address from
+        # their X-Forwarded-* headers (Secure cookies, absolute URLs).
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_prefix=hops)
     return app

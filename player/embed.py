@@ -38,10 +38,10 @@ ALLOW = "fullscreen; picture-in-picture"
 
 DEFAULT_WIDTH = 640
 #: Height of everything below the picture in the embed page: the seek bar,
-#: two rows of buttons and the "Watch on …" line, measured in Chromium at
-#: 640 px wide (tests/test_browser_embed.py checks it). Narrower frames wrap
-#: the buttons onto more rows and the picture shrinks to fit.
-CONTROLS_HEIGHT = 152
+#: a row of buttons and the "Watch on …" line, measured in Chromium at 640 px
+#: wide (tests/test_browser_embed.py checks it). When the buttons wrap onto
+#: another row (narrow frames, many tracks) the picture shrinks to fit.
+CONTROLS_HEIGHT = 108
 #: An audio embed: room for two lines of captions, the controls and the links.
 AUDIO_HEIGHT = 200
 #: Used when the media does not say its size (audio posters, odd files).
@@ -171,11 +171,11 @@ def frame_size(item: dict, maxwidth: int | None = None,
     Video keeps its aspect ratio above the controls; audio is a fixed height.
 
     >>> frame_size({"kind": "video", "width": 160, "height": 90})
-    (640, 512)
+    (640, 468)
     >>> frame_size({"kind": "video", "width": 160, "height": 90}, maxwidth=320)
-    (320, 332)
-    >>> frame_size({"kind": "video", "width": 160, "height": 90}, maxheight=332)
-    (320, 332)
+    (320, 288)
+    >>> frame_size({"kind": "video", "width": 160, "height": 90}, maxheight=288)
+    (320, 288)
     >>> frame_size({"kind": "audio"}, maxwidth=300, maxheight=100)
     (300, 100)
     """

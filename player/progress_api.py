@@ -498,12 +498,13 @@ def report_progress(item_id: str):
     """Store a player's report. POST is accepted as PUT because
     ``navigator.sendBeacon`` can only POST."""
     if not is_valid_id(item_id):
-        find_item(item_id)
+        abort(404, f"There is no media item with the id '{item_id}'.")
     data = _json_body()
     report = _parse(data)
     reason = _privacy_reason()
     if reason:
-        find_item(item_id)
+        # Nothing is looked up either: the shape of the report was checked,
+        # but whether the item exists is not this request's business.
         return jsonify({"stored": False, "reason": reason})
     viewer = _request_viewer(data)
     _limit(viewer.key)

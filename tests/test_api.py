@@ -92,3 +92,13 @@ def test_watch_page_has_native_player_with_tracks(client):
 def test_library_page_lists_items(client):
     html = client.get("/").get_data(as_text=True)
     assert "A short clip" in html and "/watch/song" in html
+
+
+def test_proxy_fix_setting_trusts_forwarded_scheme_and_host(media_dir, tmp_path):
+    from player import create_app
+
+    app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "PROXY_FIX": 1,
+                      "DATABASE": str(tmp_path / "proxied.sqlite"), "SECRET_KEY": "x"})
+    item = app.test_client().get("/api/media/clip", headers={
+        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "media.example.org"}).get_json()
+    assert item["watch_url"] == "https://media.example.org/watch/clip"

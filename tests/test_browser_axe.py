@@ -16,10 +16,17 @@ def media_dir(tmp_path, media_cache):
     return make_player_library(tmp_path / "media", media_cache)
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors(page):
+    """Fail fast on a missing element, and fail on any uncaught script error."""
+    page.set_default_timeout(10_000)
+    yield
+    assert page.js_errors == []
+
+
 @pytest.fixture
 def watch(page, live_server):
     """Open a watch page and wait until the player has reached ``state``."""
-    page.set_default_timeout(10_000)
 
     def open_page(path="/watch/clip", state="ready"):
         page.goto(live_server.url + path)

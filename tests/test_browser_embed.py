@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from html import unescape
+from html import escape, unescape
 
 import pytest
 import requests
@@ -93,9 +93,9 @@ def quick_failures(page):
     page.set_default_timeout(15_000)
 
 
-def iframe(src: str, title: str = LECTURE_TITLE, width: int = 640, height: int = 512,
+def iframe(src: str, title: str = LECTURE_TITLE, width: int = 640, height: int = 360 + CONTROLS_HEIGHT,
            extra: str = "") -> str:
-    return (f'<iframe src="{src}" title="{title}" width="{width}" height="{height}"'
+    return (f'<iframe src="{src}" title="{escape(title)}" width="{width}" height="{height}"'
             f' allow="fullscreen; picture-in-picture"{extra}></iframe>')
 
 

@@ -60,9 +60,16 @@ def media_dir(tmp_path, media_cache):
     return make_player_library(tmp_path / "media", media_cache)
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors(page):
+    """Fail fast on a missing element, and fail on any uncaught script error."""
+    page.set_default_timeout(10_000)
+    yield
+    assert page.js_errors == []
+
+
 @pytest.fixture
 def watch(page, live_server):
-    page.set_default_timeout(10_000)
     page.goto(live_server.url + "/watch/clip")
     page.wait_for_selector("#player[data-state=ready]")
     return page
@@ -223,6 +230,9 @@ def test_shortcuts_dialog_traps_focus_returns_it_and_turns_keys_off(watch):
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     assert dialog.is_visible()
+    rows = dialog.locator("tbody tr")
+    assert rows.first.inner_text().split() == ["Space", "K", "Play", "or", "pause"]
+    assert rows.nth(5).locator("td").first.inner_text() == "0–9"
     assert dialog.evaluate("d => d.contains(document.activeElement)")
     for key in ["Tab"] * 5 + ["Shift+Tab"] * 7:
         page.keyboard.press(key)

@@ -17,8 +17,11 @@ def media_dir(tmp_path, media_cache):
 
 
 @pytest.fixture(autouse=True)
-def quick_failures(page):
+def no_script_errors(page):
+    """Fail fast on a missing element, and fail on any uncaught script error."""
     page.set_default_timeout(10_000)
+    yield
+    assert page.js_errors == []
 
 
 def open_player(page, server, path="/watch/clip", state="ready"):

@@ -152,4 +152,4 @@ def test_schemathesis_finds_no_server_error_and_no_contradiction(app, tmp_path, 
             cwd=tmp_path, capture_output=True, text=True, timeout=600)
     failures = result.stdout.partition("=== FAILURES ===")[2][:20000]
     assert result.returncode == 0, failures + result.stdout[-3000:]
-    assert "No issues found" in result.stdout or " passed" in result.stdout, summary
+    assert re.search(r"\d+ generated, \d+ passed", result.stdout), result.stdout[-3000:]

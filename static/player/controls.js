@@ -46,13 +46,13 @@ export class Controls {
     this.spoken = h('span', { class: 'ap-sr' });
     this.chapter = h('span', { class: 'ap-chapter' });
 
-    this.captionsMenu = has('captions', 'subtitles') && new Menu(p, {
+    this.captionsMenu = has('captions', 'subtitles') ? new Menu(p, {
       name: t('Captions'), cls: 'ap-cc', content: glyph('CC'),
       items: () => [{ label: t('Off'), value: '', checked: !p.state.captions },
         ...p.captions.tracks.map((track) => ({ label: track.label || track.language, value: track.language, checked: track === p.captions.active }))],
       select: (lang) => p.request('captions', lang),
-    });
-    this.descriptions = has('descriptions') && button('ad', t('Descriptions'), glyph('AD'), ask('descriptions'), { 'aria-pressed': 'false' });
+    }) : null;
+    this.descriptions = has('descriptions') ? button('ad', t('Descriptions'), glyph('AD'), ask('descriptions'), { 'aria-pressed': 'false' }) : null;
     const chapters = p.tracks('chapters')[0];
     // Found from the cues, not activeCues: at a boundary Chrome counts both
     // chapters active, and a track that loads while paused has none yet.
@@ -60,14 +60,14 @@ export class Controls {
       const now = p.media.currentTime;
       return [...(chapters.cues || [])].filter((cue) => cue.startTime <= now && now < cue.endTime).pop();
     };
-    this.chaptersMenu = chapters && new Menu(p, {
+    this.chaptersMenu = chapters ? new Menu(p, {
       name: t('Chapters'), content: icon(ICONS.chapters),
       items: () => [...(chapters.cues || [])].map((cue) => ({
         label: [h('span', { text: cue.text }), h('span', { class: 'ap-dim', text: clock(cue.startTime) })],
         value: cue.startTime, checked: chapter() === cue,
       })),
       select: (time) => p.request('seek', time),
-    });
+    }) : null;
     const showChapter = () => { this.chapter.textContent = chapter()?.text || ''; };
     chapters?.addEventListener('cuechange', showChapter);
     p.media.querySelector('track[kind=chapters]')?.addEventListener('load', showChapter);
@@ -77,19 +77,20 @@ export class Controls {
       items: () => RATES.map((r) => ({ label: r === 1 ? t('Normal') : this.rateText(r), value: r, checked: r === p.media.playbackRate })),
       select: (rate) => p.request('rate', rate),
     });
-    this.transcript = p.transcript && button('show-transcript', t('Transcript'), icon(ICONS.transcript), ask('transcript'), { 'aria-pressed': 'false' });
+    this.transcript = p.transcript ? button('show-transcript', t('Transcript'), icon(ICONS.transcript), ask('transcript'), { 'aria-pressed': 'false' }) : null;
     this.settings = button('settings', t('Settings'), icon(ICONS.settings), ask('settings'), { 'aria-haspopup': 'dialog' });
-    this.pip = p.media.tagName === 'VIDEO' && document.pictureInPictureEnabled && button('pip', t('Picture in picture'), icon(ICONS.pip), ask('pip'));
-    this.fullscreen = p.media.tagName === 'VIDEO' && document.fullscreenEnabled
-      && button('fs', t('Full screen'), [icon(ICONS.full, 'ap-i-full'), icon(ICONS.exit, 'ap-i-exit')], ask('fullscreen'));
+    const video = p.media.tagName === 'VIDEO';
+    this.pip = video && document.pictureInPictureEnabled ? button('pip', t('Picture in picture'), icon(ICONS.pip), ask('pip')) : null;
+    this.fullscreen = video && document.fullscreenEnabled
+      ? button('fs', t('Full screen'), [icon(ICONS.full, 'ap-i-full'), icon(ICONS.exit, 'ap-i-exit')], ask('fullscreen')) : null;
 
     this.el = h('div', { class: 'ap-controls', role: 'group', 'aria-label': t('Player controls') },
       this.seek, this.play, this.mute, this.volume,
       h('span', { class: 'ap-time' }, this.clock, this.spoken), this.chapter,
-      this.captionsMenu?.el, this.descriptions || null, this.chaptersMenu?.el, this.rateMenu.el,
-      this.transcript || null, this.settings,
+      this.captionsMenu?.el, this.descriptions, this.chaptersMenu?.el, this.rateMenu.el,
+      this.transcript, this.settings,
       button('keys', t('Keyboard shortcuts'), glyph('?'), ask('shortcuts'), { 'aria-haspopup': 'dialog' }),
-      this.pip || null, this.fullscreen || null);
+      this.pip, this.fullscreen);
 
     for (const type of ['timeupdate', 'durationchange', 'loadedmetadata', 'seeked']) {
       p.media.addEventListener(type, () => this.showTime(type !== 'timeupdate'));
@@ -109,7 +110,7 @@ export class Controls {
 
   render(s) {
     const t = (key) => this.player.t(key);
-    const label = (el, name) => el && el.setAttribute('aria-label', name);
+    const label = (el, name) => el?.setAttribute('aria-label', name);
     label(this.play, t(s.paused ? 'Play' : 'Pause'));
     label(this.mute, t(s.muted ? 'Unmute' : 'Mute'));
     label(this.fullscreen, t(s.fullscreen ? 'Exit full screen' : 'Full screen'));

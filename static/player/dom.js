@@ -13,7 +13,7 @@ export function h(tag, props = {}, ...children) {
     else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? '' : value);
   }
-  el.append(...children.flat().filter((c) => c != null));
+  el.append(...children.flat(Infinity).filter((c) => c != null));
   return el;
 }
 
