@@ -30,8 +30,8 @@ baseline; the exit status is 1 when one is missed::
 
 A simulated viewer reports a hundred times more often than a real player, so
 the per-viewer flood limit is raised for the run; its check still runs on
-every request. gunicorn runs 2 gthread workers (one per core) with 8 threads
-each by default.
+every request. Two gunicorn instances of one gthread worker each (one per
+core, 8 threads each by default) share the port with SO_REUSEPORT.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import statistics
@@ -147,7 +148,16 @@ def make_media(folder: Path) -> None:
         wav.writeframes(b"\x80" * 8000 * MEDIA_SECONDS)
 
 
-def start_gunicorn(workdir: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_gunicorn(workdir: Path, port: int, instances: int, threads: int
+                   ) -> list[subprocess.Popen]:
+    """``instances`` gunicorn servers of one gthread worker each, all bound
+    to ``port`` with SO_REUSEPORT, so the kernel spreads connections evenly.
+
+    The workers of one gunicorn share one listening socket, and whichever
+    wakes first takes most of a burst of new connections: with wrk opening
+    all 200 at once, one worker often got nearly all of them and the other
+    core sat idle, which made rounds differ by a factor of two.
+    """
     env = {
         **os.environ,
         "PLAYER_MEDIA_DIR": str(workdir / "media"),
@@ -158,25 +168,42 @@ def start_gunicorn(workdir: Path, port: int, workers: int, threads: int) -> subp
         "PYTHONPATH": str(REPO),
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
-         "--workers", str(workers), "--threads", str(threads), "--keep-alive", "30",
-         "--backlog", "2048", "--log-level", "warning", "player:create_app()"],
-        cwd=workdir, env=env)
+    servers = []
+    for _ in range(instances):
+        servers.append(subprocess.Popen(
+            [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--reuse-port",
+             "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),
+             "--keep-alive", "30", "--backlog", "2048", "--log-level", "warning",
+             "player:create_app()"],
+            cwd=workdir, env=env))
+        # One at a time: each scans the library into the database on start.
+        wait_for(port, servers)
+    return servers
+
+
+def wait_for(port: int, servers: list[subprocess.Popen]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if any(server.poll() is not None for server in servers):
+            stop(servers)
             sys.exit("gunicorn exited during startup")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", f"/api/media/{MEDIA_ID}")
             if conn.getresponse().status == 200:
-                return process
+                return
         except OSError:
             pass
         time.sleep(0.2)
-    process.terminate()
+    stop(servers)
     sys.exit("gunicorn did not answer within 60 s")
+
+
+def stop(servers: list[subprocess.Popen]) -> None:
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        server.wait(30)
 
 
 def run_wrk(wrk: str, script: Path, url: str, path: str, seconds: int, connections: int,
@@ -195,16 +222,14 @@ def run_wrk(wrk: str, script: Path, url: str, path: str, seconds: int, connectio
     return result
 
 
-def server_cpu_seconds(master: int) -> float:
-    """CPU time used so far by gunicorn's master and workers: a measure of
-    cost per request that other load on the machine does not distort."""
-    pids = [master]
-    children = Path(f"/proc/{master}/task/{master}/children")
-    pids += [int(p) for p in children.read_text().split()]
+def server_cpu_seconds(servers: list[subprocess.Popen]) -> float:
+    """CPU time used so far by the gunicorn masters and their workers."""
     ticks = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
+    for master in servers:
+        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text()
+        for pid in [master.pid, *map(int, children.split())]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -225,7 +250,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=200, help="simulated viewers")
     parser.add_argument("--rate", type=float, default=TARGET_WRITES,
                         help="writes/s the viewers offer in the paced rounds")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn instances of one worker each")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--wrk-threads", type=int, default=2)
     args = parser.parse_args()
@@ -239,16 +265,16 @@ def main() -> int:
         paced = workdir / "paced-heartbeat.lua"
         paced.write_text(WRK_SCRIPT + PACING)
         port = free_port()
-        server = start_gunicorn(workdir, port, args.workers, args.threads)
+        servers = start_gunicorn(workdir, port, args.workers, args.threads)
         url = f"http://127.0.0.1:{port}"
         path = f"/api/media/{MEDIA_ID}/progress"
         runs: dict[str, list[dict]] = {"progress": [], "no-db": [], "paced": []}
 
         def run(kind: str, script: Path, rate: float = 0, gpc: bool = False) -> None:
-            cpu = server_cpu_seconds(server.pid)
+            cpu = server_cpu_seconds(servers)
             result = run_wrk(wrk, script, url, path, args.seconds, args.connections,
                              args.wrk_threads, rate, gpc)
-            result["cpu_us"] = (server_cpu_seconds(server.pid) - cpu) / result["requests"] * 1e6
+            result["cpu_us"] = (server_cpu_seconds(servers) - cpu) / result["requests"] * 1e6
             runs[kind].append(result)
 
         try:
@@ -261,8 +287,7 @@ def main() -> int:
                 run("paced", paced, args.rate)
             stored = stored_reports(workdir / "player.sqlite") - before
         finally:
-            server.terminate()
-            server.wait(30)
+            stop(servers)
 
     def median(kind: str, key: str) -> float:
         return statistics.median(r[key] for r in runs[kind])
@@ -273,7 +298,7 @@ def main() -> int:
     ratio = writes / base
     acknowledged = sum(r["requests"] for kind in ("progress", "paced") for r in runs[kind])
     lost = acknowledged - min(stored, acknowledged)
-    print(f"gunicorn {args.workers} gthread workers x {args.threads} threads; wrk"
+    print(f"gunicorn {args.workers} x 1 gthread worker x {args.threads} threads; wrk"
           f" {args.connections} connections; {args.rounds} rounds of {args.seconds} s,"
           " medians shown")
     def line(label: str, kind: str, unit: str) -> str:
@@ -306,4 +331,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # A SIGTERM (timeout, a CI runner) unwinds like Ctrl-C, so gunicorn is stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     sys.exit(main())

@@ -103,8 +103,8 @@ def choose_captions(tracks: list[dict], wanted: str) -> str | None:
     an exact match first, then the same base language (``pt`` for ``pt-BR``).
 
     >>> tracks = [{"kind": "captions", "srclang": "en"}, {"kind": "subtitles", "srclang": "uk"}]
-    >>> choose_captions(tracks, "UK"), choose_captions(tracks, "en-GB"), choose_captions(tracks, "fr")
-    ('uk', 'en', None)
+    >>> [choose_captions(tracks, lang) for lang in ("UK", "en-GB", "fr")]
+    ['uk', 'en', None]
     """
     wanted = wanted.strip()
     if not wanted:
@@ -126,7 +126,8 @@ def parse_options(args: Mapping[str, str], item: dict) -> EmbedOptions:
     >>> parse_options({"t": "1m30s", "end": "100", "captions": "uk", "autoplay": "1"}, item)
     EmbedOptions(start=90.0, end=100.0, captions='uk', muted=False, autoplay=False, \
 transcript=False, hl='en', loop=False, api=False)
-    >>> parse_options({"start": "soon", "end": "10", "hl": "xx", "muted": "1", "autoplay": "1"}, item)
+    >>> args = {"start": "soon", "end": "10", "hl": "xx", "muted": "1", "autoplay": "1"}
+    >>> parse_options(args, item)
     EmbedOptions(start=0.0, end=10.0, captions=None, muted=True, autoplay=True, \
 transcript=False, hl='en', loop=False, api=False)
     """
@@ -197,8 +198,11 @@ def image_size(path: Path) -> tuple[int, int] | None:
     ``None`` when the file is none of those or is damaged."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(64 * 1024)
+            # Enough for the segments (EXIF and the like) before a JPEG's size.
+            head = fh.read(256 * 1024)
     except OSError:
+        return None
+    if len(head) < 30:
         return None
     if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
         return struct.unpack(">II", head[16:24])

@@ -88,10 +88,11 @@ class Valve:
 
 
 def starve(page, pattern: str, path: Path) -> Valve:
-    """Serve the first third of the file at ``path``, then hold every other
-    range until the returned valve opens: playback runs dry mid-way."""
+    """Serve the first fifth of the file at ``path`` (its index and about four
+    seconds of media), then hold every other range until the returned valve
+    opens: playback runs dry soon after it starts."""
     data = path.read_bytes()
-    first = len(data) // 3
+    first = len(data) // 5
     valve = Valve()
 
     def serve(route) -> None:

@@ -3,6 +3,9 @@ preferences, languages, and the page without JavaScript."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from tests.browser_media import CAPTIONS_EN, CLIP, SUBTITLES_UK, Valve, make_player_library, starve
@@ -49,6 +52,18 @@ def test_ready_shows_the_time_and_says_nothing(page, live_server):
     assert page.get_by_role("button", name="Play", exact=True).is_visible()
     assert page.evaluate("document.querySelector('#player video').controls") is False
     assert page.js_errors == []
+
+
+def test_every_module_the_player_imports_is_preloaded(page, live_server):
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url))
+    open_player(page, live_server)
+    page.wait_for_load_state("networkidle")
+    preloaded = set(page.eval_on_selector_all("link[rel=modulepreload]", "links => links.map(l => l.href)"))
+    entry = live_server.url + "/static/player/player.js"
+    plugins = {live_server.url + f"/static/player/{name}.js" for name in ("transcript", "descriptions", "progress")}
+    modules = {url for url in fetched if url.startswith(live_server.url + "/static/player/") and url.endswith(".js")}
+    assert modules - plugins - {entry} == preloaded
 
 
 def test_slow_load_says_please_wait_then_becomes_ready(page, live_server):
@@ -141,6 +156,16 @@ def test_ukrainian_interface_and_spoken_times(page, live_server):
          "1 хвилина", "1 хвилина 5 секунд", "1 година 1 хвилина 1 секунда"],
         ["0 seconds", "1 second", "1 minute 5 seconds", "1 hour"],
     ]
+
+
+def test_every_ui_string_has_a_ukrainian_translation(page, live_server):
+    player_dir = Path(__file__).resolve().parents[1] / "static" / "player"
+    used = set()
+    for module in player_dir.glob("*.js"):
+        used.update(re.findall(r"\bt\(\s*'((?:[^'\\]|\\.)*)'", module.read_text(encoding="utf-8")))
+    page.goto(live_server.url + "/")
+    translated = page.evaluate("import('/static/player/i18n/uk.js').then(m => Object.keys(m.default))")
+    assert sorted(used - set(translated)) == []
 
 
 def test_switching_caption_language_changes_the_rendered_cue(page, live_server):

@@ -42,8 +42,9 @@ def lecture_video(media_cache: Path) -> Path:
     dest = media_cache / "embed-lecture.mp4"
     if not dest.exists():
         tmp = dest.with_name(".embed-lecture.mp4")
-        _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=160x90:rate=5:duration={LECTURE_SECONDS}",
-                "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=16000:duration={LECTURE_SECONDS}",
+        seconds = LECTURE_SECONDS
+        _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=160x90:rate=5:duration={seconds}",
+                "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=16000:duration={seconds}",
                 "-c:v", "libx264", "-preset", "ultrafast", "-crf", "45", "-pix_fmt", "yuv420p",
                 "-g", "10", "-c:a", "aac", "-b:a", "16k", "-ac", "1", "-movflags", "+faststart",
                 "-f", "mp4", str(tmp))
@@ -66,8 +67,8 @@ def vtt(lines: list[str], every: float = 10) -> str:
     def stamp(seconds: float) -> str:
         return f"00:{int(seconds) // 60:02d}:{seconds % 60:06.3f}"
 
-    return "WEBVTT\n\n" + "\n".join(
-        f"{stamp(i * every)} --> {stamp(i * every + every)}\n{text}\n" for i, text in enumerate(lines))
+    return "WEBVTT\n\n" + "\n".join(f"{stamp(i * every)} --> {stamp(i * every + every)}\n{text}\n"
+                                     for i, text in enumerate(lines))
 
 
 def make_embed_library(folder: Path, media_cache: Path) -> Path:

@@ -126,7 +126,8 @@ def test_public_reads_have_cors(client, url):
 
 
 def test_media_bytes_expose_range_headers(client):
-    response = fetch(client, "GET", "/files/clip/clip.mp4", headers={**ORIGIN, "Range": "bytes=0-9"})
+    response = fetch(client, "GET", "/files/clip/clip.mp4",
+                     headers={**ORIGIN, "Range": "bytes=0-9"})
     assert response.status_code == 206
     exposed = response.headers["Access-Control-Expose-Headers"].lower()
     assert "content-range" in exposed and "accept-ranges" in exposed

@@ -19,7 +19,8 @@
  * Events, posted only to window.parent and always with an explicit target
  * origin, never "*":
  *   {channel, event, currentTime, duration, paused, muted, volume, rate, captions}
- *   event: 'ready', 'play', 'pause', 'timeupdate' (at most 4 a second), 'ended'
+ *   event: 'ready', 'play', 'pause', 'timeupdate' (at most 4 a second, the
+ *   latest position always sent), 'ended'
  *   (also when `end` is reached), 'error' (adds message), 'captionschange'
  *   (adds label); captions is the shown language or null.
  * The target origin is the origin of the last accepted command, else
@@ -69,21 +70,37 @@ class EmbedApi {
       || this.allow(originOf(document.referrer))
       || (this.allowed.length === 1 ? this.allowed[0] : '');
     this.lastTime = -Infinity;
+    this.trailing = null;
     window.addEventListener('message', (e) => this.receive(e));
     const media = player.media;
     media.addEventListener('play', () => this.post('play'));
     media.addEventListener('pause', () => this.post('pause'));
     media.addEventListener('ended', () => this.post('ended'));
-    media.addEventListener('timeupdate', () => {
-      const now = performance.now();
-      if (now - this.lastTime < TIMEUPDATE_MS) return;
-      this.lastTime = now;
-      this.post('timeupdate');
-    });
+    media.addEventListener('timeupdate', () => this.timeupdate());
     player.on('ready', () => this.post('ready'));
-    player.on('error', () => this.post('error', { message: player.el.querySelector('[role=alert]')?.textContent || '' }));
+    player.on('error', () => this.error());
     player.on('captions', ({ track }) => this.post('captionschange', { label: track?.label || null }));
+    // The player may have settled before this module got it.
     if (player.state.state === 'ready') this.post('ready');
+    if (player.state.state === 'error') this.error();
+  }
+
+  /** At most one 'timeupdate' per TIMEUPDATE_MS; the last one of a burst is sent late, never dropped. */
+  timeupdate() {
+    const wait = this.lastTime + TIMEUPDATE_MS - performance.now();
+    if (wait > 0) {
+      this.trailing ??= setTimeout(() => {
+        this.trailing = null;
+        this.timeupdate();
+      }, wait);
+      return;
+    }
+    this.lastTime = performance.now();
+    this.post('timeupdate');
+  }
+
+  error() {
+    this.post('error', { message: this.player.el.querySelector('[role=alert]')?.textContent || '' });
   }
 
   /** `origin` when it may be talked to, else ''. */

@@ -1,61 +1,38 @@
 /**
- * Accessible Player: the entry module.
+ * Accessible Player: the entry module. Upgrades each [data-player] wrapping a
+ * native <video>/<audio> (with <source> and <track> children) and builds one
+ * in each [data-player-src="<ITEM JSON URL>"]. Without JavaScript the native
+ * player, tracks and transcript still work.
  *
- * Loaded with <script type="module">, it upgrades every [data-player] element
- * that wraps a native <video> or <audio> (with <source> and <track> children)
- * and builds a player inside every [data-player-src="<ITEM JSON URL>"].
- * Without JavaScript the native controls, tracks and transcript still work.
+ * Wrapper options: id (named by the transcript's data-transcript-for),
+ * data-transcript-url (linked from the error state), data-duration (until
+ * the media knows), data-captions (caption language when the viewer chose
+ * none); data-start on the media: seconds to start at (?t=). Links with
+ * data-share-for="<wrapper id>" keep ?t= current, their [data-share-time]
+ * child shows the time.
  *
- * Markup options on the wrapper: id (the transcript section names it in
- * data-transcript-for), data-transcript-url (linked from the error state),
- * data-duration (used until the media reports its own), data-captions
- * (caption language to show when the viewer has not chosen one). On the
- * media element: data-start (seconds to start at, from ?t=). Any element
- * with data-share-for="<wrapper id>" gets its href's ?t= kept current, and
- * its [data-share-time] child the clock time.
+ * Requests up, state down: controls call player.request(type, value); the
+ * player acts on the media and reflects state as data-* on the wrapper
+ * (data-state=loading|ready|error, data-paused, data-buffering, data-muted,
+ * data-captions=<lang>, data-descriptions, data-transcript, data-fullscreen,
+ * data-pip), in player.state, and as events.
  *
- * "Requests up, state down": controls call player.request(); the player
- * acts on the media element; state comes back in player.state, as data-*
- * attributes on the wrapper (data-state="loading|ready|error", data-paused,
- * data-buffering, data-muted, data-captions="<lang>", data-descriptions,
- * data-transcript, data-fullscreen, data-pip) and as events.
- *
- * Plugins: transcript.js, descriptions.js and progress.js, beside this file,
- * are imported after the player is built; each default-exports
- * `install(player)`. A missing plugin is skipped. What a plugin may use:
- *
- *   player.el                the wrapper element
- *   player.media             the HTMLMediaElement
- *   player.stage             the media area (position: relative); overlays go here
- *   player.item              ITEM JSON when built from data-player-src, else null
- *   player.itemUrl           the ITEM JSON URL (data-item or data-player-src)
- *   player.transcript        the transcript element the Transcript button shows and hides, or null
- *   player.state             {state, paused, buffering, muted, volume, rate, captions,
- *                            descriptions, transcript, fullscreen, pip}; read it, never write it
- *   player.duration          seconds (0 while unknown)
- *   player.lang, player.t(key, vars)
- *                            UI language and strings: English key, {name} filled from
- *                            vars, `n` chooses a plural form (catalogs in i18n/)
- *   player.announce(text)    say it once in the polite status region
- *   player.prefs.get(name, fallback), player.prefs.set(name, value)
- *                            saved per browser
- *   player.tracks(...kinds)  the media's TextTracks of those kinds
- *   player.addControl(el)    put a control into the bar (after the speed menu)
- *   player.settings.body     the settings dialog's content; append a <section> with an <h3>
- *   player.on(type, fn)      listen; returns a function that stops listening. Types:
- *                            'state' (detail: player.state), 'ready', 'error',
- *                            'captions' ({track}), 'descriptions' ({on}), 'transcript' ({shown}).
- *                            They are also DOM events "ap:<type>" on player.el.
- *   player.request(type, value)
- *                            'play', 'pause', 'toggle', 'seek' (seconds), 'skip' (± seconds),
- *                            'volume' (0–1), 'mute' (true/false, omitted: toggle), 'rate',
- *                            'captions' (language, '' for off, omitted: toggle),
- *                            'descriptions' / 'transcript' / 'fullscreen' (true/false, omitted:
- *                            toggle), 'pip', 'settings', 'shortcuts', 'retry'.
- *
- * When descriptions are on, the player puts the descriptions track in
- * "hidden" mode (so its cues load and fire cuechange) and emits
- * 'descriptions'; the descriptions plugin does the speaking.
+ * Plugins (transcript.js, descriptions.js, progress.js here) default-export
+ * install(player); a missing one is skipped. Their API:
+ *   el, media, stage (overlays go here), item (ITEM JSON if built, else null),
+ *   itemUrl, transcript (the element the Transcript button toggles, or null),
+ *   state (read only), duration, lang, t(key, vars) (English key; {name}
+ *   from vars; `n` picks the plural), announce(text) (polite status region),
+ *   prefs.get(name, fallback) / prefs.set(name, value) (saved per browser),
+ *   tracks(...kinds), addControl(el) (into the bar, after the speed menu),
+ *   settings.body (append a <section> with an <h3>),
+ *   on(type, fn) -> off(): 'state', 'ready', 'error', 'captions' {track},
+ *   'descriptions' {on}, 'transcript' {shown}; also DOM events "ap:<type>",
+ *   request(type, value): play, pause, toggle, seek (s), skip (±s), volume
+ *   (0–1), mute, rate, captions (lang, '' off), descriptions, transcript,
+ *   fullscreen (true/false; omitted toggles), pip, settings, shortcuts, retry.
+ * With descriptions on, the descriptions track is in "hidden" mode (cues and
+ * cuechange work); the descriptions plugin does the speaking.
  */
 import { clamp, h } from './dom.js';
 import { I18n } from './i18n.js';
