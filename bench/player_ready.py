@@ -31,7 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 RECORD = """
 window.__bench = {};
 document.addEventListener('ap:ready', () => { window.__bench.ready ??= performance.now(); }, true);
-document.addEventListener('loadedmetadata', () => { window.__bench.metadata ??= performance.now(); }, true);
+document.addEventListener('loadedmetadata',
+  () => { window.__bench.metadata ??= performance.now(); }, true);
 """
 
 

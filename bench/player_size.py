@@ -98,7 +98,8 @@ def main() -> int:
     print(f"\nPlyr 3.8.4 total (gzip -9):            {plyr_total:>7} B")
     print(f"ours, player without plugins:          {core:>7} B  ({core / plyr_total:.2f} of Plyr)")
     print(f"ours, plugins (transcript, descriptions, progress): {plugins} B")
-    print(f"ours, total as the watch page loads it: {total:>6} B  ({total / plyr_total:.2f} of Plyr)")
+    print(f"ours, total as the watch page loads it: {total:>6} B"
+          f"  ({total / plyr_total:.2f} of Plyr)")
     for path in extra:
         print(f"only for that language: {path} {gz((STATIC / path).read_bytes())} B")
     ratio = total / plyr_total

@@ -268,7 +268,7 @@ def parse_report(data: object) -> Report:
     if not isinstance(descriptions, bool):
         raise ProgressError("'descriptions' must be true or false.", "descriptions")
     event = data.get("event", "heartbeat")
-    if event not in EVENTS:
+    if not isinstance(event, str) or event not in EVENTS:
         raise ProgressError(
             f"'event' must be one of: {', '.join(sorted(EVENTS))}.", "event")
     seq = data.get("seq", 0)

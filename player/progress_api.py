@@ -429,6 +429,9 @@ def _viewer(anonymous_id: object, token: object):
 def _request_viewer(body: dict | None = None):
     """The viewer a request names, in its body or else in its headers."""
     body = body or {}
+    for field in ("viewer", "viewer_token"):
+        if field in body and not isinstance(body[field], str):
+            abort(error_response(400, f"'{field}' must be a string.", {"field": field}))
     return _viewer(body.get("viewer", request.headers.get(VIEWER_HEADER)),
                    body.get("viewer_token", request.headers.get(VIEWER_TOKEN_HEADER)))
 

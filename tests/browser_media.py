@@ -18,8 +18,9 @@ CLIP = "**/files/clip/clip.mp4"
 
 CAPTIONS_EN = ["Hello and welcome.", "This clip has captions.", "The picture is a test pattern.",
                "A tone plays all the way through.", "We are nearly at the end.", "Goodbye."]
-SUBTITLES_UK = ["Привіт і ласкаво просимо.", "Цей кліп має субтитри.", "На зображенні тестова таблиця.",
-                "Увесь час звучить тон.", "Ми майже в кінці.", "До побачення."]
+SUBTITLES_UK = ["Привіт і ласкаво просимо.", "Цей кліп має субтитри.",
+                "На зображенні тестова таблиця.", "Увесь час звучить тон.", "Ми майже в кінці.",
+                "До побачення."]
 CHAPTERS = [(0, 10, "Opening"), (10, 20, "Middle"), (20, 30, "Ending")]
 DESCRIPTION = "A test pattern of coloured bars with a moving gradient."
 
@@ -96,7 +97,8 @@ def starve(page, pattern: str, path: Path) -> Valve:
     valve = Valve()
 
     def serve(route) -> None:
-        if route.request.headers.get("range", "bytes=0-").startswith("bytes=0-") and not valve.is_open:
+        from_start = route.request.headers.get("range", "bytes=0-").startswith("bytes=0-")
+        if from_start and not valve.is_open:
             route.fulfill(status=206, body=data[:first], headers={
                 "Content-Type": "video/mp4", "Accept-Ranges": "bytes",
                 "Content-Range": f"bytes 0-{first - 1}/{len(data)}",

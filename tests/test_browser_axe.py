@@ -19,7 +19,7 @@ def media_dir(tmp_path, media_cache):
 @pytest.fixture(autouse=True)
 def no_script_errors(page):
     """Fail fast on a missing element, and fail on any uncaught script error."""
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     yield
     assert page.js_errors == []
 

@@ -125,8 +125,9 @@ def host():
 
 
 @pytest.fixture(autouse=True)
-def quick_failures(page):
-    page.set_default_timeout(15_000)
+def patient_waits(page):
+    # Generous: CI machines run several browsers at once.
+    page.set_default_timeout(30_000)
 
 
 def iframe(src: str, title: str = LECTURE_TITLE, width: int = 640,
@@ -143,7 +144,7 @@ def open_frame(page, url: str):
     return frame
 
 
-MEDIA = "document.querySelector('#player video, #player audio, [data-player-src] video')"
+MEDIA = "document.querySelector('.ap-player video, .ap-player audio')"
 
 
 def media(frame_or_page, expression: str):
@@ -341,6 +342,28 @@ def test_inline_component_plays_captions_from_another_origin_and_saves_progress(
     assert page.js_errors == []
 
 
+def test_inline_markup_with_the_media_element_works_too(page, live_server, host):
+    files = f"{live_server.url}/files/lecture"
+    url = host.page("markup.html", (
+        f'<div class="ap-player" id="lesson" data-player'
+        f' data-item="{live_server.url}/api/media/lecture">'
+        f'<video controls preload="metadata" crossorigin="anonymous" width="160" height="90">'
+        f'<source src="{files}/lecture.mp4" type="video/mp4">'
+        f'<track src="{files}/lecture.en.vtt" kind="captions" srclang="en" label="English" default>'
+        "</video></div>"), head=(
+        f'<link rel="stylesheet" href="{live_server.url}/static/player/player.css">'
+        f'<script type="module" src="{live_server.url}/static/player/player.js"></script>'))
+    page.goto(url)
+    page.wait_for_selector("#lesson[data-state=ready][data-captions=en]")
+    wait_caption(page, CAPTIONS_EN[0])
+    with page.expect_response(lambda r: r.url.endswith("/api/media/lecture/progress")
+                              and r.request.method == "PUT") as saved:
+        page.get_by_role("button", name="Play", exact=True).click()
+        wait_media(page, "m.currentTime > 1")
+        page.get_by_role("button", name="Pause", exact=True).click()
+    assert saved.value.status == 200
+
+
 def test_inline_component_is_not_restyled_by_the_host(page, live_server, host):
     page.goto(inline_page(host, live_server.url, "plain.html"))
     page.wait_for_selector("#lesson[data-state=ready]")
@@ -485,6 +508,13 @@ def test_end_pauses_there_once(page, live_server, host):
     assert 6 <= media(frame, "m.currentTime") < 7
 
 
+def test_loop_between_start_and_end(page, live_server, host):
+    frame = open_frame(page, host.page("loop.html", iframe(
+        f"{live_server.url}/embed/lecture?loop=1&t=5&end=6&muted=1&autoplay=1")))
+    wait_media(frame, "!m.paused && m.currentTime >= 5.9")
+    wait_media(frame, "!m.paused && m.currentTime < 5.5")
+
+
 @pytest.fixture
 def guarded(media_dir, tmp_path, host):
     """The player's server allowing only the host site to embed it."""
@@ -511,6 +541,7 @@ def test_messages_from_other_origins_are_ignored(browser, guarded, host):
         # A browser that did not enforce frame-ancestors would let the foreign
         # page frame the player; the player itself must still refuse it.
         context = browser.new_context()
+        context.set_default_timeout(30_000)
         context.route(f"{guarded.url}/embed/**", without_csp)
         try:
             page = context.new_page()

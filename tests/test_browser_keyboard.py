@@ -14,27 +14,34 @@ pytestmark = pytest.mark.browser
 
 # What Tab reaches inside the player, in the order it appears on screen.
 PLAYER_STOPS = ["Seek", "Play", "Mute", "Volume", "Captions", "Descriptions", "Chapters",
-                "Playback speed", "Transcript", "Settings", "Keyboard shortcuts", "Picture in picture",
-                "Full screen"]
+                "Playback speed", "Transcript", "Settings", "Keyboard shortcuts",
+                "Picture in picture", "Full screen"]
+STATUS = "#player > [role=status]"
 
+# The focused element: its name, focus ring, and the opaque backgrounds the
+# ring is drawn against (its own, for rings drawn inside it, and the nearest
+# ancestor's, for rings outside it; the page is white).
 FOCUSED = """() => {
     const el = document.activeElement;
     const style = getComputedStyle(el);
     const r = el.getBoundingClientRect();
-    const backgrounds = [];
-    for (let node = el; node; node = node.parentElement) {
+    const opaque = node => {
         const bg = getComputedStyle(node).backgroundColor;
-        if (!/rgba\\(.*, 0\\)$|transparent/.test(bg)) backgrounds.push(bg);
+        return /rgba\\(.*, 0\\)$|transparent/.test(bg) ? null : bg;
+    };
+    let around = 'rgb(255, 255, 255)';
+    for (let node = el.parentElement; node; node = node.parentElement) {
+        if (opaque(node)) { around = opaque(node); break; }
     }
+    const label = el.labels && el.labels[0] && el.labels[0].textContent;
     return {
-        name: el.getAttribute('aria-label') || (el.labels && el.labels[0] && el.labels[0].textContent)
-              || el.textContent.trim(),
+        name: el.getAttribute('aria-label') || label || el.textContent.trim(),
         inPlayer: !!el.closest('#player'),
         focusVisible: el.matches(':focus-visible'),
-        outline: {style: style.outlineStyle, width: parseFloat(style.outlineWidth), color: style.outlineColor,
-                  offset: parseFloat(style.outlineOffset)},
-        ownBackground: backgrounds[0] === getComputedStyle(el).backgroundColor ? backgrounds[0] : null,
-        around: backgrounds.find((bg, i) => i > 0 || bg !== getComputedStyle(el).backgroundColor) || 'rgb(255, 255, 255)',
+        outline: {style: style.outlineStyle, width: parseFloat(style.outlineWidth),
+                  color: style.outlineColor, offset: parseFloat(style.outlineOffset)},
+        ownBackground: opaque(el),
+        around,
         box: {top: r.top, bottom: r.bottom, left: r.left, right: r.right},
         inViewport: r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth,
     };
@@ -63,7 +70,7 @@ def media_dir(tmp_path, media_cache):
 @pytest.fixture(autouse=True)
 def no_script_errors(page):
     """Fail fast on a missing element, and fail on any uncaught script error."""
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     yield
     assert page.js_errors == []
 
@@ -110,12 +117,12 @@ def test_tab_reaches_every_control_in_visual_order_named_with_visible_focus(watc
             assert contrast(ring["color"], stop["ownBackground"]) >= 3, stop
 
     # Visual order: each control is right of the one before on its row, or on a lower row.
-    for before, after in zip(player, player[1:]):
-        same_row = after["box"]["top"] < before["box"]["bottom"] and after["box"]["bottom"] > before["box"]["top"]
-        if same_row:
-            assert after["box"]["left"] >= before["box"]["right"] - 1, (before, after)
+    for before, after in zip(player, player[1:], strict=False):
+        a, b = before["box"], after["box"]
+        if b["top"] < a["bottom"] and b["bottom"] > a["top"]:  # the same row
+            assert b["left"] >= a["right"] - 1, (before, after)
         else:
-            assert after["box"]["top"] >= before["box"]["bottom"] - 1, (before, after)
+            assert b["top"] >= a["bottom"] - 1, (before, after)
 
 
 def test_space_plays_and_the_shortcut_table_works(watch):
@@ -144,14 +151,14 @@ def test_space_plays_and_the_shortcut_table_works(watch):
     assert after("ArrowDown", "m.volume") == pytest.approx(0.95)
     assert after("ArrowUp", "m.volume") == pytest.approx(1)
     assert after("m", "m.muted") is True
-    page.wait_for_function("document.querySelector('#player > [role=status]').textContent === 'Muted'")
+    expect(page.locator(STATUS)).to_have_text("Muted")
     assert after("m", "m.muted") is False
     assert after(">", "m.playbackRate") == 1.25
     assert after("<", "m.playbackRate") == 1
     player = page.locator("#player")
     page.keyboard.press("c")
     assert player.get_attribute("data-captions") is None
-    page.wait_for_function("document.querySelector('#player > [role=status]').textContent === 'Captions off'")
+    expect(page.locator(STATUS)).to_have_text("Captions off")
     page.keyboard.press("c")
     assert player.get_attribute("data-captions") == "en"
     page.keyboard.press("d")
@@ -197,7 +204,7 @@ def test_menus_open_move_choose_and_close_with_focus_returned(watch):
     assert page.locator("#player").get_attribute("data-captions") == "uk"
     assert focused(page)["name"] == "Captions"
     media(page, "m.currentTime = 6")
-    page.wait_for_function(f"document.querySelector('.ap-captions').textContent === {SUBTITLES_UK[1]!r}")
+    expect(page.locator(".ap-captions")).to_have_text(SUBTITLES_UK[1])
 
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
@@ -221,7 +228,7 @@ def test_menus_open_move_choose_and_close_with_focus_returned(watch):
     assert focused(page)["name"] == "Ending0:20"
     page.keyboard.press("Enter")
     assert media(page, "m.currentTime") == pytest.approx(20)
-    page.wait_for_function("document.querySelector('.ap-chapter').textContent === 'Ending'")
+    expect(page.locator(".ap-chapter")).to_have_text("Ending")
 
 
 def test_shortcuts_dialog_traps_focus_returns_it_and_turns_keys_off(watch):
@@ -263,7 +270,7 @@ def test_full_screen_keeps_focus_inside_and_escape_leaves(watch):
     page.get_by_role("button", name="Full screen").focus()
     page.keyboard.press("Enter")
     page.wait_for_function("document.fullscreenElement === document.querySelector('#player')")
-    assert page.get_by_role("button", name="Exit full screen").is_visible()
+    expect(page.get_by_role("button", name="Exit full screen")).to_be_visible()
     for key in ["Tab"] * (len(PLAYER_STOPS) + 2) + ["Shift+Tab"] * 3:
         page.keyboard.press(key)
         assert focused(page)["inPlayer"], key

@@ -41,8 +41,8 @@ def vtt(cues) -> str:
 
 def long_cues() -> list[tuple[float, float, str]]:
     count = round(LONG_SECONDS / LONG_CUE)
-    return [(round(i * LONG_CUE, 3), round((i + 1) * LONG_CUE, 3), f"Line {i + 1} of the long talk.")
-            for i in range(count)]
+    return [(round(i * LONG_CUE, 3), round((i + 1) * LONG_CUE, 3),
+             f"Line {i + 1} of the long talk.") for i in range(count)]
 
 
 def long_silence(media_cache: Path) -> Path:
@@ -117,9 +117,14 @@ def open_watch(page, server, item="clip"):
     page.wait_for_selector(".ap-transcript-tools")
 
 
+MEDIA = "document.querySelector('#player video, #player audio')"
+BODY = "document.querySelector('.ap-transcript-body')"
+CURRENT_MATCH_START = "document.querySelector('mark.ap-match-current').closest('a').dataset.start"
+
+
 def seek(page, seconds):
-    page.evaluate("t => { const m = document.querySelector('#player video, #player audio');"
-                  " m.currentTime = t; return new Promise(r => m.addEventListener('seeked', r, {once: true})); }",
+    page.evaluate(f"t => {{ const m = {MEDIA}; m.currentTime = t;"
+                  " return new Promise(r => m.addEventListener('seeked', r, {once: true})); }",
                   seconds)
 
 
@@ -131,14 +136,15 @@ def current_cues(page) -> list[dict]:
 
 
 def media_time(page) -> float:
-    return page.evaluate("document.querySelector('#player video, #player audio').currentTime")
+    return page.evaluate(f"{MEDIA}.currentTime")
 
 
 def cue_in_view(page) -> bool:
     """Whether the current cue lies inside the transcript's scroll box."""
     return page.evaluate("""() => {
         const box = document.querySelector('.ap-transcript-body').getBoundingClientRect();
-        const cue = document.querySelector('#transcript [aria-current=true]').getBoundingClientRect();
+        const cue = document.querySelector('#transcript [aria-current=true]')
+            .getBoundingClientRect();
         return cue.top >= box.top && cue.bottom <= box.bottom;
     }""")
 
@@ -147,9 +153,11 @@ def test_current_cue_is_marked_at_its_time(page, live_server):
     open_watch(page, live_server)
     cues = page.locator("#transcript .ap-transcript-cue")
     assert cues.count() == len(CLIP_CUES) + len(DESCRIPTIONS)
-    for at, (start, end, _) in [(0, CLIP_CUES[0]), (7.5, CLIP_CUES[1]), (16, CLIP_CUES[3]), (29.9, CLIP_CUES[5])]:
+    for at, cue in [(0, 0), (7.5, 1), (16, 3), (29.9, 5)]:
         seek(page, at)
-        assert [(c["start"], c["end"], c["value"]) for c in current_cues(page)] == [(start, end, "true")]
+        start, end, _ = CLIP_CUES[cue]
+        marked = [(c["start"], c["end"], c["value"]) for c in current_cues(page)]
+        assert marked == [(start, end, "true")]
     # A description over a caption is the current cue while it lasts, then the caption again.
     seek(page, 13)
     assert [c["text"] for c in current_cues(page)] == [DESCRIPTIONS[0][2]]
@@ -174,13 +182,13 @@ def test_click_and_enter_on_a_cue_seek_there(page, live_server):
     url = page.url
     cue = page.locator("#transcript .ap-transcript-cue", has_text="Tomatoes")
     cue.click()
-    page.wait_for_function("document.querySelector('#player video').currentTime === 15")
+    page.wait_for_function(f"{MEDIA}.currentTime === 15")
     assert page.url == url
     assert [c["start"] for c in current_cues(page)] == [15]
 
     page.locator("#transcript .ap-transcript-cue", has_text="morning").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('#player video').currentTime === 20")
+    page.wait_for_function(f"{MEDIA}.currentTime === 20")
     assert page.url == url
     assert [c["start"] for c in current_cues(page)] == [20]
 
@@ -210,10 +218,10 @@ def test_auto_scroll_follows_inside_its_box_then_stops_when_the_viewer_scrolls(p
     page.locator(".ap-transcript-body").hover()
     page.mouse.wheel(0, -300)
     resume.wait_for()
-    parked = page.evaluate("document.querySelector('.ap-transcript-body').scrollTop")
+    parked = page.evaluate(f"{BODY}.scrollTop")
     seek(page, 9001.5)
     assert [c["start"] for c in current_cues(page)] == [9000]
-    assert page.evaluate("document.querySelector('.ap-transcript-body').scrollTop") == parked
+    assert page.evaluate(f"{BODY}.scrollTop") == parked
     assert not cue_in_view(page)
 
     resume.click()
@@ -233,16 +241,16 @@ def test_scrollbar_drag_and_focus_inside_stop_auto_scroll(page, live_server):
     resume = page.get_by_role("button", name="Resume auto-scroll")
     seek(page, 3000)
     # Another script (or the scrollbar) moving the box is the viewer's scroll, not the player's.
-    page.evaluate("document.querySelector('.ap-transcript-body').scrollTop += 500")
+    page.evaluate(f"{BODY}.scrollTop += 500")
     resume.wait_for()
     resume.click()
     assert resume.is_hidden() and cue_in_view(page)
 
     page.locator("#transcript [aria-current=true]").focus()
     assert resume.is_visible()
-    parked = page.evaluate("document.querySelector('.ap-transcript-body').scrollTop")
+    parked = page.evaluate(f"{BODY}.scrollTop")
     seek(page, 200)
-    assert page.evaluate("document.querySelector('.ap-transcript-body').scrollTop") == parked
+    assert page.evaluate(f"{BODY}.scrollTop") == parked
 
 
 def test_search_marks_counts_and_steps_through_matches(page, live_server):
@@ -254,7 +262,8 @@ def test_search_marks_counts_and_steps_through_matches(page, live_server):
     assert next_match.is_disabled() and previous.is_disabled()
 
     search.fill("SEED")
-    page.wait_for_function("document.querySelector('.ap-transcript-tools [role=status]').textContent === '3 matches'")
+    page.wait_for_function(
+        "document.querySelector('.ap-transcript-tools [role=status]').textContent === '3 matches'")
     marks = page.locator("#transcript mark")
     assert marks.all_inner_texts() == ["seed", "seed", "seed"]
 
@@ -262,14 +271,14 @@ def test_search_marks_counts_and_steps_through_matches(page, live_server):
     assert count.text_content() == "Match 1 of 3"
     current = page.locator("#transcript mark.ap-match-current")
     assert current.count() == 1
-    assert page.evaluate("document.querySelector('mark.ap-match-current').closest('a').dataset.start") == "5"
+    assert page.evaluate(CURRENT_MATCH_START) == "5"
     search.press("Enter")
     assert count.text_content() == "Match 2 of 3"
     search.press("Shift+Enter")
     assert count.text_content() == "Match 1 of 3"
     previous.click()
     assert count.text_content() == "Match 3 of 3"
-    assert page.evaluate("document.querySelector('mark.ap-match-current').closest('a').dataset.start") == "12"
+    assert page.evaluate(CURRENT_MATCH_START) == "12"
     next_match.click()
     assert count.text_content() == "Match 1 of 3"
     assert page.get_by_role("button", name="Resume auto-scroll").is_visible()
@@ -294,6 +303,19 @@ def test_search_marks_counts_and_steps_through_matches(page, live_server):
     assert page.js_errors == []
 
 
+def test_search_speaks_the_page_language(page, live_server):
+    page.goto(f"{live_server.url}/watch/clip?hl=uk")
+    page.wait_for_selector(".ap-transcript-tools")
+    search = page.get_by_label("Пошук у стенограмі")
+    search.fill("seed")
+    search.press("Enter")
+    assert page.locator(".ap-transcript-tools [role=status]").text_content() == "Збіг 1 з 3"
+    search.fill("tomatoes")
+    page.wait_for_function(
+        "document.querySelector('.ap-transcript-tools [role=status]').textContent === '1 збіг'")
+    assert page.get_by_role("button", name="Наступний збіг").is_enabled()
+
+
 def test_transcript_with_search_active_is_accessible(page, live_server):
     open_watch(page, live_server)
     seek(page, 6)
@@ -315,7 +337,8 @@ def test_three_hour_transcript_touches_two_cues_at_most_per_update(page, live_se
         // Records arrive in the callback (microtasks run between listeners) or are still queued.
         let records = [];
         const observer = new MutationObserver((list) => { records.push(...list); });
-        observer.observe(document.querySelector('.ap-transcript-body'), {attributes: true, subtree: true});
+        observer.observe(document.querySelector('.ap-transcript-body'),
+                         {attributes: true, subtree: true});
         window.touched = [];
         window.moves = 0;
         media.addEventListener('timeupdate', () => {
@@ -326,9 +349,9 @@ def test_three_hour_transcript_touches_two_cues_at_most_per_update(page, live_se
         });
     }""")
     seek(page, 4000)
-    page.evaluate("() => { const m = document.querySelector('#player audio'); m.playbackRate = 8; m.play(); }")
+    page.evaluate(f"() => {{ const m = {MEDIA}; m.playbackRate = 8; m.play(); }}")
     page.wait_for_function("window.moves >= 6")
-    page.evaluate("document.querySelector('#player audio').pause()")
+    page.evaluate(f"{MEDIA}.pause()")
     touched = page.evaluate("window.touched")
     assert max(touched) <= 2
     assert len(current_cues(page)) == 1

@@ -124,6 +124,8 @@ def test_parse_a_full_report():
     ({"captions": 7}, "captions"),
     ({"descriptions": "yes"}, "descriptions"),
     ({"event": "explode"}, "event"),
+    ({"event": {}}, "event"),
+    ({"event": ["ended"]}, "event"),
     ({"seq": -1}, "seq"),
     ({"seq": 1.5}, "seq"),
     ({"session": "short"}, "session"),

@@ -228,6 +228,10 @@ def test_viewer_may_come_in_headers_instead_of_the_body(client):
 
 def test_missing_or_malformed_viewer_is_400(client):
     assert put(client, viewer=None).status_code == 400
+    for field in ("viewer", "viewer_token"):
+        body = {"viewer": VIEWER, "session": "session-1", "position": 1, field: None}
+        response = client.put("/api/media/lecture/progress", json=body)
+        assert (response.status_code, response.json["error"]["details"]) == (400, {"field": field})
     assert put(client, viewer="short").status_code == 400
     assert client.get("/api/media/lecture/progress").status_code == 400
 

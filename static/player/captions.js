@@ -53,10 +53,12 @@ export class Captions {
     return chosen;
   }
 
+  // Filtered by time even from activeCues: Chrome counts a cue active at its
+  // end time, so at a boundary both the ending and the starting cue would show.
   render(scan = false) {
     const now = this.player.media.currentTime;
     const cues = [...((scan ? this.active?.cues : this.active?.activeCues) || [])]
-      .filter((cue) => !scan || (cue.startTime <= now && now < cue.endTime));
+      .filter((cue) => cue.startTime <= now && now < cue.endTime);
     this.box.replaceChildren(...cues.map((cue) => h('div', {}, h('span', { class: 'ap-cue' }, cue.getCueAsHTML()))));
   }
 

@@ -49,9 +49,12 @@ export class Menu {
       h('button', { type: 'button', role: 'menuitemradio', tabindex: '-1', 'aria-checked': String(!!checked), 'data-i': i }, label))));
     this.list.hidden = false;
     this.button.setAttribute('aria-expanded', 'true');
-    // Open towards the side with room, so a menu is never cut off at 320 px.
-    this.list.classList.remove('ap-flip');
-    if (this.list.getBoundingClientRect().left < 0) this.list.classList.add('ap-flip');
+    // Opened flush with the button's right edge, then slid back inside the
+    // viewport, so a menu is never cut off at 320 px.
+    this.list.style.right = '';
+    const { left, right } = this.list.getBoundingClientRect();
+    const slide = Math.min(0, left - 4) || Math.max(0, right - (innerWidth - 4));
+    if (slide) this.list.style.right = `${slide}px`;
     const checked = this.choices.findIndex((c) => c.checked);
     this.move(at ?? Math.max(0, checked));
   }

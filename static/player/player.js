@@ -90,14 +90,17 @@ export class Player {
     this.el.append(this.controls.el, this.status);
     this.listen();
 
+    // Applying saved or default choices is not the viewer choosing: nothing is saved until then.
     const prefs = this.prefs;
+    this.starting = true;
     media.volume = clamp(+prefs.get('volume', media.volume) || 0, 0, 1);
     if (!media.defaultMuted) media.muted = !!prefs.get('muted', false);
-    media.playbackRate = media.defaultPlaybackRate = prefs.get('rate', 1);
+    media.playbackRate = media.defaultPlaybackRate = clamp(+prefs.get('rate', 1) || 1, 0.5, 2);
     this.lastCaptions = defaultTrack?.srclang || el.dataset.captions || this.captions.tracks[0]?.language || '';
     this.request('captions', prefs.get('captions', defaultTrack || el.dataset.captions ? this.lastCaptions : ''));
     this.request('descriptions', prefs.get('descriptions', false));
     this.request('transcript', prefs.get('transcript', true));
+    this.starting = false;
     this.sync();
     this.load(true);
     this.shareLinks();
@@ -140,6 +143,10 @@ export class Player {
     setTimeout(() => { this.status.textContent = text; }, 100);
   }
 
+  remember(name, value) {
+    if (!this.starting) this.prefs.set(name, value);
+  }
+
   addControl(el) {
     this.controls.add(el);
   }
@@ -163,7 +170,7 @@ export class Player {
       case 'captions': {
         const track = this.captions.select(value ?? (s.captions ? '' : this.lastCaptions));
         if (track) this.lastCaptions = track.language;
-        this.prefs.set('captions', track?.language || '');
+        this.remember('captions', track?.language || '');
         this.set({ captions: track?.language || '' });
         this.emit('captions', { track });
         return track;
@@ -171,7 +178,7 @@ export class Player {
       case 'descriptions': {
         const on = !!(value ?? !s.descriptions);
         for (const track of this.tracks('descriptions')) track.mode = on ? 'hidden' : 'disabled';
-        this.prefs.set('descriptions', on);
+        this.remember('descriptions', on);
         this.set({ descriptions: on });
         return this.emit('descriptions', { on });
       }
@@ -179,7 +186,7 @@ export class Player {
         if (!this.transcript) return;
         const shown = !!(value ?? !s.transcript);
         this.transcript.hidden = !shown;
-        this.prefs.set('transcript', shown);
+        this.remember('transcript', shown);
         this.set({ transcript: shown });
         return this.emit('transcript', { shown });
       }
