@@ -85,5 +85,5 @@ def public_item(item: dict) -> dict:
             "json": absolute_url("api.transcript", item_id=item_id),
         },
         "watch_url": absolute_url("pages.watch", item_id=item_id),
-        "embed_url": absolute_url("pages.watch", item_id=item_id),
+        "embed_url": absolute_url("embed.embed_page", item_id=item_id),
     }
