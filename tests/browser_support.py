@@ -20,11 +20,34 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def _closing_bodies(app):
+    """``app`` with every response body closed even when the client hangs up.
+
+    Werkzeug's development server skips ``close()`` on a response whose client
+    reset the connection (media elements cancel range requests all the time),
+    which leaves the media file to the garbage collector and a ResourceWarning.
+    A generator's ``finally`` runs when the server drops it.
+    """
+    def wrapped(environ, start_response):
+        body = app(environ, start_response)
+
+        def chunks():
+            try:
+                yield from body
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+
+        return chunks()
+
+    return wrapped
+
+
 class LiveServer:
     """A WSGI app served on a random loopback port in a background thread."""
 
     def __init__(self, app, host: str = "127.0.0.1"):
-        self.server = make_server(host, 0, app, threaded=True)
+        self.server = make_server(host, 0, _closing_bodies(app), threaded=True)
         self.url = f"http://{host}:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
