@@ -10,6 +10,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.mediagen import ffmpeg_exe, make_media
 
 VIDEO_SECONDS = 30
@@ -108,3 +110,17 @@ def starve(page, pattern: str, path: Path) -> Valve:
 
     page.route(pattern, serve)
     return valve
+
+
+@pytest.fixture
+def media_dir(tmp_path, media_cache):
+    """The player's test library, for modules that import this fixture."""
+    return make_player_library(tmp_path / "media", media_cache)
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors(page):
+    """Fail fast on a missing element, and fail on any uncaught script error."""
+    page.set_default_timeout(20_000)
+    yield
+    assert page.js_errors == []

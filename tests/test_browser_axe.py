@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_media import CLIP, Valve, make_player_library, starve
+from tests.browser_media import (  # noqa: F401  (fixtures)
+    CLIP,
+    Valve,
+    make_player_library,
+    media_dir,
+    no_script_errors,
+    starve,
+)
 from tests.browser_support import assert_axe_clean
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def media_dir(tmp_path, media_cache):
-    return make_player_library(tmp_path / "media", media_cache)
-
-
-@pytest.fixture(autouse=True)
-def no_script_errors(page):
-    """Fail fast on a missing element, and fail on any uncaught script error."""
-    page.set_default_timeout(20_000)
-    yield
-    assert page.js_errors == []
 
 
 @pytest.fixture

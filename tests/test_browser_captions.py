@@ -224,27 +224,9 @@ def test_demo_captions_load_on_another_origin(tmp_path, page):
     assert [c[0] for c in cues] == pytest.approx([cue.start for cue in expected])
 
 
-def close_when_sent(app):
-    """Close each response as soon as its body is sent.
-
-    Chromium resets the connection of a response it refuses for CORS, and
-    Werkzeug's development server then skips closing the response (it reads
-    the dead socket first), which would leave the track file open.
-    """
-    def serve(environ, start_response):
-        body = app(environ, start_response)
-        try:
-            yield from body
-        finally:
-            if hasattr(body, "close"):
-                body.close()
-
-    return serve
-
-
 def test_without_cors_the_other_origin_gets_no_cues(tmp_path, page):
     app = demo_app(tmp_path, CORS_ORIGINS="https://only-this.example")
-    with LiveServer(close_when_sent(app)) as media:
+    with LiveServer(app) as media:
         video_url, track = captions_of(page, media)
         with LiveServer(embedder(video_url, track["url"]), host="localhost") as site:
             page.goto(site.url)

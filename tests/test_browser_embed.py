@@ -61,29 +61,6 @@ COMPUTED = """([root, names]) => [...document.querySelectorAll(root)].map((el) =
 }).sort()"""
 
 
-def closing(app):
-    """``app`` with every response body closed even when the client hangs up.
-
-    Werkzeug's development server skips ``close()`` on a response whose
-    client reset the connection (media players cancel range requests all the
-    time), leaving the media file to the garbage collector and a
-    ResourceWarning. A generator's ``finally`` runs when it is dropped.
-    """
-    def wrapped(environ, start_response):
-        body = app(environ, start_response)
-
-        def chunks():
-            try:
-                yield from body
-            finally:
-                if hasattr(body, "close"):
-                    body.close()
-
-        return chunks()
-
-    return wrapped
-
-
 class HostSite:
     """The site owner's web server: another origin, serving the pages a test gives it."""
 
@@ -112,7 +89,7 @@ def media_dir(tmp_path, media_cache):
 
 @pytest.fixture
 def live_server(app):
-    with LiveServer(closing(app)) as server:
+    with LiveServer(app) as server:
         yield server
 
 
@@ -520,7 +497,7 @@ def guarded(media_dir, tmp_path, host):
     """The player's server allowing only the host site to embed it."""
     app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "SECRET_KEY": "test",
                       "DATABASE": str(tmp_path / "guarded.sqlite"), "EMBED_ORIGINS": host.url})
-    with LiveServer(closing(app)) as server:
+    with LiveServer(app) as server:
         yield server
 
 
@@ -614,7 +591,7 @@ def test_copy_button_copies_and_says_copied(page, context, live_server):
 def demo_server(tmp_path):
     from tests.test_embed import demo_app
 
-    with LiveServer(closing(demo_app(tmp_path))) as server:
+    with LiveServer(demo_app(tmp_path)) as server:
         yield server
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_media import SUBTITLES_UK, make_player_library
+from tests.browser_media import SUBTITLES_UK, make_player_library, media_dir, no_script_errors  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -60,19 +60,6 @@ def luminance(css: str) -> float:
 def contrast(a: str, b: str) -> float:
     high, low = sorted((luminance(a), luminance(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
-
-
-@pytest.fixture
-def media_dir(tmp_path, media_cache):
-    return make_player_library(tmp_path / "media", media_cache)
-
-
-@pytest.fixture(autouse=True)
-def no_script_errors(page):
-    """Fail fast on a missing element, and fail on any uncaught script error."""
-    page.set_default_timeout(20_000)
-    yield
-    assert page.js_errors == []
 
 
 @pytest.fixture

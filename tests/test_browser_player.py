@@ -9,25 +9,21 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_media import CAPTIONS_EN, CLIP, SUBTITLES_UK, Valve, make_player_library, starve
+from tests.browser_media import (  # noqa: F401  (fixtures)
+    CAPTIONS_EN,
+    CLIP,
+    SUBTITLES_UK,
+    Valve,
+    make_player_library,
+    media_dir,
+    no_script_errors,
+    starve,
+)
 from tests.browser_support import LiveServer
 
 pytestmark = pytest.mark.browser
 
 STATUS = "#player > [role=status]"
-
-
-@pytest.fixture
-def media_dir(tmp_path, media_cache):
-    return make_player_library(tmp_path / "media", media_cache)
-
-
-@pytest.fixture(autouse=True)
-def no_script_errors(page):
-    """Fail fast on a missing element, and fail on any uncaught script error."""
-    page.set_default_timeout(20_000)
-    yield
-    assert page.js_errors == []
 
 
 def open_player(page, server, path="/watch/clip", state="ready"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser_media import long_video
-from tests.browser_support import LiveServer, assert_axe_clean
+from tests.browser_support import assert_axe_clean
 from tests.mediagen import ffmpeg_exe
 
 pytestmark = pytest.mark.browser
@@ -80,30 +80,6 @@ def media_dir(request, tmp_path, media_cache):
 
 
 with_long_talk = pytest.mark.parametrize("media_dir", ["long"], indirect=True)
-
-
-def closing_bodies(app):
-    """Close every response body, even one the server abandons.
-
-    When a browser drops a streaming response (a seek in a large file),
-    werkzeug's development server can fail while draining the socket and
-    never call the body's close(), leaving the media file open. Wrapped in a
-    generator, the body is closed when the generator is collected.
-    """
-    def wrapped(environ, start_response):
-        body = app(environ, start_response)
-        try:
-            yield from body
-        finally:
-            if hasattr(body, "close"):
-                body.close()
-    return wrapped
-
-
-@pytest.fixture
-def live_server(app):
-    with LiveServer(closing_bodies(app)) as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)
