@@ -45,3 +45,9 @@ def test_flask_app_option_runs_the_same_commands(tmp_path):
                          env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("2 item(s) in ")
+
+
+def test_ci_runs_the_readme_test_command():
+    block = re.search(r"<!-- test-command -->\n```\n(.+?)\n```", README, re.S)
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert block.group(1) in ci_lines
