@@ -22,7 +22,6 @@ from werkzeug.exceptions import HTTPException
 
 from .catalog import absolute_url, find_item, public_item, site_url
 from .errors_web import error_response
-from .security import embed_origins
 from .timeparse import parse_time
 
 bp = Blueprint("embed", __name__)
@@ -305,7 +304,7 @@ def embed_page(item_id: str):
     context = {"item": item, "options": options, "default_track": shown,
                "watch_link": watch, "transcript_link": transcript_url,
                "strings": UI_STRINGS[options.hl], "ui_lang": options.hl,
-               "embed_origins": " ".join(embed_origins(current_app.config["EMBED_ORIGINS"]))}
+               "embed_origins": " ".join(current_app.config["EMBED_ORIGINS"])}
     if transcript is not None:
         context.update(transcript=transcript, transcript_tracks=tracks)
     return render_template("embed.html", **context)

@@ -99,8 +99,9 @@ def _target_view() -> Callable | None:
     method it asks about (``OPTIONS /api/media`` asking for POST is about
     publishing, not the public list)."""
     method = request.method
-    if method == "OPTIONS":
-        method = request.headers.get("Access-Control-Request-Method", "").upper() or method
+    if method != "OPTIONS":
+        return current_app.view_functions.get(request.endpoint or "")
+    method = request.headers.get("Access-Control-Request-Method", "").upper() or method
     try:
         rule, _ = current_app.create_url_adapter(request).match(method=method, return_rule=True)
     except HTTPException:
@@ -129,8 +130,7 @@ def _strip_cors(response: Response) -> None:
 def _headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     embeddable = request.endpoint == "embed.embed_page"
-    _add_directive(response, frame_ancestors(
-        embeddable, embed_origins(current_app.config["EMBED_ORIGINS"])))
+    _add_directive(response, frame_ancestors(embeddable, current_app.config["EMBED_ORIGINS"]))
     response.headers.pop("Access-Control-Allow-Credentials", None)
     if "Access-Control-Allow-Origin" in response.headers and (
             "Set-Cookie" in response.headers or _publisher_request()):
@@ -139,8 +139,9 @@ def _headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Check ``EMBED_ORIGINS`` now, and add the headers to every response."""
-    embed_origins(app.config["EMBED_ORIGINS"])
+    """Parse ``EMBED_ORIGINS`` once (a bad value stops the start), and add
+    the headers to every response."""
+    app.config["EMBED_ORIGINS"] = embed_origins(app.config["EMBED_ORIGINS"])
     # Flask runs after_request functions last-registered first; at the front
     # of the list this one runs after flask-cors, whenever either was added.
     app.after_request_funcs.setdefault(None, []).insert(0, _headers)
