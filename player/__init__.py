@@ -77,31 +77,30 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _load_secret_key(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"])
 
-    from . import api, db, errors_web, files, library, pages
+    from . import (
+        api,
+        cli,
+        db,
+        embed,
+        errors_web,
+        files,
+        library,
+        pages,
+        progress_api,
+        publish,
+        search_views,
+        security,
+        timefmt,
+    )
 
     db.init_app(app)
     errors_web.init_app(app)
     files.init_app(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(files.bp)
-    from . import search_views
-
-    app.register_blueprint(search_views.bp)
-    from . import publish
-
-    app.register_blueprint(publish.bp)
-    from . import progress_api
-
+    for blueprint in (pages.bp, api.bp, files.bp, search_views.bp, publish.bp, embed.bp):
+        app.register_blueprint(blueprint)
     progress_api.init_app(app)
-    from . import embed, security
-
-    app.register_blueprint(embed.bp)
     security.init_app(app)
     library.init_app(app)
-
-    from . import cli, timefmt
-
     app.add_template_filter(timefmt.clock, "clock")
     app.add_template_filter(timefmt.words, "duration_words")
     cli.init_app(app)

@@ -176,7 +176,9 @@ def cached_probe(conn: sqlite3.Connection, path: str, size: int, mtime_ns: int) 
     return json.loads(row["result"]) if row else None
 
 
-def store_probe(conn: sqlite3.Connection, path: str, size: int, mtime_ns: int, result: dict) -> None:
+def store_probe(
+    conn: sqlite3.Connection, path: str, size: int, mtime_ns: int, result: dict
+) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO probe_cache (path, size, mtime_ns, result) VALUES (?, ?, ?, ?)",
         (path, size, mtime_ns, json.dumps(result)),
@@ -250,7 +252,8 @@ def catalog_item(conn: sqlite3.Connection, item_id: str) -> dict | None:
 
 
 def scan_problems(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    return [(r["path"], r["message"]) for r in conn.execute("SELECT path, message FROM scan_problems")]
+    rows = conn.execute("SELECT path, message FROM scan_problems")
+    return [(r["path"], r["message"]) for r in rows]
 
 
 # -- publishers ----------------------------------------------------------------

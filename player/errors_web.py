@@ -43,7 +43,8 @@ def _handle_http(exc: HTTPException):
 
 def _handle_unexpected(exc: Exception):
     current_app.logger.exception("unhandled error on %s", request.path)
-    return _handle_http(InternalServerError("Something went wrong on our side. It has been logged."))
+    return _handle_http(
+        InternalServerError("Something went wrong on our side. It has been logged."))
 
 
 def init_app(app: Flask) -> None:

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import db, search
+from .captions import CaptionError, convert, detect_format, validate
 from .languages import track_label
+from .probe import EXTENSIONS, ProbeError, probe
 
 TRACK_KINDS = ("captions", "subtitles", "descriptions", "chapters")
-CAPTION_EXTENSIONS = (".vtt", ".srt", ".sbv")
 POSTER_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
-_LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$")
 
 
@@ -54,15 +55,7 @@ class ScanResult:
     validated: int = 0
 
 
-def _media_extensions() -> dict[str, str]:
-    from .probe import EXTENSIONS
-
-    return EXTENSIONS
-
-
 def _probe(path: Path, st: os.stat_result, conn: sqlite3.Connection, result: ScanResult) -> dict:
-    from .probe import ProbeError, probe
-
     key = str(path)
     cached = db.cached_probe(conn, key, st.st_size, st.st_mtime_ns)
     if cached is not None:
@@ -83,8 +76,6 @@ def _probe(path: Path, st: os.stat_result, conn: sqlite3.Connection, result: Sca
 def _validate_track(
     path: Path, kind: str, duration: float | None, conn: sqlite3.Connection, result: ScanResult
 ) -> dict:
-    from .captions import validate
-
     st = path.stat()
     key = str(path)
     cached = db.cached_track(conn, key, st.st_size, st.st_mtime_ns, duration)
@@ -118,7 +109,7 @@ def _parse_track_name(rest: str, default_lang: str) -> tuple[str, str] | None:
         lang, kind = parts
     elif parts:
         return None
-    if kind not in TRACK_KINDS or not _LANG_RE.match(lang):
+    if kind not in TRACK_KINDS or not LANGUAGE_RE.match(lang):
         return None
     return lang, kind
 
@@ -139,8 +130,6 @@ def _read_metadata(path: Path, result: ScanResult) -> dict:
 
 def _convert_sidecar(path: Path, result: ScanResult) -> Path | None:
     """Write a WebVTT copy of an SRT or SBV sidecar; the original stays."""
-    from .captions import CaptionError, convert, detect_format
-
     target = path.with_suffix(".vtt")
     if target.exists():
         return None
@@ -164,7 +153,6 @@ def scan(media_dir: str | Path, conn: sqlite3.Connection) -> ScanResult:
     """
     media_dir = Path(media_dir)
     result = ScanResult()
-    extensions = _media_extensions()
     if not media_dir.is_dir():
         result.problems.append((str(media_dir), "the media folder does not exist"))
         db.replace_catalog(conn, [], result.problems)
@@ -178,7 +166,7 @@ def scan(media_dir: str | Path, conn: sqlite3.Connection) -> ScanResult:
                 names.append(converted.name)
     names = sorted(set(names))
 
-    media_names = [n for n in names if Path(n).suffix.lower() in extensions
+    media_names = [n for n in names if Path(n).suffix.lower() in EXTENSIONS
                    and (media_dir / n).is_file()]
     stems = sorted({Path(n).stem for n in media_names}, key=len, reverse=True)
     sidecars: dict[str, list[str]] = {}

@@ -41,7 +41,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from .errors import PlayerError
 from .languages import track_label
-from .library import POSTER_EXTENSIONS, TRACK_KINDS, slugify
+from .library import LANGUAGE_RE, POSTER_EXTENSIONS, TRACK_KINDS, slugify
 from .probe import EXTENSIONS, ProbeError, ProbeResult, probe, sniff
 
 UPLOAD_DIR = ".uploads"
@@ -56,9 +56,8 @@ MAX_PARTS = 64
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
 MAX_LABEL = 100
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-# RFC 2046: 1 to 70 of these characters, not ending with a space.
-# RFC 2046 caps boundaries at 70 characters, but real clients (Werkzeug's own
+# RFC 2046 allows these characters, not ending with a space, and caps the
+# length at 70; but real clients (Werkzeug's own
 # test client among them) send longer ones; accept up to 200.
 _BOUNDARY_RE = re.compile(r"[0-9A-Za-z'()+_,./:=? -]{0,199}[0-9A-Za-z'()+_,./:=?-]")
 
