@@ -79,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import (
         api,
+        assets,
         cli,
         db,
         embed,
@@ -96,6 +97,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     errors_web.init_app(app)
     files.init_app(app)
+    assets.init_app(app)
     for blueprint in (pages.bp, api.bp, files.bp, search_views.bp, publish.bp, embed.bp):
         app.register_blueprint(blueprint)
     progress_api.init_app(app)

@@ -1,0 +1,269 @@
+"""Static assets served lean: JavaScript and CSS without comments and
+indentation, compressed once, revalidated by ETag.
+
+The files under ``static/`` stay the readable source (ES modules, no build
+step); this module shrinks what goes over the wire. The JavaScript pass only
+removes comments and whitespace that no token needs: it keeps every line
+break (so automatic semicolon insertion sees the same program) and copies
+strings, template literals and regular expressions untouched.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+# After one of these a "/" starts a regular expression, not a division.
+_REGEX_AFTER = frozenset("(,=:[!&|?{};+-*%<>~^")
+_REGEX_KEYWORDS = frozenset({"return", "typeof", "instanceof", "in", "of", "new", "delete",
+                             "void", "throw", "case", "do", "else", "yield", "await"})
+_WORD = re.compile(r"[\w$]+")
+
+
+class AssetError(ValueError):
+    """The source cannot be tokenised (an unterminated string, comment or regex)."""
+
+
+def _skip_string(src: str, i: int) -> int:
+    """Index just past the string literal starting at ``src[i]``."""
+    quote, n = src[i], len(src)
+    i += 1
+    while i < n:
+        c = src[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == quote:
+            return i + 1
+        if c == "\n":
+            break
+        i += 1
+    raise AssetError(f"unterminated string at offset {i}")
+
+
+def _skip_regex(src: str, i: int) -> int:
+    """Index just past the regular expression literal (flags included) at ``src[i]``."""
+    n, in_class = len(src), False
+    i += 1
+    while i < n:
+        c = src[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "\n":
+            break
+        if c == "[":
+            in_class = True
+        elif c == "]":
+            in_class = False
+        elif c == "/" and not in_class:
+            i += 1
+            while i < n and (src[i].isalnum() or src[i] in "_$"):
+                i += 1
+            return i
+        i += 1
+    raise AssetError(f"unterminated regular expression at offset {i}")
+
+
+def _needs_space(before: str, after: str) -> bool:
+    """Whether a space between two tokens keeps them apart."""
+    a, b = before[-1], after[0]
+    if _WORD.match(a) and _WORD.match(b):
+        return True
+    # "a + +b", "a - -b", "x / /re/" and "1 .toFixed()" would read differently.
+    return (a == b and a in "+-/") or (a == "/" and b == "*") or (before[0].isdigit() and b == ".")
+
+
+def minify_js(src: str) -> str:
+    """Drop comments, indentation, blank lines and spaces no token needs."""
+    out: list[str] = []
+    # One entry per open "{": True when it is a template literal's "${".
+    braces: list[bool] = []
+    pending_space = pending_newline = False
+    last = ""  # the last significant character or word written
+    i, n = 0, len(src)
+
+    def emit(text: str, significant: str) -> None:
+        nonlocal pending_space, pending_newline, last
+        if out:
+            if pending_newline:
+                out.append("\n")
+            elif pending_space and _needs_space(last, text):
+                out.append(" ")
+        pending_space = pending_newline = False
+        out.append(text)
+        last = significant
+
+    def template(i: int) -> int:
+        """Copy a template literal from its backtick, up to a ``${`` or its end."""
+        start = i
+        i += 1
+        while i < n:
+            c = src[i]
+            if c == "\\":
+                i += 2
+                continue
+            if c == "`":
+                emit(src[start:i + 1], "`")
+                return i + 1
+            if c == "$" and src.startswith("${", i):
+                emit(src[start:i + 2], "{")
+                braces.append(True)
+                return i + 2
+            i += 1
+        raise AssetError(f"unterminated template literal at offset {start}")
+
+    while i < n:
+        c = src[i]
+        if c in " \t\r\f\v":
+            pending_space = True
+            i += 1
+        elif c == "\n":
+            pending_newline = bool(out)
+            i += 1
+        elif src.startswith("//", i):
+            end = src.find("\n", i)
+            i = n if end < 0 else end
+        elif src.startswith("/*", i):
+            end = src.find("*/", i + 2)
+            if end < 0:
+                raise AssetError(f"unterminated comment at offset {i}")
+            # A comment spanning lines still ends the line for ASI.
+            if "\n" in src[i:end]:
+                pending_newline = bool(out)
+            else:
+                pending_space = True
+            i = end + 2
+        elif c in "'\"":
+            end = _skip_string(src, i)
+            emit(src[i:end], c)
+            i = end
+        elif c == "`":
+            i = template(i)
+        elif c == "/" and (not last or last in _REGEX_AFTER or last in _REGEX_KEYWORDS):
+            end = _skip_regex(src, i)
+            emit(src[i:end], "/re/")
+            i = end
+        elif c == "{":
+            braces.append(False)
+            emit(c, c)
+            i += 1
+        elif c == "}" and braces and braces[-1]:
+            braces.pop()
+            # Resume the template literal: the "}" belongs to its text.
+            pending_space = pending_newline = False
+            i = template(i)
+        elif c == "}":
+            if braces:
+                braces.pop()
+            emit(c, c)
+            i += 1
+        else:
+            word = _WORD.match(src, i)
+            if word:
+                emit(word.group(), word.group())
+                i = word.end()
+            else:
+                emit(c, c)
+                i += 1
+    if braces and braces[-1]:
+        raise AssetError("unterminated template literal substitution")
+    return "".join(out) + "\n"
+
+
+_CSS_STRING = r"""("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')"""
+# Left to right, so a quote in a comment or "/*" in a string fools nothing.
+_CSS_COMMENT = re.compile(_CSS_STRING + r"|/\*.*?\*/", re.S)
+_CSS_SPACE = re.compile(r"\s+")
+# Spaces around these never matter in CSS ("a :hover" keeps its space: only
+# the space after ":" goes; "+" and "-" stay for calc()).
+_CSS_GLUE = re.compile(r" ?([{};,>~]) ?|: ")
+_CSS_LAST_SEMICOLON = re.compile(r";}")
+
+
+def minify_css(src: str) -> str:
+    """Drop comments and whitespace no selector or value needs."""
+    parts = re.split(_CSS_STRING, _CSS_COMMENT.sub(lambda m: m.group(1) or "", src))
+    for k in range(0, len(parts), 2):  # even parts lie outside strings
+        text = _CSS_SPACE.sub(" ", parts[k])
+        text = _CSS_GLUE.sub(lambda m: m.group(1) or ":", text)
+        parts[k] = _CSS_LAST_SEMICOLON.sub("}", text)
+    return "".join(parts).strip() + "\n"
+
+
+_MINIFIERS = {".js": minify_js, ".css": minify_css}
+_TYPES = {".js": "text/javascript", ".css": "text/css"}
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One file as served: its body, the body gzipped, and an ETag for both."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+
+class AssetCache:
+    """Minified and compressed copies of files, remade when a file changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._assets: dict[str, tuple[tuple[int, int], Asset]] = {}
+
+    def get(self, path: Path) -> Asset | None:
+        """The asset for ``path``, or None when it is not JavaScript or CSS."""
+        minify = _MINIFIERS.get(path.suffix)
+        if minify is None:
+            return None
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = self._assets.get(str(path))
+        if cached and cached[0] == key:
+            return cached[1]
+        body = minify(path.read_text(encoding="utf-8")).encode()
+        asset = Asset(body, gzip.compress(body, compresslevel=9, mtime=0),
+                      hashlib.sha256(body).hexdigest()[:32])
+        with self._lock:
+            self._assets[str(path)] = (key, asset)
+        return asset
+
+
+def is_within(root: str, path: str) -> bool:
+    """Whether ``path`` resolves to a file inside ``root``."""
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
+
+
+def init_app(app) -> None:
+    """Serve ``.js`` and ``.css`` under ``static/`` lean; other files as Flask would."""
+    from flask import request
+    from werkzeug.security import safe_join
+
+    cache = AssetCache()
+    send_static = app.view_functions["static"]
+
+    def static(filename: str):
+        path = safe_join(app.static_folder, filename)
+        if path is None or not os.path.isfile(path) or not is_within(app.static_folder, path):
+            return send_static(filename=filename)
+        asset = cache.get(Path(path))
+        if asset is None:
+            return send_static(filename=filename)
+        gzipped = request.accept_encodings["gzip"] > 0
+        body = asset.gzipped if gzipped else asset.body
+        response = app.response_class(body, mimetype=_TYPES[Path(path).suffix])
+        # One ETag per representation, so a cache never mixes them up.
+        response.set_etag(asset.etag + ("-gz" if gzipped else ""))
+        if gzipped:
+            response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+        response.cache_control.no_cache = True
+        return response.make_conditional(request)
+
+    app.view_functions["static"] = static
