@@ -196,41 +196,164 @@ def minify_css(src: str) -> str:
     return "".join(parts).strip() + "\n"
 
 
+# Imported modules that stay imports: the player's entry module must be one
+# instance however many files import it (it upgrades the page on load).
+SHARED_MODULES = frozenset({"player.js"})
+_IMPORT = re.compile(r"import ?(?:\{(?P<names>[^}]*)\}|\*as (?P<ns>[\w$]+) |(?P<default>[\w$]+) )"
+                     r"from(?P<q>['\"])(?P<path>\.\.?/[^'\"]+)(?P=q);?$")
+_EXPORT_DECLARATION = re.compile(r"export (?=(?:async )?function\*? ?([\w$]+)|class ([\w$]+)"
+                                 r"|(?:const|let|var) ([\w$]+))")
+_EXPORT_DEFAULT_NAMED = re.compile(r"export default (?=(?:async )?function\*? ?([\w$]+)"
+                                   r"|class ([\w$]+))")
+_EXPORT_LIST = re.compile(r"export\{([^}]*)\};?$")
+
+
+def _binding_pattern(names: str) -> str:
+    """``a,b as c`` (an import list) as a destructuring pattern ``a,b:c``."""
+    return ",".join(":".join(part.split(" as ")) for part in names.split(",") if part)
+
+
+class _Bundle:
+    """One JavaScript module with its relative static imports inlined.
+
+    Each inlined module runs once, in dependency order, inside its own
+    function scope, and hands its exports to the importers as an object. The
+    served file is still an ES module with the entry's own exports; dynamic
+    ``import()`` calls stay, so modules loaded on demand stay separate files.
+    """
+
+    def __init__(self, entry: Path, minified) -> None:
+        self.entry = entry
+        self.minified = minified
+        self.slots: dict[Path, str] = {}
+        self.parts: list[str] = []
+        self.visiting: list[Path] = [entry]
+
+    def build(self) -> str:
+        self.parts.append(self.rewrite(self.entry, inline=False))
+        return "".join(self.parts)
+
+    def include(self, path: Path) -> str:
+        if path in self.visiting:
+            cycle = " -> ".join(p.name for p in [*self.visiting, path])
+            raise AssetError(f"{self.entry.name}: circular import {cycle}")
+        if path not in self.slots:
+            if path.parent != self.entry.parent and re.search(r"\bimport(?:\(|\.meta)",
+                                                             self.minified(path)):
+                # Its relative URLs would resolve against the entry's folder.
+                raise AssetError(f"{path.name}: a module using import() or import.meta"
+                                 " can only be inlined from its own folder")
+            self.visiting.append(path)
+            body = self.rewrite(path, inline=True)
+            self.visiting.pop()
+            self.slots[path] = f"$ap{len(self.slots)}"
+            self.parts.append(f"const {self.slots[path]}=(()=>{{\n{body}}})();\n")
+        return self.slots[path]
+
+    def rewrite(self, path: Path, inline: bool) -> str:
+        exports: list[str] = []
+        lines = []
+        for number, line in enumerate(self.minified(path).splitlines(), 1):
+            imported = _IMPORT.match(line)
+            target = imported and (path.parent / imported["path"]).resolve()
+            if imported and target.name not in SHARED_MODULES:
+                if not target.is_file():
+                    raise AssetError(f"{path.name}:{number}: no module {imported['path']}")
+                slot = self.include(target)
+                if imported["names"] is not None:
+                    line = f"const{{{_binding_pattern(imported['names'])}}}={slot};"
+                elif imported["ns"]:
+                    line = f"const {imported['ns']}={slot};"
+                else:
+                    line = f"const {imported['default']}={slot}.default;"
+            elif inline and line.startswith("export"):
+                line = self.unexport(line, exports, f"{path.name}:{number}")
+            lines.append(line)
+        if inline:
+            lines.append("return{" + ",".join(exports) + "}")
+        return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def unexport(line: str, exports: list[str], where: str) -> str:
+        if listed := _EXPORT_LIST.match(line):
+            for part in filter(None, listed[1].split(",")):
+                local, _, public = part.partition(" as ")
+                exports.append(f"{public or local}:{local}")
+            return ""
+        if named := _EXPORT_DEFAULT_NAMED.match(line):
+            exports.append(f"default:{named[1] or named[2]}")
+            return line[named.end():]
+        if re.match(r"export default\b", line):
+            exports.append("default:$default")
+            return "const $default=" + line[len("export default"):].lstrip()
+        if declared := _EXPORT_DECLARATION.match(line):
+            exports.append(next(filter(None, declared.groups())))
+            return line[declared.end():]
+        raise AssetError(f"{where}: an export form the bundler does not know: {line[:60]}")
+
+
 _MINIFIERS = {".js": minify_js, ".css": minify_css}
 _TYPES = {".js": "text/javascript", ".css": "text/css"}
 
 
 @dataclass(frozen=True)
 class Asset:
-    """One file as served: its body, the body gzipped, and an ETag for both."""
+    """One file as served: its body, the body gzipped, an ETag for both, and
+    the source files that went into it."""
 
     body: bytes
     gzipped: bytes
     etag: str
+    parts: frozenset[Path]
 
 
 class AssetCache:
-    """Minified and compressed copies of files, remade when a file changes."""
+    """Served copies of files (minified, JavaScript bundled), remade when
+    any file that went into one changes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._assets: dict[str, tuple[tuple[int, int], Asset]] = {}
+        self._minified: dict[Path, tuple[tuple[int, int], str]] = {}
+        self._assets: dict[Path, tuple[dict[Path, tuple[int, int]], Asset]] = {}
+
+    @staticmethod
+    def _stamp(path: Path) -> tuple[int, int]:
+        stat = path.stat()
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def _minify(self, path: Path) -> str:
+        stamp = self._stamp(path)
+        cached = self._minified.get(path)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        text = _MINIFIERS[path.suffix](path.read_text(encoding="utf-8"))
+        with self._lock:
+            self._minified[path] = (stamp, text)
+        return text
 
     def get(self, path: Path) -> Asset | None:
         """The asset for ``path``, or None when it is not JavaScript or CSS."""
-        minify = _MINIFIERS.get(path.suffix)
-        if minify is None:
+        if path.suffix not in _MINIFIERS:
             return None
-        stat = path.stat()
-        key = (stat.st_mtime_ns, stat.st_size)
-        cached = self._assets.get(str(path))
-        if cached and cached[0] == key:
-            return cached[1]
-        body = minify(path.read_text(encoding="utf-8")).encode()
+        path = path.resolve()
+        cached = self._assets.get(path)
+        try:
+            if cached and all(self._stamp(p) == stamp for p, stamp in cached[0].items()):
+                return cached[1]
+        except OSError:
+            pass  # a part was removed: build again, which reports it
+        used: dict[Path, tuple[int, int]] = {}
+
+        def minified(part: Path) -> str:
+            used[part] = self._stamp(part)
+            return self._minify(part)
+
+        text = _Bundle(path, minified).build() if path.suffix == ".js" else minified(path)
+        body = text.encode()
         asset = Asset(body, gzip.compress(body, compresslevel=9, mtime=0),
-                      hashlib.sha256(body).hexdigest()[:32])
+                      hashlib.sha256(body).hexdigest()[:32], frozenset(used))
         with self._lock:
-            self._assets[str(path)] = (key, asset)
+            self._assets[path] = (used, asset)
         return asset
 
 

@@ -20,7 +20,8 @@
  * Plugins (transcript.js, descriptions.js, progress.js here) default-export
  * install(player); a missing one is skipped. Their API:
  *   el, media, stage (overlays go here), item (ITEM JSON if built, else null),
- *   itemUrl, transcript (the element the Transcript button toggles, or null),
+ *   itemUrl, transcript (the element the Transcript button toggles, or null;
+ *   built players get an empty, detached one for transcript.js to fill),
  *   state (read only), duration, lang, t(key, vars) (English key; {name}
  *   from vars; `n` picks the plural), announce(text) (polite status region),
  *   prefs.get(name, fallback) / prefs.set(name, value) (saved per browser),
@@ -34,7 +35,7 @@
  * With descriptions on, the descriptions track is in "hidden" mode (cues and
  * cuechange work); the descriptions plugin does the speaking.
  */
-import { clamp, h } from './dom.js';
+import { clamp, h, icon } from './dom.js';
 import { I18n } from './i18n.js';
 import { Preferences } from './prefs.js';
 import { Captions } from './captions.js';
@@ -42,6 +43,10 @@ import { Controls } from './controls.js';
 import { Keyboard } from './keyboard.js';
 import { Settings } from './settings.js';
 import { clock } from './timefmt.js';
+
+// For plugins and modules loaded on demand: importing these from here keeps
+// one copy of each in what the server sends (it inlines a file's imports).
+export { clamp, clock, h, icon };
 
 const PLUGINS = ['transcript', 'descriptions', 'progress'];
 const FLAGS = ['paused', 'buffering', 'muted', 'descriptions', 'transcript', 'fullscreen', 'pip'];
@@ -57,7 +62,7 @@ export class Player {
     this.t = (key, vars) => i18n.t(key, vars);
     this.itemUrl = el.dataset.item || el.dataset.playerSrc || null;
     this.prefs = new Preferences();
-    this.transcript = el.id && document.querySelector(`[data-transcript-for="${el.id}"]`) || null;
+    this.transcript = el.id && document.querySelector(`[data-transcript-for="${el.id}"]`) || item && h('section', { class: 'ap-transcript' });
     const t = this.t;
     const defaultTrack = media.querySelector('track[default]');
     // The player chooses captions itself; a `default` track would otherwise
