@@ -7,6 +7,7 @@ joined onto a filesystem path.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app
@@ -15,11 +16,13 @@ from werkzeug.exceptions import NotFound
 
 from . import db
 from .catalog import find_item
-from .streaming import media_response, send_media
+from .streaming import BareFileResponse, media_response, send_media
 
 bp = Blueprint("files", __name__)
 
 _EXPOSED = ["Content-Range", "Accept-Ranges", "Content-Length", "ETag", "Last-Modified"]
+TABLE_FRESH_SECONDS = 1.0
+_EXPOSE = ("Access-Control-Expose-Headers", ", ".join(_EXPOSED))
 _VIEWER_HEADERS = ["Content-Type", "X-Player-Viewer", "X-Player-Viewer-Token"]
 
 
@@ -56,8 +59,10 @@ class MediaFastPath:
     (routing, contexts, sessions) would dominate it. The answer is the same
     as the view's; anything unusual (an unknown name, a preflight, other
     methods) falls through to Flask, which gives the proper error page.
-    The name table is reloaded when the catalog version changes, so uploads
-    and rescans in other processes are seen at once.
+    The name table is reloaded when the catalog version changes, checked at
+    most every TABLE_FRESH_SECONDS per thread. A stale table is harmless: a
+    name it lacks falls through to Flask, which reads the catalog itself, and
+    a file gone since is a NotFound that falls through too.
     """
 
     def __init__(self, app: Flask, wsgi_app):
@@ -72,9 +77,13 @@ class MediaFastPath:
         self._files: dict[tuple[str, str], tuple[str, str]] = {}
 
     def _table(self) -> dict[tuple[str, str], tuple[str, str]]:
+        now = time.monotonic()
+        if now < getattr(self._local, "fresh_until", 0.0):
+            return self._files
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = db.connect(self.database)
+        self._local.fresh_until = now + TABLE_FRESH_SECONDS
         version = db.catalog_version(conn)
         if version != self._version:
             with self._lock:
@@ -93,23 +102,24 @@ class MediaFastPath:
             if served is not None:
                 try:
                     response = media_response(environ, self.media_dir / parts[1], served[0],
-                                              cache_control=served[1])
+                                              cache_control=served[1], bare=True)
                 except NotFound:
                     return self.wsgi_app(environ, start_response)
-                self._add_cors(environ, response.headers)
+                cors = self._cors(environ)
+                if isinstance(response, BareFileResponse):
+                    response.headers += cors
+                else:
+                    response.headers.extend(cors)
                 return response(environ, start_response)
         return self.wsgi_app(environ, start_response)
 
-    def _add_cors(self, environ, headers) -> None:
+    def _cors(self, environ) -> list[tuple[str, str]]:
         origin = environ.get("HTTP_ORIGIN")
         if self.origins == "*":
-            headers["Access-Control-Allow-Origin"] = "*"
-        elif origin in self.origins:
-            headers["Access-Control-Allow-Origin"] = origin
-            headers.add("Vary", "Origin")
-        else:
-            return
-        headers["Access-Control-Expose-Headers"] = ", ".join(_EXPOSED)
+            return [("Access-Control-Allow-Origin", "*"), _EXPOSE]
+        if origin in self.origins:
+            return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"), _EXPOSE]
+        return []
 
 
 def _origins(value) -> str | list[str]:

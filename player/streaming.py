@@ -350,11 +350,14 @@ def media_response(
     *,
     download_name: str | None = None,
     cache_control: str = DEFAULT_CACHE_CONTROL,
-) -> Response:
+    bare: bool = False,
+) -> Response | BareFileResponse:
     """:func:`send_media` for a WSGI ``environ``, without a Flask request
     context, for a WSGI application that serves media on its own.
 
     The returned response is a WSGI application: call it with ``environ``.
+    With ``bare``, a 200 or 206 with one body (nearly every request) comes
+    as a :class:`BareFileResponse`, whose ``headers`` is a plain list.
     """
     try:
         # Unbuffered, so the descriptor's offset is exactly where the body
@@ -363,15 +366,20 @@ def media_response(
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise NotFound() from None
     try:
-        return _respond(environ, file, mimetype, download_name, cache_control)
+        return _respond(environ, file, mimetype, download_name, cache_control, bare)
     except BaseException:
         file.close()
         raise
 
 
 def _respond(
-    environ: WSGIEnvironment, file, mimetype: str, download_name: str | None, cache_control: str
-) -> Response:
+    environ: WSGIEnvironment,
+    file,
+    mimetype: str,
+    download_name: str | None,
+    cache_control: str,
+    bare: bool = False,
+) -> Response | BareFileResponse:
     # Every media request passes here, so it reads the WSGI environ directly
     # and builds plain header lists: this is most of the time a range costs.
     st = os.fstat(file.fileno())
@@ -400,12 +408,12 @@ def _respond(
     whole = ByteRange(0, length - 1)
     ranges = _requested_ranges(environ, validators, length, mimetype)
     if ranges is None:
-        return _file_response(environ, file, whole, 200, mimetype, cacheable)
+        return _file_response(environ, file, whole, 200, mimetype, cacheable, bare)
     if not ranges:
         return _empty(file, 416, [*headers, ("Content-Range", f"bytes */{length}")])
     if len(ranges) == 1:
         cacheable.append(("Content-Range", ranges[0].content_range(length)))
-        return _file_response(environ, file, ranges[0], 206, mimetype, cacheable)
+        return _file_response(environ, file, ranges[0], 206, mimetype, cacheable, bare)
 
     boundary = secrets.token_hex(16)
     heads = [_part_head(boundary, mimetype, r, length) for r in ranges]
@@ -416,7 +424,7 @@ def _respond(
     # nothing, so the whole file goes as a plain 200 instead (RFC 9110 §14.2
     # lets a server ignore Range).
     if body_length >= length:
-        return _file_response(environ, file, whole, 200, mimetype, cacheable)
+        return _file_response(environ, file, whole, 200, mimetype, cacheable, bare)
     cacheable += [
         ("Content-Type", f"multipart/byteranges; boundary={boundary}"),
         ("Content-Length", str(body_length)),
@@ -458,11 +466,36 @@ def _file_response(
     status: int,
     mimetype: str,
     headers: list[tuple[str, str]],
-) -> Response:
+    bare: bool = False,
+) -> Response | BareFileResponse:
     headers += [("Content-Type", mimetype), ("Content-Length", str(byte_range.length))]
     file.seek(byte_range.start)
     body = wrap_file(environ, _FileSlice(file, byte_range.length), CHUNK_SIZE)
+    if bare:
+        return BareFileResponse(status, headers, body)
     return Response(body, status, headers, direct_passthrough=True)
+
+
+class BareFileResponse:
+    """A 200 or 206 as a bare WSGI application: the same status line, header
+    list and body a :class:`~werkzeug.wrappers.Response` would send, without
+    the cost of building one, which is most of what a small range costs."""
+
+    __slots__ = ("status", "headers", "body")
+
+    _STATUS_LINES = {200: "200 OK", 206: "206 Partial Content"}
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def __call__(self, environ: WSGIEnvironment, start_response):
+        start_response(self._STATUS_LINES[self.status], self.headers)
+        if environ["REQUEST_METHOD"] == "HEAD":
+            self.body.close()
+            return []
+        return self.body
 
 
 def _empty(file, status: int, headers: list[tuple[str, str]]) -> Response:
