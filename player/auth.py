@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import math
 import re
 import secrets
 import sqlite3
@@ -130,6 +131,42 @@ def check_credentials(conn: sqlite3.Connection, name: str, secret: str) -> Publi
         stored = row["password_hash"] if row is not None else None
         ok = check_password_hash(stored or _DUMMY_PASSWORD_HASH, secret) and stored is not None
     return _active(row) if ok else None
+
+
+# -- guessing -----------------------------------------------------------------
+
+# Failed sign-ins counted over a sliding window, in the database so every
+# worker process sees them: a few per name from one address (a person
+# mistyping), more per address across names (one machine trying many).
+LOGIN_WINDOW_SECONDS = 15 * 60
+MAX_FAILURES_PER_NAME = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+def _login_keys(address: str, name: str) -> tuple[str, str]:
+    return (f"name {address} {name.casefold()}", f"address {address}")
+
+
+def login_wait(conn: sqlite3.Connection, address: str, name: str, now: float) -> int:
+    """Seconds until ``address`` may try ``name`` again; 0 when it may now."""
+    by_name, by_address = _login_keys(address, name)
+    counts = db.login_failures(conn, [by_name, by_address], now - LOGIN_WINDOW_SECONDS)
+    wait = 0.0
+    for key, limit in ((by_name, MAX_FAILURES_PER_NAME), (by_address, MAX_FAILURES_PER_ADDRESS)):
+        count, earliest = counts.get(key, (0, now))
+        if count >= limit:
+            wait = max(wait, earliest + LOGIN_WINDOW_SECONDS - now)
+    return math.ceil(wait)
+
+
+def record_login_failure(conn: sqlite3.Connection, address: str, name: str, now: float) -> None:
+    db.record_login_failure(conn, list(_login_keys(address, name)), now,
+                            forget_before=now - LOGIN_WINDOW_SECONDS)
+
+
+def record_login_success(conn: sqlite3.Connection, address: str, name: str) -> None:
+    """A right answer forgives that name's mistakes (not the address's)."""
+    db.clear_login_failures(conn, _login_keys(address, name)[0])
 
 
 # -- requests -----------------------------------------------------------------

@@ -49,6 +49,11 @@ CREATE TABLE IF NOT EXISTS publishers (
     created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
     revoked_at TEXT
 );
+CREATE TABLE IF NOT EXISTS login_failures (
+    key TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at);
 CREATE TABLE IF NOT EXISTS progress_sessions (
     id INTEGER PRIMARY KEY,
     media_id TEXT NOT NULL,
@@ -270,6 +275,29 @@ def publisher_by_id(conn: sqlite3.Connection, publisher_id: int) -> sqlite3.Row 
 
 def publisher_by_name(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM publishers WHERE name = ?", (name,)).fetchone()
+
+
+def login_failures(conn: sqlite3.Connection, keys: list[str], since: float
+                   ) -> dict[str, tuple[int, float]]:
+    """For each key, failed sign-ins at or after ``since``: (count, earliest)."""
+    marks = ",".join("?" * len(keys))
+    rows = conn.execute(
+        f"SELECT key, COUNT(*), MIN(at) FROM login_failures WHERE key IN ({marks}) AND at >= ?"
+        " GROUP BY key", (*keys, since)).fetchall()
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def record_login_failure(conn: sqlite3.Connection, keys: list[str], at: float,
+                         forget_before: float) -> None:
+    with conn:
+        conn.execute("DELETE FROM login_failures WHERE at < ?", (forget_before,))
+        conn.executemany("INSERT INTO login_failures (key, at) VALUES (?, ?)",
+                         [(key, at) for key in keys])
+
+
+def clear_login_failures(conn: sqlite3.Connection, key: str) -> None:
+    with conn:
+        conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))
 
 
 def publisher_by_token_hash(conn: sqlite3.Connection, token_hash: str) -> sqlite3.Row | None:

@@ -8,6 +8,8 @@ answers, so the catalog, the API and the pages agree at once.
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -376,16 +378,27 @@ def login():
     if not secret:
         errors["secret"] = "Enter your password or publishing token."
     status = 400
+    wait = 0
     if not errors:
-        publisher = auth.check_credentials(db.get_db(), name, secret)
-        if publisher is not None:
+        conn, address, now = db.get_db(), request.remote_addr or "", time.time()
+        wait = auth.login_wait(conn, address, name, now)
+        if wait:
+            minutes = math.ceil(wait / 60)
+            errors["secret"] = (f"Too many failed sign-ins. Try again in {minutes} minute"
+                                f"{'' if minutes == 1 else 's'}.")
+            status = 429
+        elif (publisher := auth.check_credentials(conn, name, secret)) is not None:
+            auth.record_login_success(conn, address, name)
             auth.log_in(publisher)
             return redirect(next_url, 303)
-        errors["secret"] = ("The name, password or token is not right, or the account"
-                            " has been revoked.")
-        status = 403
-    return render_template("publish/login.html", errors=errors, values={"name": name},
-                           next=next_url), status
+        else:
+            auth.record_login_failure(conn, address, name, now)
+            errors["secret"] = ("The name, password or token is not right, or the account"
+                                " has been revoked.")
+            status = 403
+    page = render_template("publish/login.html", errors=errors, values={"name": name},
+                           next=next_url)
+    return page, status, {"Retry-After": str(wait)} if wait else {}
 
 
 @bp.post("/publish/logout")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
+from types import SimpleNamespace
 
 import pytest
 
@@ -182,6 +183,64 @@ def test_login_refuses_wrong_secrets_and_offsite_redirects(app, client):
     response = client.post("/publish/login", data={
         "csrf_token": csrf, "name": "pat", "secret": token, "next": "//evil.example/"})
     assert response.headers["Location"] == "/publish/"
+
+
+def post_login(client, csrf, name, secret, address="192.0.2.7"):
+    return client.post("/publish/login", environ_base={"REMOTE_ADDR": address},
+                       data={"csrf_token": csrf, "name": name, "secret": secret})
+
+
+def test_repeated_wrong_passwords_are_slowed_down(app, client, monkeypatch):
+
+
+    token = create_publisher(app)
+    csrf = csrf_from(client.get("/publish/login").text)
+    clock = [1_000_000.0]
+    # Only the sign-in clock moves; the session cookie keeps real time.
+    monkeypatch.setattr("player.publish.time", SimpleNamespace(time=lambda: clock[0]))
+    for _ in range(auth.MAX_FAILURES_PER_NAME):
+        assert post_login(client, csrf, "pat", "a wrong password").status_code == 403
+    # Locked for that name from that address, even with the right token now.
+    locked = post_login(client, csrf, "pat", token)
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) == auth.LOGIN_WINDOW_SECONDS
+    assert "Too many failed sign-ins. Try again in 15 minutes." in locked.text
+    assert "Set-Cookie" not in locked.headers or "session=" not in locked.headers["Set-Cookie"]
+    # Another address is not held back by these failures.
+    other = app.test_client()
+    other_csrf = csrf_from(other.get("/publish/login").text)
+    assert post_login(other, other_csrf, "pat", token, address="198.51.100.1").status_code == 303
+
+    clock[0] += auth.LOGIN_WINDOW_SECONDS - 60
+    assert int(post_login(client, csrf, "pat", token).headers["Retry-After"]) == 60
+    clock[0] += 61
+    assert post_login(client, csrf, "pat", token).status_code == 303
+
+
+def test_one_address_guessing_many_names_is_stopped(app, client, monkeypatch):
+
+
+    token = create_publisher(app)
+    csrf = csrf_from(client.get("/publish/login").text)
+    for n in range(auth.MAX_FAILURES_PER_ADDRESS):
+        assert post_login(client, csrf, f"guess{n}", "wrong").status_code == 403
+    assert post_login(client, csrf, "pat", token).status_code == 429
+
+
+def test_a_right_answer_forgives_earlier_mistakes(app, client):
+
+
+    token = create_publisher(app)
+    csrf = csrf_from(client.get("/publish/login").text)
+    for _ in range(auth.MAX_FAILURES_PER_NAME - 1):
+        assert post_login(client, csrf, "pat", "wrong").status_code == 403
+    assert post_login(client, csrf, "pat", token).status_code == 303
+    csrf = csrf_from(client.get("/publish/").text)
+    client.post("/publish/logout", data={"csrf_token": csrf})
+    csrf = csrf_from(client.get("/publish/login").text)
+    for _ in range(auth.MAX_FAILURES_PER_NAME - 1):
+        assert post_login(client, csrf, "pat", "wrong").status_code == 403
+    assert post_login(client, csrf, "pat", token).status_code == 303
 
 
 def test_a_revoked_publisher_loses_their_session(app, client, signed_in):
