@@ -387,3 +387,11 @@ def test_very_common_words_are_counted_only_so_far(client, conn, monkeypatch):
     assert counts[1].startswith("At least 10 matches, the first 10 shown.")
     body = client.get("/api/search?q=keyboard").get_json()
     assert (body["complete"], [r["exact"] for r in body["results"]]) == (False, [True, False])
+
+
+def test_every_page_links_to_search_and_marks_the_current_page(client):
+    library = client.get("/").text
+    assert '<a href="/search">Search transcripts</a>' in library
+    search = client.get("/search").text
+    assert '<a href="/search" aria-current="page">Search transcripts</a>' in search
+    assert '<a href="/">Library</a>' in search
