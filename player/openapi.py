@@ -154,16 +154,20 @@ SCHEMAS: dict[str, dict] = {
     },
     "SearchResults": {
         "type": "object",
-        "required": ["query", "total", "total_items", "results"],
+        "required": ["query", "total", "total_items", "complete", "results"],
         "properties": {
             "query": _STRING,
             "total": {"type": "integer", "minimum": 0},
             "total_items": {"type": "integer", "minimum": 0},
+            "complete": {"type": "boolean", "description": "False when there were too many"
+                         " matches to count: the totals are a lower bound."},
             "results": {"type": "array", "items": {
-                "type": "object", "required": ["media_id", "title", "hits"],
+                "type": "object", "required": ["media_id", "title", "total", "exact", "hits"],
                 "properties": {
                     "media_id": _STRING, "title": _STRING,
                     "total": {"type": "integer", "minimum": 0}, "watch_url": _URL,
+                    "exact": {"type": "boolean", "description": "Whether `total` is this"
+                              " item's exact number of matches."},
                     "hits": {"type": "array", "items": {
                         "type": "object", "required": ["start", "end", "text"],
                         "properties": {"start": _SECONDS, "end": _SECONDS, "text": _STRING,
