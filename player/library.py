@@ -180,30 +180,33 @@ def scan(media_dir: str | Path, conn: sqlite3.Connection) -> ScanResult:
 
     seen_ids: dict[str, str] = {}
     existing: set[str] = set()
+    # No transaction spans the loop: probing a large new library takes
+    # minutes, and the write lock must not be held that long. Each cache
+    # write commits alone; the catalog itself is swapped in one transaction.
+    for name in media_names:
+        path = media_dir / name
+        stem = Path(name).stem
+        item_id = slugify(stem)
+        if item_id in seen_ids:
+            result.problems.append((
+                name,
+                f"skipped: its id '{item_id}' is already taken by {seen_ids[item_id]};"
+                " rename one of the files",
+            ))
+            continue
+        st = path.stat()
+        existing.add(str(path))
+        probed = _probe(path, st, conn, result)
+        if not probed["ok"]:
+            result.problems.append((name, f"not playable: {probed['reason']}"))
+            continue
+        seen_ids[item_id] = name
+        item = _build_item(media_dir, item_id, name, st, probed, sidecars.get(stem, []),
+                           conn, result, existing)
+        result.items.append(item)
     with db.Transaction(conn):
-        for name in media_names:
-            path = media_dir / name
-            stem = Path(name).stem
-            item_id = slugify(stem)
-            if item_id in seen_ids:
-                result.problems.append((
-                    name,
-                    f"skipped: its id '{item_id}' is already taken by {seen_ids[item_id]};"
-                    " rename one of the files",
-                ))
-                continue
-            st = path.stat()
-            existing.add(str(path))
-            probed = _probe(path, st, conn, result)
-            if not probed["ok"]:
-                result.problems.append((name, f"not playable: {probed['reason']}"))
-                continue
-            seen_ids[item_id] = name
-            item = _build_item(media_dir, item_id, name, st, probed, sidecars.get(stem, []),
-                               conn, result, existing)
-            result.items.append(item)
         db.forget_missing_paths(conn, existing)
-        search.sync(conn, media_dir, result.items)
+    search.sync(conn, media_dir, result.items)
     result.items.sort(key=lambda i: i["title"].casefold())
     db.replace_catalog(conn, result.items, result.problems)
     return result

@@ -264,7 +264,9 @@ def sync(conn: sqlite3.Connection, media_dir: str | os.PathLike, items: Iterable
 
     Tracks that are new or whose file changed are (re)indexed; tracks no
     longer offered (deleted, renamed, now failing validation, or of a removed
-    item) are dropped. Runs inside the caller's transaction.
+    item) are dropped. Each track is written in a short transaction of its
+    own, so a large first indexing never holds the write lock for long;
+    searches only show tracks of items in the catalog.
 
     :returns: the number of tracks indexed.
     """
@@ -277,21 +279,26 @@ def sync(conn: sqlite3.Connection, media_dir: str | os.PathLike, items: Iterable
                                                           track["srclang"])
     indexed = db.search_tracks(conn)
     count = 0
-    for path, row in indexed.items():
-        if path not in wanted:
-            db.search_forget_track(conn, row["id"])
+    with db.Transaction(conn):
+        for path, row in indexed.items():
+            if path not in wanted:
+                db.search_forget_track(conn, row["id"])
     for path, (media_id, kind, lang) in wanted.items():
         try:
             st = os.stat(path)
         except FileNotFoundError:
             continue
         row = indexed.get(path)
-        if row is not None:
-            if (row["media_id"], row["kind"], row["lang"], row["size"], row["mtime_ns"]) == (
-                    media_id, kind, lang, st.st_size, st.st_mtime_ns):
-                continue
-            db.search_forget_track(conn, row["id"])
-        db.search_store_track(conn, path, media_id, kind, lang, st.st_size, st.st_mtime_ns,
-                              _cues(Path(path), kind))
+        if row is not None and (row["media_id"], row["kind"], row["lang"], row["size"],
+                                row["mtime_ns"]) == (media_id, kind, lang, st.st_size,
+                                                     st.st_mtime_ns):
+            continue
+        cues = _cues(Path(path), kind)
+        # One short transaction per track: the old rows go as the new arrive.
+        with db.Transaction(conn):
+            if row is not None:
+                db.search_forget_track(conn, row["id"])
+            db.search_store_track(conn, path, media_id, kind, lang, st.st_size,
+                                  st.st_mtime_ns, cues)
         count += 1
     return count

@@ -90,3 +90,30 @@ def test_srt_sidecar_is_converted_on_scan(media_dir, tmp_path):
 def test_missing_media_folder_is_a_problem_not_a_crash(tmp_path):
     _, result = _scan(tmp_path / "nowhere", tmp_path)
     assert result.items == [] and "does not exist" in result.problems[0][1]
+
+
+def test_a_scan_holds_no_write_lock_while_it_probes_or_indexes(media_dir, tmp_path, monkeypatch):
+    """Probing a large new library takes minutes: meanwhile other processes
+    (progress reports, uploads) must be able to write at once."""
+    import sqlite3
+
+    from player import library, search
+
+    database = tmp_path / "lock.sqlite"
+    conn = db.connect(str(database))
+    db.init_schema(conn)
+    other = sqlite3.connect(database, timeout=0, isolation_level=None)
+    writes = []
+
+    def try_to_write():
+        other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if held
+        other.execute("COMMIT")
+        writes.append(True)
+
+    real_probe, real_cues = library.probe, search._cues
+    monkeypatch.setattr(library, "probe", lambda path: (try_to_write(), real_probe(path))[1])
+    monkeypatch.setattr(search, "_cues", lambda path, kind: (try_to_write(),
+                                                            real_cues(path, kind))[1])
+    result = scan(media_dir, conn)
+    assert result.probed == 2 and len(writes) == 3  # two files probed, one track indexed
+    assert {i["id"] for i in result.items} == {"clip", "song"}

@@ -292,8 +292,7 @@ def test_search_api_allows_other_origins(client):
 
 def test_unchanged_tracks_are_not_indexed_again(app, library, conn):
     items = scan(library, conn).items
-    with db.Transaction(conn):
-        assert search.sync(conn, library, items) == 0
+    assert search.sync(conn, library, items) == 0
     assert len(db.search_tracks(conn)) == 5
 
 
