@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from html import escape, unescape
 
 import pytest
@@ -16,6 +17,7 @@ from flask import Flask, Response, abort
 from player import create_app
 from player.embed import CONTROLS_HEIGHT
 from tests.browser_support import LiveServer, assert_axe_clean, axe_violations
+from tests.test_browser_transcript import vtt as timed_vtt
 from tests.test_embed import (
     CAPTIONS_EN,
     EXAMPLE_ORIGIN,
@@ -82,9 +84,28 @@ class HostSite:
         return f"{self.url}/{name}"
 
 
+# A talk whose transcript has every part: speakers, a voice change inside a
+# cue, a pause long enough to start a paragraph, descriptions and chapters.
+TALK_CUES = [
+    (0, 4, "<v Ada>Welcome to the <i>talk</i>."),
+    (4, 8, "<v Ada>Seeds come first."),
+    (8, 10, "<v Ben>Then water them."),
+    (13, 16, "<v Ben>After a pause, the sun."),
+    (20, 24, "Nobody in particular speaks."),
+    (24, 28, "<v Ada>Ada again.</v> <v Ben>Ben too.</v>"),
+]
+TALK_DESCRIPTIONS = [(16, 18, "Ben waters a pot."), (24, 26, "Both smile.")]
+TALK_CHAPTERS = [(0, 20, "Seeds"), (20, 60, "Care")]
+
+
 @pytest.fixture
 def media_dir(tmp_path, media_cache):
-    return make_embed_library(tmp_path / "media", media_cache)
+    folder = make_embed_library(tmp_path / "media", media_cache)
+    shutil.copy(folder / "lecture.mp4", folder / "talk.mp4")
+    for name, cues in [("talk.en.vtt", TALK_CUES), ("talk.en.descriptions.vtt", TALK_DESCRIPTIONS),
+                       ("talk.en.chapters.vtt", TALK_CHAPTERS)]:
+        (folder / name).write_text(timed_vtt(cues), encoding="utf-8")
+    return folder
 
 
 @pytest.fixture
@@ -282,10 +303,11 @@ def test_audio_embed(page, live_server, host):
 
 # -- the inline component -----------------------------------------------------------------
 
-def inline_page(host, server_url: str, name: str, head: str = "", item: str = "lecture") -> str:
+def inline_page(host, server_url: str, name: str, head: str = "", item: str = "lecture",
+                captions: str | None = "en") -> str:
+    option = f' data-captions="{captions}"' if captions else ""
     return host.page(name, (
-        f'<div id="lesson" data-player-src="{server_url}/api/media/{item}"'
-        ' data-captions="en"></div>'
+        f'<div id="lesson" data-player-src="{server_url}/api/media/{item}"{option}></div>'
         '<p><button type="button">A host button</button></p>'
         '<ul><li>A host list item</li></ul>'), head=(
         f'<link rel="stylesheet" href="{server_url}/static/player/player.css">'
@@ -370,9 +392,110 @@ def test_player_styles_do_not_reach_the_host(page, live_server, host):
 
 
 def test_axe_host_page_with_the_inline_component(page, live_server, host):
-    page.goto(inline_page(host, live_server.url, "axe-inline.html"))
+    url = inline_page(host, live_server.url, "axe-inline.html")
+    page.goto(url)
     page.wait_for_selector("#lesson[data-state=ready]")
+    page.locator("[data-transcript-for=lesson] .ap-transcript-tools").wait_for()
     assert_axe_clean(page)
+    # In Ukrainian on an English page: the transcript's own words are marked as Ukrainian.
+    page.goto(f"{url}?hl=uk")
+    transcript = page.get_by_role("region", name="Стенограма")
+    transcript.locator(".ap-transcript-tools").wait_for()
+    assert transcript.get_attribute("lang") == "uk"
+    assert transcript.locator(".ap-transcript-label").first.inner_text() == "Опис:"
+    assert_axe_clean(page)
+
+
+# Each block of a transcript body and its parts, as plain data.
+TRANSCRIPT_PARTS = """(body) => [body.lang, ...[...body.children].map((block) => [
+  block.tagName, block.className, block.lang, block.dataset.start ?? null,
+  block.tagName === 'H3' ? block.textContent : [...block.children].map((part) => [
+    part.tagName, part.className, part.textContent.trim(), part.href ?? null,
+    part.dataset.start ?? null, part.dataset.end ?? null, part.dataset.kind ?? null])])]"""
+
+
+def test_inline_transcript_has_the_watch_pages_markup(page, live_server, host):
+    page.goto(f"{live_server.url}/watch/talk")
+    served = page.eval_on_selector("#transcript .ap-transcript-body", TRANSCRIPT_PARTS)
+    page.goto(inline_page(host, live_server.url, "talk.html", item="talk"))
+    transcript = page.get_by_role("region", name="Transcript")
+    transcript.locator(".ap-transcript-tools").wait_for()
+    assert transcript.get_attribute("data-transcript-for") == "lesson"
+    # Right after the player.
+    assert page.evaluate("document.querySelector('#lesson + section') !== null")
+    built = transcript.locator(".ap-transcript-body").evaluate(TRANSCRIPT_PARTS)
+    assert built == served
+    # Every part was there to compare: chapters, speakers, descriptions, a break at the pause.
+    assert [b[4] for b in built[1:] if b[0] == "H3"] == ["Seeds", "Care"]
+    paragraphs = [[part[2] for part in b[4]] for b in built[1:] if b[0] == "P"]
+    assert ["Ben:", "Then water them."] in paragraphs
+    assert ["Ben:", "After a pause, the sun."] in paragraphs
+    assert ["Description:", "Both smile."] in paragraphs
+    assert ["Ben:", "Ben too."] in paragraphs
+    assert page.js_errors == []
+
+
+def test_inline_transcript_follows_seeks_and_toggles(page, live_server, host):
+    page.goto(inline_page(host, live_server.url, "inline-transcript.html"))
+    page.wait_for_selector("#lesson[data-state=ready]")
+    transcript = page.get_by_role("region", name="Transcript")
+    transcript.locator(".ap-transcript-tools").wait_for()
+    captions = transcript.locator(".ap-transcript-cue:not([data-kind])")
+    assert captions.all_inner_texts() == CAPTIONS_EN
+
+    cue = transcript.locator(".ap-transcript-cue", has_text=CAPTIONS_EN[3])
+    cue.click()
+    wait_media(page, "Math.abs(m.currentTime - 30) < 0.5")
+    assert cue.get_attribute("aria-current") == "true"
+    assert page.url.endswith("/inline-transcript.html")
+
+    # While playing, the cue being said is the current one.
+    media(page, "m.currentTime = 39.5")
+    page.get_by_role("button", name="Play", exact=True).click()
+    transcript.locator("[aria-current=true]", has_text=CAPTIONS_EN[4]).wait_for()
+    assert transcript.locator("[aria-current]").count() == 1
+    page.get_by_role("button", name="Pause", exact=True).click()
+
+    button = page.get_by_role("button", name="Transcript", exact=True)
+    assert button.get_attribute("aria-pressed") == "true"
+    button.click()
+    transcript.wait_for(state="hidden")
+    assert button.get_attribute("aria-pressed") == "false"
+    button.click()
+    transcript.wait_for()
+    assert button.get_attribute("aria-pressed") == "true"
+    assert page.js_errors == []
+
+
+def test_inline_component_turns_captions_on_unless_the_viewer_turned_them_off(
+        page, live_server, host):
+    url = inline_page(host, live_server.url, "default-captions.html", captions=None)
+    page.goto(url)
+    page.wait_for_selector("#lesson[data-state=ready][data-captions=en]")
+    # Loaded from the player's origin, through CORS, and drawn.
+    assert page.evaluate("document.querySelector('#lesson track[srclang=en]').src") \
+        .startswith(f"{live_server.url}/")
+    page.wait_for_function("[...document.querySelector('#lesson video').textTracks]"
+                           ".some((t) => t.language === 'en' && t.mode === 'hidden'"
+                           f" && t.cues && t.cues.length === {len(CAPTIONS_EN)})")
+    wait_caption(page, CAPTIONS_EN[0])
+
+    # In the UI's language when the item has captions or subtitles in it.
+    page.goto(f"{url}?hl=uk")
+    page.wait_for_selector("#lesson[data-state=ready][data-captions=uk]")
+    wait_caption(page, SUBTITLES_UK[0])
+
+    page.goto(url)
+    page.wait_for_selector("#lesson[data-state=ready][data-captions=en]")
+    page.get_by_role("button", name="Play", exact=True).focus()
+    page.keyboard.press("c")
+    page.wait_for_selector("#lesson[data-state=ready]:not([data-captions])")
+    page.reload()
+    page.wait_for_selector("#lesson[data-state=ready]")
+    assert page.locator("#lesson").get_attribute("data-captions") is None
+    assert page.evaluate("[...document.querySelector('#lesson video').textTracks]"
+                         ".filter((t) => t.mode !== 'disabled').length") == 0
+    assert page.js_errors == []
 
 
 # -- the postMessage API ------------------------------------------------------------------

@@ -1,29 +1,54 @@
-// A modal dialog inside the player: focus moves in, stays in (Tab wraps),
-// and returns to whatever opened it when it closes (Escape included).
+// A modal dialog inside the player: focus moves in (to the dialog itself, so
+// its name is heard first), stays in (Tab wraps) and returns to whatever
+// opened it when it closes (Escape included). Most of what it says comes
+// from settings.js, which only someone reaching for the player downloads;
+// other modules and plugins may add their own sections to `body` at any time.
 import { h, wrapTab } from './dom.js';
 
-let count = 0;
+let content;
+const load = async () => { content ??= await import('./settings.js'); };
 
 export class Dialog {
-  constructor(player, title, ...actions) {
-    const id = `ap-dialog-${++count}`;
-    this.body = h('div', { class: 'ap-dialog-body' });
+  /** `name`: the export of settings.js that fills it: (dialog) => optional function called at each opening. */
+  constructor(p, title, name) {
+    const id = `${p.uid}-${name}-title`;
+    Object.assign(this, { p, name, body: h('div', { class: 'ap-dialog-body' }) });
     this.el = h('dialog', {
-      class: 'ap-dialog', 'aria-labelledby': id,
+      class: 'ap-dialog', 'aria-labelledby': id, tabindex: -1,
       onkeydown: (e) => wrapTab(e, this.el),
       onclose: () => this.opener?.focus(),
     },
     h('h2', { id, text: title }),
     this.body,
-    h('div', { class: 'ap-actions' }, ...actions,
-      h('button', { type: 'button', text: player.t('Close'), onclick: () => this.el.close() })));
-    this.player = player;
-    player.el.append(this.el);
+    h('div', { class: 'ap-actions' }, h('button', { type: 'button', text: p.t('Close'), onclick: () => this.el.close() })));
+    p.el.append(this.el);
+    // Fetched when the pointer or focus first comes to the player, so the dialog usually opens complete.
+    for (const type of ['pointerover', 'focusin']) p.el.addEventListener(type, load, { once: true });
   }
 
-  open() {
-    this.player.openMenu?.close(false);
+  async open() {
+    this.p.openMenu?.close(false);
     this.opener = document.activeElement;
     this.el.showModal();
+    this.el.focus();
+    if (!content) await load();
+    if (!this.built) {
+      this.built = true;
+      this.onOpen = content[this.name](this);
+    }
+    this.onOpen?.();
+  }
+
+  /** A checkbox saved as the preference `pref`, checked when `on`; `change(checked)` after each change. */
+  check(pref, on, label, change, extra) {
+    const p = this.p;
+    const box = h('input', {
+      type: 'checkbox', id: `${p.uid}-${pref}`, checked: !!on, ...extra,
+      onchange: () => {
+        p.prefs.set(pref, box.checked);
+        change?.(box.checked);
+      },
+    });
+    return h('p', { class: 'ap-check' }, box, h('label', { for: box.id, text: label }));
   }
 }

@@ -3,45 +3,39 @@
 /**
  * Create an element. Props: `class`, `text`, `on<event>` listeners, anything
  * else becomes an attribute (`true` → empty attribute, null/false → skipped).
+ * Children may be nested arrays; null, undefined and false ones are left out.
  */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value == null || value === false) continue;
-    if (key === 'class') el.className = value;
-    else if (key === 'text') el.textContent = value;
+    if (key == 'class') el.className = value;
+    else if (key == 'text') el.textContent = value;
     else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? '' : value);
   }
-  el.append(...children.flat(Infinity).filter((c) => c != null));
+  el.append(...children.flat(9).filter((c) => c != null && c !== false));
   return el;
 }
 
-// Icons are drawn on a 24×24 grid and always decorative: the button names them.
-export function icon(d, cls = '') {
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('class', 'ap-icon ' + cls);
-  svg.innerHTML = `<path d="${d}"/>`;
-  return svg;
+// Icons are one path on a 24×24 grid, stroked (player.css), always decorative: the button names them.
+export function icon(d) {
+  const box = document.createElement('i');
+  box.innerHTML = `<svg class="ap-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="${d}"/></svg>`;
+  return box.firstChild;
 }
 
-const TABBABLE = 'button,[href],input,select,textarea,[tabindex]:not([tabindex="-1"])';
-
 /** Keep Tab and Shift+Tab cycling inside `box` (modal dialogs, full screen). */
-export function wrapTab(event, box) {
-  if (event.key !== 'Tab') return;
-  const stops = [...box.querySelectorAll(TABBABLE)]
+export function wrapTab(e, box) {
+  if (e.key != 'Tab') return;
+  const stops = [...box.querySelectorAll('button,[href],input,select,textarea,[tabindex="0"]')]
     .filter((el) => !el.disabled && el.getClientRects().length && !el.closest('[inert],[hidden]'));
-  if (!stops.length) return;
   const first = stops[0];
-  const last = stops[stops.length - 1];
+  const last = stops.at(-1);
   const here = document.activeElement;
-  const leaving = event.shiftKey ? here === first || here === box : here === last;
-  if (leaving || !box.contains(here)) {
-    event.preventDefault();
-    (event.shiftKey ? last : first).focus();
+  if (first && (!box.contains(here) || here == (e.shiftKey ? first : last) || (e.shiftKey && here == box))) {
+    e.preventDefault();
+    (e.shiftKey ? last : first).focus();
   }
 }
 

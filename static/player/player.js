@@ -17,8 +17,9 @@
  * data-captions=<lang>, data-descriptions, data-transcript, data-fullscreen,
  * data-pip), in player.state, and as events.
  *
- * Plugins (transcript.js, descriptions.js, progress.js here) default-export
- * install(player); a missing one is skipped. Their API:
+ * Plugins (transcript.js, progress.js here, and descriptions.js once
+ * descriptions are first turned on) default-export install(player); a
+ * missing one is skipped. Their API:
  *   el, media, stage (overlays go here), item (ITEM JSON if built, else null),
  *   itemUrl, transcript (the element the Transcript button toggles, or null;
  *   built players get an empty, detached one for transcript.js to fill),
@@ -41,14 +42,14 @@ import { Preferences } from './prefs.js';
 import { Captions } from './captions.js';
 import { Controls } from './controls.js';
 import { Keyboard } from './keyboard.js';
-import { Settings } from './settings.js';
+import { Dialog } from './dialog.js';
 import { clock } from './timefmt.js';
 
 // For plugins and modules loaded on demand: importing these from here keeps
 // one copy of each in what the server sends (it inlines a file's imports).
 export { clamp, clock, h, icon };
 
-const PLUGINS = ['transcript', 'descriptions', 'progress'];
+const PLUGINS = ['transcript', 'progress'];
 const FLAGS = ['paused', 'buffering', 'muted', 'descriptions', 'transcript', 'fullscreen', 'pip'];
 // Announce only what lasts: a quick load or a short stall says nothing.
 const LOADING_QUIET_MS = 500;
@@ -89,8 +90,8 @@ export class Player {
     this.state = { state: 'loading', paused: true, volume: 1, rate: 1, captions: '' };
     this.captions = new Captions(this);
     for (const track of this.tracks('chapters')) track.mode = 'hidden';
+    this.settings = new Dialog(this, t('Settings'), 'settings');
     this.controls = new Controls(this);
-    this.settings = new Settings(this);
     this.keyboard = new Keyboard(this);
     this.el.append(this.controls.el, this.status);
     this.listen();
@@ -109,9 +110,13 @@ export class Player {
     this.sync();
     this.load(true);
     this.shareLinks();
-    for (const name of PLUGINS) {
-      import(`./${name}.js`).then((plugin) => plugin.default(this), () => {});
-    }
+    for (const name of PLUGINS) this.plugin(name);
+  }
+
+  /** Load and install a plugin, once. */
+  plugin(name) {
+    this.plugins ??= {};
+    this.plugins[name] ??= import(`./${name}.js`).then((plugin) => plugin.default(this), () => {});
   }
 
   get duration() {
@@ -182,7 +187,10 @@ export class Player {
       }
       case 'descriptions': {
         const on = !!(value ?? !s.descriptions);
-        for (const track of this.tracks('descriptions')) track.mode = on ? 'hidden' : 'disabled';
+        const tracks = this.tracks('descriptions');
+        for (const track of tracks) track.mode = on ? 'hidden' : 'disabled';
+        // Only someone who turns them on needs the plugin that says them.
+        if (on && tracks.length) this.plugin('descriptions');
         this.remember('descriptions', on);
         this.set({ descriptions: on });
         return this.emit('descriptions', { on });
@@ -336,6 +344,8 @@ export async function build(el) {
     sources.map((s) => h('source', { src: s.url, type: s.type })),
     tracks.map((tr) => h('track', { src: tr.url, kind: tr.kind, srclang: tr.srclang, label: tr.label })));
   el.dataset.duration ||= duration || '';
+  // Captions on, as on the watch page: the UI's language, else the first track (Captions.select).
+  el.dataset.captions ||= uiLanguage(el);
   el.classList.add('ap-player');
   el.replaceChildren(media);
   return upgrade(el, item);

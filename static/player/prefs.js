@@ -1,27 +1,16 @@
-// Viewer preferences, saved per browser when storage is usable (it is not in
-// some private modes and sandboxed frames; the player then remembers nothing).
+// Viewer preferences, saved per browser. Every use of localStorage is a
+// probe: it throws in some private modes and sandboxed frames, and then the
+// player simply remembers nothing beyond the page.
 const KEY = 'ap-player';
-
-function storage() {
-  try {
-    localStorage.setItem(KEY + '-probe', '1');
-    localStorage.removeItem(KEY + '-probe');
-    return localStorage;
-  } catch {
-    return null;
-  }
-}
 
 export class Preferences {
   constructor() {
-    this.store = storage();
-    let data = null;
     try {
-      data = JSON.parse(this.store?.getItem(KEY));
+      this.data = JSON.parse(localStorage.getItem(KEY));
     } catch {
-      // Unreadable settings are dropped rather than breaking the player.
+      // Unusable storage or unreadable settings: start afresh.
     }
-    this.data = data && typeof data === 'object' ? data : {};
+    if (typeof this.data != 'object' || !this.data) this.data = {};
   }
 
   get(name, fallback) {
@@ -31,9 +20,9 @@ export class Preferences {
   set(name, value) {
     this.data[name] = value;
     try {
-      this.store?.setItem(KEY, JSON.stringify(this.data));
+      localStorage.setItem(KEY, JSON.stringify(this.data));
     } catch {
-      // Quota or policy errors: the setting still applies for this page.
+      // Quota or policy: the setting still applies on this page.
     }
   }
 }

@@ -1,59 +1,103 @@
-// The settings dialog. Its caption style section applies every change at
-// once (to the captions and the preview) and saves it; reset says what it
-// did. Plugins may append their own sections to `body`.
-import { h } from './dom.js';
-import { Dialog } from './dialog.js';
-import { STYLE_CHOICES, STYLE_DEFAULTS } from './captions.js';
+// What the player's two dialogs (dialog.js) say, loaded only for someone
+// reaching for the player.
+//
+// Settings: the caption style, applied at once to the captions and the
+// preview (as the --ap-cap-* properties player.css uses) and saved; reset
+// says what it did.
+//
+// Keyboard shortcuts: the table of keys, and the switch for the character keys.
+import { h } from './player.js';
 
-const FIELDS = {
-  size: 'Text size', color: 'Text colour', background: 'Background colour',
-  opacity: 'Background opacity', font: 'Font', edge: 'Text edge',
+const percents = (...list) => Object.fromEntries(list.map((n) => [`${n}%`, n / 100]));
+const COLOURS = {
+  White: '255 255 255', Yellow: '255 255 0', Cyan: '0 255 255', Green: '0 255 0',
+  Magenta: '255 0 255', Red: '255 0 0', Blue: '0 0 255', Black: '0 0 0',
+};
+const SANS = 'system-ui, Arial, sans-serif';
+
+// Each setting: its --ap-cap-<key> property, label, default (player.css's
+// fallback, so it needs no property) and choices, shown name → CSS value.
+const STYLE = {
+  size: ['Text size', '100%', percents(50, 75, 100, 125, 150, 175, 200)],
+  color: ['Text colour', 'White', COLOURS],
+  bg: ['Background colour', 'Black', COLOURS],
+  opacity: ['Background opacity', '75%', percents(0, 25, 50, 75, 100)],
+  // Values for the `font` shorthand, whose size the cue's own font-size overrides.
+  font: ['Font', 'Sans-serif', {
+    'Sans-serif': `1em ${SANS}`, Serif: '1em Georgia, "Times New Roman", serif',
+    Monospace: '1em ui-monospace, "DejaVu Sans Mono", monospace', Casual: '1em "Comic Sans MS", "Comic Neue", cursive',
+    'Small capitals': `small-caps 1em ${SANS}`,
+  }],
+  edge: ['Text edge', 'None', {
+    None: 'none', Outline: '-1px -1px #000, 1px -1px #000, -1px 1px #000, 1px 1px #000',
+    'Drop shadow': '.06em .06em .1em #000', Raised: '-1px -1px #fff9, 1px 1px #000', Depressed: '1px 1px #fff9, -1px -1px #000',
+  }],
 };
 
-export class Settings extends Dialog {
-  constructor(player) {
-    const t = player.t;
-    const reset = h('button', { type: 'button', text: t('Reset to defaults') });
-    super(player, t('Settings'));
-    this.el.classList.add('ap-settings');
-    this.note = h('p', { role: 'status', class: 'ap-note' });
-    this.selects = {};
-    const rows = Object.entries(FIELDS).map(([name, label]) => {
-      const id = `${player.uid}-${name}`;
-      this.selects[name] = h('select', { id, onchange: () => this.change() },
-        Object.keys(STYLE_CHOICES[name]).map((choice) => h('option', { value: choice, text: t(choice) })));
-      return h('p', { class: 'ap-field' }, h('label', { for: id, text: t(label) }), this.selects[name]);
-    });
-    this.body.append(h('section', { class: 'ap-style' },
-      h('h3', { text: t('Caption style') }),
-      ...rows,
-      h('div', { class: 'ap-preview', 'aria-hidden': 'true' }, h('span', { class: 'ap-cue', text: t('Captions look like this.') })),
-      h('p', { class: 'ap-actions' }, reset),
-      this.note));
-    reset.addEventListener('click', () => {
-      this.player.captions.style({});
-      this.show();
-      this.note.textContent = t('Caption style reset to the defaults.');
-    });
-  }
+const KEYS = [
+  ['Space K', 'Play or pause'],
+  ['← →', 'Back or forward 5 seconds'],
+  ['J L', 'Back or forward 10 seconds'],
+  ['↑ ↓', 'Volume up or down'],
+  ['Home End', 'Go to the start or the end'],
+  ['0–9', 'Jump to 0% to 90%'],
+  ['M', 'Mute or unmute'],
+  ['C', 'Captions on or off'],
+  ['D', 'Descriptions on or off'],
+  ['T', 'Show or hide the transcript'],
+  ['F', 'Full screen on or off'],
+  ['< >', 'Slower or faster'],
+  ['?', 'Show this list'],
+];
 
-  open() {
-    this.show();
-    super.open();
-  }
-
-  show() {
-    const current = this.player.captions.current;
-    for (const [name, select] of Object.entries(this.selects)) select.value = current[name];
-    this.note.textContent = '';
-  }
-
-  change() {
-    const choices = {};
-    for (const [name, select] of Object.entries(this.selects)) {
-      if (select.value !== STYLE_DEFAULTS[name]) choices[name] = select.value;
+export function settings(d) {
+  const p = d.p;
+  const t = p.t;
+  const saved = p.prefs.get('captionCss', {});
+  const selects = {};
+  const note = h('p', { role: 'status', class: 'ap-note' });
+  const apply = () => {
+    const css = {};
+    for (const [key, [, initial, choices]] of Object.entries(STYLE)) {
+      const name = selects[key].value;
+      if (name == initial) p.el.style.removeProperty(`--ap-cap-${key}`);
+      else p.el.style.setProperty(`--ap-cap-${key}`, css[key] = choices[name]);
     }
-    this.player.captions.style(choices);
-    this.note.textContent = '';
-  }
+    p.prefs.set('captionCss', css);
+    note.textContent = '';
+  };
+  // First, before the sections other modules and plugins added.
+  d.body.prepend(h('section', { class: 'ap-style' },
+    h('h3', { text: t('Caption style') }),
+    Object.entries(STYLE).map(([key, [label, initial, choices]]) => {
+      const id = `${p.uid}-${key}`;
+      const names = Object.keys(choices);
+      selects[key] = h('select', { id, onchange: apply }, names.map((name) => h('option', { value: name, text: t(name) })));
+      selects[key].value = names.find((name) => choices[name] == saved[key]) || initial;
+      return h('p', { class: 'ap-field' }, h('label', { for: id, text: t(label) }), selects[key]);
+    }),
+    h('div', { class: 'ap-preview', 'aria-hidden': 'true' }, h('span', { class: 'ap-cue', text: t('Captions look like this.') })),
+    h('p', { class: 'ap-actions' }, h('button', {
+      type: 'button', text: t('Reset to defaults'),
+      onclick: () => {
+        for (const key in STYLE) selects[key].value = STYLE[key][1];
+        apply();
+        note.textContent = t('Caption style reset to the defaults.');
+      },
+    })),
+    note));
+  return () => { note.textContent = ''; };
+}
+
+export function shortcuts(d) {
+  const p = d.p;
+  const t = p.t;
+  d.body.append(
+    h('table', {},
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('Key') }), h('th', { scope: 'col', text: t('Action') }))),
+      h('tbody', {}, KEYS.map(([keys, action]) => h('tr', {},
+        // "Space K" is two keys, "0–9" a range of them.
+        h('td', {}, keys.split(/([ –])/).map((key, i) => (i % 2 ? key : h('kbd', { text: t(key) })))),
+        h('td', { text: t(action) }))))),
+    d.check('shortcuts', p.keyboard.enabled, t('Single-key shortcuts (letters, digits and symbols)'), (on) => { p.keyboard.enabled = on; }));
 }

@@ -4,6 +4,7 @@
  * Installed by player.js (default export `install(player)`) on the section
  * the player names (`player.transcript`, markup from templates/_transcript.html).
  * Without this script every cue is still a link to `?t=` on the watch page.
+ * A built player's markup is made here from the transcript JSON.
  *
  * - The current cue gets `aria-current="true"` (CSS highlights it). Cue
  *   times are read once into sorted arrays and the cue at a time is found by
@@ -19,7 +20,7 @@
  *   a polite live region, and steps through them with Enter / Shift+Enter
  *   or the previous and next buttons.
  */
-import { h, icon } from './dom.js';
+import { h, icon } from './player.js';
 
 const SEARCH_DELAY_MS = 250;
 // Where a cue lands when auto-scroll moves: a third of the way down, so the
@@ -278,8 +279,43 @@ class Transcript {
   }
 }
 
-export default function install(player) {
+/** Make a built player's section from the transcript JSON, as templates/_transcript.html would. */
+async function make({ t, item, el, uid, lang }, section) {
+  const entries = await fetch(item.transcript.json).then((r) => r.json()).catch(() => []);
+  const body = h('div', { class: 'ap-transcript-body', lang: item.language });
+  const id = `${uid}-transcript-heading`;
+  let para;
+  let last = {};
+  for (const e of entries) {
+    const { kind, speaker, start, text } = e;
+    const d = kind === 'descriptions';
+    if (kind === 'chapters') {
+      body.append(h('h3', { class: 'ap-transcript-chapter', 'data-start': start, text }));
+    } else {
+      // Paragraphs break as in player/transcript.py: chapters, descriptions, speaker or kind changes, 2 s pauses.
+      if (d || kind !== last.kind || speaker !== last.speaker || start - last.end >= 2) {
+        body.append(para = h('p', { class: `ap-transcript-para${d ? ' ap-transcript-description' : ''}` },
+          (d || speaker) && h('span', { class: d ? 'ap-transcript-label' : 'ap-transcript-speaker', text: d ? t('Description:') : `${speaker}:` })));
+      }
+      para.append(' ', h('a', {
+        class: 'ap-transcript-cue', 'data-kind': d && kind, href: `${item.watch_url}?t=${start}`, 'data-start': start, 'data-end': e.end, text,
+      }));
+    }
+    last = e;
+  }
+  // Nothing to show (or no answer): the server's transcript page says why.
+  if (!entries.length) body.append(h('p', {}, h('a', { href: item.transcript.html, text: t('Read the transcript') })));
+  section.setAttribute('aria-labelledby', id);
+  section.dataset.transcriptFor = el.id;
+  // Outside the player, which marks its own language.
+  section.lang = lang;
+  section.append(h('h2', { id, text: t('Transcript') }), body);
+  el.after(section);
+}
+
+export default async function install(player) {
   const section = player.transcript;
+  if (section && !section.isConnected) await make(player, section);
   const body = section?.querySelector('.ap-transcript-body');
   const links = body ? [...body.querySelectorAll('.ap-transcript-cue[data-start]')] : [];
   if (!links.length) return;

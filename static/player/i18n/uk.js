@@ -90,6 +90,7 @@ export default {
   'Show this list': 'Показати цей список',
   'Single-key shortcuts (letters, digits and symbols)': 'Скорочення однією клавішею (літери, цифри й символи)',
   // Strings of the transcript, descriptions and progress plugins.
+  'Description:': 'Опис:',
   'Search transcript': 'Пошук у стенограмі',
   'Previous match': 'Попередній збіг',
   'Next match': 'Наступний збіг',
