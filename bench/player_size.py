@@ -28,7 +28,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 STATIC = REPO / "static"
-PLUGINS = {"transcript.js", "descriptions.js", "progress.js"}
 # Scripts for the host page, not part of the player.
 HOST_SIDE = {"embed-api.js"}
 TARGET_RATIO = 1 / 3
@@ -100,9 +99,7 @@ def main() -> int:
     for path, data in everything.items():
         print(f"{path:<{width}}{(STATIC / path).stat().st_size:>8}{len(data):>8}{gz(data):>9}"
               f"  {'yes' if path in ours else 'on demand'}")
-    core = sum(gz(d) for p, d in ours.items() if Path(p).name not in PLUGINS)
-    plugins = sum(gz(d) for p, d in ours.items() if Path(p).name in PLUGINS)
-    total = core + plugins
+    total = sum(gz(d) for d in ours.values())
     whole = sum(gz(d) for p, d in everything.items() if "i18n/" not in p or p.endswith("/en.js"))
     plyr_total = sum(gz(d) for d in plyr.values())
 
@@ -110,8 +107,6 @@ def main() -> int:
     for name, data in plyr.items():
         print(f"Plyr 3.8.4 {name:<14}{len(data):>8}{gz(data):>9}")
     print(f"\nPlyr 3.8.4 total (gzip -9):            {plyr_total:>7} B")
-    print(f"ours, player without plugins:          {core:>7} B  ({core / plyr_total:.2f} of Plyr)")
-    print(f"ours, plugins (transcript, descriptions, progress): {plugins} B")
     print(f"ours, total as the watch page loads it: {total:>6} B"
           f"  ({total / plyr_total:.2f} of Plyr)")
     print(f"ours, every file it can fetch (English): {whole:>5} B"

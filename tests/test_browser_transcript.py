@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser_media import long_video
 from tests.browser_support import assert_axe_clean
@@ -285,7 +286,8 @@ def test_search_speaks_the_page_language(page, live_server):
     search = page.get_by_label("Пошук у стенограмі")
     search.fill("seed")
     search.press("Enter")
-    assert page.locator(".ap-transcript-tools [role=status]").text_content() == "Збіг 1 з 3"
+    # The first search loads the search code, so the answer may take a moment.
+    expect(page.locator(".ap-transcript-tools [role=status]")).to_have_text("Збіг 1 з 3")
     search.fill("tomatoes")
     page.wait_for_function(
         "document.querySelector('.ap-transcript-tools [role=status]').textContent === '1 збіг'")
@@ -298,7 +300,7 @@ def test_transcript_with_search_active_is_accessible(page, live_server):
     search = page.get_by_label("Search transcript")
     search.fill("seed")
     search.press("Enter")
-    assert page.locator("#transcript mark.ap-match-current").count() == 1
+    expect(page.locator("#transcript mark.ap-match-current")).to_have_count(1)
     assert page.get_by_role("button", name="Resume auto-scroll").is_visible()
     assert_axe_clean(page)
 

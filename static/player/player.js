@@ -17,9 +17,10 @@
  * data-captions=<lang>, data-descriptions, data-transcript, data-fullscreen,
  * data-pip), in player.state, and as events.
  *
- * Plugins (transcript.js, progress.js here, and descriptions.js once
- * descriptions are first turned on) default-export install(player); a
- * missing one is skipped. Their API:
+ * Plugins default-export install(player): transcript.js and progress.js
+ * are imported here (the server sends them inside this module);
+ * descriptions.js loads when descriptions are first turned on; a plugin
+ * that fails to load or install is skipped. Their API:
  *   el, media, stage (overlays go here), item (ITEM JSON if built, else null),
  *   itemUrl, transcript (the element the Transcript button toggles, or null;
  *   built players get an empty, detached one for transcript.js to fill),
@@ -44,12 +45,14 @@ import { Controls } from './controls.js';
 import { Keyboard } from './keyboard.js';
 import { Dialog } from './dialog.js';
 import { clock } from './timefmt.js';
+import transcript from './transcript.js';
+import progress from './progress.js';
 
 // For plugins and modules loaded on demand: importing these from here keeps
 // one copy of each in what the server sends (it inlines a file's imports).
 export { clamp, clock, h, icon };
 
-const PLUGINS = ['transcript', 'progress'];
+const BUILT_IN = { transcript, progress };
 const FLAGS = ['paused', 'buffering', 'muted', 'descriptions', 'transcript', 'fullscreen', 'pip'];
 // Announce only what lasts: a quick load or a short stall says nothing.
 const LOADING_QUIET_MS = 500;
@@ -110,13 +113,14 @@ export class Player {
     this.sync();
     this.load(true);
     this.shareLinks();
-    for (const name of PLUGINS) this.plugin(name);
+    for (const name in BUILT_IN) this.plugin(name);
   }
 
-  /** Load and install a plugin, once. */
+  /** Install a plugin once: one imported above, or ./<name>.js loaded now. */
   plugin(name) {
     this.plugins ??= {};
-    this.plugins[name] ??= import(`./${name}.js`).then((plugin) => plugin.default(this), () => {});
+    this.plugins[name] ??= (async () => (BUILT_IN[name] || (await import(`./${name}.js`)).default)(this))()
+      .catch(() => {});
   }
 
   get duration() {

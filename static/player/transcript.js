@@ -4,7 +4,7 @@
  * Installed by player.js (default export `install(player)`) on the section
  * the player names (`player.transcript`, markup from templates/_transcript.html).
  * Without this script every cue is still a link to `?t=` on the watch page.
- * A built player's markup is made here from the transcript JSON.
+ * A built player's markup is made from the transcript JSON (transcript-build.js).
  *
  * - The current cue gets `aria-current="true"` (CSS highlights it). Cue
  *   times are read once into sorted arrays and the cue at a time is found by
@@ -15,12 +15,10 @@
  *   (wheel, touch, scrollbar, keys) or moves focus into the cue list, and a
  *   "Resume auto-scroll" button starts it again.
  * - Clicking a cue, or Enter on it, seeks there.
- * - A search box marks matches with <mark> (text nodes are split and
- *   wrapped; cue text is never parsed as HTML), says how many there are in
- *   a polite live region, and steps through them with Enter / Shift+Enter
- *   or the previous and next buttons.
+ * - A search box marks matches and steps through them (transcript-search.js,
+ *   loaded with the first search).
  */
-import { h, icon } from './player.js';
+import { h, icon } from './dom.js';
 
 const SEARCH_DELAY_MS = 250;
 // Where a cue lands when auto-scroll moves: a third of the way down, so the
@@ -82,27 +80,6 @@ export class CueIndex {
   }
 }
 
-function escapeRegExp(text) {
-  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-}
-
-/** Wrap characters [from, to) of a cue, given as [text node, offset] runs, in <mark>s; returns them. */
-function wrapRange(runs, from, to) {
-  const marks = [];
-  for (const [node, offset] of runs) {
-    const a = Math.max(from - offset, 0);
-    const b = Math.min(to - offset, node.data.length);
-    if (a >= b) continue;
-    const piece = a ? node.splitText(a) : node;
-    if (b - a < piece.data.length) piece.splitText(b - a);
-    const mark = document.createElement('mark');
-    piece.before(mark);
-    mark.append(piece);
-    marks.push(mark);
-  }
-  return marks;
-}
-
 class Transcript {
   constructor(player, section, body, links) {
     this.player = player;
@@ -130,7 +107,7 @@ class Transcript {
     }, icon(d));
     this.input = h('input', {
       type: 'search', id, class: 'ap-transcript-query', autocomplete: 'off', spellcheck: 'false',
-      oninput: () => this.searchSoon(), onkeydown: (e) => this.searchKey(e),
+      oninput: () => this.searchSoon(), onkeydown: (e) => this.searchKey(e), onfocus: () => this.load(),
     });
     this.previous = step('ap-previous', 'Previous match', CHEVRON_UP, -1);
     this.next = step('ap-next', 'Next match', CHEVRON_DOWN, 1);
@@ -217,105 +194,34 @@ class Transcript {
   searchKey(e) {
     if (e.key !== 'Enter' || e.ctrlKey || e.metaKey || e.altKey) return;
     e.preventDefault();
-    this.search();
-    this.step(e.shiftKey ? -1 : 1);
+    const go = () => this.step(e.shiftKey ? -1 : 1);
+    // At once when the search code is here, so the answer comes with the key.
+    if (this.finder) {
+      this.search();
+      go();
+    } else this.search().then(go);
   }
 
-  /** Mark every match of the search box's text (case-insensitive; any run of spaces matches any other). */
-  search() {
+  /** Mark every match of the search box's text; the code loads with the first search. */
+  /** The search code, fetched when the box is first focused. */
+  async load() {
+    return this.finder ??= await import('./transcript-search.js');
+  }
+
+  async search() {
     clearTimeout(this.searchTimer);
-    const query = this.input.value.trim();
-    if (query === this.query) return;
-    const t = this.player.t;
-    this.query = query;
-    this.unmark();
-    this.matches = query ? this.mark(new RegExp(query.split(/\s+/).map(escapeRegExp).join('\\s+'), 'giu')) : [];
-    this.at = -1;
-    const n = this.matches.length;
-    this.previous.disabled = this.next.disabled = !n;
-    this.count.textContent = !query ? '' : n ? t('{n} matches', { n }) : t('No matches');
+    (this.finder || await this.load()).search(this);
   }
 
-  /** Wrap matches in <mark>s, cue by cue in reading order; returns one array of marks per match. */
-  mark(pattern) {
-    const matches = [];
-    for (const cue of this.links) {
-      const runs = [];
-      let text = '';
-      const walker = document.createTreeWalker(cue, NodeFilter.SHOW_TEXT);
-      while (walker.nextNode()) {
-        runs.push([walker.currentNode, text.length]);
-        text += walker.currentNode.data;
-      }
-      const found = [...text.matchAll(pattern)].filter((m) => m[0].length);
-      // Last first: splitting a text node keeps its start, so earlier offsets stay right.
-      const marks = found.reverse().map((m) => wrapRange(runs, m.index, m.index + m[0].length));
-      matches.push(...marks.reverse());
-    }
-    return matches;
-  }
-
-  unmark() {
-    const parents = new Set();
-    for (const mark of this.matches.flat()) {
-      parents.add(mark.parentNode);
-      mark.replaceWith(...mark.childNodes);
-    }
-    for (const parent of parents) parent.normalize();
-  }
-
-  /** Go to the next (1) or previous (-1) match, show it, and say which it is. */
   step(by) {
-    const n = this.matches.length;
-    if (!n) return;
-    for (const mark of this.matches[this.at] || []) mark.classList.remove('ap-match-current');
-    this.at = this.at < 0 ? (by > 0 ? 0 : n - 1) : (this.at + by + n) % n;
-    const marks = this.matches[this.at];
-    for (const mark of marks) mark.classList.add('ap-match-current');
-    // The viewer is looking at the match now, not at the playing cue.
-    this.pause();
-    this.reveal(marks[0]);
-    this.count.textContent = this.player.t('Match {i} of {n}', { i: this.at + 1, n });
+    // The buttons are enabled only once a search found matches, so the code is here.
+    this.finder?.step(this, by);
   }
-}
-
-/** Make a built player's section from the transcript JSON, as templates/_transcript.html would. */
-async function make({ t, item, el, uid, lang }, section) {
-  const entries = await fetch(item.transcript.json).then((r) => r.json()).catch(() => []);
-  const body = h('div', { class: 'ap-transcript-body', lang: item.language });
-  const id = `${uid}-transcript-heading`;
-  let para;
-  let last = {};
-  for (const e of entries) {
-    const { kind, speaker, start, text } = e;
-    const d = kind === 'descriptions';
-    if (kind === 'chapters') {
-      body.append(h('h3', { class: 'ap-transcript-chapter', 'data-start': start, text }));
-    } else {
-      // Paragraphs break as in player/transcript.py: chapters, descriptions, speaker or kind changes, 2 s pauses.
-      if (d || kind !== last.kind || speaker !== last.speaker || start - last.end >= 2) {
-        body.append(para = h('p', { class: `ap-transcript-para${d ? ' ap-transcript-description' : ''}` },
-          (d || speaker) && h('span', { class: d ? 'ap-transcript-label' : 'ap-transcript-speaker', text: d ? t('Description:') : `${speaker}:` })));
-      }
-      para.append(' ', h('a', {
-        class: 'ap-transcript-cue', 'data-kind': d && kind, href: `${item.watch_url}?t=${start}`, 'data-start': start, 'data-end': e.end, text,
-      }));
-    }
-    last = e;
-  }
-  // Nothing to show (or no answer): the server's transcript page says why.
-  if (!entries.length) body.append(h('p', {}, h('a', { href: item.transcript.html, text: t('Read the transcript') })));
-  section.setAttribute('aria-labelledby', id);
-  section.dataset.transcriptFor = el.id;
-  // Outside the player, which marks its own language.
-  section.lang = lang;
-  section.append(h('h2', { id, text: t('Transcript') }), body);
-  el.after(section);
 }
 
 export default async function install(player) {
   const section = player.transcript;
-  if (section && !section.isConnected) await make(player, section);
+  if (section && !section.isConnected) await (await import('./transcript-build.js')).default(player, section);
   const body = section?.querySelector('.ap-transcript-body');
   const links = body ? [...body.querySelectorAll('.ap-transcript-cue[data-start]')] : [];
   if (!links.length) return;
