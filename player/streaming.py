@@ -12,6 +12,7 @@ handed to the WSGI server's file wrapper, which lets gunicorn use
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -204,6 +205,12 @@ def _validators(st: os.stat_result, now: float) -> _Validators:
     return _Validators(etag, last_modified, last_modified < int(now))
 
 
+@functools.lru_cache(maxsize=256)
+def _http_date(seconds: int) -> str:
+    # The same few files are asked for again and again.
+    return http_date(seconds)
+
+
 def _date_seconds(value: str | None) -> int | None:
     parsed = parse_date(value)
     return None if parsed is None else int(parsed.timestamp())
@@ -267,6 +274,11 @@ class _FileSlice:
 
     def fileno(self) -> int:
         return self._file.fileno()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        # socket.sendfile() falls back to seek-and-send when sendfile fails
+        # midway (a client that went away); without it that is a traceback.
+        return self._file.seek(offset, whence)
 
     def close(self) -> None:
         self._file.close()
@@ -345,7 +357,7 @@ def send_media(
 
 def media_response(
     environ: WSGIEnvironment,
-    path: Path,
+    path: str | os.PathLike,
     mimetype: str,
     *,
     download_name: str | None = None,
@@ -389,7 +401,7 @@ def _respond(
     headers = [
         ("Accept-Ranges", "bytes"),
         ("ETag", f'"{validators.etag}"'),
-        ("Last-Modified", http_date(validators.last_modified)),
+        ("Last-Modified", _http_date(validators.last_modified)),
         ("X-Content-Type-Options", "nosniff"),
     ]
     if download_name is not None:

@@ -601,6 +601,33 @@ def test_file_bodies_use_the_servers_file_wrapper(media_file, range_header, star
         response.close()
 
 
+def test_a_body_survives_sendfiles_fallback_to_plain_sends(media_file):
+    """When sendfile gives up midway (a client gone, a socket that cannot
+    take it), socket.sendfile() seeks the file and sends it in pieces."""
+    import socket
+
+    app = minimal_app(media_file)
+    data = media_file.read_bytes()
+    with app.test_request_context("/media/clip.mp4", headers={"Range": "bytes=100-4195"},
+                                  environ_overrides={"wsgi.file_wrapper": GunicornFileWrapper}):
+        response = send_media(media_file, "video/mp4")
+    sender, receiver = socket.socketpair()
+    try:
+        filelike = response.response.filelike
+        offset = os.lseek(filelike.fileno(), 0, os.SEEK_CUR)
+        # What socket.sendfile() runs after os.sendfile() failed.
+        sent = sender._sendfile_use_send(filelike, offset, 4096)
+        assert sent == 4096
+        received = b""
+        while len(received) < 4096:
+            received += receiver.recv(65536)
+        assert received == data[100:4196]
+    finally:
+        sender.close()
+        receiver.close()
+        response.close()
+
+
 def test_large_files_are_streamed_in_bounded_chunks(tmp_path):
     size = 64 * 1024 * 1024
     big = tmp_path / "big.bin"
