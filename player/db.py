@@ -329,23 +329,28 @@ def set_publisher_password(conn: sqlite3.Connection, name: str, password_hash: s
 # resume), durations players reported, and the anonymous totals raw sessions
 # are folded into once they expire.
 
-def progress_sessions_by_key(
-    conn: sqlite3.Connection, keys: list[tuple[str, str, str]]
-) -> dict[tuple[str, str, str], str]:
-    """The stored state of each ``(viewer, media_id, session)`` that exists.
+def progress_batch_state(
+    conn: sqlite3.Connection, media_ids: list[str], keys: list[tuple[str, str, str]]
+) -> tuple[dict[str, tuple[float | None, float | None]], dict[tuple[str, str, str], str]]:
+    """What a batch of reports builds on, in one statement: for each of
+    ``media_ids`` in the catalog its probed and player-reported durations,
+    and the stored state of each ``(viewer, media_id, session)`` that exists.
 
-    One statement with one row of JSON, however many keys: every step of a
-    statement costs the writer a round trip through the GIL.
+    One statement, one row of JSON, however many keys: every statement and
+    every row stepped costs the writer a round trip through the GIL.
     """
-    if not keys:
-        return {}
     row = conn.execute(
-        "SELECT json_group_array(json_array(viewer, media_id, session, state))"
-        " FROM progress_sessions WHERE (viewer, media_id, session) IN"
-        " (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))",
-        (json.dumps(keys),),
+        "SELECT (SELECT json_group_object(i.id, json_array(i.data ->> '$.duration', d.duration))"
+        "  FROM items i LEFT JOIN progress_durations d ON d.media_id = i.id"
+        "  WHERE i.id IN (SELECT value FROM json_each(?1))),"
+        " (SELECT json_group_array(json_array(viewer, media_id, session, state))"
+        "  FROM progress_sessions WHERE (viewer, media_id, session) IN"
+        "  (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)))",
+        (json.dumps(media_ids), json.dumps(keys)),
     ).fetchone()
-    return {(v, m, s): state for v, m, s, state in json.loads(row[0])}
+    durations = {media_id: (probed, reported)
+                 for media_id, (probed, reported) in json.loads(row[0]).items()}
+    return durations, {(v, m, s): state for v, m, s, state in json.loads(row[1])}
 
 
 def progress_save_sessions(

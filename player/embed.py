@@ -2,9 +2,17 @@
 
 Embed parameters follow what people already know from YouTube and PeerTube
 (``t``/``start``, ``end``, ``captions``, ``muted``, ``autoplay``, ``loop``,
-``hl``) plus ``transcript=1`` and ``api=1``. A parameter the page does not
-know, or a value it cannot use, is ignored, so an old or mistyped link still
-shows the player.
+``hl``) plus ``transcript=1``, ``api=1`` and ``viewer_token``. A parameter
+the page does not know, or a value it cannot use, is ignored, so an old or
+mistyped link still shows the player.
+
+``viewer_token`` is how a host that signs its viewers in (player/viewer.py)
+gets resume to follow them across devices: the page hands the token to the
+player's progress plugin, which sends it with every report. Only its shape is
+checked here; the progress API verifies the signature and expiry on every
+request and refuses a bad token (403) rather than falling back to an
+anonymous id, so a host's mistake shows. oEmbed never copies it into the
+code it gives out, since it names one person.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -61,6 +69,10 @@ UI_STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
+#: The shape of a host's signed viewer token (player/viewer.py), bounded well
+#: above the longest real one (a 256-byte subject).
+_VIEWER_TOKEN_RE = re.compile(r"v1\.[A-Za-z0-9_-]{1,400}\.[0-9]{1,12}\.[A-Za-z0-9_-]{1,100}")
+
 #: Embed parameters kept when oEmbed is given an embed or watch URL.
 EMBED_PARAMS = ("t", "start", "end", "captions", "muted", "autoplay", "transcript", "hl",
                 "loop", "api")
@@ -76,6 +88,8 @@ class EmbedOptions:
         when the viewer has not chosen; ``None`` for the first one.
     :param autoplay: only ever true together with ``muted``.
     :param hl: the page's UI language, one of :data:`UI_STRINGS`.
+    :param viewer_token: the host's signed viewer token, when it has the
+        shape of one; left out of the repr, as it stands for a person.
     """
 
     start: float = 0.0
@@ -87,6 +101,7 @@ class EmbedOptions:
     hl: str = "en"
     loop: bool = False
     api: bool = False
+    viewer_token: str | None = field(default=None, repr=False)
 
 
 def _flag(args: Mapping[str, str], name: str) -> bool:
@@ -141,6 +156,7 @@ transcript=False, hl='en', loop=False, api=False)
         end = None
     hl = _base(args.get("hl", ""))
     muted = _flag(args, "muted")
+    token = args.get("viewer_token", "").strip()
     return EmbedOptions(
         start=start,
         end=end,
@@ -152,6 +168,7 @@ transcript=False, hl='en', loop=False, api=False)
         hl=hl if hl in UI_STRINGS else "en",
         loop=_flag(args, "loop"),
         api=_flag(args, "api"),
+        viewer_token=token if _VIEWER_TOKEN_RE.fullmatch(token) else None,
     )
 
 

@@ -295,6 +295,9 @@ def check_within(report: Report, duration: float | None) -> Report:
             f"'position' {report.position:g} lies past the end ({duration:g} s).", "position")
     if any(end > limit for _, end in report.played):
         raise ProgressError(f"A played range lies past the end ({duration:g} s).", "played")
+    if report.position <= duration and all(end <= duration for _, end in report.played):
+        # The usual report: nothing to pin (ranges never start below 0).
+        return report
     return replace(report, position=min(report.position, duration),
                    played=clip_ranges(report.played, duration))
 

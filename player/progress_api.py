@@ -7,15 +7,16 @@ beacon of a string sends (and it needs no CORS preflight). The viewer travels
 in the body (``viewer`` or ``viewer_token``), since a beacon cannot set
 headers, or in the ``X-Player-Viewer`` / ``X-Player-Viewer-Token`` headers.
 
-Writes go through one writer thread per process that commits whatever
-reports have queued up in a single transaction (group commit). A request is
+Writes are committed in batches (group commit): whichever request thread
+finds nobody committing commits every report queued by then in a single
+transaction, while the others wait for it (see :class:`Writer`). A request is
 answered only after the transaction holding its report has committed, so an
 acknowledged report is never lost; many reports share one commit and one
 acquisition of SQLite's write lock, which keeps throughput up and the tail
 latency down under hundreds of concurrent players. Across gunicorn workers the
-writers take turns on a lock file beside the database, so they queue instead
-of failing with "database is locked"; other writers (a rescan, the CLI) meet
-them through SQLite's busy timeout.
+committing threads take turns on a lock file beside the database, so they
+queue instead of failing with "database is locked"; other writers (a rescan,
+the CLI) meet them through SQLite's busy timeout.
 
 The flood limit is a token bucket per viewer kept in each process: with W
 gunicorn workers a viewer can get up to W times the configured rate through.
@@ -27,6 +28,7 @@ for keeping the limiter off the database.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import logging
 import math
@@ -34,6 +36,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,7 +44,16 @@ from itertools import groupby
 from typing import Any, BinaryIO
 
 import click
-from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+)
 from flask.cli import with_appcontext
 
 from . import db
@@ -99,9 +111,11 @@ class UnknownMedia(LookupError):
 class _Job:
     """A write and its outcome: ``fn(conn)`` to run alone, or a ``payload``
     for the writer's bulk handler. A bare lock, released when the job is
-    done, is the cheapest way to make the submitting thread wait."""
+    done (or, ``lead``, its thread is to commit the next batch), is the
+    cheapest way to make the submitting thread wait. ``waited`` says a
+    thread waits for it, and so can be woken to commit."""
 
-    __slots__ = ("fn", "payload", "_done", "result", "error")
+    __slots__ = ("fn", "payload", "_done", "result", "error", "lead", "waited")
 
     def __init__(self, fn: Callable[[sqlite3.Connection], Any] | None, payload: Any = None):
         self.fn = fn
@@ -110,6 +124,8 @@ class _Job:
         self._done.acquire()
         self.result: Any = None
         self.error: BaseException | None = None
+        self.lead = False
+        self.waited = False
 
     def finish(self) -> None:
         self._done.release()
@@ -123,8 +139,26 @@ class _Job:
 BulkHandler = Callable[[sqlite3.Connection, list], list]
 
 
+def _close(conn: sqlite3.Connection, lock: BinaryIO) -> None:
+    conn.close()
+    lock.close()
+
+
+#: Every writer of this process, so that a forked child (a gunicorn worker)
+#: starts each afresh.
+_WRITERS: weakref.WeakSet[Writer] = weakref.WeakSet()
+
+
 class Writer:
-    """Runs writes on one connection in batches, one transaction each.
+    """Runs writes on one connection per process in batches, one
+    transaction each.
+
+    There is no writer thread. A thread whose write finds nobody committing
+    commits it, together with everything queued by the time it holds the
+    locks; threads that queue meanwhile wait. When its batch is done, the
+    committing thread wakes the first waiting one to commit the next batch,
+    so nobody commits for others for long. On a quiet server a write costs
+    no hand-over between threads at all, on a busy one a single wake-up.
 
     Payloads queued with :meth:`store` go to the bulk handler together, which
     reads and writes them with a few statements for the whole batch: Python's
@@ -138,36 +172,56 @@ class Writer:
     must depend on nothing but the database.
     """
 
-    def __init__(self, database: str, bulk: BulkHandler | None = None, max_batch: int = 500,
-                 idle_seconds: float = 5.0):
+    def __init__(self, database: str, bulk: BulkHandler | None = None, max_batch: int = 500):
         self.database = database
         self.bulk = bulk
         self.max_batch = max_batch
-        self.idle_seconds = idle_seconds
+        self._files: tuple[sqlite3.Connection, BinaryIO] | None = None
+        self._closer: weakref.finalize | None = None
         self._reset()
+        _WRITERS.add(self)
 
     def _reset(self) -> None:
-        # Also called after a fork: the child inherits the parent's queue and
-        # lock state but not its thread.
-        self._pid = os.getpid()
-        self._cond = threading.Condition()
+        # Also run in a forked child, which must neither use nor close the
+        # parent's connection, and in which nobody is committing.
+        if self._closer is not None:
+            self._closer.detach()
+        self._files = self._closer = None
+        self._mutex = threading.Lock()
         self._queue: list[_Job] = []
-        self._running = False
+        self._busy = False
 
-    def submit(self, job: _Job) -> _Job:
-        if self._pid != os.getpid():
-            self._reset()
-        with self._cond:
+    def submit(self, job: _Job, waited: bool = False) -> _Job:
+        """Queue ``job``; if nobody is committing, commit it (and whatever
+        else is queued) now, in this thread. Unless ``waited``, nobody waits
+        for the outcome."""
+        job.waited = waited
+        with self._mutex:
             self._queue.append(job)
-            if not self._running:
-                self._running = True
-                threading.Thread(target=self._run, name="progress-writer", daemon=True).start()
-            self._cond.notify()
+            if self._busy:
+                return job
+            self._busy = True
+        self._lead()
         return job
 
     def _wait(self, job: _Job, timeout: float) -> Any:
-        if not job.wait(timeout):
-            raise TimeoutError("the progress writer did not commit in time")
+        deadline = time.monotonic() + timeout
+        while True:
+            if not job.wait(max(0.0, deadline - time.monotonic())):
+                with self._mutex:
+                    if not job.lead:
+                        if job in self._queue:
+                            # Never committed, so the caller's error tells the truth.
+                            self._queue.remove(job)
+                        raise TimeoutError("the progress writer did not commit in time")
+                # Chosen to commit the next batch just now: the wake-up is on its way.
+                job.wait(-1)
+            if not job.lead:
+                break
+            # Woken to commit: the job is the first queued one someone waits
+            # for, so this batch (or, behind many others, a later one) has it.
+            job.lead = False
+            self._lead()
         if job.error is not None:
             raise job.error
         return job.result
@@ -178,70 +232,94 @@ class Writer:
 
         :raises TimeoutError: if the batch has not committed within ``timeout``.
         """
-        return self._wait(self.submit(_Job(fn)), timeout)
+        return self._wait(self.submit(_Job(fn), waited=True), timeout)
 
     def store(self, payload: Any, timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
         """Hand ``payload`` to the bulk handler in the next batch; return its
         result once committed, or raise the exception it was refused with."""
-        return self._wait(self.submit(_Job(None, payload)), timeout)
+        return self._wait(self.submit(_Job(None, payload), waited=True), timeout)
 
-    def _run(self) -> None:
-        try:
-            conn = db.connect(self.database)
-            lock = open(self.database + ".writer-lock", "ab")
-        except (OSError, sqlite3.Error) as exc:
-            with self._cond:
-                batch, self._queue, self._running = self._queue, [], False
+    def _lead(self) -> None:
+        """Commit batches until a waiting thread can take over or nothing is left."""
+        more = True
+        while more:
+            batch = self._commit()
+            with self._mutex:
+                successor = next((job for job in self._queue if job.waited), None)
+                if successor is not None:
+                    successor.lead = True
+                more = successor is None and bool(self._queue)
+                self._busy = successor is not None or more
             for job in batch:
-                job.error = exc
                 job.finish()
-            return
-        try:
-            while True:
-                with self._cond:
-                    if not self._queue:
-                        self._cond.wait(self.idle_seconds)
-                    if not self._queue:
-                        # Idle threads end and close their connection; the next
-                        # submit starts a fresh one.
-                        self._running = False
-                        return
-                    batch = self._queue[:self.max_batch]
-                    del self._queue[:self.max_batch]
-                self._commit(conn, lock, batch)
-        finally:
-            conn.close()
-            lock.close()
+            if successor is not None:
+                successor.finish()
 
-    def _commit(self, conn: sqlite3.Connection, lock: BinaryIO, batch: list[_Job]) -> None:
-        # Writers of other worker processes queue on this lock: the kernel
-        # wakes the next one the moment it is free, where SQLite's busy
-        # handler would poll with sleeps growing to 100 ms and can leave one
-        # process waiting while another takes the lock again and again.
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    def _take(self) -> list[_Job]:
+        with self._mutex:
+            batch = self._queue[:self.max_batch]
+            del self._queue[:self.max_batch]
+        return batch
+
+    def _open(self) -> tuple[sqlite3.Connection, BinaryIO]:
+        if self._files is None:
+            conn = db.connect(self.database)
+            try:
+                lock = open(self.database + ".writer-lock", "ab")
+            except OSError:
+                conn.close()
+                raise
+            self._files = conn, lock
+            # Closed with the writer (a test's app), not left to the collector.
+            self._closer = weakref.finalize(self, _close, conn, lock)
+        return self._files
+
+    def _commit(self) -> list[_Job]:
+        """Commit a batch and return it, its jobs' outcomes set. Never
+        raises: a failure becomes every job's error."""
+        batch: list[_Job] = []
         try:
-            if not self._attempt(conn, batch, isolated=False):
-                self._attempt(conn, batch, isolated=True)
+            conn, lock = self._open()
+            # Writers of other worker processes queue on this lock: the kernel
+            # wakes the next one the moment it is free, where SQLite's busy
+            # handler would poll with sleeps growing to 100 ms and can leave one
+            # process waiting while another takes the lock again and again.
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._transaction(conn, batch)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
         except Exception as exc:
             # Nothing of the batch is acknowledged: every job gets the error.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if not isinstance(exc, sqlite3.Error):
+            if not isinstance(exc, (OSError, sqlite3.Error)):
                 logging.getLogger(__name__).exception("progress batch failed")
+            batch = batch or self._take()
             for job in batch:
                 if job.error is None:
                     job.error, job.result = exc, None
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-            for job in batch:
-                job.finish()
+        return batch
+
+    def _transaction(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            # Taken only now, so what arrived while this thread waited for the
+            # locks shares this commit instead of the next: every batch costs
+            # the same few statements, whatever its size.
+            batch.extend(self._take())
+            if not self._attempt(conn, batch, isolated=False):
+                conn.execute("BEGIN IMMEDIATE")
+                self._attempt(conn, batch, isolated=True)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     def _attempt(self, conn: sqlite3.Connection, batch: list[_Job], isolated: bool) -> bool:
-        """Run the batch in one transaction. Without ``isolated`` the first
-        job that raises rolls everything back and False is returned, so the
-        batch can be run again with a savepoint per job: jobs rarely fail, and
-        a savepoint costs two more statements per job."""
-        conn.execute("BEGIN IMMEDIATE")
+        """Run the batch in the open transaction and commit it. Without
+        ``isolated`` the first job that raises rolls everything back and
+        False is returned, so the batch can be run again with a savepoint per
+        job: jobs rarely fail, and a savepoint costs two more statements per
+        job."""
         stored = [job for job in batch if job.fn is None]
         if stored:
             outcomes = self.bulk(conn, [job.payload for job in stored])
@@ -267,6 +345,14 @@ class Writer:
         return True
 
 
+def _reset_writers_in_child() -> None:
+    for writer in list(_WRITERS):
+        writer._reset()
+
+
+os.register_at_fork(after_in_child=_reset_writers_in_child)
+
+
 # -- domain glue -------------------------------------------------------------------
 
 def rules() -> ResumeRules:
@@ -275,9 +361,15 @@ def rules() -> ResumeRules:
 
 def authoritative_duration(conn: sqlite3.Connection, item: dict) -> tuple[float | None, str]:
     """The probed duration, else the first one a player reported."""
-    if item.get("duration"):
-        return item["duration"], "probe"
-    reported = db.progress_reported_duration(conn, item["id"])
+    probed = item.get("duration")
+    return choose_duration(probed, None if probed else db.progress_reported_duration(
+        conn, item["id"]))
+
+
+def choose_duration(probed: float | None, reported: float | None) -> tuple[float | None, str]:
+    """The duration to trust and where it came from: ``probe``, ``player`` or ``unknown``."""
+    if probed:
+        return probed, "probe"
     return (reported, "player") if reported else (None, "unknown")
 
 
@@ -296,24 +388,24 @@ def store_reports(conn: sqlite3.Connection, pending: list[PendingReport]) -> lis
 
     Each report is checked against its item's duration (``UnknownMedia`` or
     ``ProgressError`` comes back in its place), filling in or logging the
-    duration players see; then all touched sessions are read with one query
-    and written with one.
+    duration players see. The items' durations and all touched sessions are
+    read with one statement, and the sessions written with one.
     """
-    durations: dict[str, tuple[float | None, str] | None] = {}
-    for media_id in {p.media_id for p in pending}:
-        item = db.catalog_item(conn, media_id)
-        durations[media_id] = authoritative_duration(conn, item) if item else None
+    media_ids = list({p.media_id for p in pending})
     keys = list({(p.viewer, p.media_id, p.report.session) for p in pending})
-    states = {key: SessionState.from_json(json.loads(state))
-              for key, state in db.progress_sessions_by_key(conn, keys).items()}
+    known, stored = db.progress_batch_state(conn, media_ids, keys)
+    durations: dict[str, tuple[float | None, str] | None] = dict.fromkeys(media_ids)
+    for media_id, (probed, reported) in known.items():
+        durations[media_id] = choose_duration(probed, reported)
+    states = {key: SessionState.from_json(json.loads(state)) for key, state in stored.items()}
     touched: dict[tuple[str, str, str], float] = {}
     outcomes: list = []
     for p in pending:
-        known = durations[p.media_id]
-        if known is None:
+        item_duration = durations[p.media_id]
+        if item_duration is None:
             outcomes.append(UnknownMedia(p.media_id))
             continue
-        duration, source = known
+        duration, source = item_duration
         key = (p.viewer, p.media_id, p.report.session)
         try:
             report = check_within(p.report, duration if duration is not None else p.report.duration)
@@ -409,9 +501,10 @@ def _privacy_reason() -> str | None:
     """Why nothing may be stored for this request, if anything says so."""
     if not current_app.config["TRACKING"]:
         return "tracking_disabled"
-    if request.headers.get("Sec-GPC", "").strip() == "1":
+    environ = request.environ
+    if environ.get("HTTP_SEC_GPC", "").strip() == "1":
         return "global_privacy_control"
-    if request.headers.get("DNT", "").strip() == "1":
+    if environ.get("HTTP_DNT", "").strip() == "1":
         return "do_not_track"
     return None
 
@@ -429,15 +522,23 @@ def _viewer(anonymous_id: object, token: object):
 def _request_viewer(body: dict | None = None):
     """The viewer a request names, in its body or else in its headers."""
     body = body or {}
-    for field in ("viewer", "viewer_token"):
-        if field in body and not isinstance(body[field], str):
+    found = []
+    for field, header in (("viewer", VIEWER_HEADER), ("viewer_token", VIEWER_TOKEN_HEADER)):
+        if field not in body:
+            found.append(request.headers.get(header))
+        elif isinstance(body[field], str):
+            found.append(body[field])
+        else:
             abort(error_response(400, f"'{field}' must be a string.", {"field": field}))
-    return _viewer(body.get("viewer", request.headers.get(VIEWER_HEADER)),
-                   body.get("viewer_token", request.headers.get(VIEWER_TOKEN_HEADER)))
+    return _viewer(*found)
 
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+#: Made once: ``json.loads`` with any option builds a new decoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _json_body() -> object:
@@ -455,7 +556,8 @@ def _json_body() -> object:
         abort(error_response(413, f"A progress report may be at most {limit} bytes.",
                              {"limit": limit}))
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        # Decoded as json.loads decodes bytes: UTF-8, or UTF-16/32 by their pattern.
+        return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, RecursionError) as exc:
         abort(error_response(400, f"The body is not valid JSON: {exc}"))
 
@@ -465,6 +567,17 @@ def _parse(data: object):
         return parse_report(data)
     except ProgressError as exc:
         abort(error_response(400, exc.message, {"field": exc.field}))
+
+
+@functools.cache
+def _answer_body(body: tuple[tuple[str, object], ...]) -> bytes:
+    return json.dumps(dict(body), separators=(",", ":"), sort_keys=True).encode() + b"\n"
+
+
+def _answer(body: dict) -> Response:
+    """``jsonify(body)`` for the few answers a report gets, encoded once each."""
+    return current_app.response_class(_answer_body(tuple(body.items())),
+                                      mimetype="application/json")
 
 
 def _limit(viewer_key: str) -> None:
@@ -481,8 +594,10 @@ def _limit(viewer_key: str) -> None:
 
 
 def _maybe_fold() -> None:
-    """Fold expired sessions now and then, without a waiting request, so the
-    retention period holds even where nobody schedules ``player fold-progress``."""
+    """Fold expired sessions now and then, so the retention period holds even
+    where nobody schedules ``player fold-progress``. Nobody waits for the
+    outcome; the fold goes with the next batch, committed by whichever thread
+    commits it (this one, when nobody else is committing)."""
     state = current_app.extensions["progress_fold"]
     now = time.monotonic()
     with state["lock"]:
@@ -508,7 +623,7 @@ def report_progress(item_id: str):
     if reason:
         # Nothing is looked up either: the shape of the report was checked,
         # but whether the item exists is not this request's business.
-        return jsonify({"stored": False, "reason": reason})
+        return _answer({"stored": False, "reason": reason})
     viewer = _request_viewer(data)
     _limit(viewer.key)
     try:
@@ -521,7 +636,7 @@ def report_progress(item_id: str):
         current_app.logger.exception("progress report for %s not stored", item_id)
         return error_response(503, "Progress could not be saved just now; it was not stored.")
     _maybe_fold()
-    return jsonify({"stored": True})
+    return _answer({"stored": True})
 
 
 @bp.get("/api/media/<item_id>/progress")

@@ -139,7 +139,7 @@ def viewer_key(kind: str, ident: str, pepper: str) -> str:
     False
     """
     message = f"{kind}:{ident}".encode()
-    return hmac.new(pepper.encode("utf-8"), message, hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(pepper.encode("utf-8"), message, "sha256").hex()[:32]
 
 
 def identify(

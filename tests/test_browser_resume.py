@@ -2,22 +2,40 @@
 
 The library is the player tests' 30-second clip; the resume thresholds are
 scaled down to suit it (resumable from 10 s long, offered from 3 s in,
-finished within the last 2 s). The same walk through the embed page belongs
-with the embed issue.
+finished within the last 2 s). The same walk goes through the watch page, the
+embed page on its own, and the embed page in an iframe on a page of another
+origin (another port), where the player keeps its anonymous id in the frame's
+localStorage.
+
+On another *site* (``localhost`` framing ``127.0.0.1``) the frame is a third
+party. Chromium as Playwright starts it (third-party storage partitioning
+switched off) denies it storage altogether, so an anonymous id lasts only as
+long as the page there, and that case is not tested; an ordinary Chromium
+gives the frame partitioned storage even with third-party cookies blocked.
+What is tested there is the host's signed viewer token, which needs no
+storage and carries the place from one browser to another.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 import requests
 
 from player import create_app
+from player.viewer import sign_viewer
 from tests.browser_media import make_player_library
-from tests.browser_support import assert_axe_clean
+from tests.browser_support import LiveServer, assert_axe_clean
+from tests.test_browser_embed import HostSite
 
 pytestmark = pytest.mark.browser
 
 MEDIA = "#player video"
+READY = "#player[data-state=ready][data-resume]"
+VIEWER_SECRET = "host-and-player-share-this"
 # Everything the player's status region says, in order, kept across the page's life.
 RECORD_STATUS = """
 window.__said = [];
@@ -39,19 +57,63 @@ def app(media_dir, tmp_path):
     return create_app({
         "TESTING": True, "MEDIA_DIR": str(media_dir),
         "DATABASE": str(tmp_path / "player.sqlite"), "SECRET_KEY": "test-secret",
+        "VIEWER_SECRET": VIEWER_SECRET,
         "RESUME_MIN_DURATION": 10, "RESUME_MIN_SECONDS": 3, "FINISHED_TAIL_SECONDS": 2,
     })
 
 
-def open_watch(context, server, path="/watch/clip"):
+def serve_host(hostname: str) -> Iterator[HostSite]:
+    site = HostSite()
+    with LiveServer(site.app, host=hostname) as server:
+        site.url = server.url
+        yield site
+
+
+@pytest.fixture
+def host():
+    """The site owner's pages: another origin on the player's site."""
+    yield from serve_host("127.0.0.1")
+
+
+@pytest.fixture
+def other_site():
+    """The site owner's pages on another site, framing the player as a third party."""
+    yield from serve_host("localhost")
+
+
+def new_page(context):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
+    # Init scripts run in every frame, so this records inside iframes too.
     page.add_init_script(RECORD_STATUS)
-    page.goto(server.url + path)
-    page.wait_for_selector("#player[data-state=ready][data-resume]")
     return page
+
+
+def open_watch(context, server, path="/watch/clip"):
+    page = new_page(context)
+    page.goto(server.url + path)
+    page.wait_for_selector(READY)
+    return page
+
+
+def open_embed(context, server, host: HostSite | None = None, **params: str):
+    """The embed page, on its own or in an iframe on ``host``'s page, once
+    the player knows whether to offer resuming; returns the page and the
+    frame the player is in."""
+    page = new_page(context)
+    src = f"{server.url}/embed/clip" + (f"?{urlencode(params)}" if params else "")
+    if host is None:
+        page.goto(src)
+        frame = page.main_frame
+    else:
+        page.goto(host.page("lesson.html", (
+            f'<iframe src="{src}" title="A test clip" width="640" height="468"'
+            ' allow="fullscreen; picture-in-picture"></iframe>')))
+        frame = page.locator("iframe").element_handle().content_frame()
+    frame.wait_for_selector(READY)
+    return page, frame
 
 
 def play_from(page, seconds: float, until: float) -> float:
@@ -73,15 +135,16 @@ def viewer_id(page) -> str:
     return page.evaluate("JSON.parse(localStorage.getItem('ap-player')).viewer")
 
 
-def server_answer(server, viewer: str) -> dict:
-    return requests.get(f"{server.url}/api/media/clip/progress",
-                        headers={"X-Player-Viewer": viewer}, timeout=10).json()
+def server_answer(server, viewer: str = "", token: str = "") -> dict:
+    header = {"X-Player-Viewer-Token": token} if token else {"X-Player-Viewer": viewer}
+    return requests.get(f"{server.url}/api/media/clip/progress", headers=header,
+                        timeout=10).json()
 
 
-def wait_for_server(server, viewer: str, check) -> dict:
+def wait_for_server(server, viewer: str, check, token: str = "") -> dict:
     """The beacon leaves as the page closes; wait for the server to have it."""
     for _ in range(100):
-        answer = server_answer(server, viewer)
+        answer = server_answer(server, viewer, token)
         if check(answer):
             return answer
         requests.get(f"{server.url}/api/media/clip", timeout=10)
@@ -194,3 +257,85 @@ def test_forget_my_viewing_history(context, live_server):
     assert server_answer(live_server, viewer)["reason"] == "no_history"
     assert viewer_id(page) != viewer
     assert_axe_clean(page)
+
+
+# -- through the embed page -------------------------------------------------------------
+
+@pytest.mark.parametrize("framed", [False, True], ids=["embed-page", "cross-origin-iframe"])
+def test_resume_through_the_embed_page(context, live_server, host, framed):
+    where = host if framed else None
+    page, frame = open_embed(context, live_server, where)
+    assert frame.get_attribute("#player", "data-resume") == "none"
+    stopped = play_from(frame, 11.0, until=12.0)
+    viewer = viewer_id(frame)
+    page.close(run_before_unload=True)
+    answer = wait_for_server(live_server, viewer, lambda a: (a["position"] or 0) >= stopped)
+    assert answer["offer"] == "resume" and answer["resume_at"] - stopped < 1
+
+    page, frame = open_embed(context, live_server, where)
+    assert viewer_id(frame) == viewer
+    offer = frame.locator(".ap-resume")
+    offer.wait_for()
+    assert frame.get_attribute("#player", "data-resume") == "resume"
+    label = f"Resume from 0:{int(answer['resume_at']):02d}"
+    assert offer.get_by_role("button", name="Start over").is_visible()
+    frame.wait_for_function("window.__said.length > 0")
+    spoken = f"You stopped at 0:{int(answer['resume_at']):02d}. {label}, or start over."
+    assert frame.evaluate("window.__said") == [spoken]
+    assert_axe_clean(frame)
+    frame.focus("#player")
+    page.keyboard.press("Tab")
+    assert frame.evaluate("document.activeElement.textContent") == label
+    page.keyboard.press("Enter")
+    frame.wait_for_function(f"!document.querySelector('{MEDIA}').paused")
+    assert abs(frame.evaluate(f"document.querySelector('{MEDIA}').currentTime") - stopped) <= 1
+    assert offer.count() == 0
+
+    # Played to the end, the next visit offers to watch again, not to resume.
+    play_from(frame, 28.5, until=30.0)
+    frame.wait_for_function(f"document.querySelector('{MEDIA}').ended")
+    page.close(run_before_unload=True)
+    wait_for_server(live_server, viewer, lambda a: a["reason"] == "finished")
+    page, frame = open_embed(context, live_server, where)
+    assert frame.get_attribute("#player", "data-resume") == "watch_again"
+    frame.locator(".ap-resume").get_by_role("button", name="Watch again").wait_for()
+    assert frame.get_by_role("button", name="Resume from", exact=False).count() == 0
+    assert page.js_errors == []
+
+
+def test_signed_viewer_resumes_on_another_site_and_in_another_browser(
+        browser, live_server, other_site):
+    token = sign_viewer("alice@example.org", VIEWER_SECRET, int(time.time()) + 3600)
+    laptop, phone = browser.new_context(), browser.new_context()
+    try:
+        page, frame = open_embed(laptop, live_server, other_site, viewer_token=token)
+        stopped = play_from(frame, 11.0, until=12.0)
+        page.close(run_before_unload=True)
+        answer = wait_for_server(live_server, "", lambda a: (a["position"] or 0) >= stopped,
+                                 token=token)
+
+        # Nothing in the phone's storage: the token alone finds the place.
+        page, frame = open_embed(phone, live_server, other_site, viewer_token=token)
+        frame.locator(".ap-resume").wait_for()
+        label = f"Resume from 0:{int(answer['resume_at']):02d}"
+        frame.get_by_role("button", name=label).click()
+        frame.wait_for_function(f"!document.querySelector('{MEDIA}').paused")
+        assert abs(frame.evaluate(f"document.querySelector('{MEDIA}').currentTime")
+                   - stopped) <= 1
+        assert page.js_errors == []
+
+        # The same browser without the token is someone else, with no history.
+        page, frame = open_embed(phone, live_server, other_site)
+        assert frame.get_attribute("#player", "data-resume") == "none"
+
+        # A token altered after signing is refused (alice's place would be
+        # offered if it were believed), not replaced by an anonymous id.
+        version, subject, expires, signature = token.split(".")
+        forged = ".".join([version, subject, str(int(expires) + 86400), signature])
+        page, frame = open_embed(phone, live_server, other_site, viewer_token=forged)
+        assert frame.get_attribute("#player", "data-resume") == "none"
+        assert frame.get_attribute("#player", "data-viewer-token") == forged
+        assert page.js_errors == []
+    finally:
+        laptop.close()
+        phone.close()

@@ -18,6 +18,7 @@ import pytest
 import player.embed
 from player import create_app
 from player.embed import image_size
+from player.viewer import sign_viewer
 from tests.html_support import parse_html
 from tests.mediagen import ffmpeg_exe, make_media
 
@@ -271,6 +272,35 @@ def test_api_parameter_passes_the_allowed_origins(media_dir, tmp_path):
     assert wrapper.attrs["data-embed-origins"] == "https://a.example https://b.example:8443"
     assert "data-embed-api" in wrapper.attrs
     assert "data-embed-api" not in page(client, "/embed/lecture").find(id="player").attrs
+
+
+def test_viewer_token_goes_to_the_player(client):
+    token = sign_viewer("alice@example.org", "host-secret", 2_000_000_000)
+    wrapper = page(client, f"/embed/lecture?viewer_token={token}").find(id="player")
+    assert wrapper.attrs["data-viewer-token"] == token
+    # Only the shape is checked here: the progress API verifies every request.
+    forged = token.rpartition(".")[0] + ".c2lnbmF0dXJl"
+    wrapper = page(client, f"/embed/lecture?viewer_token={forged}").find(id="player")
+    assert wrapper.attrs["data-viewer-token"] == forged
+    assert "viewer_token" not in repr(player.embed.parse_options({"viewer_token": token},
+                                                                 {"tracks": []}))
+
+
+@pytest.mark.parametrize("value", [
+    "alice", "v1.YWxpY2U.2000000000", "v2.YWxpY2U.2000000000.c2ln", "v1.YWxpY2U.soon.c2ln",
+    'v1.YWxp"><script>.2000000000.c2ln', "v1." + "A" * 401 + ".2000000000.c2ln",
+])
+def test_what_is_not_a_viewer_token_is_ignored(client, value):
+    plain = client.get("/embed/lecture").text
+    assert client.get("/embed/lecture", query_string={"viewer_token": value}).text == plain
+
+
+def test_oembed_never_passes_a_viewer_token_on(client):
+    token = sign_viewer("alice@example.org", "host-secret", 2_000_000_000)
+    body = client.get("/oembed", query_string={
+        "url": f"http://localhost/embed/lecture?t=30&viewer_token={token}"}).get_json()
+    src = parse_html(body["html"]).find("iframe").attrs["src"]
+    assert src == "http://localhost/embed/lecture?t=30"
 
 
 def test_unknown_parameters_change_nothing(client):

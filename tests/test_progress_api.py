@@ -8,6 +8,7 @@ import json
 import shutil
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -496,40 +497,91 @@ def test_concurrent_writers_lose_nothing(make_app):
         assert answer["position"] == per_thread
 
 
-def test_writer_rolls_back_only_the_failing_job(tmp_path):
-    from player.progress_api import Writer, _Job
+def _writer_with_table(tmp_path, bulk=None):
+    from player.progress_api import Writer
 
     database = tmp_path / "writer.sqlite"
     conn = db.connect(database)
     conn.execute("CREATE TABLE t (v TEXT)")
     conn.close()
+    return Writer(str(database), bulk=bulk), database
 
+
+def _rows(database) -> list[str]:
+    conn = db.connect(database)
+    try:
+        return sorted(r[0] for r in conn.execute("SELECT v FROM t"))
+    finally:
+        conn.close()
+
+
+def _insert(value, fail=False):
+    def job(conn):
+        conn.execute("INSERT INTO t VALUES (?)", (value,))
+        if fail:
+            raise ValueError(value)
+        return value
+    return job
+
+
+def _queued(writer, count: int) -> None:
+    """Wait until ``count`` writes queue behind the batch being committed."""
+    for _ in range(1000):
+        if len(writer._queue) >= count:
+            return
+        time.sleep(0.01)
+    pytest.fail(f"only {len(writer._queue)} of {count} writes queued")
+
+
+def test_writer_rolls_back_only_the_failing_job(tmp_path):
     def bulk(conn, payloads):
         conn.execute("INSERT INTO t VALUES ('bulk')")
         return [ValueError(p) if p == "refused" else p.upper() for p in payloads]
 
-    writer = Writer(str(database), bulk=bulk)
-    release = threading.Event()
-    # The first job holds its batch open, so the rest queue up as one batch.
-    first = writer.submit(_Job(lambda conn: release.wait(10)))
+    writer, database = _writer_with_table(tmp_path, bulk)
+    started, release = threading.Event(), threading.Event()
 
-    def insert(value, fail=False):
-        def job(conn):
-            conn.execute("INSERT INTO t VALUES (?)", (value,))
-            if fail:
-                raise ValueError(value)
-        return writer.submit(_Job(job))
+    def hold(conn):
+        started.set()
+        return release.wait(10)
 
-    jobs = [insert("a"), insert("b", fail=True), writer.submit(_Job(None, "ok")),
-            writer.submit(_Job(None, "refused")), insert("c")]
-    release.set()
-    for job in (first, *jobs):
-        assert job.wait(10)
-    assert [type(job.error) for job in jobs] == [
-        type(None), ValueError, type(None), ValueError, type(None)]
-    assert jobs[2].result == "OK"
-    conn = db.connect(database)
-    try:
-        assert sorted(r[0] for r in conn.execute("SELECT v FROM t")) == ["a", "bulk", "c"]
-    finally:
-        conn.close()
+    with ThreadPoolExecutor(6) as pool:
+        # The first write holds its batch open, so the rest queue up as one batch.
+        first = pool.submit(writer.run, hold)
+        assert started.wait(10)
+        writes = [pool.submit(writer.run, _insert("a")),
+                  pool.submit(writer.run, _insert("b", fail=True)),
+                  pool.submit(writer.store, "ok"), pool.submit(writer.store, "refused"),
+                  pool.submit(writer.run, _insert("c"))]
+        _queued(writer, len(writes))
+        release.set()
+        assert first.result(10) is True
+        errors = [type(write.exception(10)) for write in writes]
+    assert errors == [type(None), ValueError, type(None), ValueError, type(None)]
+    assert writes[2].result() == "OK"
+    assert _rows(database) == ["a", "bulk", "c"]
+
+
+def test_a_write_that_times_out_is_not_stored(tmp_path):
+    writer, database = _writer_with_table(tmp_path)
+    started, release = threading.Event(), threading.Event()
+
+    def hold(conn):
+        started.set()
+        release.wait(10)
+        conn.execute("INSERT INTO t VALUES ('held')")
+
+    with ThreadPoolExecutor(3) as pool:
+        held = pool.submit(writer.run, hold)
+        assert started.wait(10)
+        late = pool.submit(writer.run, _insert("late"), 0.2)
+        with pytest.raises(TimeoutError):
+            late.result(10)
+        # The next write is still committed, by a thread woken to do it.
+        after = pool.submit(writer.run, _insert("after"))
+        _queued(writer, 1)
+        release.set()
+        held.result(10)
+        assert after.result(10) == "after"
+    # The caller was told it failed, so it must not have been written after all.
+    assert _rows(database) == ["after", "held"]
