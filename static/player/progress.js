@@ -16,12 +16,10 @@
  *   by Tab right after the media, closed by either button, its close button or
  *   Escape, never trapping focus. A start time (`?t=`, `data-start` on the
  *   media) wins: no offer is made;
- * - gives `player.progress.forget()`, and a "Forget my viewing history"
- *   button in the settings dialog, to erase what the server keeps and start
- *   a new anonymous id.
+ * - gives `player.progress.forget()` (settings.js puts a "Forget my viewing
+ *   history" button in the settings dialog) to erase what the server keeps
+ *   and start a new anonymous id.
  */
-import { h } from './dom.js';
-import { clock } from './timefmt.js';
 
 const HEARTBEAT_MS = 10000;
 const SEEK_SETTLE_MS = 1000;
@@ -205,7 +203,7 @@ class Progress {
     addEventListener('pagehide', () => this.beacon('pagehide'));
   }
 
-  // -- the resume offer --------------------------------------------------------------
+  // -- the resume offer (shown by progress-offer.js) ----------------------------------
 
   /** Ask where to resume; the answer ends up in data-resume on the wrapper
    * ("resume", "watch_again" or "none") whether or not an offer is shown. */
@@ -233,42 +231,10 @@ class Progress {
     }
   }
 
-  show(answer) {
-    const t = this.player.t;
-    const at = clock(answer.resume_at);
-    const resume = answer.offer === 'resume';
-    const audio = this.media.tagName === 'AUDIO';
-    const again = audio ? t('Play again') : t('Watch again');
-    const choose = (seconds) => () => {
-      this.dismiss();
-      this.player.request('seek', seconds);
-      this.player.request('play');
-    };
-    const button = (text, onclick) => h('button', { type: 'button', text, onclick });
-    const buttons = resume
-      ? [button(t('Resume from {time}', { time: at }), choose(answer.resume_at)), button(t('Start over'), choose(0))]
-      : [button(again, choose(0))];
-    buttons.push(button(t('Dismiss'), () => this.dismiss()));
-    this.box = h('div', {
-      class: 'ap-resume', role: 'group', 'aria-label': resume ? t('Resume') : again,
-      onkeydown: (e) => {
-        if (e.key !== 'Escape') return;
-        e.preventDefault();
-        e.stopPropagation();
-        this.dismiss();
-      },
-    },
-    h('p', { text: resume ? t('You stopped at {time}.', { time: at }) : t('You reached the end last time.') }),
-    h('p', { class: 'ap-actions' }, buttons));
-    this.player.stage.after(this.box);
-    this.player.announce(resume
-      ? t('You stopped at {time}. Resume from {time}, or start over.', { time: at })
-      : t(audio ? 'You reached the end last time. Play again?' : 'You reached the end last time. Watch again?'));
-    // Playing by any other means (the play button, a shortcut) answers the offer.
-    const stop = this.player.on('state', (s) => {
-      if (!s.paused && this.box) this.dismiss();
-      if (!this.box) stop();
-    });
+  async show(answer) {
+    // Most visits have nothing to offer: the offer's code comes only when one does.
+    const offer = (await import('./progress-offer.js')).default;
+    if (!this.started) offer(this, answer);
   }
 
   dismiss() {
@@ -295,37 +261,11 @@ class Progress {
     this.seq = 0;
     return (await response.json()).erased;
   }
-
-  /** The settings dialog gets the "Forget my viewing history" button. */
-  addToSettings() {
-    const body = this.player.settings?.body;
-    if (!body) return;
-    const t = this.player.t;
-    const note = h('p', { role: 'status', class: 'ap-note' });
-    const button = h('button', {
-      type: 'button', text: t('Forget my viewing history'),
-      onclick: async () => {
-        note.textContent = '';
-        try {
-          await this.forget();
-          note.textContent = t('Your viewing history has been forgotten.');
-        } catch {
-          note.textContent = t('Your viewing history could not be forgotten. Try again later.');
-        }
-      },
-    });
-    body.append(h('section', { class: 'ap-history' },
-      h('h3', { text: t('Viewing history') }),
-      h('p', { text: t('This player remembers where you stopped so you can resume.') }),
-      h('p', { class: 'ap-actions' }, button),
-      note));
-  }
 }
 
 export default function install(player) {
   if (!player.itemUrl && !player.el.dataset.mediaId) return;
   const progress = new Progress(player);
   player.progress = progress;
-  progress.addToSettings();
   progress.offer();
 }

@@ -86,7 +86,30 @@ export function settings(d) {
       },
     })),
     note));
+  if (p.progress) history(d.body, p.progress, t);
   return () => { note.textContent = ''; };
+}
+
+/** "Forget my viewing history", for a player whose progress plugin runs. */
+function history(body, progress, t) {
+  const note = h('p', { role: 'status', class: 'ap-note' });
+  const button = h('button', {
+    type: 'button', text: t('Forget my viewing history'),
+    onclick: async () => {
+      note.textContent = '';
+      try {
+        await progress.forget();
+        note.textContent = t('Your viewing history has been forgotten.');
+      } catch {
+        note.textContent = t('Your viewing history could not be forgotten. Try again later.');
+      }
+    },
+  });
+  body.append(h('section', { class: 'ap-history' },
+    h('h3', { text: t('Viewing history') }),
+    h('p', { text: t('This player remembers where you stopped so you can resume.') }),
+    h('p', { class: 'ap-actions' }, button),
+    note));
 }
 
 export function shortcuts(d) {
