@@ -256,14 +256,20 @@ export class Player {
     this.loadTimer = setTimeout(() => this.state.state === 'loading' && this.announce(this.t('Loading, please wait')), LOADING_QUIET_MS);
     if (!m.src && !m.querySelector('source')) return this.fail();
     if (!initial) return m.load();
-    // A just-built element reports NETWORK_NO_SOURCE until it starts; an upgraded one only after all sources failed.
-    if (m.error || (!this.item && m.networkState === m.NETWORK_NO_SOURCE)) return this.fail();
+    // A failure before the upgrade fired its event unheard, and one pending
+    // as the element moved into the stage fires none: so look, now and
+    // while loading. A just-built element reports NETWORK_NO_SOURCE until it
+    // starts; after trying, only once every source failed.
+    const failed = () => m.error || (m.networkState === m.NETWORK_NO_SOURCE && (m.currentSrc || !this.item));
+    if (failed()) return this.fail();
+    this.watch = setInterval(() => failed() && this.fail(), 250);
     if (m.readyState >= m.HAVE_METADATA) this.ready();
   }
 
   ready() {
     if (this.state.state === 'ready') return;
     clearTimeout(this.loadTimer);
+    clearInterval(this.watch);
     this.stage.removeAttribute('aria-busy');
     const start = +this.media.dataset.start || 0;
     if (start && !this.started && Math.abs(this.media.currentTime - start) > 0.5) this.request('seek', start);
@@ -276,6 +282,7 @@ export class Player {
     const t = this.t;
     const m = this.media;
     clearTimeout(this.loadTimer);
+    clearInterval(this.watch);
     this.unstall();
     this.stage.removeAttribute('aria-busy');
     const hadFocus = this.controls.el.contains(document.activeElement);
