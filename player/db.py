@@ -83,6 +83,10 @@ CREATE TABLE IF NOT EXISTS progress_duration_reports (
     last_at REAL NOT NULL,
     PRIMARY KEY (media_id, reported)
 );
+CREATE TABLE IF NOT EXISTS progress_erasures (
+    viewer TEXT PRIMARY KEY,
+    erased_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS progress_folded (
     media_id TEXT PRIMARY KEY,
     tally TEXT NOT NULL,
@@ -331,10 +335,12 @@ def set_publisher_password(conn: sqlite3.Connection, name: str, password_hash: s
 
 def progress_batch_state(
     conn: sqlite3.Connection, media_ids: list[str], keys: list[tuple[str, str, str]]
-) -> tuple[dict[str, tuple[float | None, float | None]], dict[tuple[str, str, str], str]]:
+) -> tuple[dict[str, tuple[float | None, float | None]], dict[tuple[str, str, str], str],
+           dict[str, float]]:
     """What a batch of reports builds on, in one statement: for each of
     ``media_ids`` in the catalog its probed and player-reported durations,
-    and the stored state of each ``(viewer, media_id, session)`` that exists.
+    the stored state of each ``(viewer, media_id, session)`` that exists,
+    and when each of the viewers last erased their history, if they did.
 
     One statement, one row of JSON, however many keys: every statement and
     every row stepped costs the writer a round trip through the GIL.
@@ -345,12 +351,28 @@ def progress_batch_state(
         "  WHERE i.id IN (SELECT value FROM json_each(?1))),"
         " (SELECT json_group_array(json_array(viewer, media_id, session, state))"
         "  FROM progress_sessions WHERE (viewer, media_id, session) IN"
-        "  (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)))",
+        "  (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2))),"
+        " (SELECT json_group_object(viewer, erased_at) FROM progress_erasures"
+        "  WHERE viewer IN (SELECT value ->> 0 FROM json_each(?2)))",
         (json.dumps(media_ids), json.dumps(keys)),
     ).fetchone()
     durations = {media_id: (probed, reported)
                  for media_id, (probed, reported) in json.loads(row[0]).items()}
-    return durations, {(v, m, s): state for v, m, s, state in json.loads(row[1])}
+    states = {(v, m, s): state for v, m, s, state in json.loads(row[1])}
+    return durations, states, json.loads(row[2])
+
+
+def progress_item_durations(
+    conn: sqlite3.Connection, media_id: str
+) -> tuple[float | None, float | None] | None:
+    """The probed and the player-reported duration of a catalog item, or
+    None if there is no such item."""
+    row = conn.execute(
+        "SELECT i.data ->> '$.duration', d.duration FROM items i"
+        " LEFT JOIN progress_durations d ON d.media_id = i.id WHERE i.id = ?",
+        (media_id,),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def progress_save_sessions(
@@ -480,9 +502,24 @@ def progress_delete_sessions(conn: sqlite3.Connection, ids: Iterable[int]) -> No
     conn.executemany("DELETE FROM progress_sessions WHERE id = ?", [(i,) for i in ids])
 
 
-def progress_erase_viewer(conn: sqlite3.Connection, viewer: str) -> int:
-    """Delete every session stored under a viewer key; returns how many."""
-    return conn.execute("DELETE FROM progress_sessions WHERE viewer = ?", (viewer,)).rowcount
+def progress_erase_viewer(conn: sqlite3.Connection, viewer: str, now: float) -> int:
+    """Delete every session stored under a viewer key; returns how many.
+
+    The erasure is marked with its time, so a report received before it but
+    written after it (queued in another process) can be told apart and
+    dropped; see :func:`progress_batch_state`.
+    """
+    erased = conn.execute("DELETE FROM progress_sessions WHERE viewer = ?", (viewer,)).rowcount
+    conn.execute(
+        "INSERT INTO progress_erasures (viewer, erased_at) VALUES (?, ?)"
+        " ON CONFLICT (viewer) DO UPDATE SET erased_at = excluded.erased_at",
+        (viewer, now),
+    )
+    return erased
+
+
+def progress_forget_erasures(conn: sqlite3.Connection, before: float) -> None:
+    conn.execute("DELETE FROM progress_erasures WHERE erased_at < ?", (before,))
 
 
 def progress_delete_media(conn: sqlite3.Connection, media_id: str) -> None:

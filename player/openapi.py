@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .captions import KINDS as CAPTION_KINDS
 from .library import TRACK_KINDS
-from .progress import EVENTS, MAX_RANGES_PER_REPORT, MAX_RATE
+from .progress import EVENTS, MAX_RANGES_PER_REPORT, MAX_RATE, MAX_SESSION_RANGES
 from .uploads import LANGUAGE_RE, MAX_DESCRIPTION, MAX_LABEL, MAX_TITLE, accepted_formats
 
 ID_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$"
@@ -360,10 +360,11 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
                 "404": _error("No such item."),
             }, parameters=[item_id, *_VIEWER_HEADERS]),
             "put": _operation("putProgress", "Report playback progress", _progress_responses(),
-                              parameters=[item_id, *_VIEWER_HEADERS], body=progress_body),
+                              parameters=[item_id, *_VIEWER_HEADERS], body=progress_body,
+                              description=PROGRESS_DESCRIPTION),
             "post": _operation("postProgress", "Report playback progress (sendBeacon)",
                                _progress_responses(), parameters=[item_id, *_VIEWER_HEADERS],
-                               body=progress_body),
+                               body=progress_body, description=PROGRESS_DESCRIPTION),
         },
         "/api/media/{item_id}/stats": {
             "get": _operation("getStatistics", "Viewing statistics", {
@@ -384,6 +385,7 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
                         "sessions": {"type": "integer"}, "positions": {"type": "integer"}}}}},
                     "What was erased."),
                 "400": _error("No usable viewer id or token."),
+                "503": _error("Not erased just now; try again after Retry-After."),
             }, parameters=_VIEWER_HEADERS),
         },
         "/api/search": {
@@ -418,17 +420,32 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
     }
 
 
+#: What a progress report's answer means, for PUT and POST alike.
+PROGRESS_DESCRIPTION = (
+    "The report is checked (its shape, the viewer, the flood limit, the item and whether"
+    " positions lie past its end) and then queued: `202` means it is accepted and written"
+    " within milliseconds. Reads by the same server process (the resume point, statistics,"
+    " erasure) wait for what it accepted before them. A server that stops in an orderly"
+    " way writes its queue first; one that is killed loses at most the reports of its last"
+    f" few milliseconds. A play session holding more than {MAX_SESSION_RANGES} separate played"
+    " ranges takes no further ranges; such a report is accepted but dropped when written."
+)
+
+
 def _progress_responses() -> dict:
     return {
-        "200": _json({"type": "object", "required": ["stored"], "properties": {
-            "stored": {"type": "boolean"}, "reason": _STRING}},
-            "Stored, or not stored because tracking is off (`reason`)."),
+        "200": _json({"type": "object", "required": ["stored", "reason"], "properties": {
+            "stored": {"const": False}, "reason": _STRING}},
+            "Not stored: tracking is off, or the request asks not to be tracked (`reason`)."),
+        "202": _json({"type": "object", "required": ["stored"], "properties": {
+            "stored": {"const": True}}}, "Accepted: queued, and written within milliseconds."),
         "400": _error("The report or the viewer is not valid; `details` names the field."),
         "404": _error("No such item."),
         "413": _error("The report is too large."),
         "415": _error("The body is not JSON."),
         "429": _error("Too many reports from this viewer; see Retry-After."),
-        "503": _error("The report could not be stored just now."),
+        "503": _error("Too many reports are waiting to be written; this one was not stored."
+                      " See Retry-After."),
     }
 
 

@@ -7,16 +7,35 @@ beacon of a string sends (and it needs no CORS preflight). The viewer travels
 in the body (``viewer`` or ``viewer_token``), since a beacon cannot set
 headers, or in the ``X-Player-Viewer`` / ``X-Player-Viewer-Token`` headers.
 
-Writes are committed in batches (group commit): whichever request thread
-finds nobody committing commits every report queued by then in a single
-transaction, while the others wait for it (see :class:`Writer`). A request is
-answered only after the transaction holding its report has committed, so an
-acknowledged report is never lost; many reports share one commit and one
-acquisition of SQLite's write lock, which keeps throughput up and the tail
-latency down under hundreds of concurrent players. Across gunicorn workers the
-committing threads take turns on a lock file beside the database, so they
-queue instead of failing with "database is locked"; other writers (a rescan,
-the CLI) meet them through SQLite's busy timeout.
+Reports are written behind (see :class:`Writer`). The request thread does
+every check that can refuse a report (its shape, the viewer, the flood
+limit, the item and its duration) and then queues it for this process's
+writer thread and answers ``202 Accepted`` at once; the writer commits what
+is queued in batches, one transaction each, within milliseconds. A request
+thread never waits for SQLite: threads that wait for a commit hand the GIL
+back and forth with the committing one, and that costs more than the SQL.
+Reads wait for the queue first: the resume point, the statistics and
+erasure see every report this process accepted before them.
+
+The trade-off: a report is acknowledged before it is on disk. An orderly exit
+(a gunicorn worker stopping or restarting, Ctrl-C) writes the queue first;
+a killed process (SIGKILL, a crash, power loss) loses the reports of at most
+its last few milliseconds. The player's next report repeats the position,
+but the seconds played in the lost ones are missing from the statistics.
+When the queue is full (the database stalled) a report is refused with
+``503`` and ``Retry-After`` rather than held without limit.
+
+With several worker processes each has its own queue, so a read answered by
+another process than the one that accepted a report may miss it for those
+milliseconds. Erasure holds across processes all the same: it leaves a mark
+(see :func:`player.db.progress_erase_viewer`), and a report the viewer sent
+before that is dropped whichever process commits it. Deleting an item works
+the same way through the catalog: once the item is gone, its reports are
+dropped by the writer.
+
+Across gunicorn workers the writer threads take turns on a lock file beside
+the database, so they queue instead of failing with "database is locked";
+other writers (a rescan, the CLI) meet them through SQLite's busy timeout.
 
 The flood limit is a token bucket per viewer kept in each process: with W
 gunicorn workers a viewer can get up to W times the configured rate through.
@@ -27,6 +46,7 @@ for keeping the limiter off the database.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import functools
 import json
@@ -37,6 +57,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,6 +80,7 @@ from flask.cli import with_appcontext
 from . import db
 from .auth import publisher_required
 from .catalog import find_item, public_item
+from .errors import PlayerError
 from .errors_web import error_response
 from .library import is_valid_id
 from .progress import (
@@ -79,6 +101,7 @@ from .progress import (
 from .viewer import ViewerError, identify
 
 bp = Blueprint("progress", __name__)
+log = logging.getLogger(__name__)
 
 DEFAULTS = {
     "TRACKING": True,
@@ -91,6 +114,7 @@ DEFAULTS = {
     "PROGRESS_MAX_BODY": 4096,
     "PROGRESS_RATE_BURST": 20,
     "PROGRESS_RATE_PER_SECOND": 1.0,
+    "PROGRESS_QUEUE_LIMIT": 10_000,
 }
 #: Headers that carry the viewer. Reports may carry it in the body instead
 #: (``viewer``, ``viewer_token``), since ``navigator.sendBeacon`` cannot set headers.
@@ -99,169 +123,56 @@ VIEWER_TOKEN_HEADER = "X-Player-Viewer-Token"
 #: Expired sessions folded per run, so a run never holds the write lock long.
 FOLD_BATCH = 1000
 FOLD_INTERVAL_SECONDS = 60.0
+#: How long a read or an erasure waits for the writer before giving up.
 WRITE_TIMEOUT_SECONDS = 60.0
+#: How long request threads trust an item's duration before reading it again,
+#: so that a rescan or a deleted item shows within a second.
+DURATION_FRESH_SECONDS = 1.0
+#: How long erasure marks are kept: far longer than a report ever waits in a
+#: queue, which is milliseconds.
+ERASURE_MEMORY_SECONDS = 3600.0
+#: What a refused report is told about when to try again, in seconds.
+QUEUE_FULL_RETRY_SECONDS = 1
 
 
 class UnknownMedia(LookupError):
-    """A report's media item is not in the catalog (found by the writer)."""
+    """A report's media item is not in the catalog (any more)."""
 
 
-# -- group commit ---------------------------------------------------------------
+class Erased(PlayerError):
+    """A report its viewer sent before erasing their history."""
+
+
+# -- write-behind ----------------------------------------------------------------
 
 class _Job:
-    """A write and its outcome: ``fn(conn)`` to run alone, or a ``payload``
-    for the writer's bulk handler. A bare lock, released when the job is
-    done (or, ``lead``, its thread is to commit the next batch), is the
-    cheapest way to make the submitting thread wait. ``waited`` says a
-    thread waits for it, and so can be woken to commit."""
+    """``fn(conn)`` to run in a transaction of its own, in queue order, and
+    its outcome for whoever waits on ``done``."""
 
-    __slots__ = ("fn", "payload", "_done", "result", "error", "lead", "waited")
+    __slots__ = ("fn", "done", "result", "error")
 
-    def __init__(self, fn: Callable[[sqlite3.Connection], Any] | None, payload: Any = None):
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any]):
         self.fn = fn
-        self.payload = payload
-        self._done = threading.Lock()
-        self._done.acquire()
+        self.done = threading.Event()
         self.result: Any = None
-        self.error: BaseException | None = None
-        self.lead = False
-        self.waited = False
-
-    def finish(self) -> None:
-        self._done.release()
-
-    def wait(self, timeout: float) -> bool:
-        return self._done.acquire(timeout=timeout)
+        self.error: Exception | None = None
 
 
 #: ``bulk(conn, payloads)`` writes many payloads at once and returns, for
-#: each, its result or the exception that refused it.
+#: each, None when stored or the exception it was refused with (refusals are
+#: logged and dropped, not retried).
 BulkHandler = Callable[[sqlite3.Connection, list], list]
 
 
-def _close(conn: sqlite3.Connection, lock: BinaryIO) -> None:
-    conn.close()
-    lock.close()
+class _Link:
+    """The writer thread's connection and lock file, opened on first use and
+    opened afresh after a failure, in case the failure was theirs."""
 
-
-#: Every writer of this process, so that a forked child (a gunicorn worker)
-#: starts each afresh.
-_WRITERS: weakref.WeakSet[Writer] = weakref.WeakSet()
-
-
-class Writer:
-    """Runs writes on one connection per process in batches, one
-    transaction each.
-
-    There is no writer thread. A thread whose write finds nobody committing
-    commits it, together with everything queued by the time it holds the
-    locks; threads that queue meanwhile wait. When its batch is done, the
-    committing thread wakes the first waiting one to commit the next batch,
-    so nobody commits for others for long. On a quiet server a write costs
-    no hand-over between threads at all, on a busy one a single wake-up.
-
-    Payloads queued with :meth:`store` go to the bulk handler together, which
-    reads and writes them with a few statements for the whole batch: Python's
-    sqlite3 releases the GIL around every statement step, and taking it back
-    from busy request threads costs far more than the step, so the number of
-    steps per batch, not per report, decides the writer's pace.
-
-    Jobs queued with :meth:`run` run one by one after the bulk part. A job
-    that raises is rolled back alone and its error handed to its caller,
-    while the rest of the batch commits; so a batch may run twice, and jobs
-    must depend on nothing but the database.
-    """
-
-    def __init__(self, database: str, bulk: BulkHandler | None = None, max_batch: int = 500):
+    def __init__(self, database: str):
         self.database = database
-        self.bulk = bulk
-        self.max_batch = max_batch
         self._files: tuple[sqlite3.Connection, BinaryIO] | None = None
-        self._closer: weakref.finalize | None = None
-        self._reset()
-        _WRITERS.add(self)
 
-    def _reset(self) -> None:
-        # Also run in a forked child, which must neither use nor close the
-        # parent's connection, and in which nobody is committing.
-        if self._closer is not None:
-            self._closer.detach()
-        self._files = self._closer = None
-        self._mutex = threading.Lock()
-        self._queue: list[_Job] = []
-        self._busy = False
-
-    def submit(self, job: _Job, waited: bool = False) -> _Job:
-        """Queue ``job``; if nobody is committing, commit it (and whatever
-        else is queued) now, in this thread. Unless ``waited``, nobody waits
-        for the outcome."""
-        job.waited = waited
-        with self._mutex:
-            self._queue.append(job)
-            if self._busy:
-                return job
-            self._busy = True
-        self._lead()
-        return job
-
-    def _wait(self, job: _Job, timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            if not job.wait(max(0.0, deadline - time.monotonic())):
-                with self._mutex:
-                    if not job.lead:
-                        if job in self._queue:
-                            # Never committed, so the caller's error tells the truth.
-                            self._queue.remove(job)
-                        raise TimeoutError("the progress writer did not commit in time")
-                # Chosen to commit the next batch just now: the wake-up is on its way.
-                job.wait(-1)
-            if not job.lead:
-                break
-            # Woken to commit: the job is the first queued one someone waits
-            # for, so this batch (or, behind many others, a later one) has it.
-            job.lead = False
-            self._lead()
-        if job.error is not None:
-            raise job.error
-        return job.result
-
-    def run(self, fn: Callable[[sqlite3.Connection], Any],
-            timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
-        """Run ``fn(conn)`` in the next batch; return its result once committed.
-
-        :raises TimeoutError: if the batch has not committed within ``timeout``.
-        """
-        return self._wait(self.submit(_Job(fn), waited=True), timeout)
-
-    def store(self, payload: Any, timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
-        """Hand ``payload`` to the bulk handler in the next batch; return its
-        result once committed, or raise the exception it was refused with."""
-        return self._wait(self.submit(_Job(None, payload), waited=True), timeout)
-
-    def _lead(self) -> None:
-        """Commit batches until a waiting thread can take over or nothing is left."""
-        more = True
-        while more:
-            batch = self._commit()
-            with self._mutex:
-                successor = next((job for job in self._queue if job.waited), None)
-                if successor is not None:
-                    successor.lead = True
-                more = successor is None and bool(self._queue)
-                self._busy = successor is not None or more
-            for job in batch:
-                job.finish()
-            if successor is not None:
-                successor.finish()
-
-    def _take(self) -> list[_Job]:
-        with self._mutex:
-            batch = self._queue[:self.max_batch]
-            del self._queue[:self.max_batch]
-        return batch
-
-    def _open(self) -> tuple[sqlite3.Connection, BinaryIO]:
+    def open(self) -> tuple[sqlite3.Connection, BinaryIO]:
         if self._files is None:
             conn = db.connect(self.database)
             try:
@@ -270,79 +181,236 @@ class Writer:
                 conn.close()
                 raise
             self._files = conn, lock
-            # Closed with the writer (a test's app), not left to the collector.
-            self._closer = weakref.finalize(self, _close, conn, lock)
         return self._files
 
-    def _commit(self) -> list[_Job]:
-        """Commit a batch and return it, its jobs' outcomes set. Never
-        raises: a failure becomes every job's error."""
-        batch: list[_Job] = []
+    def close(self) -> None:
+        if self._files is not None:
+            conn, lock = self._files
+            self._files = None
+            conn.close()
+            lock.close()
+
+
+#: Every writer of this process, so that a forked child (a gunicorn worker)
+#: starts each afresh and an exiting process writes each one's queue.
+_WRITERS: weakref.WeakSet[Writer] = weakref.WeakSet()
+
+
+class Writer:
+    """Writes queued payloads behind the requests that queued them: one
+    thread per process, one transaction per batch.
+
+    :meth:`put` queues a payload and returns at once; the thread, started on
+    first use and woken when work arrives, hands everything queued by then
+    (up to ``max_batch``) to the bulk handler in one transaction. The handler
+    reads and writes a whole batch with a few statements: Python's sqlite3
+    releases the GIL around every statement step and taking it back from busy
+    request threads costs far more than the step, so the number of steps per
+    batch, not per report, sets the writer's pace, and under load batches
+    grow by themselves.
+
+    A batch that fails is logged and tried once more, each payload in a
+    savepoint of its own, so one bad payload costs only itself; what fails
+    again is logged and dropped. The thread never dies of a failed write.
+
+    :meth:`run` and :meth:`submit` queue a job, run alone in its own
+    transaction once everything queued before it is written; :meth:`flush`
+    waits until everything queued so far is written. An idle thread ends
+    after ``idle_seconds``, closing its connection, and the next payload
+    starts another.
+    """
+
+    def __init__(self, database: str, bulk: BulkHandler, limit: int = 10_000,
+                 max_batch: int = 500, idle_seconds: float = 30.0):
+        self.database = database
+        self.bulk = bulk
+        self.limit = limit
+        self.max_batch = max_batch
+        self.idle_seconds = idle_seconds
+        self._reset()
+        _WRITERS.add(self)
+
+    def _reset(self) -> None:
+        # Also run in a forked child: the parent's thread does not exist there,
+        # its queue is the parent's to write, and its locks may be held.
+        self._lock = threading.Lock()
+        self._work = threading.Condition(self._lock)
+        self._drained = threading.Condition(self._lock)
+        self._queue: deque[Any] = deque()
+        # Payloads in the queue, which the limit counts (jobs are not counted).
+        self._payloads = 0
+        self._queued = 0
+        self._written = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def put(self, payload: Any) -> bool:
+        """Queue ``payload`` for the bulk handler; False, queuing nothing,
+        when ``limit`` payloads are waiting already."""
+        with self._lock:
+            if self._payloads >= self.limit:
+                return False
+            self._payloads += 1
+            self._enqueue(payload)
+        return True
+
+    def submit(self, fn: Callable[[sqlite3.Connection], Any]) -> _Job:
+        """Queue the job ``fn(conn)``, even beyond ``limit`` (jobs are few)."""
+        job = _Job(fn)
+        with self._lock:
+            self._enqueue(job)
+        return job
+
+    def run(self, fn: Callable[[sqlite3.Connection], Any],
+            timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
+        """Run ``fn(conn)`` after everything queued so far; return its result
+        once committed, or raise what it failed with (twice).
+
+        :raises TimeoutError: if it has not run within ``timeout``; it stays
+            queued and runs later.
+        """
+        job = self.submit(fn)
+        if not job.done.wait(timeout):
+            raise TimeoutError("the progress writer did not get to the job in time")
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def flush(self, timeout: float | None = WRITE_TIMEOUT_SECONDS) -> bool:
+        """Wait until everything queued before this call is written (or
+        dropped); False if that took longer than ``timeout``."""
+        with self._lock:
+            target = self._queued
+            return self._drained.wait_for(lambda: self._written >= target, timeout)
+
+    def close(self, timeout: float | None = WRITE_TIMEOUT_SECONDS) -> None:
+        """Write what is queued and end the thread (a later :meth:`put`
+        starts another)."""
+        with self._lock:
+            thread = self._thread
+            if thread is None:
+                return
+            self._stopping = True
+            self._work.notify()
+        thread.join(timeout)
+        with self._lock:
+            self._stopping = False
+
+    def _enqueue(self, item: Any) -> None:
+        # Called with the lock held.
+        self._queue.append(item)
+        self._queued += 1
+        if self._thread is None:
+            # A daemon, so that exiting never waits for an idle thread;
+            # the queue is written at exit by close() instead.
+            self._thread = threading.Thread(target=self._loop, name="progress-writer",
+                                            daemon=True)
+            self._thread.start()
+        else:
+            self._work.notify()
+
+    def _loop(self) -> None:
+        link = _Link(self.database)
         try:
-            conn, lock = self._open()
+            while True:
+                with self._lock:
+                    while not self._queue:
+                        if self._stopping or (not self._work.wait(self.idle_seconds)
+                                              and not self._queue):
+                            self._thread = None
+                            return
+                    batch = self._take()
+                try:
+                    self._write(link, batch)
+                except Exception:
+                    # _write handles every failure it knows of; this is a bug,
+                    # and the thread must outlive it.
+                    log.exception("progress writer failed on a batch of %d", len(batch))
+                with self._lock:
+                    self._written += len(batch)
+                    self._drained.notify_all()
+        finally:
+            link.close()
+
+    def _take(self) -> list:
+        """The next batch (lock held): one job, or payloads up to the next job."""
+        queue = self._queue
+        if isinstance(queue[0], _Job):
+            return [queue.popleft()]
+        batch = []
+        while queue and len(batch) < self.max_batch and not isinstance(queue[0], _Job):
+            batch.append(queue.popleft())
+        self._payloads -= len(batch)
+        return batch
+
+    def _write(self, link: _Link, batch: list) -> None:
+        if isinstance(batch[0], _Job):
+            self._run_job(link, batch[0])
+            return
+        try:
+            outcomes = self._transaction(link, lambda conn: self.bulk(conn, batch))
+        except Exception as exc:
+            log.warning("progress batch of %d report(s) not written (%s: %s); retrying each"
+                        " alone", len(batch), type(exc).__name__, exc)
+            outcomes = self._retry_each(link, batch)
+        for payload, outcome in zip(batch, outcomes, strict=True):
+            if outcome is not None:
+                log.warning("progress report dropped: %s: %s: %s", payload,
+                            type(outcome).__name__, outcome)
+
+    def _retry_each(self, link: _Link, batch: list) -> list:
+        def each(conn: sqlite3.Connection) -> list:
+            outcomes = []
+            for payload in batch:
+                conn.execute("SAVEPOINT payload")
+                try:
+                    outcomes.extend(self.bulk(conn, [payload]))
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO payload")
+                    outcomes.append(exc)
+                conn.execute("RELEASE payload")
+            return outcomes
+
+        try:
+            return self._transaction(link, each)
+        except Exception as exc:
+            return [exc] * len(batch)
+
+    def _run_job(self, link: _Link, job: _Job) -> None:
+        for attempt in (1, 2):
+            try:
+                job.result, job.error = self._transaction(link, job.fn), None
+                break
+            except Exception as exc:
+                job.error = exc
+                log.warning("progress job %s failed (attempt %d of 2): %s: %s",
+                            getattr(job.fn, "__name__", job.fn), attempt,
+                            type(exc).__name__, exc)
+        job.done.set()
+
+    def _transaction(self, link: _Link, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        try:
+            conn, lock = link.open()
             # Writers of other worker processes queue on this lock: the kernel
             # wakes the next one the moment it is free, where SQLite's busy
             # handler would poll with sleeps growing to 100 ms and can leave one
             # process waiting while another takes the lock again and again.
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                self._transaction(conn, batch)
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
-        except Exception as exc:
-            # Nothing of the batch is acknowledged: every job gets the error.
-            if not isinstance(exc, (OSError, sqlite3.Error)):
-                logging.getLogger(__name__).exception("progress batch failed")
-            batch = batch or self._take()
-            for job in batch:
-                if job.error is None:
-                    job.error, job.result = exc, None
-        return batch
-
-    def _transaction(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            # Taken only now, so what arrived while this thread waited for the
-            # locks shares this commit instead of the next: every batch costs
-            # the same few statements, whatever its size.
-            batch.extend(self._take())
-            if not self._attempt(conn, batch, isolated=False):
-                conn.execute("BEGIN IMMEDIATE")
-                self._attempt(conn, batch, isolated=True)
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+        except (OSError, sqlite3.Error):
+            link.close()
             raise
-
-    def _attempt(self, conn: sqlite3.Connection, batch: list[_Job], isolated: bool) -> bool:
-        """Run the batch in the open transaction and commit it. Without
-        ``isolated`` the first job that raises rolls everything back and
-        False is returned, so the batch can be run again with a savepoint per
-        job: jobs rarely fail, and a savepoint costs two more statements per
-        job."""
-        stored = [job for job in batch if job.fn is None]
-        if stored:
-            outcomes = self.bulk(conn, [job.payload for job in stored])
-            for job, outcome in zip(stored, outcomes, strict=True):
-                failed = isinstance(outcome, Exception)
-                job.result, job.error = (None, outcome) if failed else (outcome, None)
-        for job in batch:
-            if job.fn is None:
-                continue
-            if isolated:
-                conn.execute("SAVEPOINT job")
-            try:
-                job.result, job.error = job.fn(conn), None
-            except Exception as exc:
-                if not isolated:
-                    conn.execute("ROLLBACK")
-                    return False
-                conn.execute("ROLLBACK TO job")
-                job.result, job.error = None, exc
-            if isolated:
-                conn.execute("RELEASE job")
-        conn.execute("COMMIT")
-        return True
+        return result
 
 
 def _reset_writers_in_child() -> None:
@@ -350,7 +418,20 @@ def _reset_writers_in_child() -> None:
         writer._reset()
 
 
+def _close_writers() -> None:
+    for writer in list(_WRITERS):
+        writer.close()
+
+
 os.register_at_fork(after_in_child=_reset_writers_in_child)
+# gunicorn workers leave through sys.exit, so this runs when they stop.
+atexit.register(_close_writers)
+
+
+def flush(app: Flask, timeout: float | None = WRITE_TIMEOUT_SECONDS) -> bool:
+    """Wait until every report ``app`` accepted in this process so far is
+    written; False on timeout."""
+    return app.extensions["progress_writer"].flush(timeout)
 
 
 # -- domain glue -------------------------------------------------------------------
@@ -373,27 +454,65 @@ def choose_duration(probed: float | None, reported: float | None) -> tuple[float
     return (reported, "player") if reported else (None, "unknown")
 
 
+class Durations:
+    """Each item's duration as request threads check reports against it,
+    kept per process so that a report usually costs no statement at all.
+
+    An entry is trusted for ``DURATION_FRESH_SECONDS``, so a rescan or a
+    deleted item shows within a second; a report accepted in that second is
+    checked again by the writer, against what the database says then.
+    Unknown ids and items whose duration nobody knows yet are read every
+    time: the first are refused anyway, and the second wait for the first
+    report a player sends to fill it in.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[float, float, str]] = {}
+
+    def lookup(self, media_id: str, now: float) -> tuple[float | None, str] | None:
+        """``(duration, source)`` as :func:`choose_duration` gives it, or
+        None if the catalog has no such item."""
+        entry = self._known.get(media_id)
+        if entry is not None and now < entry[0]:
+            return entry[1], entry[2]
+        found = db.progress_item_durations(db.get_db(), media_id)
+        if found is None:
+            self._known.pop(media_id, None)
+            return None
+        duration, source = choose_duration(*found)
+        if duration is not None:
+            self._known[media_id] = (now + DURATION_FRESH_SECONDS, duration, source)
+        return duration, source
+
+
 @dataclass(frozen=True)
 class PendingReport:
-    """A validated report waiting for its batch."""
+    """A checked report waiting for the writer."""
 
     media_id: str
     viewer: str
     report: Report
     received: float
 
+    def __str__(self) -> str:
+        # For the log: the viewer key stays out of it.
+        return (f"{self.media_id} session {self.report.session} seq {self.report.seq}"
+                f" at {self.report.position:g} s")
+
 
 def store_reports(conn: sqlite3.Connection, pending: list[PendingReport]) -> list:
     """The writer's bulk handler: fold a batch of reports into their sessions.
 
-    Each report is checked against its item's duration (``UnknownMedia`` or
-    ``ProgressError`` comes back in its place), filling in or logging the
-    duration players see. The items' durations and all touched sessions are
-    read with one statement, and the sessions written with one.
+    Each report is checked again against its item's duration as the
+    database has it now (``UnknownMedia`` or ``ProgressError`` comes back in
+    its place), filling in or logging the duration players see; a report a
+    viewer sent before erasing their history comes back as ``Erased``. The
+    items' durations, the erasures and all touched sessions are read with
+    one statement, and the sessions written with one.
     """
     media_ids = list({p.media_id for p in pending})
     keys = list({(p.viewer, p.media_id, p.report.session) for p in pending})
-    known, stored = db.progress_batch_state(conn, media_ids, keys)
+    known, stored, erased = db.progress_batch_state(conn, media_ids, keys)
     durations: dict[str, tuple[float | None, str] | None] = dict.fromkeys(media_ids)
     for media_id, (probed, reported) in known.items():
         durations[media_id] = choose_duration(probed, reported)
@@ -401,9 +520,12 @@ def store_reports(conn: sqlite3.Connection, pending: list[PendingReport]) -> lis
     touched: dict[tuple[str, str, str], float] = {}
     outcomes: list = []
     for p in pending:
+        if p.received <= erased.get(p.viewer, -math.inf):
+            outcomes.append(Erased("the viewer erased their history after sending it"))
+            continue
         item_duration = durations[p.media_id]
         if item_duration is None:
-            outcomes.append(UnknownMedia(p.media_id))
+            outcomes.append(UnknownMedia("the item is not in the catalog"))
             continue
         duration, source = item_duration
         key = (p.viewer, p.media_id, p.report.session)
@@ -439,10 +561,12 @@ class FoldResult:
 def fold_expired(conn: sqlite3.Connection, now: float, retention_days: float,
                  resume_rules: ResumeRules, limit: int = FOLD_BATCH) -> FoldResult:
     """Fold raw sessions not updated for ``retention_days`` into each item's
-    anonymous totals and delete them, and with them the viewer's place.
+    anonymous totals and delete them, and with them the viewer's place; and
+    forget erasure marks older than ``ERASURE_MEMORY_SECONDS``.
 
     Call inside a write transaction; folds at most ``limit`` sessions.
     """
+    db.progress_forget_erasures(conn, now - ERASURE_MEMORY_SECONDS)
     cutoff = now - retention_days * 86400
     rows = db.progress_expired_sessions(conn, cutoff, limit)
     result = FoldResult(sessions=len(rows))
@@ -574,9 +698,9 @@ def _answer_body(body: tuple[tuple[str, object], ...]) -> bytes:
     return json.dumps(dict(body), separators=(",", ":"), sort_keys=True).encode() + b"\n"
 
 
-def _answer(body: dict) -> Response:
+def _answer(body: dict, status: int = 200) -> Response:
     """``jsonify(body)`` for the few answers a report gets, encoded once each."""
-    return current_app.response_class(_answer_body(tuple(body.items())),
+    return current_app.response_class(_answer_body(tuple(body.items())), status=status,
                                       mimetype="application/json")
 
 
@@ -596,8 +720,7 @@ def _limit(viewer_key: str) -> None:
 def _maybe_fold() -> None:
     """Fold expired sessions now and then, so the retention period holds even
     where nobody schedules ``player fold-progress``. Nobody waits for the
-    outcome; the fold goes with the next batch, committed by whichever thread
-    commits it (this one, when nobody else is committing)."""
+    outcome: the writer runs it after the reports queued before it."""
     state = current_app.extensions["progress_fold"]
     now = time.monotonic()
     with state["lock"]:
@@ -606,14 +729,46 @@ def _maybe_fold() -> None:
         state["next"] = now + FOLD_INTERVAL_SECONDS
     days = float(current_app.config["RAW_RETENTION_DAYS"])
     resume_rules = rules()
-    _writer().submit(_Job(lambda conn: fold_expired(conn, time.time(), days, resume_rules)))
+
+    def fold(conn: sqlite3.Connection) -> FoldResult:
+        return fold_expired(conn, time.time(), days, resume_rules)
+
+    _writer().submit(fold)
+
+
+def _caught_up() -> None:
+    """Wait until every report this process accepted so far is written, so a
+    read sees them."""
+    if not _writer().flush():
+        current_app.logger.warning("progress read before the writer caught up")
+
+
+def _unavailable(message: str, retry: int) -> Response:
+    response = error_response(503, message, {"retry_after": retry})
+    response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def forget_media(media_id: str) -> None:
+    """Delete an item's progress and statistics once the reports queued
+    before are written. Call it after the item has left the catalog, so that
+    reports still queued anywhere are dropped by their writers instead of
+    bringing some of it back.
+
+    :raises TimeoutError: if the writer has not got to it in time; it is
+        still done later.
+    """
+    def delete(conn: sqlite3.Connection) -> None:
+        db.progress_delete_media(conn, media_id)
+
+    _writer().run(delete)
 
 
 # -- routes ----------------------------------------------------------------------
 
 @bp.route("/api/media/<item_id>/progress", methods=["PUT", "POST"])
 def report_progress(item_id: str):
-    """Store a player's report. POST is accepted as PUT because
+    """Accept a player's report for writing. POST is accepted as PUT because
     ``navigator.sendBeacon`` can only POST."""
     if not is_valid_id(item_id):
         abort(404, f"There is no media item with the id '{item_id}'.")
@@ -626,17 +781,19 @@ def report_progress(item_id: str):
         return _answer({"stored": False, "reason": reason})
     viewer = _request_viewer(data)
     _limit(viewer.key)
-    try:
-        _writer().store(PendingReport(item_id, viewer.key, report, time.time()))
-    except UnknownMedia:
+    known = current_app.extensions["progress_durations"].lookup(item_id, time.monotonic())
+    if known is None:
         abort(404, f"There is no media item with the id '{item_id}'.")
+    duration = known[0]
+    try:
+        report = check_within(report, duration if duration is not None else report.duration)
     except ProgressError as exc:
         return error_response(400, exc.message, {"field": exc.field})
-    except (TimeoutError, sqlite3.Error):
-        current_app.logger.exception("progress report for %s not stored", item_id)
-        return error_response(503, "Progress could not be saved just now; it was not stored.")
+    if not _writer().put(PendingReport(item_id, viewer.key, report, time.time())):
+        return _unavailable("Too many progress reports are waiting to be written; this one"
+                            " was not stored.", QUEUE_FULL_RETRY_SECONDS)
     _maybe_fold()
-    return _answer({"stored": True})
+    return _answer({"stored": True}, 202)
 
 
 @bp.get("/api/media/<item_id>/progress")
@@ -644,6 +801,7 @@ def resume_point(item_id: str):
     """Where this viewer should resume, and whether to offer it."""
     item = find_item(item_id)
     viewer = _request_viewer()
+    _caught_up()
     conn = db.get_db()
     duration, _ = authoritative_duration(conn, item)
     tracking = _privacy_reason() is None
@@ -667,9 +825,22 @@ def resume_point(item_id: str):
 @bp.delete("/api/viewer/history")
 def erase_history():
     """Erase everything stored for this viewer (the player's "Forget my
-    viewing history"). Anonymous totals already folded hold no viewer."""
+    viewing history"). Anonymous totals already folded hold no viewer.
+
+    The writer erases after writing the reports queued before, and marks the
+    erasure, so that no report sent before it (queued in any process) is
+    written after it."""
     viewer = _request_viewer()
-    sessions = _writer().run(lambda conn: db.progress_erase_viewer(conn, viewer.key))
+
+    def erase(conn: sqlite3.Connection) -> int:
+        return db.progress_erase_viewer(conn, viewer.key, time.time())
+
+    try:
+        sessions = _writer().run(erase)
+    except (TimeoutError, OSError, sqlite3.Error):
+        current_app.logger.exception("viewer history not erased")
+        return _unavailable("Your viewing history could not be erased just now; try again.",
+                            QUEUE_FULL_RETRY_SECONDS)
     return jsonify({"erased": {"sessions": sessions}})
 
 
@@ -691,13 +862,16 @@ def validate_report():
 @bp.get("/api/media/<item_id>/stats")
 @publisher_required
 def stats_json(item_id: str):
-    return jsonify(media_statistics(db.get_db(), find_item(item_id)))
+    item = find_item(item_id)
+    _caught_up()
+    return jsonify(media_statistics(db.get_db(), item))
 
 
 @bp.get("/publish/stats/<item_id>")
 @publisher_required
 def stats_page(item_id: str):
     raw = find_item(item_id)
+    _caught_up()
     stats = media_statistics(db.get_db(), raw)
     return render_template("stats.html", item=public_item(raw), stats=stats,
                            retention_chart=retention_chart(stats["retention"]),
@@ -776,11 +950,13 @@ def fold_progress_command(days: float | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Defaults for the progress settings, the writer, the limiter, the
-    blueprint and ``player fold-progress``."""
+    """Defaults for the progress settings, the writer, the duration cache,
+    the limiter, the blueprint and ``player fold-progress``."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    app.extensions["progress_writer"] = Writer(app.config["DATABASE"], bulk=store_reports)
+    app.extensions["progress_writer"] = Writer(
+        app.config["DATABASE"], store_reports, limit=int(app.config["PROGRESS_QUEUE_LIMIT"]))
+    app.extensions["progress_durations"] = Durations()
     app.extensions["progress_limiter"] = (
         TokenBucket(float(app.config["PROGRESS_RATE_BURST"]),
                     float(app.config["PROGRESS_RATE_PER_SECOND"])),

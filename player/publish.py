@@ -27,7 +27,7 @@ from flask import (
 )
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import auth, db, library, openapi, uploads
+from . import auth, db, library, openapi, progress_api, uploads
 from .auth import CSRF_FIELD, publisher_required
 from .catalog import absolute_url, all_items, find_item, public_item, site_url, track_id
 from .errors_web import error_response
@@ -158,12 +158,11 @@ def save_track(item: dict, form: uploads.ReceivedForm) -> tuple[uploads.Prepared
 
 
 def remove_item(item: dict) -> None:
-    """Delete the item's files, then its viewers' progress and statistics."""
+    """Delete the item's files, then its viewers' progress and statistics
+    (after the rescan: from then on, reports still queued for it are dropped)."""
     uploads.delete_item(_media_dir(), item)
-    conn = db.get_db()
-    with db.Transaction(conn):
-        db.progress_delete_media(conn, item["id"])
     _refresh()
+    progress_api.forget_media(item["id"])
 
 
 def _find_track(item: dict, key: str) -> dict:

@@ -331,7 +331,7 @@ def test_inline_component_plays_captions_from_another_origin_and_saves_progress(
     with page.expect_response(lambda r: r.url.endswith("/api/media/lecture/progress")
                               and r.request.method == "PUT") as saved:
         page.get_by_role("button", name="Pause", exact=True).click()
-    assert saved.value.status == 200
+    assert saved.value.status == 202  # accepted: committed within milliseconds
     assert saved.value.headers["access-control-allow-origin"] == "*"
     paused_at = media(page, "m.currentTime")
     viewer = page.evaluate("JSON.parse(localStorage.getItem('ap-player')).viewer")
@@ -360,7 +360,7 @@ def test_inline_markup_with_the_media_element_works_too(page, live_server, host)
         page.get_by_role("button", name="Play", exact=True).click()
         wait_media(page, "m.currentTime > 1")
         page.get_by_role("button", name="Pause", exact=True).click()
-    assert saved.value.status == 200
+    assert saved.value.status == 202  # accepted: committed within milliseconds
 
 
 def test_inline_component_is_not_restyled_by_the_host(page, live_server, host):

@@ -1,11 +1,17 @@
 """Progress over HTTP: storing reports, resume offers, bad input, privacy,
-duration reports, statistics, folding and concurrent writers."""
+duration reports, statistics, folding, concurrent writers and the writer
+that writes reports behind the requests."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import shutil
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,9 +20,11 @@ from pathlib import Path
 import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from player import auth, create_app, db
-from player.viewer import sign_viewer
+from player import auth, create_app, db, progress_api
+from player.progress import parse_report
+from player.viewer import identify, sign_viewer
 from tests.mediagen import _run
+from tests.test_openapi import check
 
 LECTURE_SECONDS = 200
 VIEWER = "viewer-a-0123456789"
@@ -67,6 +75,7 @@ def get(client, media="lecture", viewer=VIEWER, **headers):
 
 
 def stored_rows(app) -> int:
+    assert progress_api.flush(app)
     conn = db.connect(app.config["DATABASE"])
     try:
         return sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
@@ -88,7 +97,7 @@ def publisher_token(app) -> dict:
 
 def test_report_then_resume(client):
     response = put(client, played=[[60, 83]])
-    assert response.status_code == 200 and response.json == {"stored": True}
+    assert response.status_code == 202 and response.json == {"stored": True}
     answer = get(client).json
     assert answer["offer"] == "resume" and answer["resume_at"] == 83.0
     assert answer["duration"] == 200 and answer["tracking"] is True
@@ -101,7 +110,7 @@ def test_beacon_post_with_text_plain_body_counts_as_put(client):
                        "event": "pagehide"})
     response = client.post("/api/media/lecture/progress", data=body,
                            content_type="text/plain;charset=UTF-8")
-    assert response.status_code == 200
+    assert response.status_code == 202 and response.json == {"stored": True}
     assert get(client).json["resume_at"] == 120
 
 
@@ -210,20 +219,20 @@ def test_form_bodies_are_415(client):
 def test_flood_from_one_viewer_is_429_with_retry_after(make_app):
     app = make_app(PROGRESS_RATE_BURST=3, PROGRESS_RATE_PER_SECOND=0.5)
     client = app.test_client()
-    assert [put(client, seq=n).status_code for n in range(3)] == [200, 200, 200]
+    assert [put(client, seq=n).status_code for n in range(3)] == [202, 202, 202]
     flooded = put(client, seq=3, position=150)
     assert flooded.status_code == 429
     assert flooded.headers["Retry-After"] == "2"
     assert flooded.json["error"]["code"] == "too_many_requests"
     assert get(client).json["resume_at"] == 83
-    assert put(client, headers=None, viewer=OTHER).status_code == 200
+    assert put(client, headers=None, viewer=OTHER).status_code == 202
 
 
 # -- viewers -------------------------------------------------------------------
 
 def test_viewer_may_come_in_headers_instead_of_the_body(client):
     response = put(client, viewer=None, headers={"X-Player-Viewer": OTHER})
-    assert response.status_code == 200
+    assert response.status_code == 202
     assert get(client, viewer=OTHER).json["resume_at"] == 83
 
 
@@ -241,7 +250,7 @@ def test_signed_viewer_follows_the_person_across_devices(make_app):
     app = make_app(VIEWER_SECRET="host-secret")
     client = app.test_client()
     token = sign_viewer("user-42", "host-secret", int(time.time()) + 600)
-    assert put(client, viewer="laptop-0123456789", viewer_token=token).status_code == 200
+    assert put(client, viewer="laptop-0123456789", viewer_token=token).status_code == 202
     phone = client.get("/api/media/lecture/progress", headers={
         "X-Player-Viewer": "phone-00123456789", "X-Player-Viewer-Token": token})
     assert phone.json["resume_at"] == 83
@@ -323,7 +332,7 @@ def forget_probed_duration(app, media_id: str) -> None:
 
 def test_first_player_report_fills_an_unknown_duration(app, client):
     forget_probed_duration(app, "lecture")
-    assert put(client, duration=None, position=10).status_code == 200
+    assert put(client, duration=None, position=10).status_code == 202
     assert get(client).json["duration"] is None
     put(client, duration=201.0, position=83, viewer=OTHER)
     put(client, duration=260.0, position=90)
@@ -369,7 +378,7 @@ def run_script(client) -> None:
     for viewer, session, reports in SCRIPT:
         for seq, fields in enumerate(reports):
             assert put(client, viewer=viewer, session=session, seq=seq,
-                       **fields).status_code == 200
+                       **fields).status_code == 202
 
 
 def expected_statistics() -> dict:
@@ -451,8 +460,7 @@ def test_expired_sessions_are_folded_without_the_command(make_app):
     app = make_app(RAW_RETENTION_DAYS=0)
     client = app.test_client()
     put(client, played=[[0, 83]])
-    # The writer runs jobs in order: once this one has committed, so has the fold.
-    app.extensions["progress_writer"].run(lambda conn: None)
+    # The fold is queued behind the report; the statistics wait for both.
     stats = client.get("/api/media/lecture/stats", headers=publisher_token(app)).json
     assert stats["sessions"] == {"raw": 0, "folded": 1}
     assert stats["plays"] == 1
@@ -473,12 +481,12 @@ def test_concurrent_writers_lose_nothing(make_app):
             # Every thread adds one second of watching to the same session...
             response = put(client, session="shared-session", position=i, seq=i,
                            played=[[n * 0.01 + i * 7, n * 0.01 + i * 7 + 0.001]])
-            if response.status_code != 200:
+            if response.status_code != 202:
                 errors.append(response.get_data(as_text=True))
             # ...and one report to a session of its own.
             response = put(client, viewer=f"viewer-{n:02d}-0123456789", session=f"own-{n:04d}",
                            position=i + 1, seq=i, played=[[i, i + 1]])
-            if response.status_code != 200:
+            if response.status_code != 202:
                 errors.append(response.get_data(as_text=True))
 
     threads = [threading.Thread(target=worker, args=(apps[n % 2], n)) for n in range(16)]
@@ -487,6 +495,8 @@ def test_concurrent_writers_lose_nothing(make_app):
     for thread in threads:
         thread.join()
     assert errors == []
+    # A read waits for its own process's queue only.
+    assert progress_api.flush(apps[1])
     stats = apps[0].test_client().get("/api/media/lecture/stats",
                                       headers=publisher_token(apps[0])).json
     assert stats["plays"] == 17
@@ -497,14 +507,201 @@ def test_concurrent_writers_lose_nothing(make_app):
         assert answer["position"] == per_thread
 
 
-def _writer_with_table(tmp_path, bulk=None):
-    from player.progress_api import Writer
+# -- write-behind ------------------------------------------------------------------
 
+@contextlib.contextmanager
+def writer_held(writer):
+    """Keep ``writer`` busy with a job until the block ends, so what is queued
+    meanwhile waits behind it."""
+    started, release = threading.Event(), threading.Event()
+
+    def hold(conn):
+        started.set()
+        release.wait(30)
+
+    writer.submit(hold)
+    assert started.wait(30)
+    try:
+        yield
+    finally:
+        release.set()
+
+
+def session_count(app) -> int:
+    conn = db.connect(app.config["DATABASE"])
+    try:
+        return conn.execute("SELECT COUNT(*) FROM progress_sessions").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_report_is_written_without_anyone_reading(app, client):
+    assert put(client).status_code == 202
+    deadline = time.monotonic() + 30
+    while session_count(app) == 0:
+        assert time.monotonic() < deadline, "the report was never written"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("read", ["resume point", "statistics"])
+def test_reads_wait_for_the_reports_accepted_before_them(app, client, monkeypatch, read):
+    headers = publisher_token(app)
+    writer = app.extensions["progress_writer"]
+    reading = threading.Event()
+    flush = writer.flush
+
+    def flush_and_tell(*args):
+        reading.set()
+        return flush(*args)
+
+    monkeypatch.setattr(writer, "flush", flush_and_tell)
+    with ThreadPoolExecutor(1) as pool:
+        with writer_held(writer):
+            assert put(client, played=[[0, 83]]).status_code == 202
+            assert session_count(app) == 0
+            if read == "resume point":
+                answer = pool.submit(lambda: get(app.test_client()).json["resume_at"])
+            else:
+                answer = pool.submit(lambda: app.test_client().get(
+                    "/api/media/lecture/stats", headers=headers).json["plays"])
+            assert reading.wait(30)
+        assert answer.result(30) == (83 if read == "resume point" else 1)
+
+
+def test_erasure_comes_after_the_reports_queued_before_it(app, client, monkeypatch):
+    writer = app.extensions["progress_writer"]
+    queued = threading.Event()
+    submit = writer.submit
+
+    def submit_and_tell(fn):
+        job = submit(fn)
+        queued.set()
+        return job
+
+    with ThreadPoolExecutor(1) as pool:
+        with writer_held(writer):
+            put(client, played=[[0, 83]])
+            put(client, session="session-2", played=[[0, 40]])
+            monkeypatch.setattr(writer, "submit", submit_and_tell)
+            erased = pool.submit(lambda: app.test_client().delete(
+                "/api/viewer/history", headers={"X-Player-Viewer": VIEWER}).json)
+            assert queued.wait(30)
+        assert erased.result(30) == {"erased": {"sessions": 2}}
+    assert get(client).json["reason"] == "no_history"
+    assert session_count(app) == 0
+
+
+def test_erasure_is_not_undone_by_a_report_another_process_writes_later(make_app):
+    """A report received before the erasure but written after it, by the
+    writer of another process (here another app on the same database), is
+    dropped; a report received after the erasure is kept."""
+    accepting, erasing = make_app(), make_app()
+    before = time.time()
+    erasing.test_client().delete("/api/viewer/history", headers={"X-Player-Viewer": VIEWER})
+    key = identify(VIEWER, None, secret=None, pepper="test-secret").key
+    report = parse_report({"session": "session-1", "position": 83, "played": [[0, 83]]})
+    writer = accepting.extensions["progress_writer"]
+    assert writer.put(progress_api.PendingReport("lecture", key, report, before))
+    assert progress_api.flush(accepting)
+    assert get(accepting.test_client()).json["reason"] == "no_history"
+    assert put(accepting.test_client(), position=90, played=[[0, 90]]).status_code == 202
+    assert get(accepting.test_client()).json["resume_at"] == 90
+
+
+def test_a_full_queue_refuses_with_503_and_stores_nothing(make_app):
+    app = make_app(PROGRESS_QUEUE_LIMIT=2)
+    client = app.test_client()
+    with writer_held(app.extensions["progress_writer"]):
+        assert [put(client, session=f"session-{n}").status_code for n in range(2)] == [202, 202]
+        refused = put(client, session="session-x", position=150)
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"] == "1"
+        assert refused.json["error"]["details"] == {"retry_after": 1}
+    assert progress_api.flush(app)
+    conn = db.connect(app.config["DATABASE"])
+    try:
+        sessions = sorted(r[0] for r in conn.execute("SELECT session FROM progress_sessions"))
+    finally:
+        conn.close()
+    assert sessions == ["session-0", "session-1"]
+
+
+def test_refusals_found_by_the_writer_are_logged_and_dropped(app, client, caplog):
+    """The item left the catalog after the request was checked: the writer
+    checks again and drops the report, saying which and why."""
+    writer = app.extensions["progress_writer"]
+    queued = threading.Event()
+
+    def delete_item_once_the_report_is_queued(conn):
+        assert queued.wait(30)
+        conn.execute("DELETE FROM items WHERE id = 'lecture'")
+
+    writer.submit(delete_item_once_the_report_is_queued)
+    assert put(client, session="session-gone").status_code == 202
+    queued.set()
+    assert progress_api.flush(app)
+    assert session_count(app) == 0
+    assert "lecture session session-gone" in caplog.text
+    assert "not in the catalog" in caplog.text
+
+
+def test_a_process_that_exits_writes_its_queue_first(app, tmp_path):
+    """Exiting through sys.exit, as gunicorn workers do, runs the atexit hook
+    that writes the queue, here held up behind a slow job."""
+    script = f"""
+import sys, time
+from player import create_app
+app = create_app({{"TESTING": True, "MEDIA_DIR": {app.config["MEDIA_DIR"]!r},
+                  "DATABASE": {app.config["DATABASE"]!r}, "SECRET_KEY": "test-secret",
+                  "SCAN_ON_START": False}})
+writer = app.extensions["progress_writer"]
+def slow(conn):
+    time.sleep(0.5)
+writer.submit(slow)
+body = {{"viewer": {VIEWER!r}, "session": "session-1", "position": 83, "played": [[0, 83]]}}
+assert app.test_client().put("/api/media/lecture/progress", json=body).status_code == 202
+sys.exit(0)
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert get(app.test_client()).json["resume_at"] == 83
+
+
+def test_a_forked_child_starts_a_fresh_writer(app, client):
+    """A gunicorn worker forked from a process whose writer has a thread gets
+    a writer of its own: no thread yet, fresh locks, its own queue."""
+    writer = app.extensions["progress_writer"]
+    assert put(client, played=[[0, 83]]).status_code == 202
+    assert progress_api.flush(app)
+    key = identify(VIEWER, None, secret=None, pepper="test-secret").key
+    child_report = parse_report({"session": "child-session", "position": 50,
+                                 "played": [[0, 50]]})
+    # Held as if another thread were queuing a report at the moment of the fork.
+    with writer._lock:
+        pid = os.fork()
+        if pid == 0:
+            fresh = (writer._thread is None and writer.put(progress_api.PendingReport(
+                "lecture", key, child_report, time.time())) and writer.flush(30))
+            os._exit(0 if fresh else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert put(client, position=90, played=[[83, 90]], seq=1).status_code == 202
+    assert progress_api.flush(app)
+    conn = db.connect(app.config["DATABASE"])
+    try:
+        rows = dict(conn.execute("SELECT session, position FROM progress_sessions"))
+    finally:
+        conn.close()
+    assert rows == {"session-1": 90, "child-session": 50}
+
+
+def _writer_with_table(tmp_path, bulk):
     database = tmp_path / "writer.sqlite"
     conn = db.connect(database)
     conn.execute("CREATE TABLE t (v TEXT)")
     conn.close()
-    return Writer(str(database), bulk=bulk), database
+    return progress_api.Writer(str(database), bulk), database
 
 
 def _rows(database) -> list[str]:
@@ -515,73 +712,75 @@ def _rows(database) -> list[str]:
         conn.close()
 
 
-def _insert(value, fail=False):
-    def job(conn):
-        conn.execute("INSERT INTO t VALUES (?)", (value,))
-        if fail:
-            raise ValueError(value)
-        return value
-    return job
+def test_the_writer_survives_a_failing_batch(tmp_path, caplog):
+    """A batch that fails is tried again payload by payload: only the bad
+    payload is lost, logged with the reason, and the thread goes on."""
+    calls: list[list[str]] = []
 
-
-def _queued(writer, count: int) -> None:
-    """Wait until ``count`` writes queue behind the batch being committed."""
-    for _ in range(1000):
-        if len(writer._queue) >= count:
-            return
-        time.sleep(0.01)
-    pytest.fail(f"only {len(writer._queue)} of {count} writes queued")
-
-
-def test_writer_rolls_back_only_the_failing_job(tmp_path):
     def bulk(conn, payloads):
-        conn.execute("INSERT INTO t VALUES ('bulk')")
-        return [ValueError(p) if p == "refused" else p.upper() for p in payloads]
+        calls.append(list(payloads))
+        for value in payloads:
+            if value == "bad":
+                raise KeyError("a bug in the handler")
+            conn.execute("INSERT INTO t VALUES (?)", (value,))
+        return [ValueError("refused") if value == "refused" else None for value in payloads]
 
     writer, database = _writer_with_table(tmp_path, bulk)
-    started, release = threading.Event(), threading.Event()
-
-    def hold(conn):
-        started.set()
-        return release.wait(10)
-
-    with ThreadPoolExecutor(6) as pool:
-        # The first write holds its batch open, so the rest queue up as one batch.
-        first = pool.submit(writer.run, hold)
-        assert started.wait(10)
-        writes = [pool.submit(writer.run, _insert("a")),
-                  pool.submit(writer.run, _insert("b", fail=True)),
-                  pool.submit(writer.store, "ok"), pool.submit(writer.store, "refused"),
-                  pool.submit(writer.run, _insert("c"))]
-        _queued(writer, len(writes))
-        release.set()
-        assert first.result(10) is True
-        errors = [type(write.exception(10)) for write in writes]
-    assert errors == [type(None), ValueError, type(None), ValueError, type(None)]
-    assert writes[2].result() == "OK"
-    assert _rows(database) == ["a", "bulk", "c"]
+    with writer_held(writer):
+        for value in ("a", "bad", "refused", "b"):
+            assert writer.put(value)
+    assert writer.flush(30)
+    assert _rows(database) == ["a", "b", "refused"]
+    assert calls == [["a", "bad", "refused", "b"], ["a"], ["bad"], ["refused"], ["b"]]
+    assert "batch of 4 report(s) not written (KeyError" in caplog.text
+    assert "dropped: bad: KeyError" in caplog.text
+    assert "dropped: refused: ValueError: refused" in caplog.text
+    assert writer.put("after") and writer.flush(30)
+    assert _rows(database) == ["a", "after", "b", "refused"]
 
 
-def test_a_write_that_times_out_is_not_stored(tmp_path):
-    writer, database = _writer_with_table(tmp_path)
-    started, release = threading.Event(), threading.Event()
+def test_a_database_error_is_retried_once(tmp_path, caplog):
+    failures = [sqlite3.OperationalError("database is locked")]
 
-    def hold(conn):
-        started.set()
-        release.wait(10)
-        conn.execute("INSERT INTO t VALUES ('held')")
+    def bulk(conn, payloads):
+        if failures:
+            raise failures.pop()
+        conn.executemany("INSERT INTO t VALUES (?)", [(v,) for v in payloads])
+        return [None] * len(payloads)
 
-    with ThreadPoolExecutor(3) as pool:
-        held = pool.submit(writer.run, hold)
-        assert started.wait(10)
-        late = pool.submit(writer.run, _insert("late"), 0.2)
-        with pytest.raises(TimeoutError):
-            late.result(10)
-        # The next write is still committed, by a thread woken to do it.
-        after = pool.submit(writer.run, _insert("after"))
-        _queued(writer, 1)
-        release.set()
-        held.result(10)
-        assert after.result(10) == "after"
-    # The caller was told it failed, so it must not have been written after all.
-    assert _rows(database) == ["after", "held"]
+    writer, database = _writer_with_table(tmp_path, bulk)
+    assert writer.put("a") and writer.flush(30)
+    assert _rows(database) == ["a"]
+    assert "database is locked" in caplog.text and "dropped" not in caplog.text
+
+
+def test_a_job_that_fails_twice_raises_to_its_caller(tmp_path, caplog):
+    attempts = []
+
+    def job(conn):
+        attempts.append(1)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    writer, database = _writer_with_table(tmp_path, lambda conn, payloads: [None] * len(payloads))
+    with pytest.raises(sqlite3.OperationalError):
+        writer.run(job)
+    assert len(attempts) == 2
+    assert writer.run(lambda conn: conn.execute("INSERT INTO t VALUES ('later')").rowcount) == 1
+    assert _rows(database) == ["later"]
+
+
+def test_answers_match_the_openapi_document(make_app):
+    app = make_app(PROGRESS_QUEUE_LIMIT=1)
+    client = app.test_client()
+    spec = client.get("/api/openapi.json").get_json()
+    path = "/api/media/{item_id}/progress"
+    beacon = {"viewer": VIEWER, "session": "session-beacon", "position": 1}
+    with writer_held(app.extensions["progress_writer"]):
+        answers = [("put", put(client)), ("put", put(client, headers={"DNT": "1"})),
+                   ("put", put(client, session="session-full")),
+                   ("post", client.post("/api/media/lecture/progress", json=beacon))]
+    assert progress_api.flush(app)
+    answers.append(("post", client.post("/api/media/lecture/progress", json=beacon)))
+    assert [response.status_code for _, response in answers] == [202, 200, 503, 503, 202]
+    for method, response in answers:
+        check(spec, response, path, method)

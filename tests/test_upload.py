@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from player import create_app, db, uploads
+from player import create_app, db, progress_api, uploads
 from tests.mediagen import ffmpeg_duration, make_media
 from tests.publish_support import (
     BROKEN_VTT,
@@ -369,7 +369,8 @@ def test_deleting_an_item_forgets_its_progress(app, client, headers):
     body = {"viewer": "viewer-a-0123456789", "session": "session-1", "position": 1.5,
             "duration": 3.0}
     for item_id in ("clip", "song"):
-        assert client.put(f"/api/media/{item_id}/progress", json=body).status_code == 200
+        assert client.put(f"/api/media/{item_id}/progress", json=body).status_code == 202
+    assert progress_api.flush(app)
 
     def rows(item_id: str) -> int:
         """Rows about ``item_id`` in every progress table, whatever their names."""
