@@ -13,7 +13,8 @@ def test_media_list_and_item(client):
     (source,) = clip["sources"]
     assert source["type"] == "video/mp4" and source["url"].startswith("http://localhost/")
     (track,) = clip["tracks"]
-    assert (track["kind"], track["srclang"], track["label"]) == ("captions", "en", "English captions")
+    assert (track["kind"], track["srclang"], track["label"]) == (
+        "captions", "en", "English captions")
     assert set(clip["transcript"]) == {"html", "txt", "json"}
     assert clip["watch_url"] == "http://localhost/watch/clip"
 
@@ -71,7 +72,8 @@ def test_path_traversal_is_404(client, path):
 
 def test_media_responses_allow_cross_origin_range_requests(client):
     url = client.get("/api/media/clip").get_json()["sources"][0]["url"]
-    with client.get(url, headers={"Origin": "https://host.example", "Range": "bytes=0-1"}) as response:
+    headers = {"Origin": "https://host.example", "Range": "bytes=0-1"}
+    with client.get(url, headers=headers) as response:
         assert response.status_code == 206
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     exposed = response.headers["Access-Control-Expose-Headers"]
