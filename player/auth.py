@@ -258,7 +258,8 @@ def publisher_required(view: F) -> F:
 
 
 class _SessionInterface(SecureCookieSessionInterface):
-    """Mark the session cookie Secure whenever the request came over HTTPS.
+    """Mark the session cookie Secure whenever the request came over HTTPS,
+    and open no signed session for a request that sent no session cookie.
 
     Behind a TLS-terminating proxy the request only looks like HTTPS once
     ProxyFix trusts ``X-Forwarded-Proto``; ``SESSION_COOKIE_SECURE = True``
@@ -267,6 +268,15 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def open_session(self, app: Flask, request):
+        # Nearly every request (media, tracks, progress reports) has no
+        # session cookie: an empty session then, without building the
+        # signing serializer, which costs more than the rest of a small
+        # request.
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def init_app(app: Flask) -> None:

@@ -112,3 +112,14 @@ def test_keys_depend_on_kind_and_pepper():
         viewer.viewer_key("anonymous", "a" * 20, "q"),
     }
     assert len(keys) == 3
+
+
+@pytest.mark.parametrize("pepper", ["p", "a pepper of some length", "é" * 40, "x" * 200])
+def test_viewer_key_is_hmac_sha256_of_kind_and_id(pepper):
+    import hmac
+
+    from player.viewer import viewer_key
+
+    for kind, ident in [("anonymous", "a" * 16), ("host", "user-42"), ("host", "ü" * 50)]:
+        expected = hmac.new(pepper.encode(), f"{kind}:{ident}".encode(), "sha256").hexdigest()
+        assert viewer_key(kind, ident, pepper) == expected[:32]
