@@ -90,6 +90,17 @@ class Valve:
             route.continue_()
 
 
+#: The player's media element, as a JavaScript expression.
+MEDIA = "document.querySelector('#player video, #player audio')"
+
+
+def seek(page, seconds: float) -> None:
+    """Set the media's time and wait until it has seeked there."""
+    page.evaluate(f"t => {{ const m = {MEDIA}; m.currentTime = t;"
+                  " return new Promise(r => m.addEventListener('seeked', r, {once: true})); }",
+                  seconds)
+
+
 def starve(page, pattern: str, path: Path) -> Valve:
     """Serve the first fifth of the file at ``path`` (its index and about four
     seconds of media), then hold every other range until the returned valve

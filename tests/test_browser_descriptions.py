@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tests.browser_media import long_video, vtt
+from tests.browser_media import MEDIA, long_video, seek, vtt
 from tests.browser_support import assert_axe_clean
 
 pytestmark = pytest.mark.browser
@@ -83,15 +83,13 @@ def choose_speech(page, *, extended):
     dialog.get_by_role("button", name="Close").click()
 
 
-MEDIA = "document.querySelector('#player video')"
 PLAYS_SEEN = "window.speechLog.filter(e => e.what === 'play').length >= 2"
 SPOKEN = "window.speechLog.some(e => e.what === 'speak')"
 
 
 def play_from(page, seconds):
-    page.evaluate(f"t => {{ const m = {MEDIA}; m.currentTime = t; return new Promise("
-                  "r => m.addEventListener('seeked', r, {once: true})).then(() => m.play()); }",
-                  seconds)
+    seek(page, seconds)
+    page.evaluate(f"{MEDIA}.play()")
 
 
 def test_a_description_reaches_its_own_live_region_at_its_time(page, live_server):

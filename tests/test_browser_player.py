@@ -17,6 +17,7 @@ from tests.browser_media import (  # noqa: F401  (fixtures)
     make_player_library,
     media_dir,
     no_script_errors,
+    seek,
     starve,
 )
 from tests.browser_support import LiveServer
@@ -29,14 +30,6 @@ STATUS = "#player > [role=status]"
 def open_player(page, server, path="/watch/clip", state="ready"):
     page.goto(server.url + path)
     page.wait_for_selector(f"#player[data-state={state}]")
-
-
-def seek(page, seconds):
-    page.evaluate("""t => {
-        const m = document.querySelector('#player video, #player audio');
-        m.currentTime = t;
-        return new Promise(r => m.addEventListener('seeked', r, {once: true}));
-    }""", seconds)
 
 
 def status_text(page):

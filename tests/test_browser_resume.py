@@ -151,6 +151,30 @@ def wait_for_server(server, viewer: str, check, token: str = "") -> dict:
     pytest.fail(f"the server never got the report: {answer}")
 
 
+def resume_by_keyboard(page, frame, answer: dict, stopped: float) -> str:
+    """In ``frame`` (the page itself or its player iframe): the offer shows,
+    is announced once, passes axe, is the first Tab stop inside the player,
+    and Enter resumes within a second of ``stopped``. Returns what was said."""
+    offer = frame.locator(".ap-resume")
+    offer.wait_for()
+    assert frame.get_attribute("#player", "data-resume") == "resume"
+    label = f"Resume from 0:{int(answer['resume_at']):02d}"
+    assert offer.get_by_role("button", name=label).is_visible()
+    assert offer.get_by_role("button", name="Start over").is_visible()
+    frame.wait_for_function("window.__said.length > 0")
+    spoken = f"You stopped at 0:{int(answer['resume_at']):02d}. {label}, or start over."
+    assert frame.evaluate("window.__said") == [spoken]
+    assert_axe_clean(frame)
+    frame.focus("#player")
+    page.keyboard.press("Tab")
+    assert frame.evaluate("document.activeElement.textContent") == label
+    page.keyboard.press("Enter")
+    frame.wait_for_function(f"!document.querySelector('{MEDIA}').paused")
+    assert abs(frame.evaluate(f"document.querySelector('{MEDIA}').currentTime") - stopped) <= 1
+    assert offer.count() == 0
+    return spoken
+
+
 def test_resume_offer_after_closing_the_page(context, live_server):
     page = open_watch(context, live_server)
     assert page.get_attribute("#player", "data-resume") == "none"
@@ -162,26 +186,7 @@ def test_resume_offer_after_closing_the_page(context, live_server):
     assert answer["offer"] == "resume" and answer["resume_at"] - stopped < 1
 
     page = open_watch(context, live_server)
-    offer = page.locator(".ap-resume")
-    offer.wait_for()
-    assert page.get_attribute("#player", "data-resume") == "resume"
-    label = f"Resume from 0:{int(answer['resume_at']):02d}"
-    assert offer.get_by_role("button", name=label).is_visible()
-    assert offer.get_by_role("button", name="Start over").is_visible()
-    page.wait_for_function("window.__said.length > 0")
-    spoken = f"You stopped at 0:{int(answer['resume_at']):02d}. {label}, or start over."
-    assert page.evaluate("window.__said") == [spoken]
-    assert_axe_clean(page)
-
-    # Keyboard: the offer is the first stop inside the player.
-    page.focus("#player")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == label
-    page.keyboard.press("Enter")
-    page.wait_for_function("!document.querySelector('#player video').paused")
-    landed = page.evaluate("document.querySelector('#player video').currentTime")
-    assert abs(landed - stopped) <= 1
-    assert offer.count() == 0
+    spoken = resume_by_keyboard(page, page, answer, stopped)
     assert page.evaluate("document.activeElement.id") == "player"
     assert page.evaluate("window.__said").count(spoken) == 1
     assert page.js_errors == []
@@ -274,22 +279,7 @@ def test_resume_through_the_embed_page(context, live_server, host, framed):
 
     page, frame = open_embed(context, live_server, where)
     assert viewer_id(frame) == viewer
-    offer = frame.locator(".ap-resume")
-    offer.wait_for()
-    assert frame.get_attribute("#player", "data-resume") == "resume"
-    label = f"Resume from 0:{int(answer['resume_at']):02d}"
-    assert offer.get_by_role("button", name="Start over").is_visible()
-    frame.wait_for_function("window.__said.length > 0")
-    spoken = f"You stopped at 0:{int(answer['resume_at']):02d}. {label}, or start over."
-    assert frame.evaluate("window.__said") == [spoken]
-    assert_axe_clean(frame)
-    frame.focus("#player")
-    page.keyboard.press("Tab")
-    assert frame.evaluate("document.activeElement.textContent") == label
-    page.keyboard.press("Enter")
-    frame.wait_for_function(f"!document.querySelector('{MEDIA}').paused")
-    assert abs(frame.evaluate(f"document.querySelector('{MEDIA}').currentTime") - stopped) <= 1
-    assert offer.count() == 0
+    resume_by_keyboard(page, frame, answer, stopped)
 
     # Played to the end, the next visit offers to watch again, not to resume.
     play_from(frame, 28.5, until=30.0)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_media import long_video
+from tests.browser_media import MEDIA, long_video, seek
 from tests.browser_support import assert_axe_clean
 from tests.mediagen import ffmpeg_exe
 
@@ -94,15 +94,8 @@ def open_watch(page, server, item="clip"):
     page.wait_for_selector(".ap-transcript-tools")
 
 
-MEDIA = "document.querySelector('#player video, #player audio')"
 BODY = "document.querySelector('.ap-transcript-body')"
 CURRENT_MATCH_START = "document.querySelector('mark.ap-match-current').closest('a').dataset.start"
-
-
-def seek(page, seconds):
-    page.evaluate(f"t => {{ const m = {MEDIA}; m.currentTime = t;"
-                  " return new Promise(r => m.addEventListener('seeked', r, {once: true})); }",
-                  seconds)
 
 
 def current_cues(page) -> list[dict]:
