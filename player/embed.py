@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 from .catalog import absolute_url, find_item, public_item, site_url
 from .errors_web import error_response
 from .timeparse import parse_time
+from .viewer import looks_like_token
 
 bp = Blueprint("embed", __name__)
 
@@ -68,10 +69,6 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "new_tab": "(відкривається в новій вкладці)",
     },
 }
-
-#: The shape of a host's signed viewer token (player/viewer.py), bounded well
-#: above the longest real one (a 256-byte subject).
-_VIEWER_TOKEN_RE = re.compile(r"v1\.[A-Za-z0-9_-]{1,400}\.[0-9]{1,12}\.[A-Za-z0-9_-]{1,100}")
 
 #: Embed parameters kept when oEmbed is given an embed or watch URL.
 EMBED_PARAMS = ("t", "start", "end", "captions", "muted", "autoplay", "transcript", "hl",
@@ -168,7 +165,7 @@ transcript=False, hl='en', loop=False, api=False)
         hl=hl if hl in UI_STRINGS else "en",
         loop=_flag(args, "loop"),
         api=_flag(args, "api"),
-        viewer_token=token if _VIEWER_TOKEN_RE.fullmatch(token) else None,
+        viewer_token=token if looks_like_token(token) else None,
     )
 
 

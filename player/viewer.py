@@ -73,8 +73,27 @@ def _b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@functools.lru_cache(maxsize=8)
+def _keyed(key: str) -> hmac.HMAC:
+    """An HMAC-SHA256 keyed with ``key``, to copy: every report needs one,
+    and copying skips setting the key up again."""
+    return hmac.new(key.encode("utf-8"), digestmod=hashlib.sha256)
+
+
 def _signature(secret: str, signed_part: str) -> bytes:
-    return hmac.new(secret.encode("utf-8"), signed_part.encode("ascii"), hashlib.sha256).digest()
+    mac = _keyed(secret).copy()
+    mac.update(signed_part.encode("ascii"))
+    return mac.digest()
+
+
+def looks_like_token(value: str) -> bool:
+    """Whether ``value`` has a host token's shape (``v1.<b64url>.<expires>.<b64url>``),
+    without checking its signature."""
+    parts = value.split(".")
+    return (len(parts) == 4 and parts[0] == TOKEN_VERSION and _EXPIRES_RE.fullmatch(parts[2])
+            is not None and all(_B64URL_RE.fullmatch(p) for p in (parts[1], parts[3]))
+            # Base64url of MAX_SUBJECT_BYTES, without padding.
+            and len(parts[1]) <= -(-MAX_SUBJECT_BYTES * 4 // 3))
 
 
 def sign_viewer(subject: str, secret: str, expires_at: int) -> str:
@@ -103,8 +122,7 @@ def verify_viewer(token: str, secret: str | None, now: float | None = None) -> s
             "This server accepts no host-supplied viewer ids (PLAYER_VIEWER_SECRET is not set).",
         )
     parts = token.split(".")
-    if (len(parts) != 4 or parts[0] != TOKEN_VERSION
-            or not _EXPIRES_RE.fullmatch(parts[2])):
+    if not looks_like_token(token):
         raise ViewerError("malformed", "The viewer token is not a signed v1 token.")
     signed_part, _, signature_text = token.rpartition(".")
     try:
@@ -139,25 +157,9 @@ def viewer_key(kind: str, ident: str, pepper: str) -> str:
     >>> viewer_key("anonymous", "x" * 16, "k") == viewer_key("host", "x" * 16, "k")
     False
     """
-    inner, outer = _hmac_pads(pepper)
-    inner = inner.copy()
-    inner.update(f"{kind}:{ident}".encode())
-    outer = outer.copy()
-    outer.update(inner.digest())
-    return outer.hexdigest()[:32]
-
-
-@functools.lru_cache(maxsize=8)
-def _hmac_pads(pepper: str):
-    """HMAC-SHA256 (RFC 2104) keyed with ``pepper``, up to the message: the
-    two hash states to copy. Every report needs a key, and setting up an
-    HMAC from scratch costs tens of microseconds with OpenSSL 3."""
-    key = pepper.encode("utf-8")
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    return (hashlib.sha256(bytes(b ^ 0x36 for b in key)),
-            hashlib.sha256(bytes(b ^ 0x5C for b in key)))
+    mac = _keyed(pepper).copy()
+    mac.update(f"{kind}:{ident}".encode())
+    return mac.hexdigest()[:32]
 
 
 def identify(
