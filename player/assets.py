@@ -357,12 +357,6 @@ class AssetCache:
         return asset
 
 
-def is_within(root: str, path: str) -> bool:
-    """Whether ``path`` resolves to a file inside ``root``."""
-    real_root = os.path.realpath(root)
-    return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
-
-
 def init_app(app) -> None:
     """Serve ``.js`` and ``.css`` under ``static/`` lean; other files as Flask would."""
     from flask import request
@@ -373,7 +367,7 @@ def init_app(app) -> None:
 
     def static(filename: str):
         path = safe_join(app.static_folder, filename)
-        if path is None or not os.path.isfile(path) or not is_within(app.static_folder, path):
+        if path is None or not os.path.isfile(path):
             return send_static(filename=filename)
         asset = cache.get(Path(path))
         if asset is None:

@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 
 from . import db
 from .catalog import find_item
-from .streaming import BareFileResponse, media_response, send_media
+from .streaming import media_response, send_media
 
 bp = Blueprint("files", __name__)
 
@@ -107,11 +107,8 @@ class MediaFastPath:
                                               cache_control=served[1], bare=True)
                 except NotFound:
                     return self.wsgi_app(environ, start_response)
-                cors = self._cors(environ)
-                if isinstance(response, BareFileResponse):
-                    response.headers += cors
-                else:
-                    response.headers.extend(cors)
+                # A plain list or Headers, as media_response chose: both extend.
+                response.headers.extend(self._cors(environ))
                 return response(environ, start_response)
         return self.wsgi_app(environ, start_response)
 

@@ -467,22 +467,24 @@ class Durations:
     """
 
     def __init__(self) -> None:
-        self._known: dict[str, tuple[float, float, str]] = {}
+        self._known: dict[str, tuple[float, float]] = {}
 
-    def lookup(self, media_id: str, now: float) -> tuple[float | None, str] | None:
-        """``(duration, source)`` as :func:`choose_duration` gives it, or
-        None if the catalog has no such item."""
+    def lookup(self, media_id: str, now: float) -> float | None:
+        """The duration :func:`choose_duration` gives (None while nobody knows it).
+
+        :raises UnknownMedia: if the catalog has no such item.
+        """
         entry = self._known.get(media_id)
         if entry is not None and now < entry[0]:
-            return entry[1], entry[2]
+            return entry[1]
         found = db.progress_item_durations(db.get_db(), media_id)
         if found is None:
             self._known.pop(media_id, None)
-            return None
-        duration, source = choose_duration(*found)
+            raise UnknownMedia(media_id)
+        duration, _ = choose_duration(*found)
         if duration is not None:
-            self._known[media_id] = (now + DURATION_FRESH_SECONDS, duration, source)
-        return duration, source
+            self._known[media_id] = (now + DURATION_FRESH_SECONDS, duration)
+        return duration
 
 
 @dataclass(frozen=True)
@@ -781,10 +783,10 @@ def report_progress(item_id: str):
         return _answer({"stored": False, "reason": reason})
     viewer = _request_viewer(data)
     _limit(viewer.key)
-    known = current_app.extensions["progress_durations"].lookup(item_id, time.monotonic())
-    if known is None:
+    try:
+        duration = current_app.extensions["progress_durations"].lookup(item_id, time.monotonic())
+    except UnknownMedia:
         abort(404, f"There is no media item with the id '{item_id}'.")
-    duration = known[0]
     try:
         report = check_within(report, duration if duration is not None else report.duration)
     except ProgressError as exc:

@@ -162,7 +162,11 @@ def remove_item(item: dict) -> None:
     (after the rescan: from then on, reports still queued for it are dropped)."""
     uploads.delete_item(_media_dir(), item)
     _refresh()
-    progress_api.forget_media(item["id"])
+    try:
+        progress_api.forget_media(item["id"])
+    except TimeoutError:
+        # The item is gone either way; its statistics go when the writer gets there.
+        current_app.logger.warning("progress of %s will be deleted later", item["id"])
 
 
 def _find_track(item: dict, key: str) -> dict:

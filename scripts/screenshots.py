@@ -11,34 +11,26 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-quic"]
 
 
 def main(out: Path) -> None:
     from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
 
     from player import create_app
+    from tests.browser_support import CHROMIUM_FLAGS, LiveServer
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"MEDIA_DIR": str(REPO / "media"), "DATABASE": f"{tmp}/shots.sqlite",
                           "SECRET_KEY": "screenshots"})
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_port}"
-        try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
-                shoot(browser, base, out)
-                browser.close()
-        finally:
-            server.shutdown()
+        with LiveServer(app) as server, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=shutil.which("chromium"),
+                                         args=CHROMIUM_FLAGS)
+            shoot(browser, server.url, out)
+            browser.close()
 
 
 def shoot(browser, base: str, out: Path) -> None:
