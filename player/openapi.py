@@ -148,9 +148,12 @@ SCHEMAS: dict[str, dict] = {
     },
     "TranscriptEntry": {
         "type": "object",
-        "required": ["start", "end", "speaker", "text", "kind"],
+        "required": ["start", "end", "speaker", "text", "kind", "paragraph"],
         "properties": {"start": _SECONDS, "end": _SECONDS, "speaker": _nullable(_STRING),
-                       "text": _STRING, "kind": {"enum": list(CAPTION_KINDS)}},
+                       "text": _STRING, "kind": {"enum": list(CAPTION_KINDS)},
+                       "paragraph": {**_nullable({"type": "integer", "minimum": 0}),
+                                     "description": "Entries with the same number are one"
+                                     " paragraph; null for chapter headings."}},
     },
     "SearchResults": {
         "type": "object",

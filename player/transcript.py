@@ -205,21 +205,27 @@ def to_text(
 
 
 def to_json(model: Transcript) -> list[dict]:
-    """The transcript as ``[{start, end, speaker, text, kind}]``, in reading order.
+    """The transcript as ``[{start, end, speaker, text, kind, paragraph}]``,
+    in reading order.
 
-    Chapter headings are entries of kind ``"chapters"``.
+    Chapter headings are entries of kind ``"chapters"`` (paragraph None);
+    entries with the same ``paragraph`` number form one paragraph, as the
+    HTML transcript shows them.
     """
     entries = []
+    paragraphs = 0
     for block in model.blocks:
         if isinstance(block, Chapter):
             entries.append({
                 "start": round(block.start, 3), "end": round(block.end, 3),
-                "speaker": None, "text": block.title, "kind": "chapters",
+                "speaker": None, "text": block.title, "kind": "chapters", "paragraph": None,
             })
             continue
         for segment in block.segments:
             entries.append({
                 "start": round(segment.start, 3), "end": round(segment.end, 3),
                 "speaker": segment.speaker, "text": segment.text, "kind": segment.kind,
+                "paragraph": paragraphs,
             })
+        paragraphs += 1
     return entries

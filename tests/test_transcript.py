@@ -137,11 +137,12 @@ def test_to_text():
 def test_to_json():
     model = build_transcript(CAPTIONS[2:3], descriptions=DESCRIPTIONS[:1], chapters=CHAPTERS[:1])
     assert to_json(model) == [
-        {"start": 0.0, "end": 6.0, "speaker": None, "text": "Greetings", "kind": "chapters"},
+        {"start": 0.0, "end": 6.0, "speaker": None, "text": "Greetings", "kind": "chapters",
+         "paragraph": None},
         {"start": 3.5, "end": 4.0, "speaker": None, "text": "Bohdan waves.",
-         "kind": "descriptions"},
+         "kind": "descriptions", "paragraph": 0},
         {"start": 3.5, "end": 5.0, "speaker": "Bohdan", "text": "Fine, thanks.",
-         "kind": "captions"},
+         "kind": "captions", "paragraph": 1},
     ]
 
 

@@ -228,15 +228,17 @@ def test_json_is_a_list_of_entries_in_reading_order(client):
     response = client.get(href)
     assert response.status_code == 200
     entries = response.get_json()
-    assert all(set(e) == {"start", "end", "speaker", "text", "kind"} for e in entries)
-    assert [(e["kind"], e["speaker"], e["text"], e["start"], e["end"]) for e in entries] == [
-        ("chapters", None, "Greetings", 0.0, 1.5),
-        ("captions", "Anna", "Hello there.", 0.0, 0.5),
-        ("captions", "Anna", "How are you?", 0.5, 1.0),
-        ("captions", "Bohdan", "Fine, thanks.", 1.0, 1.4),
-        ("descriptions", None, "Anna waves.", 1.2, 1.5),
-        ("chapters", None, "Farewell", 1.5, 3.0),
-        ("captions", "Anna", "Good to hear & see you.", 2.0, 2.9),
+    assert all(set(e) == {"start", "end", "speaker", "text", "kind", "paragraph"}
+               for e in entries)
+    assert [(e["kind"], e["speaker"], e["text"], e["start"], e["end"], e["paragraph"])
+            for e in entries] == [
+        ("chapters", None, "Greetings", 0.0, 1.5, None),
+        ("captions", "Anna", "Hello there.", 0.0, 0.5, 0),
+        ("captions", "Anna", "How are you?", 0.5, 1.0, 0),
+        ("captions", "Bohdan", "Fine, thanks.", 1.0, 1.4, 1),
+        ("descriptions", None, "Anna waves.", 1.2, 1.5, 2),
+        ("chapters", None, "Farewell", 1.5, 3.0, None),
+        ("captions", "Anna", "Good to hear & see you.", 2.0, 2.9, 3),
     ]
 
 

@@ -19,8 +19,8 @@ export default async function make({ t, item, el, uid, lang }, section) {
     if (kind === 'chapters') {
       body.append(h('h3', { class: 'ap-transcript-chapter', 'data-start': start, text }));
     } else {
-      // Paragraphs break as in player/transcript.py: chapters, descriptions, speaker or kind changes, 2 s pauses.
-      if (d || kind !== last.kind || speaker !== last.speaker || start - last.end >= 2) {
+      // The server numbers the paragraphs (player/transcript.py decides where they break).
+      if (e.paragraph !== last.paragraph) {
         body.append(para = h('p', { class: `ap-transcript-para${d ? ' ap-transcript-description' : ''}` },
           (d || speaker) && h('span', { class: d ? 'ap-transcript-label' : 'ap-transcript-speaker', text: d ? t('Description:') : `${speaker}:` })));
       }
