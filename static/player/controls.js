@@ -73,8 +73,11 @@ export class Controls {
       return [...chapters.cues || []].filter((cue) => cue.startTime <= now && now < cue.endTime).pop();
     };
     const chaptersMenu = chapters && new Menu(p, t('Chapters'), '', icon(CHAPTERS),
-      () => [...chapters.cues || []].map((cue) => [
-        [h('span', { text: cue.text }), h('span', { class: 'ap-dim', text: clock(cue.startTime) })], cue.startTime, cue == chapter()]),
+      () => {
+        const now = chapter();
+        return [...chapters.cues || []].map((cue) => [
+          [h('span', { text: cue.text }), h('span', { class: 'ap-dim', text: clock(cue.startTime) })], cue.startTime, cue == now]);
+      },
       (time) => p.request('seek', time));
     if (chapters) {
       const show = () => { this.chapter.textContent = chapter()?.text || ''; };

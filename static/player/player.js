@@ -28,16 +28,18 @@
  *   from vars; `n` picks the plural), announce(text) (polite status region),
  *   prefs.get(name, fallback) / prefs.set(name, value) (saved per browser),
  *   tracks(...kinds), addControl(el) (into the bar, after the speed menu),
- *   settings.body (append a <section> with an <h3>),
+ *   settings.body (append a <section> with an <h3>), settings.check(pref,
+ *   on, label, change, extra) (a checkbox saved as a preference),
  *   on(type, fn) -> off(): 'state', 'ready', 'error', 'captions' {track},
- *   'descriptions' {on}, 'transcript' {shown}; also DOM events "ap:<type>",
+ *   'descriptions' {on}, 'transcript' {shown}, 'speech' (speaking descriptions
+ *   turned on or off); also DOM events "ap:<type>",
  *   request(type, value): play, pause, toggle, seek (s), skip (±s), volume
  *   (0–1), mute, rate, captions (lang, '' off), descriptions, transcript,
  *   fullscreen (true/false; omitted toggles), pip, settings, shortcuts, retry.
  * With descriptions on, the descriptions track is in "hidden" mode (cues and
  * cuechange work); the descriptions plugin does the speaking.
  */
-import { clamp, h, icon } from './dom.js';
+import { clamp, h } from './dom.js';
 import { I18n } from './i18n.js';
 import { Preferences } from './prefs.js';
 import { Captions } from './captions.js';
@@ -50,7 +52,7 @@ import progress from './progress.js';
 
 // For plugins and modules loaded on demand: importing these from here keeps
 // one copy of each in what the server sends (it inlines a file's imports).
-export { clamp, clock, h, icon };
+export { clock, h };
 
 const BUILT_IN = { transcript, progress };
 const FLAGS = ['paused', 'buffering', 'muted', 'descriptions', 'transcript', 'fullscreen', 'pip'];

@@ -1,5 +1,5 @@
 /**
- * The transcript's search, loaded by transcript.js with the first search:
+ * The transcript's search, loaded by transcript.js when the box is first focused:
  * matches are wrapped in <mark> (text nodes are split and wrapped; cue text
  * is never parsed as HTML), counted in the polite status next to the box,
  * and stepped through with Enter / Shift+Enter or the arrow buttons.

@@ -16,7 +16,7 @@
  *   "Resume auto-scroll" button starts it again.
  * - Clicking a cue, or Enter on it, seeks there.
  * - A search box marks matches and steps through them (transcript-search.js,
- *   loaded with the first search).
+ *   loaded when the search box is first focused).
  */
 import { h, icon } from './dom.js';
 
@@ -27,8 +27,8 @@ const SCROLL_TO = 1 / 3;
 // A scroll that leaves the box within this many pixels of where the script
 // put it is the script's own.
 const SCROLL_SLACK = 2;
-const CHEVRON_UP = 'M12 7l-7 7 1.5 1.5 5.5-5.5 5.5 5.5L19 14z';
-const CHEVRON_DOWN = 'M12 17l-7-7 1.5-1.5 5.5 5.5 5.5-5.5L19 10z';
+const CHEVRON_UP = 'M6 15l6-6 6 6';
+const CHEVRON_DOWN = 'M6 9l6 6 6-6';
 
 /** Index of the last of the ascending `values` that is at most `x`, or -1. */
 export function lastAtOrBefore(values, x) {
@@ -202,12 +202,12 @@ class Transcript {
     } else this.search().then(go);
   }
 
-  /** Mark every match of the search box's text; the code loads with the first search. */
   /** The search code, fetched when the box is first focused. */
   async load() {
     return this.finder ??= await import('./transcript-search.js');
   }
 
+  /** Mark every match of the search box's text. */
   async search() {
     clearTimeout(this.searchTimer);
     (this.finder || await this.load()).search(this);
