@@ -23,7 +23,6 @@ export class Controls {
     this.p = p;
     const t = p.t;
     const video = p.media.tagName == 'VIDEO';
-    const descriptions = p.tracks('descriptions').length > 0;
     const chapters = p.tracks('chapters')[0];
     const button = (cls, name, content, type, extra) => h('button', {
       type: 'button', class: `ap-btn ap-${cls}`, 'aria-label': name, onclick: () => p.request(type), ...extra,
@@ -84,29 +83,6 @@ export class Controls {
       chapters.addEventListener('cuechange', show);
       p.media.querySelector('track[kind=chapters]').addEventListener('load', show);
     }
-    if (descriptions) {
-      // The descriptions plugin's live region, in place before anything is said into it.
-      this.described = h('p', { class: 'ap-described', 'aria-live': 'polite' });
-      p.stage.after(this.described);
-      // How they are said, read by that plugin at each cue ('speech' when
-      // speaking is turned on or off); here, as the settings dialog may open before it loads.
-      if (window.speechSynthesis) {
-        const d = p.settings;
-        const hint = `${p.uid}-hint`;
-        const speaking = p.prefs.get('speakDescriptions');
-        const extended = d.check('extendedDescriptions', p.prefs.get('extendedDescriptions'), t('Extended descriptions'), null,
-          { disabled: !speaking, 'aria-describedby': hint });
-        d.body.append(h('section', {},
-          h('h3', { text: t('Descriptions') }),
-          d.check('speakDescriptions', speaking, t('Speak descriptions'), (on) => {
-            extended.firstChild.disabled = !on;
-            p.emit('speech');
-          }),
-          extended,
-          h('p', { id: hint, class: 'ap-hint', text: t('Pauses the media while each description is spoken.') })));
-      }
-    }
-
     this.el = h('div', { class: 'ap-controls', role: 'group', 'aria-label': t('Player controls') },
       this.seek,
       named('play', 'toggle', 'paused', [t('Pause'), PAUSE], [t('Play'), PLAY]),
@@ -115,7 +91,7 @@ export class Controls {
       h('span', { class: 'ap-time' }, this.clock, this.spoken),
       this.chapter,
       captionsMenu && captionsMenu.el,
-      descriptions && pressed('ad', 'descriptions', t('Descriptions'), glyph('AD')),
+      p.described && pressed('ad', 'descriptions', t('Descriptions'), glyph('AD')),
       chaptersMenu && chaptersMenu.el,
       this.rateMenu.el,
       p.transcript && pressed('show-transcript', 'transcript', t('Transcript'), icon(TRANSCRIPT)),

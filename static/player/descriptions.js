@@ -28,7 +28,7 @@ const base = (lang) => (lang || '').toLowerCase().split('-')[0];
 class Descriptions {
   constructor(p) {
     this.p = p;
-    this.region = p.controls.described;
+    this.region = p.described;
     this.said = new Set();
     for (const track of p.tracks('descriptions')) track.addEventListener('cuechange', () => this.cueChange(track));
     p.on('descriptions', ({ on }) => on || this.stop());

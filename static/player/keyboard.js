@@ -65,7 +65,7 @@ export class Keyboard {
         const track = p.request('captions');
         p.announce(track ? t('Captions: {label}', { label: track.label || track.language }) : t('Captions off'));
       }),
-      d: p.controls.described && say('descriptions', undefined, () => t(p.state.descriptions ? 'Descriptions on' : 'Descriptions off')),
+      d: p.described && say('descriptions', undefined, () => t(p.state.descriptions ? 'Descriptions on' : 'Descriptions off')),
       t: p.transcript && ask('transcript'),
       f: p.controls.fullscreen && ask('fullscreen'),
       '<': rate(-1),

@@ -22,7 +22,8 @@
  * descriptions.js loads when descriptions are first turned on; a plugin
  * that fails to load or install is skipped. Their API:
  *   el, media, stage (overlays go here), item (ITEM JSON if built, else null),
- *   itemUrl, transcript (the element the Transcript button toggles, or null;
+ *   itemUrl, described (the descriptions live region, or null),
+ *   transcript (the element the Transcript button toggles, or null;
  *   built players get an empty, detached one for transcript.js to fill),
  *   state (read only), duration, lang, t(key, vars) (English key; {name}
  *   from vars; `n` picks the plural), announce(text) (polite status region),
@@ -91,6 +92,9 @@ export class Player {
       h('div', { class: 'ap-wait' }, h('span', { class: 'ap-spinner' }), h('span', { text: t('Please wait') })),
       h('div', { class: 'ap-error' }, this.alert, this.errorActions));
     this.status = h('p', { role: 'status', class: 'ap-sr' });
+    // The descriptions plugin's live region, under the media before anything is said into it.
+    this.described = this.tracks('descriptions').length ? h('p', { class: 'ap-described', 'aria-live': 'polite' }) : null;
+    if (this.described) this.stage.after(this.described);
 
     this.state = { state: 'loading', paused: true, volume: 1, rate: 1, captions: '' };
     this.captions = new Captions(this);

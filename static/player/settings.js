@@ -86,8 +86,27 @@ export function settings(d) {
       },
     })),
     note));
+  if (p.described && window.speechSynthesis) speech(d, t);
   if (p.progress) history(d.body, p.progress, t);
   return () => { note.textContent = ''; };
+}
+
+/** How descriptions are said, read by the descriptions plugin at each cue
+ * ('speech' tells it when speaking is turned on or off). */
+function speech(d, t) {
+  const p = d.p;
+  const hint = `${p.uid}-hint`;
+  const speaking = p.prefs.get('speakDescriptions');
+  const extended = d.check('extendedDescriptions', p.prefs.get('extendedDescriptions'), t('Extended descriptions'), null,
+    { disabled: !speaking, 'aria-describedby': hint });
+  d.body.append(h('section', {},
+    h('h3', { text: t('Descriptions') }),
+    d.check('speakDescriptions', speaking, t('Speak descriptions'), (on) => {
+      extended.firstChild.disabled = !on;
+      p.emit('speech');
+    }),
+    extended,
+    h('p', { id: hint, class: 'ap-hint', text: t('Pauses the media while each description is spoken.') })));
 }
 
 /** "Forget my viewing history", for a player whose progress plugin runs. */
