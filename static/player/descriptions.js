@@ -5,7 +5,7 @@
  * on (the player keeps the tracks in "hidden" mode), each cue, as it starts:
  *
  * - goes into the descriptions live region, a polite line under the media
- *   (made by controls.js at start, so it is in place before anything is said
+ *   (`player.described`, made at start, so it is in place before anything is said
  *   into it; apart from the player's status region, so neither interrupts
  *   the other);
  * - is spoken with `speechSynthesis` when "Speak descriptions" is on
