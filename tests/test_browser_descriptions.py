@@ -87,6 +87,16 @@ PLAYS_SEEN = "window.speechLog.filter(e => e.what === 'play').length >= 2"
 SPOKEN = "window.speechLog.some(e => e.what === 'speak')"
 
 
+def speak_extended(page, server, speech_settings: str = "") -> None:
+    """The watch page with fake speech, descriptions spoken and extended,
+    playing from 1 s; ``speech_settings`` is script run before the page."""
+    page.add_init_script(FAKE_SPEECH + speech_settings)
+    open_watch(page, server)
+    descriptions_on(page)
+    choose_speech(page, extended=True)
+    play_from(page, 1)
+
+
 def play_from(page, seconds):
     seek(page, seconds)
     page.evaluate(f"{MEDIA}.play()")
@@ -141,11 +151,7 @@ def test_speak_descriptions_speaks_each_cue_without_pausing(page, live_server):
 
 
 def test_extended_descriptions_pause_for_the_speech_then_resume(page, live_server):
-    page.add_init_script(FAKE_SPEECH)
-    open_watch(page, live_server)
-    descriptions_on(page)
-    choose_speech(page, extended=True)
-    play_from(page, 1)
+    speak_extended(page, live_server)
     page.wait_for_function(PLAYS_SEEN)
     log = page.evaluate("window.speechLog")
     events = [e["what"] for e in log if e["what"] != "cancel"]
@@ -166,11 +172,7 @@ def test_extended_descriptions_pause_for_the_speech_then_resume(page, live_serve
 
 
 def test_speech_that_never_starts_does_not_leave_playback_paused(page, live_server):
-    page.add_init_script(FAKE_SPEECH + "window.speechMs = null;")
-    open_watch(page, live_server)
-    descriptions_on(page)
-    choose_speech(page, extended=True)
-    play_from(page, 1)
+    speak_extended(page, live_server, "window.speechMs = null;")
     page.wait_for_function(SPOKEN)
     page.wait_for_function(PLAYS_SEEN, timeout=20_000)
     assert page.evaluate(f"{MEDIA}.paused") is False
@@ -178,11 +180,7 @@ def test_speech_that_never_starts_does_not_leave_playback_paused(page, live_serv
 
 
 def test_playing_during_the_pause_is_left_to_the_viewer(page, live_server):
-    page.add_init_script(FAKE_SPEECH + "window.speechMs = 1500;")
-    open_watch(page, live_server)
-    descriptions_on(page)
-    choose_speech(page, extended=True)
-    play_from(page, 1)
+    speak_extended(page, live_server, "window.speechMs = 1500;")
     page.wait_for_function(SPOKEN)
     # The viewer plays, then pauses, while the description is still being spoken.
     page.evaluate(f"() => {{ {MEDIA}.play().catch(() => {{}}); }}")
