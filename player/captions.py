@@ -38,6 +38,8 @@ MAX_LINES = 2
 _DURATION_TOLERANCE = 0.05
 
 _READ_KINDS = frozenset({"captions", "subtitles"})
+# Chapter titles and metadata are not caption cue text, so their markup is not checked.
+_MARKUP_KINDS = frozenset({"captions", "subtitles", "descriptions"})
 
 
 class CaptionError(PlayerError, ValueError):
@@ -492,6 +494,8 @@ _DIALOGUE_DASH = ("- ", "\u2013 ", "\u2014 ")
 _SETTING_TOKEN = re.compile(r"[^\t\n\f\r ]+")
 _PERCENTAGE = re.compile(r"\d+(?:\.\d+)?%", re.ASCII)
 _LINE_NUMBER = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
+# Browsers read a fractional line number; the syntax allows whole ones only.
+_LINE_FRACTION = re.compile(r"-?\d+\.\d+", re.ASCII)
 _WHITESPACE = " \t\f"
 
 
@@ -511,6 +515,16 @@ def _preview(text: str, limit: int = 40) -> str:
 def _is_block_keyword(line: str, keyword: str) -> bool:
     """``STYLE`` or ``REGION`` with nothing but whitespace after it."""
     return line.startswith(keyword) and not line[len(keyword) :].strip("\t\n\f\r ")
+
+
+def _block_keyword(line: str) -> str:
+    """``NOTE``, ``STYLE`` or ``REGION`` when ``line`` starts such a block."""
+    if _is_keyword_line(line, "NOTE"):
+        return "NOTE"
+    for keyword in ("STYLE", "REGION"):
+        if _is_block_keyword(line, keyword):
+            return keyword
+    return ""
 
 
 def _is_keyword_line(line: str, keyword: str) -> bool:
@@ -565,6 +579,9 @@ class _Scanner:
             index += 1
         seen_cue = False
         after_break = False
+        # What the block before was, to explain a line with "-->" that
+        # ended it: a cue, a comment, a style sheet or a region.
+        previous_block = ""
         while index < end:
             start = index
             count = 0
@@ -615,13 +632,24 @@ class _Scanner:
                     previous = index
                 if index >= end:
                     break
+            block = ""
             if timing is not None:
-                if after_break:
+                block = "cue"
+                # A line with "-->" before it was meant as its identifier,
+                # and is reported as such.
+                if after_break and previous_block != "identifier":
                     self.add(
                         timing_index + 1, 1, "warning", "missing-blank-line",
                         "There is no blank line before this cue. Browsers accept it, but a"
                         " blank line must separate cues; without it the line above may be"
                         " shown as text of the previous cue.",
+                    )
+                if timing_index == start + 1 and _is_keyword_line(identifier, "NOTE"):
+                    self.add(
+                        timing_index + 1, 1, "warning", "arrow-in-note",
+                        "A comment (NOTE) must not contain '-->'. Browsers read this line as"
+                        " the timing of a cue, so the comment becomes a cue; to comment a cue"
+                        " out, remove its '-->'.",
                     )
                 self.cues.append(Cue(
                     identifier, timing.start, timing.end, timing.settings,
@@ -631,15 +659,27 @@ class _Scanner:
                 if timing.settings:
                     self._check_settings(timing, timing_index + 1)
             elif style or region:
+                block = "STYLE" if style else "REGION"
                 if region:
-                    self._read_region(buffer)
+                    self._read_region(buffer, start + 1)
             elif failure is not None:
-                self._failed_cue(
-                    failure, failed_at, after_break and failed_at == start, buffer[lost_from:]
-                )
+                inside, whole = "", False
+                if failed_at == start + 1:
+                    # On the second line of a block, "-->" makes browsers
+                    # read the whole block as a failed cue.
+                    inside, whole = _block_keyword(lines[start]), True
+                elif after_break and failed_at == start:
+                    # Further down, it ended the block above.
+                    inside = previous_block
+                if self._failed_cue(failure, failed_at, inside, whole, broke,
+                                    buffer[lost_from:]) == "arrow-in-identifier":
+                    block = "identifier"
             else:
+                if _is_keyword_line(lines[start], "NOTE"):
+                    block = "NOTE"
                 self._null_block(start, index, seen_cue)
             after_break = broke
+            previous_block = block
             while index < end and not lines[index]:
                 index += 1
         return self.cues
@@ -650,10 +690,14 @@ class _Scanner:
         first = lines[0]
         if first.startswith("WEBVTT"):
             if len(first) > 6 and first[6] not in " \t":
+                after = first[6]
+                # An invisible character is named, since the line looks right.
+                found = f"it is '{_preview(first)}'" if after.isprintable() and not (
+                    after.isspace()) else f"'WEBVTT' is followed by U+{ord(after):04X}"
                 self.add(
                     1, 7, "error", "bad-signature",
-                    f"The first line must be 'WEBVTT' alone or followed by a space or a tab,"
-                    f" but it is '{_preview(first)}'. Browsers will not load this file.",
+                    "The first line must be 'WEBVTT' alone or followed by a space or a tab,"
+                    f" but {found}. Browsers will not load this file.",
                 )
             header = 0
         else:
@@ -778,6 +822,12 @@ class _Scanner:
                 "Put a space on each side of '-->'. Browsers accept it without, but it is"
                 " not valid WebVTT and other tools may reject it.",
             )
+        if start_column > 1:
+            self.add(
+                number, 1, "warning", "timing-spacing",
+                "Remove the spaces before the start time. Browsers accept them, but it is"
+                " not valid WebVTT and other tools may reject it.",
+            )
         settings_column = _skip_whitespace(line, pos)
         settings = line[settings_column:].rstrip(_WHITESPACE)
         if settings and settings_column == pos:
@@ -789,27 +839,62 @@ class _Scanner:
         return _Timing(start, end, settings, end_column, settings_column + 1 if settings else 0)
 
     def _failed_cue(
-        self, failure: _Failure, index: int, after_break: bool, buffer: list[str]
-    ) -> None:
+        self, failure: _Failure, index: int, inside: str, whole: bool, broke: bool,
+        buffer: list[str],
+    ) -> str:
+        """Explain a line with "-->" that browsers cannot read as a timing line,
+        and return the problem's code.
+
+        :param inside: what the line belongs to for its author: ``"cue"``,
+            ``"NOTE"``, ``"STYLE"`` or ``"REGION"``; empty when it starts a block.
+        :param whole: whether browsers drop that whole block with it, rather
+            than end the block at the line above.
+        :param broke: whether a timing line follows at once.
+        :param buffer: the lines after it that browsers drop with it.
+        """
         line = self.lines[index]
         number = index + 1
+        column = line.find("-->") + 1
         text = " / ".join(b for b in buffer if b.strip())
         lost = f" Its text will not show: '{_preview(text)}'." if text else ""
-        if _is_keyword_line(line, "NOTE"):
+        timing_like = _TIMING_LIKE.match(line.lstrip(_WHITESPACE)) is not None
+        if inside == "NOTE" or _is_keyword_line(line, "NOTE"):
+            code = "arrow-in-note"
             self.add(
-                number, line.find("-->") + 1, "warning", "arrow-in-note",
+                number, column, "warning", code,
                 "A comment (NOTE) must not contain '-->'. Browsers read this line as a cue"
                 " timing line and skip the block.",
             )
-        elif after_break and not _TIMING_LIKE.match(line.lstrip(_WHITESPACE)):
+        elif inside in ("STYLE", "REGION"):
+            what = "style sheet" if inside == "STYLE" else "region definition"
+            effect = (f"they ignore the whole {what}" if whole
+                      else f"the {what} ends at the line above and the rest is ignored")
+            escape = " (inside a CSS string, write '--\\>')" if inside == "STYLE" else ""
+            code = f"arrow-in-{inside.lower()}"
             self.add(
-                number, line.find("-->") + 1, "error", "arrow-in-text",
+                number, column, "warning", code,
+                f"A {inside} block must not contain '-->'. Browsers read this line as a cue"
+                f" timing line, so {effect}. Remove the '-->'{escape}.",
+            )
+        elif inside == "cue" and not timing_like:
+            code = "arrow-in-text"
+            self.add(
+                number, column, "error", code,
                 "This line contains '-->', so browsers end the cue above here and read this"
                 " line as the timing of a new cue, which fails: this line and the lines after"
                 " it up to the next blank line will not show. Write '--&gt;' to show an arrow.",
             )
+        elif broke and not inside and not buffer and not timing_like:
+            code = "arrow-in-identifier"
+            self.add(
+                number, column, "warning", code,
+                "A cue identifier must not contain '-->'. Browsers read this line as a timing"
+                " line and drop it, so the cue below shows without its identifier.",
+            )
         else:
-            self.add(number, failure.column, "error", "bad-timestamp", failure.message + lost)
+            code = "bad-timestamp"
+            self.add(number, failure.column, "error", code, failure.message + lost)
+        return code
 
     def _null_block(self, start: int, stop: int, seen_cue: bool) -> None:
         """Diagnose a block browsers ignore: a comment, or text no cue owns."""
@@ -864,12 +949,60 @@ class _Scanner:
             " browsers show it and the lines after it as part of the cue. Make it empty.",
         )
 
-    def _read_region(self, buffer: list[str]) -> None:
-        for line in buffer:
-            for token in line.split():
-                name, _, value = token.partition(":")
-                if name == "id" and value and "-->" not in value:
-                    self.region_ids.add(value)
+    def _read_region(self, buffer: list[str], first: int) -> None:
+        """Check a REGION block's settings, ``buffer[0]`` being line ``first``
+        (from 0), and remember its id for the cues' ``region`` settings."""
+        seen: set[str] = set()
+        region_id = ""
+        for number, line in enumerate(buffer, first + 1):
+            for match in _SETTING_TOKEN.finditer(line):
+                token = match.group()
+                column = match.start() + 1
+                name, colon, value = token.partition(":")
+                if not colon or not name or not value:
+                    self.add(
+                        number, column, "warning", "bad-region-setting",
+                        f"'{_preview(token)}' is not a region setting: settings are written"
+                        " name:value, as in width:40%. Browsers ignore it.",
+                    )
+                    continue
+                if name not in _REGION_CHECKS:
+                    self.add(
+                        number, column, "warning", "unknown-region-setting",
+                        f"'{_preview(name)}' is not a region setting (those are id, width,"
+                        " lines, regionanchor, viewportanchor and scroll). Browsers ignore it.",
+                    )
+                    continue
+                if name in seen:
+                    self.add(
+                        number, column, "warning", "duplicate-region-setting",
+                        f"The region setting '{name}' appears twice; write each setting once.",
+                    )
+                seen.add(name)
+                check = _REGION_CHECKS[name]
+                hint = check(value) if check else ""
+                if hint:
+                    self.add(
+                        number, column, "warning", "bad-region-setting-value",
+                        f"'{_preview(token)}' has a value browsers ignore: {hint}.",
+                    )
+                elif name == "id":
+                    region_id = value
+        # Line ``first`` (counting from 1) is the REGION line itself.
+        if not region_id:
+            self.add(
+                first, 1, "warning", "region-without-id",
+                "This REGION has no id setting (such as id:speaker1), so no cue can be"
+                " placed in it.",
+            )
+        elif region_id in self.region_ids:
+            self.add(
+                first, 1, "warning", "duplicate-region-id",
+                f"A region with the id '{_preview(region_id)}' is already defined; region ids"
+                " must be unique (cues use the last one).",
+            )
+        else:
+            self.region_ids.add(region_id)
 
     def _check_settings(self, timing: _Timing, number: int) -> None:
         seen: set[str] = set()
@@ -903,6 +1036,13 @@ class _Scanner:
                 self.add(
                     number, column, "warning", "bad-setting-value",
                     f"'{token}' has a value browsers ignore: {hint}.",
+                )
+            elif name == "line" and _LINE_FRACTION.fullmatch(value.partition(",")[0]):
+                self.add(
+                    number, column, "warning", "fractional-line",
+                    f"'{token}' is not valid WebVTT: a line number is a whole number, as in"
+                    " line:-1. Browsers accept it, but other tools may not; use a percentage"
+                    " (line:85%) to place a cue between lines.",
                 )
 
 
@@ -981,6 +1121,36 @@ def _check_region(value: str, regions: set[str]) -> str:
     return "no REGION block above the first cue defines this id"
 
 
+def _check_region_width(value: str) -> str:
+    return "" if _percentage_ok(value) else "width is a percentage from 0% to 100%"
+
+
+def _check_region_lines(value: str) -> str:
+    return "" if value.isascii() and value.isdigit() else "lines is a whole number, as in lines:3"
+
+
+def _check_anchor(value: str) -> str:
+    x, comma, y = value.partition(",")
+    if comma and _percentage_ok(x) and _percentage_ok(y):
+        return ""
+    return "an anchor is two percentages from 0% to 100%, as in 0%,100%"
+
+
+def _check_scroll(value: str) -> str:
+    return "" if value == "up" else "scroll is up or left out"
+
+
+# An id is any word: whitespace ends it, and "-->" ends the whole block.
+_REGION_CHECKS: dict[str, Callable[[str], str] | None] = {
+    "id": None,
+    "width": _check_region_width,
+    "lines": _check_region_lines,
+    "regionanchor": _check_anchor,
+    "viewportanchor": _check_anchor,
+    "scroll": _check_scroll,
+}
+
+
 _SETTING_CHECKS: dict[str, Callable[[str, set[str]], str]] = {
     "vertical": _check_vertical,
     "line": _check_line,
@@ -1046,8 +1216,67 @@ def _check_cues(
             _check_readability(cue, add)
     if readable:
         _check_overlaps(cues, add)
+    if kind in _MARKUP_KINDS:
+        _check_markup(cues, add)
     if kind == "captions":
         _check_voices(cues, add)
+
+
+def _check_markup(cues: list[Cue], add: Callable[..., None]) -> None:
+    """Find tags in cue text that browsers drop, taking text with them or not,
+    and cue timestamps outside their cue or out of order.
+
+    An unknown tag is reported once, where it first appears, with a count.
+    """
+    unknown: dict[str, list[tuple[int, int]]] = {}
+    for cue in cues:
+        raw = cue.raw_text
+        if "<" not in raw:
+            continue
+        previous = cue.start
+        pos = raw.find("<")
+        while pos >= 0:
+            gt = raw.find(">", pos + 1)
+            stop = len(raw) if gt < 0 else gt + 1
+            body = raw[pos + 1 : stop - 1 if gt >= 0 else stop]
+            line = cue.line + 1 + raw.count("\n", 0, pos)
+            column = pos - raw.rfind("\n", 0, pos)
+            name = _TAG_NAME_AND_CLASSES.match(body).group(1)
+            if gt < 0 or not name and not body.startswith("/"):
+                add(
+                    line, column, "warning", "hidden-text",
+                    f"Browsers read '{_preview(raw[pos:stop])}' as a tag and do not show it."
+                    " Write &lt; for a less-than sign.",
+                )
+            elif body[0] in _DIGITS:
+                seconds = _timestamp_tag(body)
+                if seconds is None:
+                    add(
+                        line, column, "warning", "bad-cue-timestamp",
+                        f"Browsers hide '<{_preview(body)}>': it is not a timestamp, which"
+                        " looks like <00:00:01.500>. Write &lt; for a less-than sign.",
+                    )
+                elif not previous < seconds < cue.end:
+                    add(
+                        line, column, "warning", "cue-timestamp-order",
+                        f"The timestamp <{body}> must come after the cue's start"
+                        f" ({format_timestamp(cue.start)}) and any earlier timestamp in it,"
+                        f" and before its end ({format_timestamp(cue.end)}).",
+                    )
+                else:
+                    previous = seconds
+            elif body[0] != "/" and name not in _SPAN_TAGS:
+                unknown.setdefault(name, []).append((line, column))
+            pos = raw.find("<", stop)
+    for name, places in unknown.items():
+        line, column = places[0]
+        times = f" (it is used {len(places)} times)" if len(places) > 1 else ""
+        add(
+            line, column, "warning", "unknown-tag",
+            f"Browsers ignore the tag <{_preview(name)}>{times}: cue text has only <c>, <i>,"
+            " <b>, <u>, <ruby>, <rt>, <v> and <lang>. Its text still shows; remove the tag"
+            " or use a STYLE block.",
+        )
 
 
 def _check_empty(cues: list[Cue], problems: list[Problem]) -> None:
@@ -1101,7 +1330,8 @@ def _positioned(cue: Cue) -> bool:
 def _check_overlaps(cues: list[Cue], add: Callable[..., None]) -> None:
     latest: Cue | None = None
     for cue in sorted(cues, key=lambda c: c.start):
-        if cue.end <= cue.start:
+        # A cue without text covers nothing.
+        if cue.end <= cue.start or not cue.raw_text.strip():
             continue
         if (
             latest is not None

@@ -22,7 +22,7 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from markupsafe import Markup
@@ -291,8 +291,12 @@ def embed_snippet(item: dict) -> Markup:
 
 @bp.app_template_global()
 def oembed_url(item: dict) -> str:
-    """The oEmbed discovery URL for ``item``'s watch page."""
-    return absolute_url("embed.oembed", url=item["watch_url"], format="json")
+    """The oEmbed discovery URL for ``item``'s watch page.
+
+    The watch URL is percent-encoded whole, as oEmbed asks of every argument.
+    """
+    query = urlencode({"url": item["watch_url"], "format": "json"}, quote_via=quote)
+    return f"{absolute_url('embed.oembed')}?{query}"
 
 
 # -- views ------------------------------------------------------------------------------
@@ -344,8 +348,9 @@ def _host_port(scheme: str, netloc: str) -> tuple[str, int | None]:
 def _item_for_url(url: str) -> tuple[str, dict[str, str]]:
     """The item id and embed parameters named by one of our watch or embed URLs.
 
-    :raises HTTPException: 400 when the URL is not one of ours, 404 when it
-        is ours but names no media.
+    :raises HTTPException: 404 when the URL is not a watch or embed page of
+        this site with media: oEmbed's answer when a provider has no
+        response for a URL (oEmbed 1.0 §2.2).
     """
     try:
         parts = urlsplit(url.strip())
@@ -355,12 +360,12 @@ def _item_for_url(url: str) -> tuple[str, dict[str, str]]:
     except ValueError:
         same_site = False
     if not same_site:
-        abort(400, "'url' must be a watch or embed URL of this site, such as "
+        abort(404, "'url' is not a URL of this site; give a watch or embed URL such as "
                    f"{absolute_url('pages.watch', item_id='ID')}.")
     prefix = ours.path.rstrip("/")
     path = parts.path
     if prefix and not path.startswith(prefix + "/"):
-        abort(400, f"'url' must be under {site_url()}.")
+        abort(404, f"'url' is not under {site_url()}; give a watch or embed URL there.")
     path = path[len(prefix):]
     try:
         endpoint, values = current_app.url_map.bind("localhost").match(path, method="GET")

@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 _CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "too_large",
+    405: "method_not_allowed", 409: "conflict", 412: "precondition_failed", 413: "too_large",
     415: "unsupported_media_type", 416: "range_not_satisfiable", 422: "unprocessable",
     429: "too_many_requests", 500: "server_error", 501: "not_implemented",
 }
@@ -25,7 +25,8 @@ def error_response(status: int, message: str, details=None, code: str | None = N
     return response
 
 
-def _handle_http(exc: HTTPException):
+def http_error_response(exc: HTTPException):
+    """The error page, or JSON error under ``/api/``, for ``exc``."""
     status = exc.code or 500
     message = exc.description or exc.name
     if wants_json():
@@ -43,10 +44,10 @@ def _handle_http(exc: HTTPException):
 
 def _handle_unexpected(exc: Exception):
     current_app.logger.exception("unhandled error on %s", request.path)
-    return _handle_http(
+    return http_error_response(
         InternalServerError("Something went wrong on our side. It has been logged."))
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(Exception, _handle_unexpected)

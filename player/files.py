@@ -14,10 +14,11 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app
 from flask_cors import CORS
 from werkzeug.exceptions import NotFound
+from werkzeug.http import http_date
 
-from . import db
+from . import conditional, db
 from .catalog import find_item
-from .streaming import media_response, send_media
+from .streaming import media_response, needs_date, send_media
 
 bp = Blueprint("files", __name__)
 
@@ -25,6 +26,9 @@ _EXPOSED = ["Content-Range", "Accept-Ranges", "Content-Length", "ETag", "Last-Mo
 TABLE_FRESH_SECONDS = 1.0
 _EXPOSE = ("Access-Control-Expose-Headers", ", ".join(_EXPOSED))
 _VIEWER_HEADERS = ["Content-Type", "X-Player-Viewer", "X-Player-Viewer-Token"]
+_VARY_ORIGIN = ("Vary", "Origin")
+#: Every method some route of the app answers.
+_SERVER_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
 
 
 def served_files(item: dict, media_max_age: int) -> dict[str, tuple[str, str]]:
@@ -110,6 +114,14 @@ class MediaFastPath:
                 # A plain list or Headers, as media_response chose: both extend.
                 response.headers.extend(self._cors(environ))
                 return response(environ, start_response)
+        if path == "*" and environ.get("REQUEST_METHOD") == "OPTIONS":
+            # "OPTIONS *" asks about the server as a whole (RFC 9110 §9.3.7),
+            # which no route answers.
+            headers = [("Allow", _SERVER_METHODS), ("Content-Length", "0")]
+            if needs_date(environ):
+                headers.append(("Date", http_date()))
+            start_response("200 OK", headers)
+            return []
         return self.wsgi_app(environ, start_response)
 
     def _cors(self, environ) -> list[tuple[str, str]]:
@@ -118,7 +130,9 @@ class MediaFastPath:
             return [("Access-Control-Allow-Origin", "*"), _EXPOSE]
         if origin in self.origins:
             return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"), _EXPOSE]
-        return []
+        # The answer differs by Origin, so a shared cache must know it even
+        # when this one carries no CORS headers (RFC 9110 §12.5.5).
+        return [_VARY_ORIGIN] if self.origins else []
 
 
 def _origins(value) -> str | list[str]:
@@ -156,3 +170,7 @@ def init_app(app: Flask) -> None:
                        "If-Modified-Since"],
         max_age=86400,
     )
+    # Registered after flask-cors, so it runs before it (Flask runs
+    # after_request functions last-registered first): a 304 or a 412 it
+    # makes still gets the CORS headers.
+    conditional.init_app(app)

@@ -400,9 +400,9 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
         "/oembed": {
             "get": _operation("oembed", "oEmbed 1.0 for a watch or embed URL", {
                 "200": _json(_ref("OEmbed"), "An iframe to paste into another site."),
-                "400": _error("'url' is missing or not a URL of this site, or a size is not"
-                              " a whole number of pixels."),
-                "404": _error("The URL is this site's but names no media item."),
+                "400": _error("'url' is missing, or a size is not a whole number of pixels."),
+                "404": _error("The URL is not one of this site's media items (another site's,"
+                              " not a URL, or no such item)."),
                 "501": _error("A format other than json was asked for."),
             }, parameters=[
                 {"name": "url", "in": "query", "required": True, "schema": _URL,

@@ -189,26 +189,41 @@ def coalesce_ranges(ranges: list[ByteRange], gap: int) -> list[ByteRange]:
 @dataclass(frozen=True, slots=True)
 class _Validators:
     etag: str
-    last_modified: int
+    # None for a representation without a modification date, which makes
+    # If-Modified-Since and If-Unmodified-Since ignored (RFC 9110 §13.1.3-4).
+    last_modified: int | None
     # A Last-Modified value is only a strong validator once the second it
     # names is over (RFC 9110 §8.8.2.2): two writes within one second share it.
     last_modified_is_strong: bool
+    # A weak entity tag never passes If-Match, which compares strongly.
+    etag_is_weak: bool = False
 
 
-def _validators(st: os.stat_result, now: float) -> _Validators:
+def _validators(st: os.stat_result, now: int) -> _Validators:
     # Size, nanosecond mtime and inode change when a publisher rewrites or
     # replaces the file, and are the same in every worker process.
     etag = f"{st.st_size:x}-{st.st_mtime_ns:x}-{st.st_ino:x}"
     # A modification time in the future is replaced by the current time
     # (RFC 9110 §8.8.2.1).
-    last_modified = min(int(st.st_mtime), int(now))
-    return _Validators(etag, last_modified, last_modified < int(now))
+    last_modified = min(int(st.st_mtime), now)
+    return _Validators(etag, last_modified, last_modified < now)
 
 
 @functools.lru_cache(maxsize=256)
 def _http_date(seconds: int) -> str:
     # The same few files are asked for again and again.
     return http_date(seconds)
+
+
+def needs_date(environ: WSGIEnvironment) -> bool:
+    """Whether the application must send Date itself (RFC 9110 §6.6.1).
+
+    An HTTP server in front adds its own (and names itself in
+    ``SERVER_SOFTWARE``); Werkzeug's development server does so without
+    looking for one already there, which would make two. So only a bare WSGI
+    caller, such as a test client, gets Date from the application.
+    """
+    return "SERVER_SOFTWARE" not in environ
 
 
 def _date_seconds(value: str | None) -> int | None:
@@ -222,23 +237,40 @@ def _precondition_status(environ: WSGIEnvironment, validators: _Validators) -> i
     Returns 412 or 304 when one fails, ``None`` when the request proceeds.
     """
     safe = environ["REQUEST_METHOD"] in ("GET", "HEAD")
+    last_modified = validators.last_modified
     if_match = environ.get("HTTP_IF_MATCH")
     if if_match is not None:
-        if not parse_etags(if_match).contains(validators.etag):
+        tags = parse_etags(if_match)
+        if not (tags.star_tag or (not validators.etag_is_weak and tags.contains(validators.etag))):
             return 412
-    else:
+    elif last_modified is not None:
         unmodified_since = _date_seconds(environ.get("HTTP_IF_UNMODIFIED_SINCE"))
-        if unmodified_since is not None and validators.last_modified > unmodified_since:
+        if unmodified_since is not None and last_modified > unmodified_since:
             return 412
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         if parse_etags(if_none_match).contains_weak(validators.etag):
             return 304 if safe else 412
-    elif safe:
+    elif safe and last_modified is not None:
         modified_since = _date_seconds(environ.get("HTTP_IF_MODIFIED_SINCE"))
-        if modified_since is not None and validators.last_modified <= modified_since:
+        if modified_since is not None and last_modified <= modified_since:
             return 304
     return None
+
+
+def precondition_status(
+    environ: WSGIEnvironment, etag: str, *, weak: bool = False, last_modified: int | None = None
+) -> int | None:
+    """Evaluate a request's preconditions against a representation's
+    validators, in the order of RFC 9110 §13.2.2, as media files are.
+
+    :param etag: the entity tag, without quotes or ``W/``.
+    :param weak: whether the entity tag is weak.
+    :param last_modified: the Last-Modified time in seconds, if it has one.
+    :returns: 412 or 304 when a precondition fails, ``None`` when the
+        request proceeds.
+    """
+    return _precondition_status(environ, _Validators(etag, last_modified, False, weak))
 
 
 def _if_range_holds(value: str, validators: _Validators) -> bool:
@@ -396,7 +428,8 @@ def _respond(
     # and builds plain header lists: this is most of the time a range costs.
     st = os.fstat(file.fileno())
     length = st.st_size
-    validators = _validators(st, time.time())
+    now = int(time.time())
+    validators = _validators(st, now)
 
     headers = [
         ("Accept-Ranges", "bytes"),
@@ -406,6 +439,8 @@ def _respond(
     ]
     if download_name is not None:
         headers.append(("Content-Disposition", _content_disposition(download_name)))
+    if needs_date(environ):
+        headers.append(("Date", _http_date(now)))
 
     status = _precondition_status(environ, validators)
     if status == 412:

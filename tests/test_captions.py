@@ -83,6 +83,26 @@ DEFECTS: dict[str, list[tuple[int, str, str]]] = {
     "cue_without_text.vtt": [(3, W, "empty-cue")],
     "timing_without_spaces.vtt": [(3, W, "timing-spacing")],
     "note_containing_arrow.vtt": [(3, W, "arrow-in-note")],
+    # WebVTT syntax that browsers read differently from what the author meant
+    "note_arrow_on_second_line.vtt": [(4, W, "arrow-in-note")],
+    "note_commenting_out_a_cue.vtt": [(4, W, "arrow-in-note"), (4, W, "empty-cue")],
+    "style_containing_arrow.vtt": [(5, W, "arrow-in-style")],
+    "region_containing_arrow.vtt": [(4, W, "arrow-in-region")],
+    "identifier_with_arrow.vtt": [(3, W, "arrow-in-identifier")],
+    "region_settings_invalid.vtt": [
+        (4, W, "bad-region-setting-value"), (4, W, "bad-region-setting-value"),
+        (5, W, "bad-region-setting-value"), (5, W, "bad-region-setting-value"),
+        (6, W, "duplicate-region-setting"), (6, W, "unknown-region-setting"),
+        (8, W, "region-without-id"),
+    ],
+    "setting_line_fraction.vtt": [(3, W, "fractional-line")],
+    "cue_timestamps_outside_cue.vtt": [(4, W, "cue-timestamp-order"),
+                                       (7, W, "cue-timestamp-order")],
+    "unknown_tags.vtt": [(4, W, "unknown-tag")],
+    "unescaped_less_than.vtt": [(4, W, "hidden-text")],
+    "xss_payloads.vtt": [(4, W, "unknown-tag"), (7, W, "unknown-tag")],
+    "signature_form_feed.vtt": [(1, E, "bad-signature")],
+    "timing_indented.vtt": [(3, W, "timing-spacing")],
 }
 
 # Files the WebVTT parsing algorithm (and so every browser) reads as written.
@@ -101,7 +121,6 @@ ACCEPTED = [
     "unicode_text.vtt",
     "chapters_long_titles.en.chapters.vtt",
     "descriptions_long_text.en.descriptions.vtt",
-    "xss_payloads.vtt",
 ]
 
 
@@ -172,6 +191,16 @@ def test_message_names_the_fix():
     ("setting_align_middle.vtt", 31, "align:center"),
     ("line_too_long.vtt", 43, "58 characters"),
     ("speaker_labels_without_voice_tags.vtt", 1, "'ANNA:', 'BOHDAN:'"),
+    ("signature_form_feed.vtt", 7, "followed by U+000C"),
+    ("style_containing_arrow.vtt", 23, "the style sheet ends at the line above"),
+    ("region_containing_arrow.vtt", 10, "ignore the whole region definition"),
+    ("note_commenting_out_a_cue.vtt", 1, "the comment becomes a cue"),
+    ("identifier_with_arrow.vtt", 6, "without its identifier"),
+    ("region_settings_invalid.vtt", 9, "'width:140%'"),
+    ("setting_line_fraction.vtt", 31, "'line:1.5'"),
+    ("cue_timestamps_outside_cue.vtt", 19, "<00:00:06.000>"),
+    ("unknown_tags.vtt", 1, "<font> (it is used 2 times)"),
+    ("unescaped_less_than.vtt", 7, "'< five, and that is all.'"),
 ])
 def test_first_problem_points_at_the_defect(name, column, words):
     problem = check(name).problems[0]

@@ -90,3 +90,19 @@ def test_registered_on_the_player_command(runner):
     result = runner.invoke(args=["check-captions", str(FIXTURES / "wrong_signature_webvttx.vtt")])
     assert result.exit_code == 1
     assert ":1:7: error: The first line must be 'WEBVTT' alone" in result.output
+
+
+def test_region_settings_are_checked_one_by_one():
+    path = FIXTURES / "region_settings_invalid.vtt"
+    result = run(path)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        f"{path}:4:9: warning: 'width:140%' has a value browsers ignore: width is a percentage"
+        " from 0% to 100%. [bad-region-setting-value]"
+    )
+    assert lines[-2] == (
+        f"{path}:8:1: warning: This REGION has no id setting (such as id:speaker1), so no cue"
+        " can be placed in it. [region-without-id]"
+    )
+    assert lines[-1] == "0 errors, 7 warnings in 1 file"

@@ -365,7 +365,8 @@ def test_watch_page_advertises_oembed(client):
     assert link.attrs["type"] == "application/json+oembed"
     assert link.attrs["title"] == LECTURE_TITLE
     href = link.attrs["href"]
-    assert href.startswith("http://localhost/oembed?")
+    # oEmbed 1.0 §2.2: arguments are URL-encoded, the watch URL's ":" and "/" too.
+    assert href == "http://localhost/oembed?url=http%3A%2F%2Flocalhost%2Fwatch%2Flecture&format=json"
     body = client.get(href).get_json()
     assert body["type"] == "video" and body["title"] == LECTURE_TITLE
 

@@ -164,9 +164,11 @@ def test_formats_other_than_json_are_not_implemented(client, fmt):
     "http://localhost:99999/watch/welcome",
     "not a url",
 ])
-def test_urls_that_are_not_ours_are_bad_requests(client, url):
-    body = oembed(client, 400, url=url)
-    assert body["error"]["code"] == "bad_request"
+def test_urls_that_are_not_ours_are_not_found(client, url):
+    """oEmbed 1.0 §2.2: 404 when the provider has no response for the URL."""
+    body = oembed(client, 404, url=url)
+    assert body["error"]["code"] == "not_found"
+    assert "watch or embed URL" in body["error"]["message"]
 
 
 def test_a_missing_url_is_a_bad_request(client):
@@ -206,8 +208,8 @@ def test_public_url_decides_what_is_ours(media_dir, tmp_path):
     check_oembed(body)
     assert body["provider_url"] == "https://media.example.org/player/"
     assert frame_of(body)["src"] == "https://media.example.org/player/embed/welcome"
-    oembed(client, 400, url="http://localhost/watch/welcome")
-    oembed(client, 400, url="https://media.example.org/watch/welcome")
+    oembed(client, 404, url="http://localhost/watch/welcome")
+    oembed(client, 404, url="https://media.example.org/watch/welcome")
 
 
 def test_titles_are_escaped_in_the_html(tmp_path, media_cache):
