@@ -4,8 +4,9 @@ indentation, compressed once, revalidated by ETag.
 The files under ``static/`` stay the readable source (ES modules, no build
 step); this module shrinks what goes over the wire. The JavaScript pass only
 removes comments and whitespace that no token needs: it keeps every line
-break (so automatic semicolon insertion sees the same program) and copies
-strings, template literals and regular expressions untouched.
+break where automatic semicolon insertion could act (so it sees the same
+program) and copies strings, template literals and regular expressions
+untouched.
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ _REGEX_AFTER = frozenset("(,=:[!&|?{};+-*%<>~^")
 _REGEX_KEYWORDS = frozenset({"return", "typeof", "instanceof", "in", "of", "new", "delete",
                              "void", "throw", "case", "do", "else", "yield", "await"})
 _WORD = re.compile(r"[\w$]+")
+# A line break after one of these, or before one of the next, is never where
+# automatic semicolon insertion acts nor in a restricted production ("return",
+# "a++"): the two lines read as one. ("+" and "-" may end "a++", so they keep theirs.)
+_JOIN_AFTER = frozenset("{([,;:?=*%&|^!~<>")
+_JOIN_BEFORE = frozenset("})],;.?:&|")
+# The bundler reads import statements and export lists ("export {", "export
+# *") each on a line of its own, and finds every export at a line's start.
+_MODULE_WORDS = frozenset({"import", "export"})
+_OWN_LINE = ("import", "export{", "export*")
 
 
 class AssetError(ValueError):
@@ -80,20 +90,26 @@ def _needs_space(before: str, after: str) -> bool:
 
 
 def minify_js(src: str) -> str:
-    """Drop comments, indentation, blank lines and spaces no token needs."""
+    """Drop comments, indentation, blank lines, spaces no token needs and line
+    breaks that cannot end a statement; import and export statements keep a
+    line each."""
     out: list[str] = []
     # One entry per open "{": True when it is a template literal's "${".
     braces: list[bool] = []
     pending_space = pending_newline = False
     last = ""  # the last significant character or word written
+    line = 0  # where the line being written starts in `out`
     i, n = 0, len(src)
 
     def emit(text: str, significant: str) -> None:
-        nonlocal pending_space, pending_newline, last
+        nonlocal pending_space, pending_newline, last, line
         if out:
-            if pending_newline:
+            own_line = "".join(out[line:line + 2]).startswith(_OWN_LINE)
+            if pending_newline and (own_line or text in _MODULE_WORDS
+                                    or not (last in _JOIN_AFTER or text[0] in _JOIN_BEFORE)):
                 out.append("\n")
-            elif pending_space and _needs_space(last, text):
+                line = len(out)
+            elif (pending_space or pending_newline) and _needs_space(last, text):
                 out.append(" ")
         pending_space = pending_newline = False
         out.append(text)
@@ -372,7 +388,9 @@ def init_app(app) -> None:
         asset = cache.get(Path(path))
         if asset is None:
             return send_static(filename=filename)
-        gzipped = request.accept_encodings["gzip"] > 0
+        # x-gzip is the same coding under its old name (RFC 9110 §8.4.1.3).
+        accepted = request.accept_encodings
+        gzipped = max(accepted["gzip"], accepted["x-gzip"]) > 0
         body = asset.gzipped if gzipped else asset.body
         response = app.response_class(body, mimetype=_TYPES[Path(path).suffix])
         # One ETag per representation, so a cache never mixes them up.
@@ -381,6 +399,8 @@ def init_app(app) -> None:
             response.headers["Content-Encoding"] = "gzip"
         response.vary.add("Accept-Encoding")
         response.cache_control.no_cache = True
-        return response.make_conditional(request)
+        # Preconditions (304, 412) are answered for every in-memory response
+        # alike by player.conditional.
+        return response
 
     app.view_functions["static"] = static

@@ -14,11 +14,24 @@ from player.assets import AssetCache, AssetError, minify_css, minify_js
 
 
 @pytest.mark.parametrize("source, expected", [
-    ("const a = 1; // note\nlet b = a + 1;\n", "const a=1;\nlet b=a+1;\n"),
+    ("const a = 1; // note\nlet b = a + 1;\n", "const a=1;let b=a+1;\n"),
     ("/* header\n   lines */\nfoo( a , b );\n", "foo(a,b);\n"),
-    # Line breaks stay, so automatic semicolon insertion sees the same program.
+    # Line breaks where automatic semicolon insertion could act stay, so it sees the same program.
     ("let a = b\n(c)\n", "let a=b\n(c)\n"),
     ("return\nvalue", "return\nvalue\n"),
+    ("a++\nb", "a++\nb\n"),
+    ("x\n++y", "x\n++y\n"),
+    ("y = a +\n+b", "y=a+\n+b\n"),
+    ("const f = () => {\n  go();\n}\nrun()", "const f=()=>{go();}\nrun()\n"),
+    # Others go: after "{", ";", "," and operators, before "}", ")", "." and the like.
+    ("list\n  .filter(ok)\n  .map(f)", "list.filter(ok).map(f)\n"),
+    ("x = a &&\n  b\n  || c;", "x=a&&b||c;\n"),
+    ("n = 1\n.toFixed(2)", "n=1 .toFixed(2)\n"),
+    # The bundler reads an import or an export list on a line of its own.
+    ("foo();\nimport { a } from './a.js';\nimport b from './b.js';\nexport { c as d };\n"
+     "export function e() {\n  return a;\n}\n",
+     "foo();\nimport{a}from'./a.js';\nimport b from'./b.js';\nexport{c as d};\n"
+     "export function e(){return a;}\n"),
     # Comment markers inside strings, templates and regexes are text.
     ("s = '// not a comment /* nor this */';", "s='// not a comment /* nor this */';\n"),
     ('s = "a \\" // b";', 's="a \\" // b";\n'),
@@ -89,6 +102,26 @@ def test_served_assets_revalidate(client):
     head = client.head("/static/player/player.css")
     assert head.status_code == 200
     assert head.data == b""
+
+
+def test_served_assets_answer_if_match(client):
+    """RFC 9110 §13.1.1: ``*`` holds for any current representation; a tag
+    that is not current fails with 412 and without the asset's bytes."""
+    current = client.get("/static/player/player.css").headers["ETag"]
+    for held in ("*", current):
+        assert client.get("/static/player/player.css", headers={"If-Match": held}).status_code == 200
+    failed = client.get("/static/player/player.css", headers={"If-Match": '"gone"'})
+    assert failed.status_code == 412
+    assert not failed.content_type.startswith("text/css")
+
+
+def test_x_gzip_is_taken_as_gzip(client):
+    # RFC 9110 §8.4.1.3: a recipient SHOULD treat x-gzip as gzip.
+    response = client.get("/static/player/player.css", headers={"Accept-Encoding": "x-gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    plain = client.get("/static/player/player.css", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    assert gzip.decompress(response.data) == plain.data
 
 
 def test_a_changed_file_is_served_fresh(app, tmp_path):

@@ -4,6 +4,7 @@ every state a viewer can meet (ACCESSIBILITY.md's table and beyond)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser_media import (  # noqa: F401  (fixtures)
     CLIP,
@@ -79,7 +80,8 @@ def test_error(watch, page):
 def test_menu_open(watch, menu):
     page = watch()
     page.get_by_role("button", name=menu, exact=True).click()
-    assert page.get_by_role("menu", name=menu).is_visible()
+    # Its list comes with menu.js, loaded on demand.
+    expect(page.get_by_role("menu", name=menu)).to_be_visible()
     assert_axe_clean(page)
 
 
@@ -88,7 +90,8 @@ def test_menu_open(watch, menu):
 def test_dialog_open(watch, button, dialog):
     page = watch()
     page.get_by_role("button", name=button, exact=True).click()
-    assert page.get_by_role("dialog", name=dialog).is_visible()
+    # It opens once settings.js, loaded on demand, has filled it.
+    expect(page.get_by_role("dialog", name=dialog)).to_be_visible()
     assert_axe_clean(page)
 
 

@@ -366,12 +366,15 @@ def test_inline_markup_with_the_media_element_works_too(page, live_server, host)
 def test_inline_component_is_not_restyled_by_the_host(page, live_server, host):
     page.goto(inline_page(host, live_server.url, "plain.html"))
     page.wait_for_selector("#lesson[data-state=ready]")
-    # Every plugin has added its parts once nothing more is being fetched.
+    # Focus coming to the player fetches the styles of its menus and dialogs
+    # (extras.css); every plugin has added its parts once nothing more is being fetched.
+    page.focus("#lesson")
     page.wait_for_load_state("networkidle")
     plain = page.evaluate(COMPUTED, ["#lesson *", COMPARED])
     page.goto(inline_page(host, live_server.url, "hostile.html",
                           head=f"<style>{HOSTILE_CSS}</style>"))
     page.wait_for_selector("#lesson[data-state=ready]")
+    page.focus("#lesson")
     page.wait_for_load_state("networkidle")
     hostile = page.evaluate(COMPUTED, ["#lesson *", COMPARED])
     assert [path for path, _ in plain] == [path for path, _ in hostile]

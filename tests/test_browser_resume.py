@@ -27,7 +27,7 @@ import requests
 
 from player import create_app
 from player.viewer import sign_viewer
-from tests.browser_media import make_player_library
+from tests.browser_media import Valve, make_player_library
 from tests.browser_support import LiveServer, assert_axe_clean
 from tests.test_browser_embed import HostSite
 
@@ -189,6 +189,27 @@ def test_resume_offer_after_closing_the_page(context, live_server):
     spoken = resume_by_keyboard(page, page, answer, stopped)
     assert page.evaluate("document.activeElement.id") == "player"
     assert page.evaluate("window.__said").count(spoken) == 1
+    assert page.js_errors == []
+
+
+def test_what_played_while_the_reporter_loaded_is_reported(context, live_server):
+    """Reporting (progress-report.js) comes with the first play: its first
+    report holds what played before it arrived, from the very start."""
+    page = new_page(context)
+    valve = Valve()
+    page.route("**/static/player/progress-report.js", valve.handle)
+    page.goto(live_server.url + "/watch/clip")
+    page.wait_for_selector(READY)
+    play_from(page, 0.0, until=2.0)
+    assert valve.held
+    with page.expect_request(lambda r: r.url.endswith("/api/media/clip/progress")
+                             and r.method == "PUT") as request:
+        valve.open()
+        page.evaluate("document.querySelector('#player video').pause()")
+    report = request.value.post_data_json
+    assert report["seq"] == 1
+    assert min(start for start, _ in report["played"]) == 0
+    assert max(end for _, end in report["played"]) >= 2.0
     assert page.js_errors == []
 
 

@@ -1,10 +1,9 @@
 // The control bar. Controls only ask (player.request); what they show comes
-// back from the player's 'state' events.
+// back from the player's 'state' events. The menus' lists come from menu.js,
+// loaded on demand.
 import { h, icon } from './dom.js';
-import { Menu } from './menu.js';
+import { withModule } from './ondemand.js';
 import { clock, timePhrase } from './timefmt.js';
-
-export const RATES = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 
 // Icons: lines on a 24×24 grid (player.css strokes them).
 const PLAY = 'M8 5v14l11-7z';
@@ -54,32 +53,29 @@ export class Controls {
     this.clock = h('span', { 'aria-hidden': 'true' });
     this.spoken = h('span', { class: 'ap-sr' });
     this.chapter = h('span', { class: 'ap-chapter' });
+    // A menu button (kind: its entry in menu.js), which opens or closes its
+    // menu, or with an arrow key opens it at the first or last item.
+    const menu = (kind, name, cls, content) => {
+      const open = (at) => withModule('menu', (m) => m.menu(p, kind, box).toggle(at));
+      const box = h('div', { class: 'ap-menu' }, h('button', {
+        type: 'button', class: `ap-btn ${cls}`, 'aria-label': name, 'aria-haspopup': 'true', 'aria-expanded': 'false',
+        onclick: () => open(),
+        onkeydown: (e) => {
+          const to = { ArrowDown: 0, ArrowUp: -1 }[e.key];
+          if (to != null) {
+            e.preventDefault();
+            open(to);
+          }
+        },
+      }, content));
+      return box;
+    };
     this.rate = glyph();
-    this.rateMenu = new Menu(p, t('Playback speed'), '', this.rate,
-      () => RATES.map((rate) => [rate == 1 ? t('Normal') : this.rateText(rate), rate, rate == p.media.playbackRate]),
-      (rate) => p.request('rate', rate));
+    this.rateMenu = menu('rate', t('Playback speed'), '', this.rate);
     this.fullscreen = video && document.fullscreenEnabled
       && named('fs', 'fullscreen', 'fullscreen', [t('Full screen'), FULL], [t('Exit full screen'), EXIT]);
-
-    const captionsMenu = p.captions.tracks.length > 0 && new Menu(p, t('Captions'), 'ap-cc', glyph('CC'),
-      () => [[t('Off'), '', !p.state.captions],
-        ...p.captions.tracks.map((track) => [track.label || track.language, track.language, track == p.captions.active])],
-      (lang) => p.request('captions', lang));
-    // The chapter now, found from the cues, not activeCues: at a boundary
-    // Chrome counts both chapters active, and a track that loads while paused has none yet.
-    const chapter = () => {
-      const now = p.media.currentTime;
-      return [...chapters.cues || []].filter((cue) => cue.startTime <= now && now < cue.endTime).pop();
-    };
-    const chaptersMenu = chapters && new Menu(p, t('Chapters'), '', icon(CHAPTERS),
-      () => {
-        const now = chapter();
-        return [...chapters.cues || []].map((cue) => [
-          [h('span', { text: cue.text }), h('span', { class: 'ap-dim', text: clock(cue.startTime) })], cue.startTime, cue == now]);
-      },
-      (time) => p.request('seek', time));
     if (chapters) {
-      const show = () => { this.chapter.textContent = chapter()?.text || ''; };
+      const show = () => { this.chapter.textContent = this.chapterNow()?.text || ''; };
       chapters.addEventListener('cuechange', show);
       p.media.querySelector('track[kind=chapters]').addEventListener('load', show);
     }
@@ -90,10 +86,10 @@ export class Controls {
       this.volume,
       h('span', { class: 'ap-time' }, this.clock, this.spoken),
       this.chapter,
-      captionsMenu && captionsMenu.el,
+      p.captions.tracks.length > 0 && menu('captions', t('Captions'), 'ap-cc', glyph('CC')),
       p.described && pressed('ad', 'descriptions', t('Descriptions'), glyph('AD')),
-      chaptersMenu && chaptersMenu.el,
-      this.rateMenu.el,
+      chapters && menu('chapters', t('Chapters'), '', icon(CHAPTERS)),
+      this.rateMenu,
       p.transcript && pressed('show-transcript', 'transcript', t('Transcript'), icon(TRANSCRIPT)),
       button('settings', t('Settings'), icon(SETTINGS), 'settings', { 'aria-haspopup': 'dialog' }),
       button('keys', t('Keyboard shortcuts'), glyph('?'), 'shortcuts', { 'aria-haspopup': 'dialog' }),
@@ -114,7 +110,16 @@ export class Controls {
 
   /** Add a control (a plugin's) to the bar, after the speed menu. */
   add(el) {
-    this.rateMenu.el.after(el);
+    this.rateMenu.after(el);
+  }
+
+  /**
+   * The chapter now, found from the cues, not activeCues: at a boundary
+   * Chrome counts both chapters active, and a track that loads while paused has none yet.
+   */
+  chapterNow() {
+    const now = this.p.media.currentTime;
+    return [...this.p.tracks('chapters')[0].cues || []].filter((cue) => cue.startTime <= now && now < cue.endTime).pop();
   }
 
   render(s) {

@@ -1,12 +1,11 @@
 // A modal dialog inside the player: focus moves in (to the dialog itself, so
 // its name is heard first), stays in (Tab wraps) and returns to whatever
-// opened it when it closes (Escape included). Most of what it says comes
-// from settings.js, which only someone reaching for the player downloads;
-// other modules and plugins may add their own sections to `body` at any time.
+// opened it when it closes (Escape included). Most of what it says, and its
+// styles, come with settings.js, which only someone reaching for the player
+// downloads (player.js fetches it early); other modules and plugins may add
+// their own sections to `body` at any time.
 import { h, wrapTab } from './dom.js';
-
-let content;
-const load = async () => { content ??= await import('./settings.js'); };
+import { withModule } from './ondemand.js';
 
 export class Dialog {
   /** `name`: the export of settings.js that fills it: (dialog) => optional function called at each opening. */
@@ -22,21 +21,22 @@ export class Dialog {
     this.body,
     h('div', { class: 'ap-actions' }, h('button', { type: 'button', text: p.t('Close'), onclick: () => this.el.close() })));
     p.el.append(this.el);
-    // Fetched when the pointer or focus first comes to the player, so the dialog usually opens complete.
-    for (const type of ['pointerover', 'focusin']) p.el.addEventListener(type, load, { once: true });
   }
 
-  async open() {
+  open() {
     this.p.openMenu?.close(false);
     this.opener = document.activeElement;
-    this.el.showModal();
-    this.el.focus();
-    if (!content) await load();
-    if (!this.built) {
-      this.built = true;
-      this.onOpen = content[this.name](this);
-    }
-    this.onOpen?.();
+    // Shown complete and styled (settings.js brings both), or not at all when it cannot load.
+    return withModule('settings', (content) => {
+      if (!this.built) {
+        this.built = true;
+        this.onOpen = content[this.name](this);
+      }
+      this.onOpen?.();
+      if (this.el.open) return;
+      this.el.showModal();
+      this.el.focus();
+    });
   }
 
   /** A checkbox saved as the preference `pref`, checked when `on`; `change(checked)` after each change. */

@@ -1,14 +1,17 @@
 // Single-key shortcuts (ACCESSIBILITY.md's table), active only while focus is
-// inside the player. The "Keyboard shortcuts" dialog lists them and turns the
-// character keys off (WCAG 2.1.4); its content is in settings.js.
+// inside the player. What each key does is in keys.js, fetched when the
+// pointer or focus first comes to the player; a key pressed while it loads
+// acts once it is here. The "Keyboard shortcuts" dialog lists them and turns
+// the character keys off (WCAG 2.1.4); its content is in settings.js.
 import { wrapTab } from './dom.js';
 import { Dialog } from './dialog.js';
-import { RATES } from './controls.js';
-import { timePhrase } from './timefmt.js';
+import { withModule } from './ondemand.js';
 
 // Where every key belongs to the focused element, not to us (sliders keep
 // only the keys they use; buttons and links Space and Enter).
 const OWN_KEYS = 'input:not([type=range]),textarea,select,[contenteditable]';
+// The keys keys.js acts on (character keys in lower case).
+const SHORTCUTS = /^([ kjlmcdtf<>?\d]|Arrow(Left|Right|Up|Down)|Home|End)$/;
 
 export class Keyboard {
   constructor(p) {
@@ -27,50 +30,9 @@ export class Keyboard {
     if (target.matches(OWN_KEYS) || ((key == ' ' || key == 'Enter') && target.matches('button,[href]'))) return;
     if (target.type == 'range' && /^(Arrow|Page|Home|End)/.test(key)) return;
     const character = key.length == 1 && key != ' ';
-    const action = (!character || this.enabled) && this.action(character ? key.toLowerCase() : key);
-    if (action) {
-      e.preventDefault();
-      action();
-    }
-  }
-
-  action(key) {
-    const p = this.p;
-    const t = p.t;
-    const m = p.media;
-    const ask = (type, value) => () => p.request(type, value);
-    // Do, then say what it did.
-    const say = (type, value, words) => () => {
-      p.request(type, value);
-      p.announce(words());
-    };
-    const skip = (by) => say('skip', by, () => timePhrase(m.currentTime, t));
-    const volume = (by) => say('volume', m.volume + by, () => t('Volume {n}%', { n: Math.round(m.volume * 100) }));
-    const rate = (by) => say('rate', RATES[RATES.indexOf(m.playbackRate) + by] || m.playbackRate,
-      () => t('Speed {rate}', { rate: p.controls.rateText(m.playbackRate) }));
-    if (/^\d$/.test(key)) return ask('seek', (p.duration * key) / 10);
-    return {
-      ' ': ask('toggle'),
-      k: ask('toggle'),
-      ArrowLeft: skip(-5),
-      ArrowRight: skip(5),
-      j: skip(-10),
-      l: skip(10),
-      ArrowUp: volume(0.05),
-      ArrowDown: volume(-0.05),
-      Home: ask('seek', 0),
-      End: ask('seek', p.duration),
-      m: say('mute', undefined, () => t(m.muted ? 'Muted' : 'Unmuted')),
-      c: p.captions.tracks.length > 0 && (() => {
-        const track = p.request('captions');
-        p.announce(track ? t('Captions: {label}', { label: track.label || track.language }) : t('Captions off'));
-      }),
-      d: p.described && say('descriptions', undefined, () => t(p.state.descriptions ? 'Descriptions on' : 'Descriptions off')),
-      t: p.transcript && ask('transcript'),
-      f: p.controls.fullscreen && ask('fullscreen'),
-      '<': rate(-1),
-      '>': rate(1),
-      '?': ask('shortcuts'),
-    }[key];
+    const shortcut = character ? key.toLowerCase() : key;
+    if ((character && !this.enabled) || !SHORTCUTS.test(shortcut)) return;
+    e.preventDefault();
+    withModule('keys', (keys) => keys.act(p, shortcut));
   }
 }

@@ -1,45 +1,65 @@
-// A menu button with a list of radio-like choices (ARIA menu + menuitemradio):
-// arrow keys, Home and End move, Enter or Space choose, Escape closes; focus
-// goes back to the button whenever the menu closes from inside.
-import { h } from './dom.js';
+// The control bar's menus (captions language, chapters, playback speed): a
+// menu button with a list of radio-like choices (ARIA menu + menuitemradio).
+// Arrow keys, Home and End move, Enter or Space choose, Escape closes; focus
+// goes back to the button whenever the menu closes from inside. The buttons
+// are the control bar's (controls.js); this module, fetched when the pointer
+// or focus first comes to the player, makes and runs their lists.
+import { clock, h, RATES, styles } from './player.js';
 
-export class Menu {
-  /**
-   * @param p the Player (one menu open at a time: p.openMenu)
-   * @param name the button's and the menu's accessible name
-   * @param cls the button's extra class
-   * @param content what the button shows
-   * @param items () => [[label, value, checked]], read each time it opens
-   * @param select (value) => void
-   */
-  constructor(p, name, cls, content, items, select) {
-    Object.assign(this, { p, items, select });
-    this.button = h('button', {
-      type: 'button', class: `ap-btn ${cls}`, 'aria-label': name, 'aria-haspopup': 'true', 'aria-expanded': 'false',
-      onclick: () => (this.list.hidden ? this.open() : this.close()),
-      onkeydown: (e) => {
-        const to = { ArrowDown: 0, ArrowUp: -1 }[e.key];
-        if (to != null) {
-          e.preventDefault();
-          this.open(to);
-        }
-      },
-    }, content);
-    this.list = h('ul', { role: 'menu', 'aria-label': name, class: 'ap-menu-list', hidden: true, onkeydown: (e) => this.key(e) });
-    this.el = h('div', { class: 'ap-menu', onfocusout: (e) => this.el.contains(e.relatedTarget) || this.close(false) },
-      this.button, this.list);
+// The menus' styles are in extras.css: a list never shows without them.
+await styles();
+
+// Each menu: the request its choice makes, and its items,
+// [[label, value, checked]], read at each opening.
+const MENUS = {
+  captions: ['captions', (p) => [[p.t('Off'), '', !p.state.captions],
+    ...p.captions.tracks.map((track) => [track.label || track.language, track.language, track == p.captions.active])]],
+  chapters: ['seek', (p) => {
+    const now = p.controls.chapterNow();
+    return [...p.tracks('chapters')[0].cues || []].map((cue) => [
+      [h('span', { text: cue.text }), h('span', { class: 'ap-dim', text: clock(cue.startTime) })], cue.startTime, cue == now]);
+  }],
+  rate: ['rate', (p) => RATES.map((rate) => [rate == 1 ? p.t('Normal') : p.controls.rateText(rate), rate, rate == p.media.playbackRate])],
+};
+
+const made = new WeakMap();
+
+/**
+ * The menu of the control bar's `box` (its .ap-menu, holding the button),
+ * made at first use: `kind` names its entry in MENUS.
+ */
+export function menu(p, kind, box) {
+  if (!made.has(box)) made.set(box, new Menu(p, box, ...MENUS[kind]));
+  return made.get(box);
+}
+
+class Menu {
+  constructor(p, box, type, items) {
+    Object.assign(this, { p, type, items, button: box.firstChild });
+    this.list = h('ul', {
+      role: 'menu', 'aria-label': this.button.ariaLabel, class: 'ap-menu-list', hidden: true, onkeydown: (e) => this.key(e),
+    });
+    box.append(this.list);
+    box.addEventListener('focusout', (e) => box.contains(e.relatedTarget) || this.close(false));
+  }
+
+  /** The button's action: `at` (arrow keys) opens there, none (a click) opens or closes. */
+  toggle(at) {
+    if (at == null && !this.list.hidden) this.close();
+    else this.open(at);
   }
 
   /** Open with focus on the checked item, or on item `at` (-1 is the last). */
   open(at) {
-    this.p.openMenu?.close(false);
-    this.p.openMenu = this;
-    const items = this.items();
+    const p = this.p;
+    p.openMenu?.close(false);
+    p.openMenu = this;
+    const items = this.items(p);
     this.list.replaceChildren(...items.map(([label, value, checked]) => h('li', { role: 'none' }, h('button', {
       type: 'button', role: 'menuitemradio', tabindex: -1, 'aria-checked': !!checked + '',
       onclick: () => {
         this.close();
-        this.select(value);
+        p.request(this.type, value);
       },
     }, label))));
     this.list.hidden = false;

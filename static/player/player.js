@@ -20,7 +20,11 @@
  * Plugins default-export install(player): transcript.js and progress.js
  * are imported here (the server sends them inside this module);
  * descriptions.js loads when descriptions are first turned on; a plugin
- * that fails to load or install is skipped. Their API:
+ * that fails to load or install is skipped. What a viewer reaching for the
+ * player needs next (the menus' lists, what shortcut keys do, the dialogs'
+ * content, and the styles of menus and dialogs in extras.css) is fetched
+ * when the pointer or focus first comes to it; a part that cannot load
+ * leaves the rest working. Plugins' API:
  *   el, media, stage (overlays go here), item (ITEM JSON if built, else null),
  *   itemUrl, described (the descriptions live region, or null),
  *   transcript (the element the Transcript button toggles, or null;
@@ -47,21 +51,41 @@ import { Captions } from './captions.js';
 import { Controls } from './controls.js';
 import { Keyboard } from './keyboard.js';
 import { Dialog } from './dialog.js';
-import { clock } from './timefmt.js';
+import { withModule } from './ondemand.js';
+import { clock, timePhrase } from './timefmt.js';
 import transcript from './transcript.js';
 import progress from './progress.js';
 
 // For plugins and modules loaded on demand: importing these from here keeps
 // one copy of each in what the server sends (it inlines a file's imports).
-export { clock, h };
+export { clock, h, timePhrase };
+// The speeds the speed menu offers and the < and > keys step through.
+export const RATES = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 
 const BUILT_IN = { transcript, progress };
+// Fetched when the pointer or focus first comes to a player.
+const ON_DEMAND = ['menu', 'keys', 'settings'];
 const FLAGS = ['paused', 'buffering', 'muted', 'descriptions', 'transcript', 'fullscreen', 'pip'];
 // Announce only what lasts: a quick load or a short stall says nothing.
 const LOADING_QUIET_MS = 500;
 const BUFFERING_QUIET_MS = 1000;
 
 let count = 0;
+let extras;
+
+/**
+ * Add extras.css (the styles of what is built on demand) once, after
+ * player.css so its rules win ties; resolves once it applies, or failed to load.
+ */
+export function styles() {
+  return extras ??= new Promise((resolve) => {
+    const url = (name) => new URL(name, import.meta.url).href;
+    const link = h('link', { rel: 'stylesheet', href: url('extras.css'), onload: resolve, onerror: resolve });
+    const core = [...document.querySelectorAll('link')].find((el) => el.href == url('player.css'));
+    if (core) core.after(link);
+    else document.head.append(link);
+  });
+}
 
 export class Player {
   constructor(el, media, i18n, item = null) {
@@ -104,6 +128,9 @@ export class Player {
     this.keyboard = new Keyboard(this);
     this.el.append(this.controls.el, this.status);
     this.listen();
+    for (const type of ['pointerover', 'focusin']) {
+      el.addEventListener(type, () => ON_DEMAND.forEach((name) => withModule(name)), { once: true });
+    }
 
     // Applying saved or default choices is not the viewer choosing: nothing is saved until then.
     const prefs = this.prefs;

@@ -5,7 +5,10 @@
  * its buttons or Escape, never trapping focus; playing by other means
  * answers it too.
  */
-import { clock, h } from './player.js';
+import { clock, h, styles } from './player.js';
+
+// The offer's styles are in extras.css: it never shows without them.
+await styles();
 
 export default function show(pr, answer) {
   const t = pr.player.t;

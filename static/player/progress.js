@@ -6,11 +6,8 @@
  * - keeps an anonymous viewer id in the player's preferences (localStorage,
  *   which works in third-party iframes where cookies do not), or uses the
  *   host's signed token from `data-viewer-token` on the player wrapper;
- * - reports to `PUT <item URL>/progress` every 10 s while playing, on pause,
- *   seek, end and track changes, and with `navigator.sendBeacon` (a POST of
- *   text/plain JSON, which the server accepts as PUT) when the page is hidden
- *   or closed, so the last position survives closing the tab. Each report
- *   carries the ranges actually played since the previous one;
+ * - reports what is played (progress-report.js, loaded when playback first
+ *   starts; its first report carries everything played before it arrived);
  * - asks `GET <item URL>/progress` on load and offers "Resume from 1:23" /
  *   "Start over" (or "Watch again" once finished): announced once, reachable
  *   by Tab right after the media, closed by either button, its close button or
@@ -21,9 +18,6 @@
  *   and start a new anonymous id.
  */
 
-const HEARTBEAT_MS = 10000;
-const SEEK_SETTLE_MS = 1000;
-const MAX_PENDING_RANGES = 32;
 const VIEWER_PREF = 'viewer';
 
 function randomId() {
@@ -47,11 +41,14 @@ class Progress {
     this.url = endpoint(player);
     this.session = randomId();
     this.seq = 0;
-    this.pending = [];
-    this.open = null;
+    // False once the server says it keeps nothing for this viewer.
     this.storing = true;
-    this.trackState = this.tracksNow();
-    this.listen();
+    // Reporting comes with the first play (now, if playing already); it
+    // starts from the media's record of what played, so what played while
+    // it loaded is reported too.
+    const report = () => import('./progress-report.js').then((m) => { this.reporter ??= new m.Reporter(this); }, () => {});
+    if (this.media.paused) this.media.addEventListener('play', report, { once: true });
+    else report();
   }
 
   // -- who is watching ---------------------------------------------------------
@@ -69,138 +66,8 @@ class Progress {
     return id;
   }
 
-  identity() {
-    return this.token ? { viewer_token: this.token } : { viewer: this.viewer };
-  }
-
   headers() {
     return this.token ? { 'X-Player-Viewer-Token': this.token } : { 'X-Player-Viewer': this.viewer };
-  }
-
-  // -- played ranges -------------------------------------------------------------
-
-  /** Extend the range being played, or start a new one after a jump. */
-  tick() {
-    const now = this.media.currentTime;
-    if (this.media.paused || this.media.seeking) return;
-    // timeupdate fires every quarter second or so (once a second in a
-    // background tab); a bigger step than playback could make is a jump.
-    const step = 1.5 * Math.max(1, this.media.playbackRate) + 0.5;
-    if (this.open && now >= this.open[1] && now - this.open[1] <= step) {
-      this.open[1] = now;
-    } else {
-      this.close();
-      this.open = [now, now];
-    }
-  }
-
-  close() {
-    if (this.open && this.open[1] > this.open[0]) this.pending.push(this.open);
-    this.open = null;
-  }
-
-  take() {
-    this.close();
-    if (!this.media.paused && !this.media.ended) {
-      const now = this.media.currentTime;
-      this.open = [now, now];
-    }
-    const played = this.pending.map(([s, e]) => [+s.toFixed(3), +e.toFixed(3)]);
-    this.pending = [];
-    return played;
-  }
-
-  tracksNow() {
-    const s = this.player.state;
-    return { captions: s.captions || null, descriptions: !!s.descriptions };
-  }
-
-  // -- reporting -------------------------------------------------------------------
-
-  body(event, played) {
-    const d = this.media.duration;
-    return JSON.stringify({
-      ...this.identity(),
-      session: this.session,
-      seq: ++this.seq,
-      event,
-      position: +Math.max(0, this.media.currentTime || 0).toFixed(3),
-      duration: Number.isFinite(d) && d > 0 ? +d.toFixed(3) : null,
-      rate: this.media.playbackRate || 1,
-      ...this.trackState,
-      played,
-    });
-  }
-
-  report(event) {
-    if (!this.storing || !this.started) return;
-    const played = this.take();
-    const body = this.body(event, played);
-    fetch(this.url, {
-      method: 'PUT', body, keepalive: true, headers: { 'Content-Type': 'application/json' },
-    }).then(async (response) => {
-      if (response.ok) {
-        if ((await response.json()).stored === false) this.storing = false;
-      } else if (response.status === 429 || response.status >= 500) {
-        this.pending.unshift(...played);
-      }
-    }, () => this.pending.unshift(...played));
-  }
-
-  /** The last word before the page goes away: a beacon outlives the page. */
-  beacon(event) {
-    if (!this.storing || !this.started) return;
-    const played = this.take();
-    const body = this.body(event, played);
-    if (!navigator.sendBeacon?.(this.url, body)) {
-      fetch(this.url, { method: 'POST', body, keepalive: true }).catch(() => {});
-    }
-  }
-
-  listen() {
-    const m = this.media;
-    let heartbeat = 0;
-    let seekTimer = 0;
-    m.addEventListener('timeupdate', () => {
-      this.tick();
-      if (this.pending.length >= MAX_PENDING_RANGES) this.report('heartbeat');
-    });
-    m.addEventListener('playing', () => {
-      this.started = true;
-      this.tick();
-      clearInterval(heartbeat);
-      heartbeat = setInterval(() => this.report('heartbeat'), HEARTBEAT_MS);
-    });
-    m.addEventListener('pause', () => {
-      clearInterval(heartbeat);
-      if (!m.ended) this.report('pause');
-    });
-    m.addEventListener('ended', () => {
-      clearInterval(heartbeat);
-      this.report('ended');
-    });
-    m.addEventListener('seeking', () => {
-      // What was played up to the jump ends where it was, not where it lands.
-      this.close();
-    });
-    m.addEventListener('seeked', () => {
-      clearTimeout(seekTimer);
-      // Arrow-key scrubbing seeks many times a second; report where it settles.
-      seekTimer = setTimeout(() => this.report('seek'), SEEK_SETTLE_MS);
-    });
-    const tracksChanged = () => {
-      const now = this.tracksNow();
-      if (now.captions === this.trackState.captions && now.descriptions === this.trackState.descriptions) return;
-      // Time played so far was watched with the old tracks: report it under them.
-      this.report('tracks');
-      this.trackState = now;
-    };
-    this.player.on('captions', tracksChanged);
-    this.player.on('descriptions', tracksChanged);
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden') this.beacon('hidden');
-    });
-    addEventListener('pagehide', () => this.beacon('pagehide'));
   }
 
   // -- the resume offer (shown by progress-offer.js) ----------------------------------
@@ -219,7 +86,7 @@ class Progress {
       return decided(null);
     }
     if (answer.tracking === false) this.storing = false;
-    if (!answer.offer || this.started || this.media.currentTime > 0) return decided(null);
+    if (!answer.offer || this.playing || this.media.currentTime > 0) return decided(null);
     decided(answer.offer);
     const whenReady = () => this.show(answer);
     if (this.player.state.state === 'ready') whenReady();
@@ -234,7 +101,12 @@ class Progress {
   async show(answer) {
     // Most visits have nothing to offer: the offer's code comes only when one does.
     const offer = (await import('./progress-offer.js')).default;
-    if (!this.started) offer(this, answer);
+    if (!this.playing) offer(this, answer);
+  }
+
+  /** Whether the viewer has started playing (the offer is then moot). */
+  get playing() {
+    return !this.media.paused || this.media.played.length > 0;
   }
 
   dismiss() {
@@ -253,8 +125,7 @@ class Progress {
       method: 'DELETE', headers: this.headers(),
     });
     if (!response.ok) throw new Error(`history not erased (${response.status})`);
-    this.pending = [];
-    this.open = null;
+    this.reporter?.forget();
     this.dismiss();
     if (!this.token) this.player.prefs.set(VIEWER_PREF, randomId());
     this.session = randomId();

@@ -6,6 +6,10 @@
  * Works on the Transcript object `tr` (links, input, previous, next, count,
  * query, matches, at, pause(), reveal(), player).
  */
+import { styles } from './player.js';
+
+// The marks' styles are in extras.css: matches never show unmarked.
+await styles();
 
 function escapeRegExp(text) {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');

@@ -1,0 +1,44 @@
+// What each single-key shortcut does (ACCESSIBILITY.md's table). keyboard.js
+// decides when a key press is a shortcut; this module, fetched when the
+// pointer or focus first comes to the player, acts on it.
+import { RATES, timePhrase } from './player.js';
+
+/** Act on `key` (character keys in lower case) for the player `p`. */
+export function act(p, key) {
+  const t = p.t;
+  const m = p.media;
+  const ask = (type, value) => () => p.request(type, value);
+  // Do, then say what it did.
+  const say = (type, value, words) => () => {
+    p.request(type, value);
+    p.announce(words());
+  };
+  const skip = (by) => say('skip', by, () => timePhrase(m.currentTime, t));
+  const volume = (by) => say('volume', m.volume + by, () => t('Volume {n}%', { n: Math.round(m.volume * 100) }));
+  const rate = (by) => say('rate', RATES[RATES.indexOf(m.playbackRate) + by] || m.playbackRate,
+    () => t('Speed {rate}', { rate: p.controls.rateText(m.playbackRate) }));
+  const action = /^\d$/.test(key) ? ask('seek', (p.duration * key) / 10) : {
+    ' ': ask('toggle'),
+    k: ask('toggle'),
+    ArrowLeft: skip(-5),
+    ArrowRight: skip(5),
+    j: skip(-10),
+    l: skip(10),
+    ArrowUp: volume(0.05),
+    ArrowDown: volume(-0.05),
+    Home: ask('seek', 0),
+    End: ask('seek', p.duration),
+    m: say('mute', undefined, () => t(m.muted ? 'Muted' : 'Unmuted')),
+    c: p.captions.tracks.length > 0 && (() => {
+      const track = p.request('captions');
+      p.announce(track ? t('Captions: {label}', { label: track.label || track.language }) : t('Captions off'));
+    }),
+    d: p.described && say('descriptions', undefined, () => t(p.state.descriptions ? 'Descriptions on' : 'Descriptions off')),
+    t: p.transcript && ask('transcript'),
+    f: p.controls.fullscreen && ask('fullscreen'),
+    '<': rate(-1),
+    '>': rate(1),
+    '?': ask('shortcuts'),
+  }[key];
+  if (action) action();
+}
