@@ -8,7 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_media import SUBTITLES_UK, make_player_library, media_dir, no_script_errors  # noqa: F401  (fixtures)
+from tests.browser_media import (  # noqa: F401  (fixtures)
+    SUBTITLES_UK,
+    Valve,
+    make_player_library,
+    media_dir,
+    no_script_errors,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -17,6 +23,24 @@ PLAYER_STOPS = ["Seek", "Play", "Mute", "Volume", "Captions", "Descriptions", "C
                 "Playback speed", "Transcript", "Settings", "Keyboard shortcuts",
                 "Picture in picture", "Full screen"]
 STATUS = "#player > [role=status]"
+# What the player fetches when the pointer or focus first comes to it.
+ON_DEMAND = re.compile(r"/static/player/(menu\.js|keys\.js|settings\.js|extras\.css)$")
+# Run before the page's scripts: a promise of extras.css's load event (a
+# listener capturing it runs before the player's own).
+EXTRAS_LOADED = """
+window.__extras = new Promise((resolve) => document.addEventListener('load', (e) => {
+    if ((e.target.href || '').endsWith('/extras.css')) resolve();
+}, true));
+"""
+# Resolves once those parts are here and whatever waited for them has run
+# (a module imported again is the same module, evaluated once; what waits for
+# the style sheet runs in the task of its load event).
+ARRIVED = """async () => {
+    await Promise.all(['menu', 'keys', 'settings'].map((name) =>
+        import(`/static/player/${name}.js`)));
+    await window.__extras;
+    await new Promise((resolve) => setTimeout(resolve));
+}"""
 
 # The focused element: its name, focus ring, and the opaque backgrounds the
 # ring is drawn against (its own, for rings drawn inside it, and the nearest
@@ -270,3 +294,76 @@ def test_full_screen_keeps_focus_inside_and_escape_leaves(watch):
     page.wait_for_function("document.fullscreenElement !== null")
     page.keyboard.press("f")
     page.wait_for_function("document.fullscreenElement === null")
+
+
+def held_back(page, live_server) -> Valve:
+    """The watch page, with what it fetches as the viewer reaches the player
+    held back until the returned valve opens."""
+    valve = Valve()
+    page.route(ON_DEMAND, valve.handle)
+    page.add_init_script(EXTRAS_LOADED)
+    page.goto(live_server.url + "/watch/clip")
+    page.wait_for_selector("#player[data-state=ready]")
+    return valve
+
+
+@pytest.mark.parametrize("name, keys, focus, expanded, media_state", [
+    # Enter opens at the checked item; ArrowDown then moves to the next one.
+    ("Captions", ["Enter", "ArrowDown"], "Українська (subtitles)", "true", {}),
+    ("Playback speed", ["Enter", "ArrowDown", "Enter"], "Playback speed", "false",
+     {"playbackRate": 1.25}),
+    # In the menu End is the last chapter, not the shortcut to the end of the media.
+    ("Chapters", ["Enter", "End", "Enter"], "Chapters", "false", {"currentTime": 20}),
+    ("Captions", ["ArrowDown", "Escape"], "Captions", "false", {}),
+    # Focus moved on: the menu does not open behind the viewer's back.
+    ("Captions", ["Enter", "Tab"], "Descriptions", "false", {}),
+], ids=["enter-down", "choose-speed", "end-chapter", "escape", "tab-away"])
+def test_keys_pressed_while_a_menu_loads_act_as_in_the_open_menu(
+        page, live_server, name, keys, focus, expanded, media_state):
+    """The first menu opens once menu.js and extras.css are here; what the
+    keys pressed on its button meanwhile do is what they do in the open menu,
+    each once."""
+    valve = held_back(page, live_server)
+    button = page.get_by_role("button", name=name, exact=True)
+    button.focus()
+    for key in keys:
+        page.keyboard.press(key)
+    assert valve.held
+    valve.open()
+    page.evaluate(ARRIVED)
+    assert focused(page)["name"] == focus
+    assert button.get_attribute("aria-expanded") == expanded
+    for prop, value in {"playbackRate": 1, "currentTime": 0, **media_state}.items():
+        assert media(page, f"m.{prop}") == pytest.approx(value), prop
+
+
+@pytest.mark.parametrize("opener, keys, opened, focus", [
+    ("Mute", ["?"], True, "Mute"),
+    ("Mute", ["?", "Escape"], False, "Mute"),
+    ("Settings", ["Enter", "Escape"], False, "Settings"),
+    # Focus moved on: the dialog does not take it back.
+    ("Settings", ["Enter", "Tab"], False, "Keyboard shortcuts"),
+], ids=["question-mark", "question-mark-escape", "settings-escape", "settings-tab-away"])
+def test_a_dialog_that_loads_opens_unless_the_viewer_moved_on(page, live_server, opener, keys,
+                                                                opened, focus):
+    """A dialog asked for while its code and styles load opens when they
+    arrive, takes focus and gives it back on Escape; an Escape or a move of
+    focus before then means the viewer no longer wants it."""
+    valve = held_back(page, live_server)
+    page.get_by_role("button", name=opener, exact=True).focus()
+    for key in keys:
+        page.keyboard.press(key)
+    assert valve.held
+    valve.open()
+    page.evaluate(ARRIVED)
+    dialog = page.locator("#player dialog[open]")
+    if opened:
+        expect(dialog).to_have_count(1)
+        for key in ["Tab"] * 4 + ["Shift+Tab"] * 4:
+            assert dialog.evaluate("d => d.contains(document.activeElement)"), key
+            page.keyboard.press(key)
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+    else:
+        assert dialog.count() == 0
+    assert focused(page)["name"] == focus

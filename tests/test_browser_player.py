@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from player import create_app
 from tests.browser_media import (  # noqa: F401  (fixtures)
     CAPTIONS_EN,
     CLIP,
@@ -25,6 +26,24 @@ from tests.browser_support import LiveServer
 pytestmark = pytest.mark.browser
 
 STATUS = "#player > [role=status]"
+MEDIA = "document.querySelector('#player video')"
+PROGRESS = "/api/media/clip/progress"
+# Notes each moment a menu or dialog shows while extras.css, their styles, does not apply.
+UNSTYLED = """
+window.__unstyled = [];
+new MutationObserver(() => {
+  const shown = document.querySelector(
+    '.ap-player [role=menu]:not([hidden]), .ap-player dialog[open]');
+  const styled = [...document.styleSheets].some(
+    (sheet) => (sheet.href || '').endsWith('/extras.css'));
+  if (shown && !styled) window.__unstyled.push(shown.outerHTML.slice(0, 80));
+}).observe(document, {subtree: true, childList: true, attributes: true});
+"""
+
+
+def failing(name: str):
+    """Predicate for Playwright's "requestfailed" event: the player's file ``name`` failed."""
+    return lambda request: request.url.endswith(f"/static/player/{name}")
 
 
 def open_player(page, server, path="/watch/clip", state="ready"):
@@ -89,6 +108,158 @@ def test_what_comes_as_the_viewer_reaches_the_player_and_without_it(page, live_s
     captions.click()
     expect(page.get_by_role("menu", name="Captions")).to_be_visible()
     assert captions.get_attribute("aria-expanded") == "true"
+
+
+def test_menus_wait_for_their_styles_and_work_without_them(page, live_server):
+    """extras.css styles what menu.js and settings.js build: while it is on
+    its way no menu or dialog shows (an unstyled list would sit inside the
+    control bar with its checked item unmarked); when it cannot load (a
+    host's CSP, a network fault) the menu still opens and works plainly, and
+    the next use fetches it again."""
+    extras = "**/static/player/extras.css"
+    fetched = []
+    page.on("request", lambda request: request.url.endswith("/extras.css") and fetched.append(1))
+    page.add_init_script(UNSTYLED)
+    page.route(extras, lambda route: route.abort())
+    open_player(page, live_server)
+    captions = page.get_by_role("button", name="Captions", exact=True)
+    gone = "!document.querySelector('link[href$=\"/extras.css\"]')"
+    with page.expect_event("requestfailed", failing("extras.css")):
+        page.hover("#player")
+    page.wait_for_function(gone)
+    with page.expect_event("requestfailed", failing("extras.css")):
+        captions.click()
+    expect(captions).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Escape")
+    expect(captions).to_have_attribute("aria-expanded", "false")
+    expect(captions).to_be_focused()
+    page.wait_for_function(gone)
+    page.evaluate("window.__unstyled = []")
+    page.unroute(extras)
+    valve = Valve()
+    page.route(extras, valve.handle)
+    captions.click()
+    page.wait_for_function("document.querySelector('link[href$=\"/extras.css\"]')")
+    menu = page.get_by_role("menu", name="Captions")
+    assert not menu.is_visible()
+    valve.open()
+    expect(menu).to_be_visible()
+    assert menu.evaluate("list => getComputedStyle(list).position") == "absolute"
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Settings", exact=True).click()
+    expect(page.get_by_role("dialog", name="Settings")).to_be_visible()
+    assert page.evaluate("window.__unstyled") == []
+    assert len(fetched) == 3
+
+
+def test_reports_start_at_a_later_play_when_their_code_failed_at_the_first(page, live_server):
+    """progress-report.js comes with the first play; when it cannot, the
+    next play fetches it again, and its first report holds what played
+    before, from the very start."""
+    reporter = "**/static/player/progress-report.js"
+    page.route(reporter, lambda route: route.abort())
+    open_player(page, live_server)
+    with page.expect_event("requestfailed", failing("progress-report.js")):
+        page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(f"{MEDIA}.currentTime > 1")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    first_pause = page.evaluate(f"{MEDIA}.currentTime")
+    page.unroute(reporter)
+    with page.expect_request(lambda r: r.url.endswith(PROGRESS) and r.method == "PUT") as request:
+        page.get_by_role("button", name="Play", exact=True).click()
+        page.wait_for_function(f"{MEDIA}.currentTime > 2.5")
+        page.get_by_role("button", name="Pause", exact=True).click()
+    report = request.value.post_data_json
+    assert report["seq"] == 1
+    # From the first play's start to beyond where it paused.
+    assert min(start for start, _ in report["played"]) == 0
+    assert max(end for _, end in report["played"]) > first_pause
+
+
+def test_forgotten_history_stays_out_of_reports_from_a_late_reporter(page, live_server):
+    """Forgetting erases what was played so far; when progress-report.js
+    arrives only after that, what it reports starts after it too."""
+    valve = Valve()
+    page.route("**/static/player/progress-report.js", valve.handle)
+    reports = []
+    page.on("request", lambda r: r.url.endswith(PROGRESS) and r.method in ("PUT", "POST")
+            and reports.append(r.post_data_json))
+    open_player(page, live_server)
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(f"{MEDIA}.currentTime > 1")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Settings", exact=True).click()
+    page.get_by_role("button", name="Forget my viewing history").click()
+    expect(page.get_by_text("Your viewing history has been forgotten.")).to_be_visible()
+    page.keyboard.press("Escape")
+    assert valve.held
+    valve.open()
+    seek(page, 20)
+    with page.expect_request(lambda r: r.url.endswith(PROGRESS) and r.method == "PUT") as request:
+        page.get_by_role("button", name="Play", exact=True).click()
+        page.wait_for_function(f"{MEDIA}.currentTime > 21")
+        page.get_by_role("button", name="Pause", exact=True).click()
+    assert request.value.post_data_json in reports
+    viewer = page.evaluate("JSON.parse(localStorage.getItem('ap-player')).viewer")
+    for report in reports:
+        assert report["viewer"] == viewer
+        assert all(start >= 20 for start, _ in report["played"]), report
+
+
+def test_transcript_search_code_that_cannot_load_is_tried_again(page, live_server):
+    """transcript-search.js comes as the search box is focused: when it
+    cannot, that is no script error, and the next search fetches it again."""
+    search_code = "**/static/player/transcript-search.js"
+    page.route(search_code, lambda route: route.abort())
+    open_player(page, live_server)
+    search = page.get_by_label("Search transcript")
+    with page.expect_event("requestfailed", failing("transcript-search.js")):
+        search.focus()
+    search.press("Enter")
+    page.unroute(search_code)
+    search.fill("the")
+    search.press("Enter")
+    expect(page.locator("#transcript mark.ap-match-current")).to_have_count(1)
+    # The failed fetch was no script error (the autouse fixture checks at the end).
+    page.evaluate("new Promise((resolve) => setTimeout(resolve))")
+
+
+@pytest.fixture
+def resume_server(media_dir, tmp_path):
+    """A server that offers to resume this 30-second clip from 3 s in."""
+    app = create_app({
+        "TESTING": True, "MEDIA_DIR": str(media_dir), "SECRET_KEY": "test-secret",
+        "DATABASE": str(tmp_path / "resume.sqlite"),
+        "RESUME_MIN_DURATION": 10, "RESUME_MIN_SECONDS": 3, "FINISHED_TAIL_SECONDS": 2,
+    })
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.mark.parametrize("missing", ["extras.css", "progress-offer.js"])
+def test_the_resume_offer_needs_only_its_own_code(page, resume_server, missing):
+    """The offer is styled by player.css, so it shows, styled, whether or
+    not extras.css loads; when its own code cannot load there is no offer,
+    and no script error either."""
+    open_player(page, resume_server)
+    seek(page, 14)
+    with page.expect_response(lambda r: r.url.endswith(PROGRESS) and r.request.method == "PUT"):
+        page.get_by_role("button", name="Play", exact=True).click()
+        page.wait_for_function(f"{MEDIA}.currentTime > 15")
+        page.get_by_role("button", name="Pause", exact=True).click()
+    page.route(f"**/static/player/{missing}", lambda route: route.abort())
+    offer = page.locator(".ap-resume")
+    if missing == "extras.css":
+        page.reload()
+        expect(offer).to_be_visible()
+        assert offer.evaluate("box => getComputedStyle(box).paddingTop") != "0px"
+    else:
+        with page.expect_event("requestfailed", failing(missing)):
+            page.reload()
+        page.wait_for_selector("#player[data-state=ready][data-resume=resume]")
+        page.evaluate("new Promise((resolve) => setTimeout(resolve))")
+        assert offer.count() == 0
 
 
 def test_slow_load_says_please_wait_then_becomes_ready(page, live_server):

@@ -54,19 +54,26 @@ export class Controls {
     this.spoken = h('span', { class: 'ap-sr' });
     this.chapter = h('span', { class: 'ap-chapter' });
     // A menu button (kind: its entry in menu.js), which opens or closes its
-    // menu, or with an arrow key opens it at the first or last item.
+    // menu, or with an arrow key opens it at the first or last item. What it
+    // is asked while menu.js loads (a click, or keys the open menu would
+    // take) waits, to be done in order as if the menu had opened at once;
+    // focus leaving the button drops it, so a menu never opens behind the viewer.
     const menu = (kind, name, cls, content) => {
-      const open = (at) => withModule('menu', (m) => m.menu(p, kind, box).toggle(at));
+      let asked = [];
+      const ask = (what) => {
+        asked.push(what);
+        withModule('menu', (m) => m.menu(p, kind, box).run(asked.splice(0)), true)?.then(() => { asked = []; });
+      };
       const box = h('div', { class: 'ap-menu' }, h('button', {
         type: 'button', class: `ap-btn ${cls}`, 'aria-label': name, 'aria-haspopup': 'true', 'aria-expanded': 'false',
-        onclick: () => open(),
+        onclick: () => ask('click'),
         onkeydown: (e) => {
-          const to = { ArrowDown: 0, ArrowUp: -1 }[e.key];
-          if (to != null) {
+          if ((asked.length ? /^(Arrow(Up|Down)|Home|End|Escape|Enter| )$/ : /^Arrow(Up|Down)$/).test(e.key)) {
             e.preventDefault();
-            open(to);
+            ask(e.key);
           }
         },
+        onblur: () => { asked = []; },
       }, content));
       return box;
     };

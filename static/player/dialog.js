@@ -1,9 +1,9 @@
 // A modal dialog inside the player: focus moves in (to the dialog itself, so
 // its name is heard first), stays in (Tab wraps) and returns to whatever
-// opened it when it closes (Escape included). Most of what it says, and its
-// styles, come with settings.js, which only someone reaching for the player
-// downloads (player.js fetches it early); other modules and plugins may add
-// their own sections to `body` at any time.
+// opened it when it closes (Escape included). Most of what it says comes
+// with settings.js, and its styles with extras.css, which only someone
+// reaching for the player downloads (player.js fetches them early); other
+// modules and plugins may add their own sections to `body` at any time.
 import { h, wrapTab } from './dom.js';
 import { withModule } from './ondemand.js';
 
@@ -21,22 +21,28 @@ export class Dialog {
     this.body,
     h('div', { class: 'ap-actions' }, h('button', { type: 'button', text: p.t('Close'), onclick: () => this.el.close() })));
     p.el.append(this.el);
+    // Escape while it waits for its code: the viewer no longer wants it.
+    p.el.addEventListener('keydown', (e) => { if (e.key == 'Escape') this.asked = null; });
   }
 
   open() {
     this.p.openMenu?.close(false);
-    this.opener = document.activeElement;
-    // Shown complete and styled (settings.js brings both), or not at all when it cannot load.
+    const opener = document.activeElement;
+    const asked = this.asked = {};
+    // Shown complete and styled, or not at all when that cannot load; not
+    // either once the viewer pressed Escape or moved focus while it loaded.
     return withModule('settings', (content) => {
+      if (this.asked != asked || document.activeElement != opener) return;
       if (!this.built) {
         this.built = true;
         this.onOpen = content[this.name](this);
       }
       this.onOpen?.();
       if (this.el.open) return;
+      this.opener = opener;
       this.el.showModal();
       this.el.focus();
-    });
+    }, true);
   }
 
   /** A checkbox saved as the preference `pref`, checked when `on`; `change(checked)` after each change. */

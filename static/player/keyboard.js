@@ -33,6 +33,9 @@ export class Keyboard {
     const shortcut = character ? key.toLowerCase() : key;
     if ((character && !this.enabled) || !SHORTCUTS.test(shortcut)) return;
     e.preventDefault();
-    withModule('keys', (keys) => keys.act(p, shortcut));
+    // `?` asks for the dialog now, not once keys.js is here, so that an
+    // Escape pressed while the dialog's code loads cancels it (dialog.js).
+    if (shortcut == '?') p.request('shortcuts');
+    else withModule('keys', (keys) => keys.act(p, shortcut));
   }
 }

@@ -1,6 +1,7 @@
-// What each single-key shortcut does (ACCESSIBILITY.md's table). keyboard.js
-// decides when a key press is a shortcut; this module, fetched when the
-// pointer or focus first comes to the player, acts on it.
+// What each single-key shortcut does (ACCESSIBILITY.md's table) but `?`,
+// which keyboard.js handles itself. keyboard.js decides when a key press is
+// a shortcut; this module, fetched when the pointer or focus first comes to
+// the player, acts on it.
 import { RATES, timePhrase } from './player.js';
 
 /** Act on `key` (character keys in lower case) for the player `p`. */
@@ -38,7 +39,6 @@ export function act(p, key) {
     f: p.controls.fullscreen && ask('fullscreen'),
     '<': rate(-1),
     '>': rate(1),
-    '?': ask('shortcuts'),
   }[key];
   if (action) action();
 }

@@ -2,12 +2,9 @@
 // menu button with a list of radio-like choices (ARIA menu + menuitemradio).
 // Arrow keys, Home and End move, Enter or Space choose, Escape closes; focus
 // goes back to the button whenever the menu closes from inside. The buttons
-// are the control bar's (controls.js); this module, fetched when the pointer
-// or focus first comes to the player, makes and runs their lists.
-import { clock, h, RATES, styles } from './player.js';
-
-// The menus' styles are in extras.css: a list never shows without them.
-await styles();
+// are the control bar's (controls.js); this module, fetched with extras.css
+// when the pointer or focus first comes to the player, makes and runs their lists.
+import { clock, h, RATES } from './player.js';
 
 // Each menu: the request its choice makes, and its items,
 // [[label, value, checked]], read at each opening.
@@ -43,10 +40,27 @@ class Menu {
     box.addEventListener('focusout', (e) => box.contains(e.relatedTarget) || this.close(false));
   }
 
-  /** The button's action: `at` (arrow keys) opens there, none (a click) opens or closes. */
-  toggle(at) {
-    if (at == null && !this.list.hidden) this.close();
-    else this.open(at);
+  /**
+   * Do what the button was asked (controls.js), in order: a click opens or
+   * closes; while closed, Enter or Space opens and an arrow key opens at the
+   * first or last item; while open, keys act as in the menu (asked while
+   * this module loaded, they were pressed on the button).
+   */
+  run(asked) {
+    for (const what of asked) {
+      const at = { ArrowDown: 0, ArrowUp: -1 }[what];
+      const choose = what == 'Enter' || what == ' ';
+      if (what == 'click') this.toggle();
+      else if (this.list.hidden) {
+        if (at != null || choose) this.open(at);
+      } else if (choose) this.list.querySelector('[tabindex="0"]').click();
+      else this.key({ key: what, preventDefault() {}, stopPropagation() {} });
+    }
+  }
+
+  toggle() {
+    if (this.list.hidden) this.open();
+    else this.close();
   }
 
   /** Open with focus on the checked item, or on item `at` (-1 is the last). */

@@ -23,8 +23,9 @@
  * that fails to load or install is skipped. What a viewer reaching for the
  * player needs next (the menus' lists, what shortcut keys do, the dialogs'
  * content, and the styles of menus and dialogs in extras.css) is fetched
- * when the pointer or focus first comes to it; a part that cannot load
- * leaves the rest working. Plugins' API:
+ * when the pointer or focus first comes to it (ondemand.js); a part that
+ * cannot load leaves the rest working, and what needs extras.css waits for
+ * it. Plugins' API:
  *   el, media, stage (overlays go here), item (ITEM JSON if built, else null),
  *   itemUrl, described (the descriptions live region, or null),
  *   transcript (the element the Transcript button toggles, or null;
@@ -63,7 +64,7 @@ export { clock, h, timePhrase };
 export const RATES = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 
 const BUILT_IN = { transcript, progress };
-// Fetched when the pointer or focus first comes to a player.
+// Fetched, with extras.css, when the pointer or focus first comes to a player.
 const ON_DEMAND = ['menu', 'keys', 'settings'];
 const FLAGS = ['paused', 'buffering', 'muted', 'descriptions', 'transcript', 'fullscreen', 'pip'];
 // Announce only what lasts: a quick load or a short stall says nothing.
@@ -71,21 +72,6 @@ const LOADING_QUIET_MS = 500;
 const BUFFERING_QUIET_MS = 1000;
 
 let count = 0;
-let extras;
-
-/**
- * Add extras.css (the styles of what is built on demand) once, after
- * player.css so its rules win ties; resolves once it applies, or failed to load.
- */
-export function styles() {
-  return extras ??= new Promise((resolve) => {
-    const url = (name) => new URL(name, import.meta.url).href;
-    const link = h('link', { rel: 'stylesheet', href: url('extras.css'), onload: resolve, onerror: resolve });
-    const core = [...document.querySelectorAll('link')].find((el) => el.href == url('player.css'));
-    if (core) core.after(link);
-    else document.head.append(link);
-  });
-}
 
 export class Player {
   constructor(el, media, i18n, item = null) {
@@ -129,7 +115,7 @@ export class Player {
     this.el.append(this.controls.el, this.status);
     this.listen();
     for (const type of ['pointerover', 'focusin']) {
-      el.addEventListener(type, () => ON_DEMAND.forEach((name) => withModule(name)), { once: true });
+      el.addEventListener(type, () => ON_DEMAND.forEach((name) => withModule(name, undefined, true)), { once: true });
     }
 
     // Applying saved or default choices is not the viewer choosing: nothing is saved until then.

@@ -1,14 +1,11 @@
 /**
- * The resume offer, loaded by progress.js only when the server has one:
- * "Resume from 1:23" / "Start over" (or "Watch again" once finished) in a
- * group after the media, announced once, reachable by Tab, closed by any of
- * its buttons or Escape, never trapping focus; playing by other means
- * answers it too.
+ * The resume offer, loaded by progress.js only when the server has one (its
+ * styles are in player.css): "Resume from 1:23" / "Start over" (or "Watch
+ * again" once finished) in a group after the media, announced once,
+ * reachable by Tab, closed by any of its buttons or Escape, never trapping
+ * focus; playing by other means answers it too.
  */
-import { clock, h, styles } from './player.js';
-
-// The offer's styles are in extras.css: it never shows without them.
-await styles();
+import { clock, h } from './player.js';
 
 export default function show(pr, answer) {
   const t = pr.player.t;

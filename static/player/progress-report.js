@@ -1,5 +1,6 @@
 /**
- * Progress reports, loaded by progress.js when playback first starts.
+ * Progress reports, loaded by progress.js when playback first starts (or at
+ * a later start, when it could not load then).
  *
  * Reports to `PUT <item URL>/progress` every 10 s while playing, on pause,
  * seek, end and track changes, and with `navigator.sendBeacon` (a POST of
@@ -7,25 +8,43 @@
  * or closed, so the last position survives closing the tab. Each report
  * carries the ranges actually played since the previous one; the first
  * carries what the media element recorded as played before this module
- * arrived. Works on the Progress object `pr` (player, media, url, token,
- * viewer, session, seq, storing).
+ * arrived, but for what the viewer had forgotten by then. Works on the
+ * Progress object `pr` (player, media, url, token, viewer, session, seq,
+ * storing, forgotten).
  */
 
 const HEARTBEAT_MS = 10000;
 const SEEK_SETTLE_MS = 1000;
 const MAX_PENDING_RANGES = 32;
 
+/** A TimeRanges object (or none) as a list of [start, end]. */
+function ranges(timeRanges) {
+  const list = [];
+  for (let i = 0; i < (timeRanges?.length || 0); i++) list.push([timeRanges.start(i), timeRanges.end(i)]);
+  return list;
+}
+
+/** The parts of the ranges `kept` outside every range in `gone`. */
+function without(kept, gone) {
+  for (const [from, to] of gone) {
+    kept = kept.flatMap(([start, end]) => [[start, Math.min(end, from)], [Math.max(start, to), end]])
+      .filter(([start, end]) => end > start);
+  }
+  return kept;
+}
+
 export class Reporter {
   constructor(pr) {
     const m = pr.media;
-    Object.assign(this, { pr, media: m, pending: [], open: null, trackState: this.tracksNow(pr.player) });
+    // Played while this module loaded: the media keeps the record, and
+    // progress.js what of it the viewer had forgotten.
+    const pending = without(ranges(m.played), ranges(pr.forgotten));
+    Object.assign(this, { pr, media: m, pending, open: null, trackState: this.tracksNow(pr.player) });
     this.listen();
-    // Played while this module loaded: the media keeps the record.
-    for (let i = 0; i < m.played.length; i++) this.pending.push([m.played.start(i), m.played.end(i)]);
     if (!m.paused) this.playing();
     else if (this.pending.length) {
       this.started = true;
-      this.report('pause');
+      this.report(m.ended ? 'ended' : 'pause');
     }
   }
 

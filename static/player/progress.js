@@ -17,6 +17,7 @@
  *   history" button in the settings dialog) to erase what the server keeps
  *   and start a new anonymous id.
  */
+import { withModule } from './ondemand.js';
 
 const VIEWER_PREF = 'viewer';
 
@@ -43,12 +44,12 @@ class Progress {
     this.seq = 0;
     // False once the server says it keeps nothing for this viewer.
     this.storing = true;
-    // Reporting comes with the first play (now, if playing already); it
-    // starts from the media's record of what played, so what played while
-    // it loaded is reported too.
-    const report = () => import('./progress-report.js').then((m) => { this.reporter ??= new m.Reporter(this); }, () => {});
-    if (this.media.paused) this.media.addEventListener('play', report, { once: true });
-    else report();
+    // Reporting comes with the first play (now, if playing already), or the
+    // next one if it could not load; it starts from the media's record of
+    // what played, so what played while it loaded is reported too.
+    const report = () => withModule('progress-report', (m) => { this.reporter ??= new m.Reporter(this); });
+    this.media.addEventListener('play', report);
+    if (!this.media.paused) report();
   }
 
   // -- who is watching ---------------------------------------------------------
@@ -98,10 +99,9 @@ class Progress {
     }
   }
 
-  async show(answer) {
+  show(answer) {
     // Most visits have nothing to offer: the offer's code comes only when one does.
-    const offer = (await import('./progress-offer.js')).default;
-    if (!this.playing) offer(this, answer);
+    withModule('progress-offer', (offer) => this.playing || offer.default(this, answer));
   }
 
   /** Whether the viewer has started playing (the offer is then moot). */
@@ -125,6 +125,8 @@ class Progress {
       method: 'DELETE', headers: this.headers(),
     });
     if (!response.ok) throw new Error(`history not erased (${response.status})`);
+    // What played so far stays out of reports, also of a reporter still to come.
+    this.forgotten = this.media.played;
     this.reporter?.forget();
     this.dismiss();
     if (!this.token) this.player.prefs.set(VIEWER_PREF, randomId());

@@ -6,10 +6,7 @@
 // says what it did.
 //
 // Keyboard shortcuts: the table of keys, and the switch for the character keys.
-import { h, styles } from './player.js';
-
-// The dialogs' styles are in extras.css: a dialog never shows without them.
-await styles();
+import { h } from './player.js';
 
 const percents = (...list) => Object.fromEntries(list.map((n) => [`${n}%`, n / 100]));
 const COLOURS = {

@@ -1,15 +1,12 @@
 /**
- * The transcript's search, loaded by transcript.js when the box is first focused:
- * matches are wrapped in <mark> (text nodes are split and wrapped; cue text
- * is never parsed as HTML), counted in the polite status next to the box,
- * and stepped through with Enter / Shift+Enter or the arrow buttons.
+ * The transcript's search, loaded by transcript.js when the box is first
+ * focused (with extras.css, which styles the marks): matches are wrapped in
+ * <mark> (text nodes are split and wrapped; cue text is never parsed as
+ * HTML), counted in the polite status next to the box, and stepped through
+ * with Enter / Shift+Enter or the arrow buttons.
  * Works on the Transcript object `tr` (links, input, previous, next, count,
  * query, matches, at, pause(), reveal(), player).
  */
-import { styles } from './player.js';
-
-// The marks' styles are in extras.css: matches never show unmarked.
-await styles();
 
 function escapeRegExp(text) {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');

@@ -19,6 +19,7 @@
  *   loaded when the search box is first focused).
  */
 import { h, icon } from './dom.js';
+import { withModule } from './ondemand.js';
 
 const SEARCH_DELAY_MS = 250;
 // Where a cue lands when auto-scroll moves: a third of the way down, so the
@@ -107,7 +108,8 @@ class Transcript {
     }, icon(d));
     this.input = h('input', {
       type: 'search', id, class: 'ap-transcript-query', autocomplete: 'off', spellcheck: 'false',
-      oninput: () => this.searchSoon(), onkeydown: (e) => this.searchKey(e), onfocus: () => this.load(),
+      oninput: () => this.searchSoon(), onkeydown: (e) => this.searchKey(e),
+      onfocus: () => withModule('transcript-search', undefined, true),
     });
     this.previous = step('ap-previous', 'Previous match', CHEVRON_UP, -1);
     this.next = step('ap-next', 'Next match', CHEVRON_DOWN, 1);
@@ -194,23 +196,20 @@ class Transcript {
   searchKey(e) {
     if (e.key !== 'Enter' || e.ctrlKey || e.metaKey || e.altKey) return;
     e.preventDefault();
-    const go = () => this.step(e.shiftKey ? -1 : 1);
-    // At once when the search code is here, so the answer comes with the key.
-    if (this.finder) {
-      this.search();
-      go();
-    } else this.search().then(go);
+    this.search(() => this.step(e.shiftKey ? -1 : 1));
   }
 
-  /** The search code, fetched when the box is first focused. */
-  async load() {
-    return this.finder ??= await import('./transcript-search.js');
-  }
-
-  /** Mark every match of the search box's text. */
-  async search() {
+  /**
+   * Mark every match of the search box's text, then `then()`: at once when
+   * the search code (transcript-search.js, fetched with the marks' styles
+   * when the box is first focused) is here, so the answer comes with the key.
+   */
+  search(then) {
     clearTimeout(this.searchTimer);
-    (this.finder || await this.load()).search(this);
+    withModule('transcript-search', (finder) => {
+      (this.finder = finder).search(this);
+      then?.();
+    }, true);
   }
 
   step(by) {
