@@ -12,23 +12,26 @@ rounds, to
     limit and the item's duration, then the report is queued for the
     process's writer thread and answered ``202`` at once; the writer commits
     the queue in batches (read-modify-write of the play sessions) within
-    milliseconds, on its own thread;
+    about ten milliseconds, on its own thread. Such reports are taken at the
+    WSGI level (``player.progress_api.ReportFastPath``), with the headers
+    Flask's CORS and security hooks give the view's answers;
 the same endpoint with ``Sec-GPC: 1``
     the baseline: the app answers "not stored" after the same parsing and
-    validation, behind the same routing, CORS and security headers, without
-    touching the database. The difference between the two is the database.
+    validation, on the same path with the same headers, without touching
+    the database. The difference between the two is the database.
 
 Two kinds of round: as fast as the 200 viewers can go (throughput, and the
 ratio to the baseline), and paced, the viewers offering 2,000 writes/s between
 them (latency at that load; wrk's LuaJIT spaces the requests out). It prints
 writes/s, p50 and p99 latency, and the CPU time gunicorn spent per request,
-the writer threads' included (read from /proc, so it is not distorted by
-other load on the machine). It then stops gunicorn the orderly way (SIGTERM)
-and checks that every acknowledged write is in the database: the workers
-write their queues as they exit. A killed worker (SIGKILL) would lose the
-reports of its last few milliseconds, which this does not measure. Targets: at least
-2,000 writes/s, p99 under 50 ms at 2,000 writes/s, at least 0.7x the
-baseline; the exit status is 1 when one is missed::
+the writer threads' included (read from /proc: the server's own time, though
+other load on the machine still inflates it, by half in some runs). It then
+stops gunicorn the orderly way (SIGTERM) and checks that every acknowledged
+write is in the database: the workers write their queues as they exit. A
+killed worker (SIGKILL) would lose the reports of its last ten milliseconds or
+so, which this does not measure. Targets: at least 2,000 writes/s, p99 under
+50 ms at 2,000 writes/s, at least 0.7x the baseline; the exit status is 1 when
+one is missed::
 
     python bench/progress_bench.py
     python bench/progress_bench.py --seconds 5 --rounds 1 --threads 16

@@ -559,6 +559,13 @@ class TokenBucket:
         self._buckets[key] = (tokens, now)
         return (1 - tokens) / self.per_second
 
+    def give_back(self, key: str) -> None:
+        """Return the token a :meth:`take` spent on something that was not
+        done after all: the bucket is then as if that take had never been."""
+        if key in self._buckets:
+            tokens, last = self._buckets[key]
+            self._buckets[key] = (min(self.burst, tokens + 1), last)
+
     def _forget_full(self, now: float) -> None:
         """Drop keys whose bucket has refilled: they are indistinguishable
         from keys never seen, so memory stays bounded by recent activity."""

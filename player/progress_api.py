@@ -11,16 +11,20 @@ Reports are written behind (see :class:`Writer`). The request thread does
 every check that can refuse a report (its shape, the viewer, the flood
 limit, the item and its duration) and then queues it for this process's
 writer thread and answers ``202 Accepted`` at once; the writer commits what
-is queued in batches, one transaction each, within milliseconds. A request
-thread never waits for SQLite: threads that wait for a commit hand the GIL
-back and forth with the committing one, and that costs more than the SQL.
-Reads wait for the queue first: the resume point, the statistics and
-erasure see every report this process accepted before them.
+is queued in batches, one transaction each, within about ten milliseconds.
+A request thread never waits for SQLite: threads that wait for a commit hand
+the GIL back and forth with the committing one, and that costs more than
+the SQL. Reads wait for the queue first: the resume point, the statistics
+and erasure see every report this process accepted before them.
+
+The usual report does not go through Flask at all: :class:`ReportFastPath`
+takes it at the WSGI level and answers exactly as the view would, and hands
+everything else to the view.
 
 The trade-off: a report is acknowledged before it is on disk. An orderly exit
 (a gunicorn worker stopping or restarting, Ctrl-C) writes the queue first;
 a killed process (SIGKILL, a crash, power loss) loses the reports of at most
-its last few milliseconds. The player's next report repeats the position,
+its last ten milliseconds or so. The player's next report repeats the position,
 but the seconds played in the lost ones are missing from the statistics.
 When the queue is full (the database stalled) a report is refused with
 ``503`` and ``Retry-After`` rather than held without limit.
@@ -49,16 +53,18 @@ from __future__ import annotations
 import atexit
 import fcntl
 import functools
+import io
 import json
 import logging
 import math
 import os
+import re
 import sqlite3
 import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
@@ -125,6 +131,10 @@ FOLD_BATCH = 1000
 FOLD_INTERVAL_SECONDS = 60.0
 #: How long a read or an erasure waits for the writer before giving up.
 WRITE_TIMEOUT_SECONDS = 60.0
+#: How long the writer lets a batch grow before writing it, unless someone
+#: waits for it. Reports a millisecond apart would otherwise be committed one
+#: by one, and a commit costs the process several times what a report does.
+WRITE_LINGER_SECONDS = 0.010
 #: How long request threads trust an item's duration before reading it again,
 #: so that a rescan or a deleted item shows within a second.
 DURATION_FRESH_SECONDS = 1.0
@@ -206,8 +216,9 @@ class Writer:
     reads and writes a whole batch with a few statements: Python's sqlite3
     releases the GIL around every statement step and taking it back from busy
     request threads costs far more than the step, so the number of steps per
-    batch, not per report, sets the writer's pace, and under load batches
-    grow by themselves.
+    batch, not per report, sets the writer's pace. Under load batches grow by
+    themselves; at a steady trickle the thread waits up to ``linger`` seconds
+    for more before it writes, unless a job is queued or :meth:`flush` waits.
 
     A batch that fails is logged and tried once more, each payload in a
     savepoint of its own, so one bad payload costs only itself; what fails
@@ -221,12 +232,14 @@ class Writer:
     """
 
     def __init__(self, database: str, bulk: BulkHandler, limit: int = 10_000,
-                 max_batch: int = 500, idle_seconds: float = 30.0):
+                 max_batch: int = 500, idle_seconds: float = 30.0,
+                 linger: float = WRITE_LINGER_SECONDS):
         self.database = database
         self.bulk = bulk
         self.limit = limit
         self.max_batch = max_batch
         self.idle_seconds = idle_seconds
+        self.linger = linger
         self._reset()
         _WRITERS.add(self)
 
@@ -243,6 +256,9 @@ class Writer:
         self._written = 0
         self._thread: threading.Thread | None = None
         self._stopping = False
+        # The thread is letting a batch grow; callers of flush() waiting now.
+        self._lingering = False
+        self._hurried = 0
 
     def put(self, payload: Any) -> bool:
         """Queue ``payload`` for the bulk handler; False, queuing nothing,
@@ -281,7 +297,12 @@ class Writer:
         dropped); False if that took longer than ``timeout``."""
         with self._lock:
             target = self._queued
-            return self._drained.wait_for(lambda: self._written >= target, timeout)
+            self._hurried += 1
+            self._work.notify()
+            try:
+                return self._drained.wait_for(lambda: self._written >= target, timeout)
+            finally:
+                self._hurried -= 1
 
     def close(self, timeout: float | None = WRITE_TIMEOUT_SECONDS) -> None:
         """Write what is queued and end the thread (a later :meth:`put`
@@ -306,8 +327,27 @@ class Writer:
             self._thread = threading.Thread(target=self._loop, name="progress-writer",
                                             daemon=True)
             self._thread.start()
-        else:
+        elif not self._lingering or self._hurry():
             self._work.notify()
+
+    def _hurry(self) -> bool:
+        """Whether to write what is queued now (lock held): the thread is
+        stopping, someone waits, a job is queued, or the batch is full."""
+        return (self._stopping or self._hurried > 0 or len(self._queue) > self._payloads
+                or self._payloads >= self.max_batch)
+
+    def _linger(self) -> None:
+        """Let the batch grow for up to ``linger`` seconds (lock held)."""
+        deadline = time.monotonic() + self.linger
+        self._lingering = True
+        try:
+            while not self._hurry():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._work.wait(left)
+        finally:
+            self._lingering = False
 
     def _loop(self) -> None:
         link = _Link(self.database)
@@ -319,6 +359,7 @@ class Writer:
                                               and not self._queue):
                             self._thread = None
                             return
+                    self._linger()
                     batch = self._take()
                 try:
                     self._write(link, batch)
@@ -474,9 +515,9 @@ class Durations:
 
         :raises UnknownMedia: if the catalog has no such item.
         """
-        entry = self._known.get(media_id)
-        if entry is not None and now < entry[0]:
-            return entry[1]
+        duration = self.fresh(media_id, now)
+        if duration is not None:
+            return duration
         found = db.progress_item_durations(db.get_db(), media_id)
         if found is None:
             self._known.pop(media_id, None)
@@ -485,6 +526,12 @@ class Durations:
         if duration is not None:
             self._known[media_id] = (now + DURATION_FRESH_SECONDS, duration)
         return duration
+
+    def fresh(self, media_id: str, now: float) -> float | None:
+        """The duration :meth:`lookup` would give without reading the
+        database, or None when it would have to read it."""
+        entry = self._known.get(media_id)
+        return entry[1] if entry is not None and now < entry[0] else None
 
 
 @dataclass(frozen=True)
@@ -623,11 +670,10 @@ def _writer() -> Writer:
     return current_app.extensions["progress_writer"]
 
 
-def _privacy_reason() -> str | None:
+def _privacy_reason(config: Mapping, environ: dict) -> str | None:
     """Why nothing may be stored for this request, if anything says so."""
-    if not current_app.config["TRACKING"]:
+    if not config["TRACKING"]:
         return "tracking_disabled"
-    environ = request.environ
     if environ.get("HTTP_SEC_GPC", "").strip() == "1":
         return "global_privacy_control"
     if environ.get("HTTP_DNT", "").strip() == "1":
@@ -645,18 +691,38 @@ def _viewer(anonymous_id: object, token: object):
         abort(error_response(status, exc.message, {"viewer": exc.reason}))
 
 
-def _request_viewer(body: dict | None = None):
-    """The viewer a request names, in its body or else in its headers."""
-    body = body or {}
+#: Where the viewer's id and token are: a field of the body, else this WSGI
+#: environ key (the header).
+_VIEWER_SOURCES = (
+    ("viewer", "HTTP_" + VIEWER_HEADER.upper().replace("-", "_")),
+    ("viewer_token", "HTTP_" + VIEWER_TOKEN_HEADER.upper().replace("-", "_")),
+)
+
+
+def _viewer_claims(body: dict, environ: dict) -> tuple[object, object]:
+    """The anonymous id and the host token a request names, each in its
+    body or else in its headers (None where it names none).
+
+    :raises ProgressError: if the body has one that is not a string.
+    """
     found = []
-    for field, header in (("viewer", VIEWER_HEADER), ("viewer_token", VIEWER_TOKEN_HEADER)):
+    for field, key in _VIEWER_SOURCES:
         if field not in body:
-            found.append(request.headers.get(header))
+            found.append(environ.get(key))
         elif isinstance(body[field], str):
             found.append(body[field])
         else:
-            abort(error_response(400, f"'{field}' must be a string.", {"field": field}))
-    return _viewer(*found)
+            raise ProgressError(f"'{field}' must be a string.", field)
+    return found[0], found[1]
+
+
+def _request_viewer(body: dict | None = None):
+    """The viewer a request names, in its body or else in its headers."""
+    try:
+        claims = _viewer_claims(body or {}, request.environ)
+    except ProgressError as exc:
+        abort(error_response(400, exc.message, {"field": exc.field}))
+    return _viewer(*claims)
 
 
 def _reject_constant(name: str):
@@ -665,6 +731,15 @@ def _reject_constant(name: str):
 
 #: Made once: ``json.loads`` with any option builds a new decoder per call.
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _decode(raw: bytes) -> object:
+    """A body as JSON, decoded as ``json.loads`` decodes bytes: UTF-8, or
+    UTF-16/32 by their pattern; NaN and the infinities are refused.
+
+    :raises ValueError: or RecursionError, if it is not JSON.
+    """
+    return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
 
 
 def _json_body() -> object:
@@ -682,8 +757,7 @@ def _json_body() -> object:
         abort(error_response(413, f"A progress report may be at most {limit} bytes.",
                              {"limit": limit}))
     try:
-        # Decoded as json.loads decodes bytes: UTF-8, or UTF-16/32 by their pattern.
-        return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        return _decode(raw)
     except (ValueError, RecursionError) as exc:
         abort(error_response(400, f"The body is not valid JSON: {exc}"))
 
@@ -719,23 +793,26 @@ def _limit(viewer_key: str) -> None:
         abort(response)
 
 
-def _maybe_fold() -> None:
+def _maybe_fold(app: Flask) -> None:
     """Fold expired sessions now and then, so the retention period holds even
     where nobody schedules ``player fold-progress``. Nobody waits for the
     outcome: the writer runs it after the reports queued before it."""
-    state = current_app.extensions["progress_fold"]
+    state = app.extensions["progress_fold"]
     now = time.monotonic()
+    # Looked at without the lock first: nearly every report finds it is not time.
+    if now < state["next"]:
+        return
     with state["lock"]:
         if now < state["next"]:
             return
         state["next"] = now + FOLD_INTERVAL_SECONDS
-    days = float(current_app.config["RAW_RETENTION_DAYS"])
-    resume_rules = rules()
+    days = float(app.config["RAW_RETENTION_DAYS"])
+    resume_rules = ResumeRules.from_config(app.config)
 
     def fold(conn: sqlite3.Connection) -> FoldResult:
         return fold_expired(conn, time.time(), days, resume_rules)
 
-    _writer().submit(fold)
+    app.extensions["progress_writer"].submit(fold)
 
 
 def _caught_up() -> None:
@@ -776,7 +853,7 @@ def report_progress(item_id: str):
         abort(404, f"There is no media item with the id '{item_id}'.")
     data = _json_body()
     report = _parse(data)
-    reason = _privacy_reason()
+    reason = _privacy_reason(current_app.config, request.environ)
     if reason:
         # Nothing is looked up either: the shape of the report was checked,
         # but whether the item exists is not this request's business.
@@ -794,7 +871,7 @@ def report_progress(item_id: str):
     if not _writer().put(PendingReport(item_id, viewer.key, report, time.time())):
         return _unavailable("Too many progress reports are waiting to be written; this one"
                             " was not stored.", QUEUE_FULL_RETRY_SECONDS)
-    _maybe_fold()
+    _maybe_fold(current_app._get_current_object())
     return _answer({"stored": True}, 202)
 
 
@@ -806,7 +883,7 @@ def resume_point(item_id: str):
     _caught_up()
     conn = db.get_db()
     duration, _ = authoritative_duration(conn, item)
-    tracking = _privacy_reason() is None
+    tracking = _privacy_reason(current_app.config, request.environ) is None
     row = db.progress_resume_point(conn, viewer.key, item_id)
     offer = resume_offer(row["position"] if row else None, duration,
                          bool(row["at_end"]) if row else False, rules())
@@ -924,6 +1001,138 @@ def usage_bars(stats: dict) -> list[dict]:
     ]
 
 
+# -- the fast path -----------------------------------------------------------------
+
+#: Content types the fast path reads itself: what players and beacons send.
+#: Other types the view accepts too are left to it, so it alone judges them.
+_PLAIN_TYPE = re.compile(r"(?:application/json|text/plain)(?:; ?charset=[A-Za-z0-9_-]+)?",
+                         re.IGNORECASE)
+_LENGTH = re.compile(r"[0-9]{1,9}")
+_PREFIX, _SUFFIX = "/api/media/", "/progress"
+#: Answers a fast path keeps: one per answer, method and Origin header value,
+#: so a client sending a new Origin each time cannot make it grow for ever.
+ANSWERS_KEPT = 256
+#: A WSGI answer: status line, headers, body.
+_Answer = tuple[str, list[tuple[str, str]], bytes]
+
+
+class ReportFastPath:
+    """WSGI middleware that takes the usual progress report itself.
+
+    At thousands of reports a second, Flask's share of each (contexts,
+    routing, request and response objects, the after-request hooks) cost
+    more than the report's own work. This takes a ``PUT`` or ``POST`` to
+    :func:`report_progress` whose checks all pass, does what the view does
+    and answers as it would; everything else goes to the view, before
+    anything has changed, so every refusal is the view's own answer: a body
+    that is not a clean report, a viewer that is refused, an item whose
+    duration is not in :class:`Durations` just then, a request with a cookie
+    (the session can change the headers), a chunked body, trusted hosts.
+
+    Two refusals are found only once the flood limit has been asked, and
+    both hand over as if this had not run: a viewer out of tokens (a refused
+    take spends none, so the view's own take decides afresh) and a full
+    queue (the token is given back first).
+
+    The answers are the view's: each kind, method and ``Origin`` value is
+    built once by the view's response code, run through the app's
+    after-request hooks (CORS, security headers) in a request context of the
+    request that first needed it, and its status, headers and body kept.
+    Should the app ever get before-request hooks for this view, every report
+    goes to the view, so that they run.
+    """
+
+    def __init__(self, app: Flask, wsgi_app: Callable):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._answers: dict[tuple, _Answer] = {}
+
+    def __call__(self, environ: dict, start_response: Callable):
+        path = environ.get("PATH_INFO", "")
+        if (path.startswith(_PREFIX) and path.endswith(_SUFFIX)
+                and environ.get("REQUEST_METHOD") in ("PUT", "POST")):
+            answer = self._accept(environ, path[len(_PREFIX):-len(_SUFFIX)])
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, list(headers))
+                return [body]
+        return self.wsgi_app(environ, start_response)
+
+    def _accept(self, environ: dict, item_id: str) -> _Answer | None:
+        """The answer, once the report is queued; None to hand over to the view."""
+        try:
+            checked = self._check(environ, item_id)
+        except Exception:
+            # A refusal, or something unforeseen: nothing has changed yet, so
+            # the view meets it again and answers (or logs) it as it always does.
+            return None
+        if checked is None:
+            return None
+        if isinstance(checked, str):
+            return self._answer(environ, {"stored": False, "reason": checked}, 200)
+        key, report = checked
+        extensions = self.app.extensions
+        bucket, lock = extensions["progress_limiter"]
+        with lock:
+            if bucket.take(key, time.monotonic()):
+                return None
+        if not extensions["progress_writer"].put(
+                PendingReport(item_id, key, report, time.time())):
+            with lock:
+                bucket.give_back(key)
+            return None
+        _maybe_fold(self.app)
+        return self._answer(environ, {"stored": True}, 202)
+
+    def _check(self, environ: dict, item_id: str) -> tuple[str, Report] | str | None:
+        """The viewer's key and the checked report; or why nothing is to be
+        stored; or None to hand over to the view.
+
+        :raises ValueError: or anything else the view would meet too.
+        """
+        config = self.app.config
+        hooks = self.app.before_request_funcs
+        length = environ.get("CONTENT_LENGTH", "")
+        content_type = environ.get("CONTENT_TYPE")
+        if (hooks.get(None) or hooks.get(bp.name) or not is_valid_id(item_id)
+                or "HTTP_COOKIE" in environ
+                or "HTTP_TRANSFER_ENCODING" in environ or config["TRUSTED_HOSTS"] is not None
+                or not _LENGTH.fullmatch(length)
+                or (content_type and not _PLAIN_TYPE.fullmatch(content_type))):
+            return None
+        size = int(length)
+        most = config["MAX_CONTENT_LENGTH"]
+        if size > int(config["PROGRESS_MAX_BODY"]) or (most is not None and size > most):
+            return None
+        raw = environ["wsgi.input"].read(size)
+        # Handed over, the view reads the body again.
+        environ["wsgi.input"] = io.BytesIO(raw)
+        data = _decode(raw)
+        report = parse_report(data)
+        reason = _privacy_reason(config, environ)
+        if reason:
+            return reason
+        viewer = identify(*_viewer_claims(data, environ), secret=config.get("VIEWER_SECRET"),
+                          pepper=config["SECRET_KEY"])
+        duration = self.app.extensions["progress_durations"].fresh(item_id, time.monotonic())
+        if duration is None:
+            return None
+        return viewer.key, check_within(report, duration)
+
+    def _answer(self, environ: dict, body: dict, status: int) -> _Answer:
+        key = (status, tuple(body.items()), environ["REQUEST_METHOD"], environ.get("HTTP_ORIGIN"))
+        answer = self._answers.get(key)
+        if answer is None:
+            with self.app.request_context(environ):
+                response = self.app.process_response(_answer(body, status))
+            app_iter, status_line, headers = response.get_wsgi_response(environ)
+            answer = status_line, headers, b"".join(app_iter)
+            if len(self._answers) >= ANSWERS_KEPT:
+                self._answers.clear()
+            self._answers[key] = answer
+        return answer
+
+
 # -- command line ----------------------------------------------------------------
 
 @click.command("fold-progress")
@@ -953,7 +1162,7 @@ def fold_progress_command(days: float | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Defaults for the progress settings, the writer, the duration cache,
-    the limiter, the blueprint and ``player fold-progress``."""
+    the limiter, the blueprint, its fast path and ``player fold-progress``."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.extensions["progress_writer"] = Writer(
@@ -966,4 +1175,5 @@ def init_app(app: Flask) -> None:
     )
     app.extensions["progress_fold"] = {"lock": threading.Lock(), "next": 0.0}
     app.register_blueprint(bp)
+    app.wsgi_app = ReportFastPath(app, app.wsgi_app)
     app.cli.add_command(fold_progress_command)

@@ -109,7 +109,8 @@ def test_served_assets_answer_if_match(client):
     that is not current fails with 412 and without the asset's bytes."""
     current = client.get("/static/player/player.css").headers["ETag"]
     for held in ("*", current):
-        assert client.get("/static/player/player.css", headers={"If-Match": held}).status_code == 200
+        held_response = client.get("/static/player/player.css", headers={"If-Match": held})
+        assert held_response.status_code == 200
     failed = client.get("/static/player/player.css", headers={"If-Match": '"gone"'})
     assert failed.status_code == 412
     assert not failed.content_type.startswith("text/css")

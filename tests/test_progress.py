@@ -290,3 +290,15 @@ def test_token_bucket_forgets_idle_viewers():
         bucket.take(f"v{n}", 0.0)
     bucket.take("late", 10.0)
     assert set(bucket._buckets) == {"late"}
+
+
+def test_a_token_given_back_is_as_if_never_taken():
+    taken, untouched = TokenBucket(burst=2, per_second=0.5), TokenBucket(burst=2, per_second=0.5)
+    for bucket in (taken, untouched):
+        assert bucket.take("v", 100.0) == 0
+    assert taken.take("v", 101.0) == 0
+    taken.give_back("v")
+    taken.give_back("never seen")
+    assert [taken.take("v", 102.0) for _ in range(3)] == [
+        untouched.take("v", 102.0) for _ in range(3)] == [0, 0, 2.0]
+    assert "never seen" not in taken._buckets

@@ -769,6 +769,50 @@ def test_a_job_that_fails_twice_raises_to_its_caller(tmp_path, caplog):
     assert _rows(database) == ["later"]
 
 
+def _lingering_writer(tmp_path, calls: list, **options):
+    """A writer that waits a minute for its batches to grow: only a reason to
+    hurry gets anything written within the test."""
+    def bulk(conn, payloads):
+        calls.append(list(payloads))
+        conn.executemany("INSERT INTO t VALUES (?)", [(v,) for v in payloads])
+        return [None] * len(payloads)
+
+    database = tmp_path / "writer.sqlite"
+    conn = db.connect(database)
+    conn.execute("CREATE TABLE t (v TEXT)")
+    conn.close()
+    return progress_api.Writer(str(database), bulk, linger=60.0, **options), database
+
+
+def test_a_trickle_is_written_in_one_batch_when_someone_waits(tmp_path):
+    calls: list[list[str]] = []
+    writer, database = _lingering_writer(tmp_path, calls)
+    for value in ("a", "b", "c"):
+        assert writer.put(value)
+    assert writer.flush(30)
+    assert calls == [["a", "b", "c"]]
+
+
+def test_a_queued_job_or_a_full_batch_ends_the_wait(tmp_path):
+    calls: list[list[str]] = []
+    writer, database = _lingering_writer(tmp_path, calls, max_batch=2)
+    assert writer.put("a")
+    assert writer.run(lambda conn: _rows(database), timeout=30) == ["a"]
+    assert writer.put("b") and writer.put("c")
+    deadline = time.monotonic() + 30
+    while _rows(database) != ["a", "b", "c"]:
+        assert time.monotonic() < deadline, "a full batch was not written"
+        time.sleep(0.01)
+    assert calls == [["a"], ["b", "c"]]
+
+
+def test_closing_writes_what_waits(tmp_path):
+    writer, database = _lingering_writer(tmp_path, [])
+    assert writer.put("a")
+    writer.close(timeout=30)
+    assert writer._thread is None and _rows(database) == ["a"]
+
+
 def test_answers_match_the_openapi_document(make_app):
     app = make_app(PROGRESS_QUEUE_LIMIT=1)
     client = app.test_client()
