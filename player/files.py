@@ -7,11 +7,12 @@ joined onto a filesystem path.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app
+from flask import Blueprint, Flask, abort, current_app, request
 from flask_cors import CORS
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
@@ -141,6 +142,21 @@ def _origins(value) -> str | list[str]:
     return value
 
 
+def _vary_on_origin(app: Flask, resources: dict) -> None:
+    """With listed origins, CORS answers differ by ``Origin``, also those
+    that carry no CORS header (another origin, or none): each says so, so a
+    shared cache never hands one origin's answer to another (RFC 9110
+    §12.5.5). flask-cors says so only for some of them."""
+    patterns = [re.compile(pattern) for pattern in resources]
+
+    # Registered before flask-cors, so it runs after it.
+    @app.after_request
+    def vary(response):
+        if any(p.match(request.path) for p in patterns):
+            response.vary.add("Origin")
+        return response
+
+
 def init_app(app: Flask) -> None:
     """Public, read-only resources get CORS; nothing with cookies does."""
     origins = _origins(app.config["CORS_ORIGINS"])
@@ -148,23 +164,26 @@ def init_app(app: Flask) -> None:
     # A literal "*" keeps responses identical for every origin, so shared
     # caches and CDNs can store one copy.
     public = {"origins": origins, "supports_credentials": False, "send_wildcard": origins == "*"}
+    resources = {
+        r"/files/*": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
+        r"/static/player/*": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
+        r"/api/media$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
+        r"/api/media/[^/]+$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
+        r"/api/media/[^/]+/transcript$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
+        r"/api/search$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
+        r"/oembed$": {**public, "methods": ["GET", "OPTIONS"]},
+        # The inline player on another origin reports progress; the viewer
+        # is a header or body field, never a cookie, so no credentials.
+        r"/api/media/[^/]+/progress$": {**public, "methods": ["GET", "PUT", "POST", "OPTIONS"],
+                                        "allow_headers": _VIEWER_HEADERS},
+        r"/api/viewer/history$": {**public, "methods": ["DELETE", "OPTIONS"],
+                                  "allow_headers": _VIEWER_HEADERS},
+    }
+    if origins != "*":
+        _vary_on_origin(app, resources)
     CORS(
         app,
-        resources={
-            r"/files/*": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-            r"/static/player/*": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-            r"/api/media$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-            r"/api/media/[^/]+$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-            r"/api/media/[^/]+/transcript$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-            r"/api/search$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-            r"/oembed$": {**public, "methods": ["GET", "OPTIONS"]},
-            # The inline player on another origin reports progress; the viewer
-            # is a header or body field, never a cookie, so no credentials.
-            r"/api/media/[^/]+/progress$": {**public, "methods": ["GET", "PUT", "POST", "OPTIONS"],
-                                            "allow_headers": _VIEWER_HEADERS},
-            r"/api/viewer/history$": {**public, "methods": ["DELETE", "OPTIONS"],
-                                      "allow_headers": _VIEWER_HEADERS},
-        },
+        resources=resources,
         expose_headers=_EXPOSED,
         allow_headers=["Range", "Content-Type", "If-None-Match", "If-Range",
                        "If-Modified-Since"],

@@ -232,3 +232,25 @@ def test_progress_is_open_to_other_origins_without_credentials(client):
 
 def test_module_examples():
     assert doctest.testmod(player.security).failed == 0
+
+
+@pytest.mark.parametrize("setting", ["https://a.example", "https://a.example, https://b.example"])
+def test_answers_that_depend_on_origin_say_so(media_dir, tmp_path, setting):
+    """With listed origins a public read's CORS headers depend on Origin, so
+    every answer, with or without them, names Origin in Vary (RFC 9110
+    §12.5.5): a shared cache must not give one origin's copy to another."""
+    app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "SECRET_KEY": "test",
+                      "DATABASE": str(tmp_path / "vary.sqlite"), "CORS_ORIGINS": setting})
+    client = app.test_client()
+    for url in ("/api/media", "/api/media/clip/transcript", "/static/player/player.css"):
+        for origin in (None, "https://a.example", "https://c.example"):
+            response = client.get(url, headers={"Origin": origin} if origin else {})
+            assert "origin" in response.vary, (url, origin)
+    assert "origin" not in client.get("/watch/clip").vary
+
+
+def test_wildcard_answers_do_not_vary_on_origin(client):
+    # One copy serves every origin, so caches may share it.
+    for origin in (None, "https://a.example"):
+        response = client.get("/api/media", headers={"Origin": origin} if origin else {})
+        assert "origin" not in response.vary
