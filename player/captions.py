@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -952,33 +952,11 @@ class _Scanner:
     def _read_region(self, buffer: list[str], first: int) -> None:
         """Check a REGION block's settings, ``buffer[0]`` being line ``first``
         (from 0), and remember its id for the cues' ``region`` settings."""
-        seen: set[str] = set()
         region_id = ""
+        seen: set[str] = set()  # over the whole block: a setting may not repeat on a later line
         for number, line in enumerate(buffer, first + 1):
-            for match in _SETTING_TOKEN.finditer(line):
-                token = match.group()
-                column = match.start() + 1
-                name, colon, value = token.partition(":")
-                if not colon or not name or not value:
-                    self.add(
-                        number, column, "warning", "bad-region-setting",
-                        f"'{_preview(token)}' is not a region setting: settings are written"
-                        " name:value, as in width:40%. Browsers ignore it.",
-                    )
-                    continue
-                if name not in _REGION_CHECKS:
-                    self.add(
-                        number, column, "warning", "unknown-region-setting",
-                        f"'{_preview(name)}' is not a region setting (those are id, width,"
-                        " lines, regionanchor, viewportanchor and scroll). Browsers ignore it.",
-                    )
-                    continue
-                if name in seen:
-                    self.add(
-                        number, column, "warning", "duplicate-region-setting",
-                        f"The region setting '{name}' appears twice; write each setting once.",
-                    )
-                seen.add(name)
+            for column, token, name, value in self._settings(line, number, 1, _REGION_SETTINGS,
+                                                             _REGION_CHECKS, seen):
                 check = _REGION_CHECKS[name]
                 hint = check(value) if check else ""
                 if hint:
@@ -1004,34 +982,44 @@ class _Scanner:
         else:
             self.region_ids.add(region_id)
 
-    def _check_settings(self, timing: _Timing, number: int) -> None:
-        seen: set[str] = set()
-        for match in _SETTING_TOKEN.finditer(timing.settings):
+    def _settings(self, text: str, number: int, first_column: int, kind: _SettingKind,
+                  known: Mapping[str, object],
+                  seen: set[str]) -> Iterator[tuple[int, str, str, str]]:
+        """The well-formed, known settings in ``text`` (line ``number``, its
+        first character at ``first_column``) as (column, token, name, value);
+        malformed, unknown and repeated ones (names in ``seen``, which this
+        adds to) are reported here."""
+        for match in _SETTING_TOKEN.finditer(text):
             token = match.group()
-            column = timing.settings_column + match.start()
+            column = first_column + match.start()
             name, colon, value = token.partition(":")
             if not colon or not name or not value:
                 self.add(
-                    number, column, "warning", "bad-setting",
-                    f"'{token}' is not a cue setting: settings are written name:value, as in"
-                    " align:start. Browsers ignore it.",
+                    number, column, "warning", f"bad-{kind.code}",
+                    f"'{_preview(token)}' is not a {kind.noun}: settings are written name:value,"
+                    f" as in {kind.example}. Browsers ignore it.",
                 )
                 continue
-            check = _SETTING_CHECKS.get(name)
-            if check is None:
+            if name not in known:
                 self.add(
-                    number, column, "warning", "unknown-setting",
-                    f"'{name}' is not a WebVTT cue setting (those are vertical, line,"
-                    " position, size, align and region). Browsers ignore it.",
+                    number, column, "warning", f"unknown-{kind.code}",
+                    f"'{_preview(name)}' is not a {kind.noun} (those are {kind.names})."
+                    " Browsers ignore it.",
                 )
                 continue
             if name in seen:
                 self.add(
-                    number, column, "warning", "duplicate-setting",
-                    f"The setting '{name}' appears twice; write each setting once.",
+                    number, column, "warning", f"duplicate-{kind.code}",
+                    f"The {kind.noun} '{name}' appears twice; write each setting once.",
                 )
             seen.add(name)
-            hint = check(value, self.region_ids)
+            yield column, token, name, value
+
+    def _check_settings(self, timing: _Timing, number: int) -> None:
+        for column, token, name, value in self._settings(
+                timing.settings, number, timing.settings_column, _CUE_SETTINGS, _SETTING_CHECKS,
+                set()):
+            hint = _SETTING_CHECKS[name](value, self.region_ids)
             if hint:
                 self.add(
                     number, column, "warning", "bad-setting-value",
@@ -1141,6 +1129,21 @@ def _check_scroll(value: str) -> str:
 
 
 # An id is any word: whitespace ends it, and "-->" ends the whole block.
+@dataclass(frozen=True)
+class _SettingKind:
+    """How the checker names one kind of setting in its messages."""
+
+    code: str
+    noun: str
+    example: str
+    names: str
+
+
+_CUE_SETTINGS = _SettingKind("setting", "cue setting", "align:start",
+                             "vertical, line, position, size, align and region")
+_REGION_SETTINGS = _SettingKind("region-setting", "region setting", "width:40%",
+                                "id, width, lines, regionanchor, viewportanchor and scroll")
+
 _REGION_CHECKS: dict[str, Callable[[str], str] | None] = {
     "id": None,
     "width": _check_region_width,
