@@ -283,10 +283,13 @@ def parse_report(data: object) -> Report:
 
 def check_within(report: Report, duration: float | None) -> Report:
     """Refuse positions past the end, and pin the small overshoot players
-    produce at the very end onto ``duration``.
+    produce at the very end onto ``duration``. While the item's duration is
+    not known (None), the duration the report itself gives is the end.
 
     :raises ProgressError: if the position or a range lies past the end.
     """
+    if duration is None:
+        duration = report.duration
     if duration is None:
         return report
     limit = duration + duration_tolerance(duration)

@@ -579,7 +579,7 @@ def store_reports(conn: sqlite3.Connection, pending: list[PendingReport]) -> lis
         duration, source = item_duration
         key = (p.viewer, p.media_id, p.report.session)
         try:
-            report = check_within(p.report, duration if duration is not None else p.report.duration)
+            report = check_within(p.report, duration)
             state = apply_report(states.get(key, SessionState()), report)
         except ProgressError as exc:
             outcomes.append(exc)
@@ -865,7 +865,7 @@ def report_progress(item_id: str):
     except UnknownMedia:
         abort(404, f"There is no media item with the id '{item_id}'.")
     try:
-        report = check_within(report, duration if duration is not None else report.duration)
+        report = check_within(report, duration)
     except ProgressError as exc:
         return error_response(400, exc.message, {"field": exc.field})
     if not _writer().put(PendingReport(item_id, viewer.key, report, time.time())):
@@ -932,7 +932,7 @@ def validate_report():
     report = _parse(data)
     _request_viewer(data)
     try:
-        check_within(report, report.duration)
+        check_within(report, None)
     except ProgressError as exc:
         return error_response(400, exc.message, {"field": exc.field})
     return jsonify({"valid": True})

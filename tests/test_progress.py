@@ -159,7 +159,10 @@ def test_past_the_end_is_refused_but_a_frame_over_is_pinned():
     with pytest.raises(ProgressError) as info:
         check_within(parse_report(report(position=5, played=[[0, 500]])), 200)
     assert info.value.field == "played"
+    # Nobody knows the item's duration: the one the player reports is the end.
     assert check_within(parsed, None) is parsed
+    with pytest.raises(ProgressError):
+        check_within(parse_report(report(position=202.1, duration=200)), None)
 
 
 def test_merge_ranges_joins_overlapping_and_touching():
