@@ -335,7 +335,7 @@ def set_publisher_password(conn: sqlite3.Connection, name: str, password_hash: s
 
 def progress_batch_state(
     conn: sqlite3.Connection, media_ids: list[str], keys: list[tuple[str, str, str]]
-) -> tuple[dict[str, tuple[float | None, float | None]], dict[tuple[str, str, str], str],
+) -> tuple[dict[str, tuple[float | None, float | None]], dict[tuple[str, str, str], dict],
            dict[str, float]]:
     """What a batch of reports builds on, in one statement: for each of
     ``media_ids`` in the catalog its probed and player-reported durations,
@@ -343,13 +343,15 @@ def progress_batch_state(
     and when each of the viewers last erased their history, if they did.
 
     One statement, one row of JSON, however many keys: every statement and
-    every row stepped costs the writer a round trip through the GIL.
+    every row stepped costs the writer a round trip through the GIL. Each
+    state comes decoded, inside that one JSON document, not as a string to
+    decode again.
     """
     row = conn.execute(
         "SELECT (SELECT json_group_object(i.id, json_array(i.data ->> '$.duration', d.duration))"
         "  FROM items i LEFT JOIN progress_durations d ON d.media_id = i.id"
         "  WHERE i.id IN (SELECT value FROM json_each(?1))),"
-        " (SELECT json_group_array(json_array(viewer, media_id, session, state))"
+        " (SELECT json_group_array(json_array(viewer, media_id, session, json(state)))"
         "  FROM progress_sessions WHERE (viewer, media_id, session) IN"
         "  (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2))),"
         " (SELECT json_group_object(viewer, erased_at) FROM progress_erasures"
@@ -377,10 +379,11 @@ def progress_item_durations(
 
 def progress_save_sessions(
     conn: sqlite3.Connection,
-    rows: list[tuple[str, str, str, float, float, bool, str]],
+    rows: list[tuple[str, str, str, float, float, bool, dict]],
 ) -> None:
     """Insert or update sessions, each ``(viewer, media_id, session, now,
-    position, at_end, state)``, in one statement. ``position`` and ``at_end``
+    position, at_end, state)`` (``state`` a JSON-ready dict, stored as JSON
+    text), in one statement. ``position`` and ``at_end``
     repeat what ``state`` says, so resume look-ups need not decode it; a
     heartbeat changes no indexed column but ``updated_at``, so it rewrites
     one index, not three."""
@@ -390,7 +393,7 @@ def progress_save_sessions(
         "INSERT INTO progress_sessions"
         " (viewer, media_id, session, started_at, updated_at, position, at_end, state)"
         " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 3,"
-        " value ->> 4, value ->> 5, value ->> 6 FROM json_each(?) WHERE true"
+        " value ->> 4, value ->> 5, value -> 6 FROM json_each(?) WHERE true"
         " ON CONFLICT (viewer, media_id, session) DO UPDATE SET"
         " updated_at = excluded.updated_at, position = excluded.position,"
         " at_end = excluded.at_end, state = excluded.state",

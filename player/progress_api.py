@@ -565,7 +565,7 @@ def store_reports(conn: sqlite3.Connection, pending: list[PendingReport]) -> lis
     durations: dict[str, tuple[float | None, str] | None] = dict.fromkeys(media_ids)
     for media_id, (probed, reported) in known.items():
         durations[media_id] = choose_duration(probed, reported)
-    states = {key: SessionState.from_json(json.loads(state)) for key, state in stored.items()}
+    states = {key: SessionState.from_json(state) for key, state in stored.items()}
     touched: dict[tuple[str, str, str], float] = {}
     outcomes: list = []
     for p in pending:
@@ -595,8 +595,7 @@ def store_reports(conn: sqlite3.Connection, pending: list[PendingReport]) -> lis
         touched[key] = p.received
         outcomes.append(None)
     db.progress_save_sessions(conn, [
-        (*key, received, states[key].position, states[key].at_end,
-         json.dumps(states[key].to_json()))
+        (*key, received, states[key].position, states[key].at_end, states[key].to_json())
         for key, received in touched.items()])
     return outcomes
 
