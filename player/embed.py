@@ -54,6 +54,9 @@ CONTROLS_HEIGHT = 108
 AUDIO_HEIGHT = 200
 #: Used when the media does not say its size (audio posters, odd files).
 FALLBACK_RATIO = (16, 9)
+#: Below this width (12rem, a breakpoint in templates/embed.html) the embed
+#: page shows links to the media instead of the player.
+PLAYER_MIN_WIDTH = 192
 
 #: Strings of the embed page itself; the player brings its own catalogs.
 #: ``hl`` picks one of these languages, English otherwise.
@@ -192,18 +195,25 @@ def frame_size(item: dict, maxwidth: int | None = None,
     (320, 288)
     >>> frame_size({"kind": "audio"}, maxwidth=300, maxheight=100)
     (300, 100)
+
+    A height too low for the picture's shape at the player's smallest width
+    keeps the width: the page shows the picture letterboxed, or only links.
+
+    >>> frame_size({"kind": "video", "width": 160, "height": 90}, maxheight=200)
+    (640, 200)
     """
     width = min(DEFAULT_WIDTH, maxwidth) if maxwidth else DEFAULT_WIDTH
     if item["kind"] == "audio":
-        height = min(AUDIO_HEIGHT, maxheight) if maxheight else AUDIO_HEIGHT
-        return max(width, 1), max(height, 1)
+        return width, min(AUDIO_HEIGHT, maxheight) if maxheight else AUDIO_HEIGHT
     ratio_w, ratio_h = _ratio(item)
     height = round(width * ratio_h / ratio_w) + CONTROLS_HEIGHT
     if maxheight and height > maxheight:
         # Narrower, so the picture keeps its shape in the lower height.
-        width = min(width, int((maxheight - CONTROLS_HEIGHT) * ratio_w / ratio_h))
+        shaped = int((maxheight - CONTROLS_HEIGHT) * ratio_w / ratio_h)
+        if shaped >= PLAYER_MIN_WIDTH:
+            width = min(width, shaped)
         height = maxheight
-    return max(width, 1), max(height, 1)
+    return width, height
 
 
 def image_size(path: Path) -> tuple[int, int] | None:
@@ -328,11 +338,12 @@ def embed_page(item_id: str):
     return render_template("embed.html", **context)
 
 
-def _positive(name: str) -> int | None:
+def _maximum(name: str) -> int | None:
     value = request.args.get(name, "").strip()
     if not value:
         return None
-    if not re.fullmatch(r"\d{1,6}", value) or int(value) == 0:
+    # ASCII digits only: int() would also take "１" or "٣".
+    if not re.fullmatch(r"[0-9]{1,6}", value) or int(value) == 0:
         abort(400, f"'{name}' must be a whole number of pixels above 0.")
     return int(value)
 
@@ -386,7 +397,9 @@ def oembed():
     url = request.args.get("url", "")
     if not url:
         return error_response(400, "Give the URL of a watch or embed page in 'url'.")
-    maxwidth, maxheight = _positive("maxwidth"), _positive("maxheight")
+    # oEmbed 1.0 says maxima must be respected, so even a frame too small
+    # for the player is handed out: the page then shows links to the media.
+    maxwidth, maxheight = _maximum("maxwidth"), _maximum("maxheight")
     item_id, params = _item_for_url(url)
     raw = find_item(item_id)
     item = public_item(raw)

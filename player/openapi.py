@@ -58,6 +58,8 @@ _SECURED = [{"publisherToken": []}]
 _WRITE_ERRORS = {
     "401": _error("No publisher token was sent."),
     "403": _error("The token is not valid or has been revoked."),
+    "412": _error("An If-Match, If-None-Match or If-Unmodified-Since condition failed:"
+                  " the resource changed since it was read."),
 }
 
 SCHEMAS: dict[str, dict] = {

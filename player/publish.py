@@ -30,6 +30,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from . import auth, db, library, openapi, progress_api, uploads
 from .auth import CSRF_FIELD, publisher_required
 from .catalog import absolute_url, all_items, find_item, public_item, site_url, track_id
+from .conditional import preconditions
 from .errors_web import error_response
 from .probe import EXTENSIONS
 from .uploads import UploadError
@@ -193,6 +194,7 @@ def _api_error(exc: UploadError):
 
 @bp.post("/api/media")
 @publisher_required
+@preconditions
 def api_create():
     try:
         with receive_form() as form:
@@ -207,6 +209,7 @@ def api_create():
 
 @bp.delete("/api/media/<item_id>")
 @publisher_required
+@preconditions
 def api_delete(item_id: str):
     remove_item(find_item(item_id))
     return "", 204
@@ -214,6 +217,7 @@ def api_delete(item_id: str):
 
 @bp.post("/api/media/<item_id>/tracks")
 @publisher_required
+@preconditions
 def api_add_track(item_id: str):
     item = find_item(item_id)
     try:
@@ -237,6 +241,7 @@ def api_add_track(item_id: str):
 
 @bp.delete("/api/media/<item_id>/tracks/<track_key>")
 @publisher_required
+@preconditions
 def api_delete_track(item_id: str, track_key: str):
     item = find_item(item_id)
     remove_track(item, _find_track(item, track_key))

@@ -5,6 +5,8 @@
 - ``Content-Security-Policy: frame-ancestors``: embed pages may be framed by
   the origins in ``PLAYER_EMBED_ORIGINS`` (any origin when it is unset);
   every other page, publisher pages above all, only by this site.
+- ``Cache-Control: private`` on every answer to a publisher, so no shared
+  cache keeps their pages or API answers.
 - CORS comes from flask-cors (configured in :mod:`player.files`); this module
   is the last word on it: responses of publisher endpoints and responses
   that set a cookie never carry CORS headers, and no response ever allows
@@ -132,8 +134,13 @@ def _headers(response: Response) -> Response:
     embeddable = request.endpoint == "embed.embed_page"
     _add_directive(response, frame_ancestors(embeddable, current_app.config["EMBED_ORIGINS"]))
     response.headers.pop("Access-Control-Allow-Credentials", None)
+    publisher = _publisher_request()
+    if publisher:
+        # Made for one signed-in publisher: no shared cache may keep it
+        # (RFC 9111 §5.2.2.7), whatever else its Cache-Control says.
+        response.cache_control.private = True
     if "Access-Control-Allow-Origin" in response.headers and (
-            "Set-Cookie" in response.headers or _publisher_request()):
+            "Set-Cookie" in response.headers or publisher):
         _strip_cors(response)
     return response
 

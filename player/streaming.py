@@ -3,7 +3,10 @@
 Werkzeug's ``send_file(conditional=True)`` answers several cases differently
 from RFC 9110 (suffix ranges longer than the file, several ranges, unknown
 range units, ``If-None-Match`` together with ``Range``, weak ``If-Range``
-validators), so media goes through :func:`send_media` instead.
+validators), so media goes through :func:`send_media` instead. Its field
+parsers are lenient too (an unquoted entity tag matches, a list of dates
+reads as its first date), so the precondition fields are read here by
+their RFC 9110 grammar.
 
 Bodies are never read whole into memory: a whole file or a single range is
 handed to the WSGI server's file wrapper, which lets gunicorn use
@@ -20,13 +23,14 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from flask import Response, request
 from werkzeug.exceptions import NotFound
-from werkzeug.http import http_date, parse_date, parse_etags, unquote_etag
+from werkzeug.http import http_date
 from werkzeug.wsgi import wrap_file
 
 from .errors import PlayerError
@@ -51,6 +55,25 @@ _BYTE_RANGE_SPEC = re.compile(r"([0-9]+)-([0-9]*)|-([0-9]+)", re.ASCII)
 # avoids converting an arbitrarily long digit string to int.
 _MAX_POSITION_DIGITS = 18
 _OWS = " \t"
+
+# RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, where etagc
+# is any visible character but DQUOTE, or obs-text (latin-1 in WSGI).
+_ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
+# One element of a #entity-tag list (RFC 9110 §5.6.1): empty elements and
+# whitespace around the commas are allowed.
+_TAG_LIST_ELEMENT = re.compile(rf"[ \t]*(?:{_ENTITY_TAG.pattern})?[ \t]*(?:,|\Z)")
+
+# The three HTTP-date forms of RFC 9110 §5.6.7, which is case-sensitive.
+_MONTH = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_TIME = "([0-9]{2}):([0-9]{2}):([0-9]{2})"
+_IMF_FIXDATE = re.compile(
+    rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{{2}}) {_MONTH} ([0-9]{{4}}) {_TIME} GMT")
+_RFC850_DATE = re.compile(
+    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), "
+    rf"([0-9]{{2}})-{_MONTH}-([0-9]{{2}}) {_TIME} GMT")
+_ASCTIME_DATE = re.compile(
+    rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {_MONTH} ([0-9]{{2}}| [0-9]) {_TIME} ([0-9]{{4}})")
+_MONTHS = {name: number for number, name in enumerate(_MONTH[1:-1].split("|"), start=1)}
 
 
 class MediaChangedError(PlayerError, OSError):
@@ -226,9 +249,96 @@ def needs_date(environ: WSGIEnvironment) -> bool:
     return "SERVER_SOFTWARE" not in environ
 
 
-def _date_seconds(value: str | None) -> int | None:
-    parsed = parse_date(value)
-    return None if parsed is None else int(parsed.timestamp())
+def parse_http_date(value: str, now: float | None = None) -> int | None:
+    """Seconds since the epoch of an HTTP-date (RFC 9110 §5.6.7) in any of
+    its three forms, or ``None`` when ``value`` is not one.
+
+    Anything else is refused, lists of dates and numeric time zones
+    included, since the date preconditions must then be ignored
+    (§13.1.3-4) and an If-Range that is not an HTTP-date fails (§13.1.5).
+    A two-digit year more than 50 years ahead of ``now`` (default: the
+    clock) is in the past century.
+
+    >>> parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT")
+    784111777
+    >>> parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", now=1_700_000_000)
+    784111777
+    >>> parse_http_date("Sun Nov  6 08:49:37 1994")
+    784111777
+    >>> parse_http_date("Sun, 06 Nov 1994 08:49:37 +0000") is None
+    True
+    """
+    value = value.strip(_OWS)
+    if match := _IMF_FIXDATE.fullmatch(value):
+        day, month, year, hour, minute, second = match.groups()
+    elif match := _ASCTIME_DATE.fullmatch(value):
+        month, day, hour, minute, second, year = match.groups()
+    elif match := _RFC850_DATE.fullmatch(value):
+        day, month, short_year, hour, minute, second = match.groups()
+        this_year = datetime.fromtimestamp(time.time() if now is None else now, UTC).year
+        year = this_year // 100 * 100 + int(short_year)
+        if year > this_year + 50:
+            year -= 100
+    else:
+        return None
+    # second is 00-60 in the grammar, which allows a leap second.
+    if int(second) > 60:
+        return None
+    try:
+        moment = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), tzinfo=UTC)
+    except ValueError:
+        return None
+    return int(moment.timestamp()) + int(second)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityTag:
+    """An entity tag as a precondition field names it."""
+
+    opaque: str
+    weak: bool = False
+
+
+def parse_entity_tags(value: str) -> list[EntityTag] | None:
+    """The entity tags of an If-Match or If-None-Match field value that is
+    a list (RFC 9110 §13.1.1-2), or ``None`` when it is not a valid one.
+
+    An unquoted tag is not an entity tag: a field holding one matches
+    nothing, as it would in a server that compares the quoted strings.
+
+    >>> parse_entity_tags('"a" ,\tW/"b",,')
+    [EntityTag(opaque='a', weak=False), EntityTag(opaque='b', weak=True)]
+    >>> parse_entity_tags("a") is None
+    True
+    """
+    tags: list[EntityTag] = []
+    pos, end = 0, len(value)
+    while pos < end:
+        match = _TAG_LIST_ELEMENT.match(value, pos)
+        if match is None:
+            return None
+        weak, opaque = match.groups()
+        if opaque is not None:
+            tags.append(EntityTag(opaque, weak is not None))
+        pos = match.end()
+    return tags or None
+
+
+def _if_match_holds(value: str, validators: _Validators) -> bool:
+    if value.strip(_OWS) == "*":
+        return True
+    tags = parse_entity_tags(value)
+    # Strong comparison (RFC 9110 §8.8.3.2): neither tag may be weak.
+    return bool(tags) and not validators.etag_is_weak and any(
+        not tag.weak and tag.opaque == validators.etag for tag in tags)
+
+
+def _if_none_match_holds(value: str, validators: _Validators) -> bool:
+    """Whether If-None-Match lets the request through: no tag matches."""
+    if value.strip(_OWS) == "*":
+        return False
+    # Weak comparison: the opaque tags are equal.
+    return not any(tag.opaque == validators.etag for tag in parse_entity_tags(value) or ())
 
 
 def _precondition_status(environ: WSGIEnvironment, validators: _Validators) -> int | None:
@@ -240,19 +350,18 @@ def _precondition_status(environ: WSGIEnvironment, validators: _Validators) -> i
     last_modified = validators.last_modified
     if_match = environ.get("HTTP_IF_MATCH")
     if if_match is not None:
-        tags = parse_etags(if_match)
-        if not (tags.star_tag or (not validators.etag_is_weak and tags.contains(validators.etag))):
+        if not _if_match_holds(if_match, validators):
             return 412
-    elif last_modified is not None:
-        unmodified_since = _date_seconds(environ.get("HTTP_IF_UNMODIFIED_SINCE"))
+    elif last_modified is not None and "HTTP_IF_UNMODIFIED_SINCE" in environ:
+        unmodified_since = parse_http_date(environ["HTTP_IF_UNMODIFIED_SINCE"])
         if unmodified_since is not None and last_modified > unmodified_since:
             return 412
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
-        if parse_etags(if_none_match).contains_weak(validators.etag):
+        if not _if_none_match_holds(if_none_match, validators):
             return 304 if safe else 412
-    elif safe and last_modified is not None:
-        modified_since = _date_seconds(environ.get("HTTP_IF_MODIFIED_SINCE"))
+    elif safe and last_modified is not None and "HTTP_IF_MODIFIED_SINCE" in environ:
+        modified_since = parse_http_date(environ["HTTP_IF_MODIFIED_SINCE"])
         if modified_since is not None and last_modified <= modified_since:
             return 304
     return None
@@ -275,11 +384,13 @@ def precondition_status(
 
 def _if_range_holds(value: str, validators: _Validators) -> bool:
     """Evaluate If-Range (RFC 9110 §13.1.5): its one entity tag must match
-    strongly, or its date must equal a strong Last-Modified exactly."""
+    strongly, or its HTTP-date must equal a strong Last-Modified exactly;
+    anything else fails, so the whole representation is sent."""
+    value = value.strip(_OWS)
     if value.startswith(('"', "W/")):
-        tag, weak = unquote_etag(value)
-        return not weak and tag == validators.etag
-    date = _date_seconds(value)
+        match = _ENTITY_TAG.fullmatch(value)
+        return match is not None and match[1] is None and match[2] == validators.etag
+    date = parse_http_date(value)
     return (
         date is not None and validators.last_modified_is_strong and date == validators.last_modified
     )
