@@ -443,6 +443,19 @@ def test_start_time_and_share_link(page, live_server):
     assert share.text_content() == "Link to this video"
 
 
+def test_share_link_follows_playback(page, live_server):
+    """The link's code arrives at the first play (share.js); from then on the
+    link carries the second playback has reached."""
+    open_player(page, live_server)
+    share = page.locator("[data-share-for=player]")
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(f"{MEDIA}.currentTime >= 2")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    at = int(page.evaluate(f"{MEDIA}.currentTime"))
+    expect(share).to_have_attribute("href", f"{live_server.url}/watch/clip?t={at}")
+    assert share.text_content() == f"Link to this video (0:{at:02})"
+
+
 def test_preferences_are_remembered(page, live_server):
     open_player(page, live_server)
     page.get_by_role("slider", name="Volume").fill("40")

@@ -52,7 +52,7 @@ export class Controls {
     });
     this.clock = h('span', { 'aria-hidden': 'true' });
     this.spoken = h('span', { class: 'ap-sr' });
-    this.chapter = h('span', { class: 'ap-chapter' });
+    this.chapter = h('span', { class: 'ap-chapter', lang: chapters?.language });
     // A menu button (kind: its entry in menu.js), which opens or closes its
     // menu, or with an arrow key opens it at the first or last item. What it
     // is asked while menu.js loads (a click, or keys the open menu would

@@ -56,6 +56,8 @@ class Descriptions {
     if (!active.length) this.region.textContent = '';
     const text = fresh.map((cue) => cue.getCueAsHTML().textContent.replace(/\s+/g, ' ').trim()).filter(Boolean).join(' ');
     if (!text) return;
+    // The track's language, not the interface's.
+    this.region.lang = track.language;
     this.show(text);
     if (window.speechSynthesis && this.p.prefs.get('speakDescriptions')) this.say(text, track.language);
   }

@@ -30,7 +30,9 @@ export class Keyboard {
     if (target.matches(OWN_KEYS) || ((key == ' ' || key == 'Enter') && target.matches('button,[href]'))) return;
     if (target.type == 'range' && /^(Arrow|Page|Home|End)/.test(key)) return;
     const character = key.length == 1 && key != ' ';
-    const shortcut = character ? key.toLowerCase() : key;
+    let shortcut = character ? key.toLowerCase() : key;
+    // A non-Latin layout (Ukrainian) acts by the key's place: Л is K.
+    if (key > '~') shortcut = e.code.match(/^Key(.)$/)?.[1].toLowerCase() || e.shiftKey && { Comma: '<', Period: '>' }[e.code] || shortcut;
     if ((character && !this.enabled) || !SHORTCUTS.test(shortcut)) return;
     e.preventDefault();
     // `?` asks for the dialog now, not once keys.js is here, so that an

@@ -16,7 +16,8 @@ export function act(p, key) {
   };
   const skip = (by) => say('skip', by, () => timePhrase(m.currentTime, t));
   const volume = (by) => say('volume', m.volume + by, () => t('Volume {n}%', { n: Math.round(m.volume * 100) }));
-  const rate = (by) => say('rate', RATES[RATES.indexOf(m.playbackRate) + by] || m.playbackRate,
+  // From any rate (the embed API sets unlisted ones) to the next listed one.
+  const rate = (by) => say('rate', RATES.filter((r) => (r - m.playbackRate) * by > 0).at(by > 0 ? 0 : -1) || m.playbackRate,
     () => t('Speed {rate}', { rate: p.controls.rateText(m.playbackRate) }));
   const action = /^\d$/.test(key) ? ask('seek', (p.duration * key) / 10) : {
     ' ': ask('toggle'),

@@ -8,8 +8,7 @@
  * data-transcript-url (linked from the error state), data-duration (until
  * the media knows), data-captions (caption language when the viewer chose
  * none); data-start on the media: seconds to start at (?t=). Links with
- * data-share-for="<wrapper id>" keep ?t= current, their [data-share-time]
- * child shows the time.
+ * data-share-for="<wrapper id>" keep ?t= current (share.js).
  *
  * Requests up, state down: controls call player.request(type, value); the
  * player acts on the media and reflects state as data-* on the wrapper
@@ -131,7 +130,10 @@ export class Player {
     this.starting = false;
     this.sync();
     this.load(true);
-    this.shareLinks();
+    // Share links follow the time once it moves (share.js).
+    if (document.querySelector(`[data-share-for="${el.id}"]`)) {
+      for (const type of ['play', 'seeked']) media.addEventListener(type, () => this.plugin('share'), { once: true });
+    }
     for (const name in BUILT_IN) this.plugin(name);
   }
 
@@ -173,7 +175,14 @@ export class Player {
   announce(text) {
     // Emptied first, so the same words said twice are heard twice.
     this.status.textContent = '';
-    setTimeout(() => { this.status.textContent = text; }, 100);
+    clearTimeout(this.saying);
+    this.said = text;
+    this.saying = setTimeout(() => { this.status.textContent = text; }, 100);
+  }
+
+  // A state that is over must not stay in the status, where it is read later.
+  unsay(key) {
+    if (this.said == this.t(key)) this.announce('');
   }
 
   remember(name, value) {
@@ -289,6 +298,7 @@ export class Player {
     if (this.state.state === 'ready') return;
     clearTimeout(this.loadTimer);
     clearInterval(this.watch);
+    this.unsay('Loading, please wait');
     this.stage.removeAttribute('aria-busy');
     const start = +this.media.dataset.start || 0;
     if (start && !this.started && Math.abs(this.media.currentTime - start) > 0.5) this.request('seek', start);
@@ -303,6 +313,7 @@ export class Player {
     clearTimeout(this.loadTimer);
     clearInterval(this.watch);
     this.unstall();
+    this.unsay('Loading, please wait');
     this.stage.removeAttribute('aria-busy');
     const hadFocus = this.controls.el.contains(document.activeElement);
     this.set({ state: 'error' });
@@ -325,28 +336,8 @@ export class Player {
 
   unstall() {
     clearTimeout(this.stallTimer);
+    this.unsay('Buffering');
     if (this.state.buffering) this.set({ buffering: false });
-  }
-
-  shareLinks() {
-    const links = document.querySelectorAll(`[data-share-for="${this.el.id}"]`);
-    let shown = -1;
-    const update = () => {
-      const at = Math.floor(this.media.currentTime);
-      if (at === shown) return;
-      shown = at;
-      for (const link of links) {
-        const url = new URL(link.href);
-        if (at) url.searchParams.set('t', at);
-        else url.searchParams.delete('t');
-        link.href = url;
-        const time = link.querySelector('[data-share-time]');
-        if (time) time.textContent = at ? ` (${clock(at)})` : '';
-      }
-    };
-    if (!links.length) return;
-    for (const type of ['timeupdate', 'seeked', 'loadedmetadata']) this.media.addEventListener(type, update);
-    update();
   }
 }
 

@@ -117,7 +117,8 @@ class Transcript {
     this.resumeButton = h('button', {
       type: 'button', class: 'ap-transcript-resume', hidden: true, text: t('Resume auto-scroll'), onclick: () => this.resume(),
     });
-    this.body.before(h('div', { class: 'ap-transcript-tools' },
+    // The player's words: the page may be in another language.
+    this.body.before(h('div', { class: 'ap-transcript-tools', lang: this.player.lang },
       h('label', { for: id, text: t('Search transcript') }), this.input, this.previous, this.next, this.count, this.resumeButton));
   }
 
