@@ -490,3 +490,18 @@ def test_mute_and_captions_off_are_remembered(page, live_server):
     expect(page.get_by_role("button", name="Unmute", exact=True)).to_be_visible()
     assert page.locator("#player").get_attribute("data-captions") is None
     assert json.loads(page.evaluate("localStorage.getItem('ap-player')"))["captions"] == ""
+
+
+@pytest.mark.parametrize("name", ["Captions", "Chapters", "Playback speed"])
+def test_an_open_menu_stays_on_screen_when_the_window_narrows(page, live_server, name):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_player(page, live_server)
+    focus_in_player(page)
+    page.get_by_role("button", name=name, exact=True).click()
+    menu = page.get_by_role("menu")
+    expect(menu).to_be_visible()
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.wait_for_function("""() => {
+        const box = document.querySelector('[role=menu]:not([hidden])').getBoundingClientRect();
+        return box.left >= 0 && box.right <= innerWidth;
+    }""", timeout=3000)

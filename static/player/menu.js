@@ -78,12 +78,17 @@ class Menu {
     }, label))));
     this.list.hidden = false;
     this.button.ariaExpanded = 'true';
-    // Opened flush with the button's right edge, then slid back inside the
-    // viewport, so a menu is never cut off at 320 px.
+    this.place();
+    if (!this.placing) addEventListener('resize', this.placing = () => this.list.hidden || this.place());
+    this.move(at ?? Math.max(0, items.findIndex((item) => item[2])));
+  }
+
+  // Flush with the button's right edge, then slid back inside the viewport,
+  // so a menu is never cut off at 320 px, also when the window narrows.
+  place() {
     this.list.style.right = '';
     const { left, right } = this.list.getBoundingClientRect();
     this.list.style.right = `${Math.min(0, left - 4) || Math.max(0, right - innerWidth + 4)}px`;
-    this.move(at ?? Math.max(0, items.findIndex((item) => item[2])));
   }
 
   close(focus = true) {
