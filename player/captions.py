@@ -1634,11 +1634,9 @@ def _convert_text(match: re.Match[str]) -> str:
 
 
 def _millis(groups: Sequence[str]) -> int:
-    hours, minutes, seconds, fraction = groups
-    return (
-        ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1000
-        + int(fraction.ljust(3, "0"))
-    )
+    # _odd_fraction has made sure the fraction is milliseconds, three digits.
+    hours, minutes, seconds, millis = groups
+    return ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(millis)
 
 
 def _decode_strict(data: bytes) -> str:

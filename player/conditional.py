@@ -65,13 +65,9 @@ def finish_response(response: Response) -> Response:
 
 
 def _conditional(response: Response) -> Response:
-    etag, weak = response.get_etag()
-    if etag is None:
-        etag, weak = hashlib.blake2b(response.get_data(), digest_size=16).hexdigest(), False
-        response.set_etag(etag)
-    modified = response.last_modified
-    status = precondition_status(request.environ, etag, weak=weak,
-                                 last_modified=int(modified.timestamp()) if modified else None)
+    if "ETag" not in response.headers:
+        response.set_etag(hashlib.blake2b(response.get_data(), digest_size=16).hexdigest())
+    status = _status(response.headers)
     if status == 304:
         # Werkzeug sends no body and drops the Content-* fields, keeping
         # ETag, Cache-Control, Vary, Expires and Content-Location (§15.4.5).
@@ -112,11 +108,17 @@ def _fails() -> bool:
     if status != 200:
         return "HTTP_IF_MATCH" in request.environ
     # finish_response gives every in-memory 200 answer to GET an entity tag.
+    return _status(headers) is not None
+
+
+def _status(headers: Headers) -> int | None:
+    """The request's preconditions evaluated against the ETag and
+    Last-Modified in ``headers``, which this app wrote."""
     (tag,) = parse_entity_tags(headers["ETag"]) or ()
     modified = headers.get("Last-Modified")
     return precondition_status(
         request.environ, tag.opaque, weak=tag.weak,
-        last_modified=parse_http_date(modified) if modified else None) is not None
+        last_modified=parse_http_date(modified) if modified else None)
 
 
 def _current_representation() -> tuple[int, Headers]:

@@ -20,7 +20,6 @@ from tests.browser_media import (  # noqa: F401  (fixtures)
     MEDIA,
     SUBTITLES_UK,
     Valve,
-    make_player_library,
     media_dir,
     no_script_errors,
     seek,
@@ -28,17 +27,12 @@ from tests.browser_media import (  # noqa: F401  (fixtures)
 )
 from tests.browser_support import LiveServer
 from tests.test_browser_keyboard import PLAYER_STOPS, contrast
+from tests.test_browser_player import STATUS, open_player
 from tests.test_browser_resume import RECORD_STATUS
 
 pytestmark = pytest.mark.browser
 
-STATUS = "#player > [role=status]"
 SAID = "window.__said"
-
-
-def open_player(page, server, path="/watch/clip", state="ready"):
-    page.goto(server.url + path)
-    page.wait_for_selector(f"#player[data-state={state}]")
 
 
 def media(page, expression: str):

@@ -15,7 +15,6 @@ from tests.browser_media import (  # noqa: F401  (fixtures)
     CLIP,
     SUBTITLES_UK,
     Valve,
-    make_player_library,
     media_dir,
     no_script_errors,
     seek,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -424,7 +425,9 @@ def test_kind_from_filename():
 # Problems after which a browser loads nothing at all from the file.
 FATAL = {"missing-signature", "bad-signature", "empty"}
 
-TRACK_CUES = """async (url) => {
+#: The cues Chromium reads from the track at a URL, with the settings it
+#: applied; none when the track fails to load.
+READ_CUES = """async (url) => {
   const video = document.querySelector("video");
   const track = document.createElement("track");
   track.src = url;
@@ -435,39 +438,44 @@ TRACK_CUES = """async (url) => {
     track.onerror = () => resolve("error");
     track.track.mode = "hidden";
   });
-  const cues = result === "load"
-    ? Array.from(track.track.cues, (c) => [c.startTime, c.endTime, c.id, c.text])
-    : [];
+  const cues = result === "load" ? Array.from(track.track.cues, (c) => ({
+    start: c.startTime, end: c.endTime, id: c.id, text: c.text, line: c.line,
+    position: c.position, size: c.size, align: c.align, vertical: c.vertical,
+    region: c.region ? c.region.id : null})) : [];
   track.remove();
   return cues;
 }"""
 
 
-def _fixture_app(environ, start_response):
-    name = environ["PATH_INFO"].lstrip("/")
-    if not name:
-        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-        return [b"<!doctype html><html lang=en><title>tracks</title><video></video></html>"]
-    path = FIXTURES / name
-    if path.parent != FIXTURES or not path.is_file():
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found"]
-    start_response("200 OK", [("Content-Type", "text/vtt")])
-    return [path.read_bytes()]
+def chromium_cues(page, files: Mapping[str, bytes]) -> dict[str, list[dict]]:
+    """The cues Chromium reads (see :data:`READ_CUES`) from each of
+    ``files``, file names mapped to WebVTT bytes, served as the app serves
+    tracks."""
+    from tests.browser_support import LiveServer
+
+    def app(environ, start_response):
+        name = environ["PATH_INFO"].lstrip("/")
+        if name not in files:
+            start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+            return [b"<!doctype html><html lang=en><title>tracks</title><video></video></html>"]
+        start_response("200 OK", [("Content-Type", "text/vtt; charset=utf-8")])
+        return [files[name]]
+
+    with LiveServer(app) as server:
+        page.goto(server.url + "/")
+        return {name: page.evaluate(READ_CUES, f"{server.url}/{name}") for name in files}
 
 
 @pytest.mark.browser
 def test_chromium_reads_exactly_the_cues_we_report(page):
-    from tests.browser_support import LiveServer
-
-    with LiveServer(_fixture_app) as server:
-        page.goto(server.url + "/")
-        for path in sorted(FIXTURES.glob("*.vtt")):
-            report = validate(path.read_bytes())
-            codes = {p.code for p in report.problems}
-            fatal = bool(codes & FATAL) or path.name == "utf16_without_bom.vtt"
-            expected = [] if fatal else sorted(
-                (c.start, c.end, c.identifier, c.raw_text) for c in report.cues
-            )
-            seen = sorted(tuple(c) for c in page.evaluate(TRACK_CUES, f"{server.url}/{path.name}"))
-            assert seen == expected, path.name
+    paths = sorted(FIXTURES.glob("*.vtt"))
+    read = chromium_cues(page, {path.name: path.read_bytes() for path in paths})
+    for path in paths:
+        report = validate(path.read_bytes())
+        codes = {p.code for p in report.problems}
+        fatal = bool(codes & FATAL) or path.name == "utf16_without_bom.vtt"
+        expected = [] if fatal else sorted(
+            (c.start, c.end, c.identifier, c.raw_text) for c in report.cues
+        )
+        seen = sorted((c["start"], c["end"], c["id"], c["text"]) for c in read[path.name])
+        assert seen == expected, path.name

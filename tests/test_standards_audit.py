@@ -11,14 +11,11 @@ delimiters of RFC 2046 alone, never by the parts' own Content-Range.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
 import shutil
 import struct
-import subprocess
-import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -33,11 +30,11 @@ from werkzeug.test import Client
 from player import auth, create_app, db
 from player.embed import PLAYER_MIN_WIDTH
 from player.streaming import media_response
+from tests.gunicorn_support import gunicorn, raw_request
 from tests.html_support import parse_html
 from tests.mediagen import make_media
 from tests.publish_support import bearer, create_publisher
 
-REPO = Path(__file__).resolve().parents[1]
 #: Tue, 14 Nov 2023 22:13:20 GMT: long enough ago for Last-Modified to be a
 #: strong validator (RFC 9110 §8.8.2.2).
 FIXED_MTIME = 1_700_000_000
@@ -92,11 +89,6 @@ def library(tmp_path, media_cache) -> Path:
 @pytest.fixture
 def app(library, tmp_path):
     return make_app(library, tmp_path)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @dataclass(frozen=True)
@@ -704,9 +696,6 @@ def test_a_small_oembed_frame_shows_the_links(app, page, live_server):
 
 # -- through gunicorn --------------------------------------------------------------------
 
-STARTUP_TIMEOUT = 30
-
-
 @dataclass(frozen=True)
 class Server:
     address: tuple[str, int]
@@ -717,64 +706,19 @@ class Server:
 def raw(server: Server, method: str, path: str, fields: list[tuple[str, str]]) -> Answer:
     """One request with exactly these header fields (and Host), repeated
     names kept, on a connection of its own."""
-    connection = http.client.HTTPConnection(*server.address, timeout=30)
-    try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in fields:
-            connection.putheader(name, value)
-        connection.endheaders()
-        response = connection.getresponse()
-        body = response.read()
-        headers = Headers(response.getheaders())
-        return Answer(response.status, headers, body)
-    finally:
-        connection.close()
+    status, headers, body = raw_request(server.address, method, path, fields)
+    return Answer(status, Headers(headers), body)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, media_cache) -> Iterator[Server]:
     state = tmp_path_factory.mktemp("audit-gunicorn")
     library = make_library(state / "media", media_cache)
-    log = state / "gunicorn.log"
     env = {**os.environ, "PLAYER_MEDIA_DIR": str(library), "PLAYER_SECRET_KEY": "audit",
            "PLAYER_DATABASE": str(state / "player.sqlite")}
-    with open(log, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "1",
-             "--worker-class", "gthread", "--threads", "2", "--no-control-socket",
-             "player:create_app()"],
-            cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        address = _wait_for(process, log)
+    options = ["--workers", "1", "--worker-class", "gthread", "--threads", "2"]
+    with gunicorn(options, env, state / "gunicorn.log") as address:
         yield Server(address, state / "player.sqlite", library)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_for(process: subprocess.Popen, log: Path) -> tuple[str, int]:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-        match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log.read_text())
-        if match:
-            address = ("127.0.0.1", int(match.group(1)))
-            try:
-                connection = http.client.HTTPConnection(*address, timeout=5)
-                connection.request("GET", "/api/media")
-                connection.getresponse().read()
-                connection.close()
-            except ConnectionError:
-                pass
-            else:
-                return address
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not start within {STARTUP_TIMEOUT} s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")

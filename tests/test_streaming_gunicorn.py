@@ -3,14 +3,10 @@ byte with what the Flask test client gets from the same app."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from player import create_app
+from tests.gunicorn_support import gunicorn, raw_request
 from tests.mediagen import make_media
 from tests.test_streaming import (
     CASES,
@@ -30,7 +27,6 @@ from tests.test_streaming import (
     representation,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 # Headers whose values must be identical under gunicorn and the test client.
 COMPARED_HEADERS = (
     "content-type",
@@ -43,7 +39,6 @@ COMPARED_HEADERS = (
     "x-content-type-options",
 )
 BOUNDARY = re.compile(r"multipart/byteranges; boundary=(\S+)")
-STARTUP_TIMEOUT = 30
 # A gunicorn config file that records each socket.sendfile call (offset and
 # count) and then makes it unchanged.
 SENDFILE_OBSERVER = """\
@@ -81,7 +76,6 @@ def gunicorn_address(library, gunicorn_state) -> Iterator[tuple[str, int]]:
     """A gunicorn serving the real app on a free loopback port, its
     sendfile calls recorded in ``sendfile.log``."""
     state = gunicorn_state
-    log = state / "gunicorn.log"
     config = state / "observe_sendfile.py"
     config.write_text(SENDFILE_OBSERVER)
     env = {
@@ -91,71 +85,17 @@ def gunicorn_address(library, gunicorn_state) -> Iterator[tuple[str, int]]:
         "PLAYER_SECRET_KEY": "gunicorn-test-secret",
         "STREAMING_TEST_SENDFILE_LOG": str(state / "sendfile.log"),
     }
-    with open(log, "wb") as log_file:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                str(config),
-                "--bind",
-                "127.0.0.1:0",
-                "--workers",
-                "1",
-                "--log-level",
-                "info",
-                "player:create_app()",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield _wait_until_serving(server, log)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    options = ["--config", str(config), "--workers", "1", "--log-level", "info"]
+    with gunicorn(options, env, state / "gunicorn.log") as address:
+        yield address
 
 
-def _wait_until_serving(server: subprocess.Popen, log: Path) -> tuple[str, int]:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
-        match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log.read_text())
-        if match:
-            address = ("127.0.0.1", int(match.group(1)))
-            try:
-                raw_request(address, "GET", "/api/media", {})
-            except ConnectionError:
-                pass
-            else:
-                return address
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not start within {STARTUP_TIMEOUT} s:\n{log.read_text()}")
-
-
-def raw_request(
+def request(
     address: tuple[str, int], method: str, path: str, headers: dict[str, str]
 ) -> Answer:
     """One request on its own connection, with nothing added but Host."""
-    connection = http.client.HTTPConnection(*address, timeout=30)
-    try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in headers.items():
-            connection.putheader(name, value)
-        connection.endheaders()
-        response = connection.getresponse()
-        body = response.read()
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
-    finally:
-        connection.close()
+    status, fields, body = raw_request(address, method, path, headers.items())
+    return Answer(status, {name.lower(): value for name, value in fields}, body)
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +130,7 @@ def comparable(answer: Answer) -> tuple[int, dict[str, str | None], bytes]:
 @pytest.fixture(scope="module")
 def media_paths(gunicorn_address, flask_client) -> tuple[str, str]:
     """The media URL path each server's API gives for the clip."""
-    api = raw_request(gunicorn_address, "GET", "/api/media/clip", {})
+    api = request(gunicorn_address, "GET", "/api/media/clip", {})
     assert api.status == 200
     served = urlsplit(json.loads(api.body)["sources"][0]["url"]).path
     local = flask_client.get("/api/media/clip").get_json()["sources"][0]["url"]
@@ -205,7 +145,7 @@ def test_gunicorn_answers_like_the_test_client(
     rep = representation(flask_client, local_url)
     assert rep.last_modified == http_date(FIXED_MTIME)
     headers = case.headers(rep)
-    served = raw_request(gunicorn_address, case.method, served_path, headers)
+    served = request(gunicorn_address, case.method, served_path, headers)
     local = fetch(flask_client, local_url, case.method, headers)
     assert served.header("Transfer-Encoding") is None
     assert comparable(served) == comparable(local)
@@ -216,9 +156,9 @@ def test_file_bodies_go_out_with_sendfile(gunicorn_address, gunicorn_state, medi
     served_path, _ = media_paths
     sendfile_log = gunicorn_state / "sendfile.log"
     sendfile_log.write_text("")
-    whole = raw_request(gunicorn_address, "GET", served_path, {})
-    ranged = raw_request(gunicorn_address, "GET", served_path, {"Range": "bytes=100-4195"})
-    multipart = raw_request(gunicorn_address, "GET", served_path, {"Range": "bytes=0-9,1000-1099"})
+    whole = request(gunicorn_address, "GET", served_path, {})
+    ranged = request(gunicorn_address, "GET", served_path, {"Range": "bytes=100-4195"})
+    multipart = request(gunicorn_address, "GET", served_path, {"Range": "bytes=0-9,1000-1099"})
     assert (whole.status, ranged.status, multipart.status) == (200, 206, 206)
     # Whole files and single ranges are sent by the kernel from the right
     # offset; multipart bodies are assembled by Python, in bounded chunks.

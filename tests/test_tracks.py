@@ -54,11 +54,6 @@ def app(library, tmp_path):
     return make_app(library, tmp_path)
 
 
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def fetch(client, url: str, method: str = "get", **kwargs):
     """The response, its body read and its file closed."""
     with client.open(url, method=method.upper(), **kwargs) as response:

@@ -18,6 +18,7 @@ from player import create_app
 from player.captions import CaptionError, convert, validate, validate_file
 from tests.mediagen import make_media
 from tests.publish_support import bearer, create_publisher
+from tests.test_captions import chromium_cues
 
 H = "WEBVTT\n\n"
 
@@ -363,43 +364,10 @@ def test_uploaded_srt_is_served_as_valid_webvtt_or_refused_at_its_line(app, clie
 
 # -- Chromium reads the valid files as we do -------------------------------------------
 
-READ_CUES = """async (url) => {
-  const video = document.querySelector("video");
-  const track = document.createElement("track");
-  track.src = url;
-  track.kind = "metadata";
-  video.append(track);
-  const result = await new Promise((resolve) => {
-    track.onload = () => resolve("load");
-    track.onerror = () => resolve("error");
-    track.track.mode = "hidden";
-  });
-  const cues = result === "load" ? Array.from(track.track.cues, (c) => ({
-    start: c.startTime, end: c.endTime, id: c.id, text: c.text, line: c.line,
-    position: c.position, size: c.size, align: c.align, vertical: c.vertical,
-    region: c.region ? c.region.id : null})) : [];
-  track.remove();
-  return cues;
-}"""
-
-
-def _corpus_app(environ, start_response):
-    name = environ["PATH_INFO"].lstrip("/")
-    if name not in VALID:
-        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-        return [b"<!doctype html><html lang=en><title>corpus</title><video></video></html>"]
-    data = VALID[name]
-    start_response("200 OK", [("Content-Type", "text/vtt; charset=utf-8")])
-    return [data if isinstance(data, bytes) else data.encode("utf-8")]
-
-
 @pytest.mark.browser
 def test_chromium_reads_every_valid_file_as_we_do(page):
-    from tests.browser_support import LiveServer
-
-    with LiveServer(_corpus_app) as server:
-        page.goto(server.url + "/")
-        read = {name: page.evaluate(READ_CUES, f"{server.url}/{name}") for name in VALID}
+    read = chromium_cues(page, {name: data if isinstance(data, bytes) else data.encode("utf-8")
+                                for name, data in VALID.items()})
     for name, data in VALID.items():
         ours = [(c.start, c.end, c.identifier, c.raw_text) for c in validate(data).cues]
         theirs = [(c["start"], c["end"], c["id"], c["text"]) for c in read[name]]
