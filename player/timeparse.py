@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-_UNITS = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
+_UNITS = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$", re.ASCII)
 
 
 def parse_time(value: str, duration: float | None = None) -> float:
@@ -17,10 +17,15 @@ def parse_time(value: str, duration: float | None = None) -> float:
     3723.0
     >>> parse_time("-5"), parse_time("soon"), parse_time("500", 60.0)
     (0.0, 0.0, 0.0)
+
+    Digits of other scripts are not a time: ``float`` would read them.
+
+    >>> parse_time("\u0661:\u0663\u0660"), parse_time("\uff19\uff10")
+    (0.0, 0.0)
     """
     value = (value or "").strip().lower()
     seconds: float | None = None
-    if re.fullmatch(r"\d+(?::[0-5]?\d){1,2}(?:\.\d+)?", value):
+    if re.fullmatch(r"\d+(?::[0-5]?\d){1,2}(?:\.\d+)?", value, re.ASCII):
         seconds = 0.0
         for part in value.split(":"):
             seconds = seconds * 60 + float(part)
