@@ -1633,6 +1633,23 @@ def _convert_text(match: re.Match[str]) -> str:
     return "" if token.startswith(("{", "</font", "<font")) else token
 
 
+# An ASS override "{\anN}" places a SubRip cue by numpad position: 7-9 at
+# the top, 4-6 in the middle, 1-3 at the bottom (WebVTT's default); 1, 4, 7
+# on the left and 3, 6, 9 on the right.
+_NUMPAD = re.compile(r"\{[^{}]*\\an([1-9])[^{}]*\}")
+
+
+def _placement(cue: _SourceCue) -> str:
+    """WebVTT cue settings for the cue's first ``{\\anN}``, so a caption moved
+    off burnt-in text stays off it."""
+    found = _NUMPAD.search("\n".join(raw for _, raw in cue.text))
+    if not found:
+        return ""
+    n = int(found.group(1))
+    row = " line:0" if n >= 7 else " line:50%,center" if n >= 4 else ""
+    return row + {1: " align:left", 0: " align:right"}.get(n % 3, "")
+
+
 def _millis(groups: Sequence[str]) -> int:
     # _odd_fraction has made sure the fraction is milliseconds, three digits.
     hours, minutes, seconds, millis = groups
@@ -1813,8 +1830,10 @@ def _convert(data: bytes, fmt: str, *, in_order: bool = True) -> tuple[str, list
     out = ["WEBVTT", ""]
     sources = [1, 1]
     for cue in cues:
+        settings = _placement(cue) if fmt == "srt" else ""
         out.append(
             f"{format_timestamp(cue.start_ms / 1000)} --> {format_timestamp(cue.end_ms / 1000)}"
+            + settings
         )
         sources.append(cue.line)
         converted = [(number, pattern.sub(markup, raw).strip()) for number, raw in cue.text]
@@ -1833,7 +1852,8 @@ def convert(data: bytes, fmt: str) -> str:
     """Convert a caption file to WebVTT text.
 
     SubRip's ``<b>``, ``<i>`` and ``<u>`` are kept, each closed within its
-    cue; ``<font>`` and ``{\\an8}`` style codes are dropped; other ``<``,
+    cue; ``{\\anN}`` placement becomes ``line`` and ``align`` settings,
+    ``<font>`` and other style codes are dropped; other ``<``,
     ``>`` and ``&`` become text. Cues are sorted by start time. A time must
     give milliseconds with three digits: players read ``00:00:01,5`` as
     either 1.5 s or 1.005 s, so it is refused.

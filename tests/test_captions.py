@@ -341,7 +341,7 @@ def test_convert_srt_with_bom_crlf_and_markup():
     vtt = convert(read("srt_bom_crlf_markup.srt"), "srt")
     assert vtt == (
         "WEBVTT\n\n"
-        "00:00:01.000 --> 00:00:03.500\n<i>Hello</i> &amp; welcome\nTop &lt;3\n\n"
+        "00:00:01.000 --> 00:00:03.500 line:0\n<i>Hello</i> &amp; welcome\nTop &lt;3\n\n"
         "00:00:04.000 --> 00:00:06.000\n<b>Bold</b>\nafter a blank line\n"
     )
     report = validate(vtt)

@@ -263,7 +263,7 @@ def test_srt_converts_to_valid_webvtt_in_start_order():
     vtt = convert(SRT, "srt")
     assert vtt == (
         "WEBVTT\n\n"
-        "00:00:01.000 --> 00:00:03.500\nTop &amp; <u>un</u> &lt;3\n\n"
+        "00:00:01.000 --> 00:00:03.500 line:0\nTop &amp; <u>un</u> &lt;3\n\n"
         "00:00:04.000 --> 00:00:06.000\n<b>Bold</b> and <i>it\nstill it</i>\n\n"
         "00:00:07.250 --> 00:00:09.000\nGo --&gt; there &amp; back\n"
     )
@@ -271,6 +271,19 @@ def test_srt_converts_to_valid_webvtt_in_start_order():
     assert report.problems == []
     assert [c.plain_text for c in report.cues] == [
         "Top & un <3", "Bold and it\nstill it", "Go --> there & back"]
+
+
+@pytest.mark.parametrize(("code", "settings"), [
+    ("an1", " align:left"), ("an2", ""), ("an3", " align:right"),
+    ("an4", " line:50%,center align:left"), ("an5", " line:50%,center"),
+    ("an9", " line:0 align:right"), ("fs20\\an8\\b1", " line:0"),
+])
+def test_srt_numpad_placement_becomes_cue_settings(code, settings):
+    """A caption an author moved (often off burnt-in text) stays where it was put."""
+    data = f"1\n00:00:01,000 --> 00:00:02,000\n{{\\{code}}}Moved\n".encode()
+    vtt = convert(data, "srt")
+    assert vtt == f"WEBVTT\n\n00:00:01.000 --> 00:00:02.000{settings}\nMoved\n"
+    assert validate(vtt).problems == []
 
 
 def test_srt_report_keeps_source_lines_and_order():
