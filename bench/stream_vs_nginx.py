@@ -15,8 +15,10 @@ timing has the cost of starting curl and making one tiny request subtracted,
 measured the same way against the same server. nginx and curl are installed
 from Debian with apt-get when missing. Targets: whole file at least 0.8x
 nginx, random ranges at least 0.3x nginx; the exit status is 1 when one is
-missed. gunicorn runs 2 gthread workers with 2 threads each by default, the
-fastest of the sync and gthread settings tried on a 2-core machine.
+missed. gunicorn runs as the README's production command line does: 2
+workers of the project's own class (``player.worker.KeepAliveWorker``, gthread
+that answers a kept-alive connection's next request on the same thread) with
+4 threads each; ``--worker-class gthread`` measures gunicorn's stock worker.
 """
 
 from __future__ import annotations
@@ -219,8 +221,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--parallel", type=int, default=4, help="concurrent range requests")
     parser.add_argument("--workers", type=int, default=2, help="for gunicorn and nginx alike")
-    parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--worker-class", default="player.worker.KeepAliveWorker")
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=9110)
     args = parser.parse_args()
 

@@ -716,7 +716,8 @@ def server(tmp_path_factory, media_cache) -> Iterator[Server]:
     library = make_library(state / "media", media_cache)
     env = {**os.environ, "PLAYER_MEDIA_DIR": str(library), "PLAYER_SECRET_KEY": "audit",
            "PLAYER_DATABASE": str(state / "player.sqlite")}
-    options = ["--workers", "1", "--worker-class", "gthread", "--threads", "2"]
+    options = ["--workers", "1", "--worker-class", "player.worker.KeepAliveWorker",
+               "--threads", "2"]
     with gunicorn(options, env, state / "gunicorn.log") as address:
         yield Server(address, state / "player.sqlite", library)
 

@@ -85,7 +85,8 @@ def gunicorn_address(library, gunicorn_state) -> Iterator[tuple[str, int]]:
         "PLAYER_SECRET_KEY": "gunicorn-test-secret",
         "STREAMING_TEST_SENDFILE_LOG": str(state / "sendfile.log"),
     }
-    options = ["--config", str(config), "--workers", "1", "--log-level", "info"]
+    options = ["--config", str(config), "--workers", "1", "--worker-class",
+               "player.worker.KeepAliveWorker", "--threads", "2", "--log-level", "info"]
     with gunicorn(options, env, state / "gunicorn.log") as address:
         yield address
 

@@ -37,15 +37,16 @@ MEMORY_LIMIT = 150 * 1024 * 1024
 
 
 class Gunicorn:
-    """A gunicorn master with one gthread worker, serving the app on a free port."""
+    """A gunicorn master with one production worker (player.worker), serving
+    the app on a free port."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "1",
-                 "--worker-class", "gthread", "--threads", "2", "--timeout", "120",
-                 "player:create_app()"],
+                 "--worker-class", "player.worker.KeepAliveWorker", "--threads", "2",
+                 "--timeout", "120", "player:create_app()"],
                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         self.address = self._wait_until_serving()
 
