@@ -182,33 +182,6 @@ def resolve_ranges(specs: list[RangeSpec], length: int) -> list[ByteRange]:
     return ranges
 
 
-def coalesce_ranges(ranges: list[ByteRange], gap: int) -> list[ByteRange]:
-    """Merge ranges that overlap or lie less than ``gap`` bytes apart.
-
-    RFC 9110 §15.3.7 allows coalescing ranges that overlap or are separated
-    by less than the overhead of another part, and asks that parts otherwise
-    keep the request's order, so each merged range takes the place of the
-    earliest-requested range it absorbed.
-
-    >>> coalesce_ranges([ByteRange(50, 59), ByteRange(0, 9), ByteRange(5, 19)], gap=4)
-    [ByteRange(start=50, end=59), ByteRange(start=0, end=19)]
-    """
-    by_start = sorted(range(len(ranges)), key=lambda i: (ranges[i].start, i))
-    merged: list[tuple[int, ByteRange]] = []
-    for index in by_start:
-        current = ranges[index]
-        if merged and current.start < merged[-1][1].end + 1 + gap:
-            first_index, previous = merged[-1]
-            merged[-1] = (
-                min(first_index, index),
-                ByteRange(previous.start, max(previous.end, current.end)),
-            )
-        else:
-            merged.append((index, current))
-    merged.sort(key=lambda pair: pair[0])
-    return [byte_range for _, byte_range in merged]
-
-
 @dataclass(frozen=True, slots=True)
 class _Validators:
     etag: str
@@ -481,7 +454,8 @@ def send_media(
     ``If-None-Match``, ``If-Modified-Since``), then ``Range`` (§14.2) guarded
     by ``If-Range`` with strong comparison only. Single, open and suffix
     ranges get a 206 with Content-Range; several ranges a
-    ``multipart/byteranges`` 206 (or the whole file when that is no larger);
+    ``multipart/byteranges`` 206 with the parts as asked (or the whole file
+    as a 200 when they add up to more than it);
     unsatisfiable ranges a 416 with ``Content-Range: bytes */LENGTH``; a
     Range header with another unit or invalid syntax is ignored. Range is
     only defined for GET (§14.2), so HEAD answers as a plain GET would.
@@ -564,7 +538,7 @@ def _respond(
         return _empty(file, 304, cacheable)
 
     whole = ByteRange(0, length - 1)
-    ranges = _requested_ranges(environ, validators, length, mimetype)
+    ranges = _requested_ranges(environ, validators, length)
     if ranges is None:
         return _file_response(environ, file, whole, 200, mimetype, cacheable, bare)
     if not ranges:
@@ -578,11 +552,6 @@ def _respond(
     closing = f"--{boundary}--\r\n".encode("latin-1")
     body_length = sum(len(h) + r.length + 2 for h, r in zip(heads, ranges, strict=True))
     body_length += len(closing)
-    # A multipart body at least as large as the file saves the client
-    # nothing, so the whole file goes as a plain 200 instead (RFC 9110 §14.2
-    # lets a server ignore Range).
-    if body_length >= length:
-        return _file_response(environ, file, whole, 200, mimetype, cacheable, bare)
     cacheable += [
         ("Content-Type", f"multipart/byteranges; boundary={boundary}"),
         ("Content-Length", str(body_length)),
@@ -593,7 +562,7 @@ def _respond(
 
 
 def _requested_ranges(
-    environ: WSGIEnvironment, validators: _Validators, length: int, mimetype: str
+    environ: WSGIEnvironment, validators: _Validators, length: int
 ) -> list[ByteRange] | None:
     """The ranges to send: ``None`` for the whole file as 200, an empty list
     when none is satisfiable (416)."""
@@ -609,12 +578,13 @@ def _requested_ranges(
     if specs is None or len(specs) > MAX_RANGES or length == 0:
         return None
     ranges = resolve_ranges(specs, length)
-    if len(specs) == 1:
-        return ranges
-    # What one more part costs: its header (at its shortest) and CRLF.
-    # Ranges closer together than that are cheaper to send as one.
-    part_overhead = len(_part_head("0" * 32, mimetype, ByteRange(0, 0), length)) + 2
-    return coalesce_ranges(ranges, gap=part_overhead)
+    # Ranges that add up to more than the file (overlapping ones, or the same
+    # range asked for again and again) get the file once, as a plain 200:
+    # RFC 9110 §14.2 lets a server ignore Range, and nginx draws the line
+    # here too. Other ranges are sent as asked, in the request's order.
+    if len(ranges) > 1 and sum(byte_range.length for byte_range in ranges) > length:
+        return None
+    return ranges
 
 
 def _file_response(

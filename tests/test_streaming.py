@@ -28,7 +28,6 @@ from player.streaming import (
     CHUNK_SIZE,
     ByteRange,
     RangeSpec,
-    coalesce_ranges,
     media_response,
     parse_range_header,
     resolve_ranges,
@@ -189,24 +188,34 @@ CASES: list[Case] = [
         "unsatisfiable part is dropped", _range(lambda rep: f"bytes=0-9,{rep.n}-"), _parts((0, 9))
     ),
     Case(
-        "overlapping ranges are coalesced",
+        "overlapping ranges are sent as asked",
         _range("bytes=0-99,50-149,2000-2099"),
-        _parts((0, 149), (2000, 2099)),
+        _parts((0, 99), (50, 149), (2000, 2099)),
     ),
     Case(
-        "ranges a few bytes apart are coalesced",
+        "adjacent ranges are separate parts",
+        _range("bytes=0-1,2-3"),
+        _parts((0, 1), (2, 3)),
+    ),
+    Case(
+        "ranges a few bytes apart are separate parts",
         _range("bytes=2000-2099,0-99,110-199"),
-        _parts((2000, 2099), (0, 199)),
+        _parts((2000, 2099), (0, 99), (110, 199)),
     ),
     Case(
-        "ranges coalescing into the whole file",
+        "the whole file asked for twice gets a 200",
         _range("bytes=0-,0-"),
-        lambda rep: Expect(206, ((0, rep.n - 1),)),
+        _same(FULL),
     ),
     Case(
-        "ranges covering nearly all of the file get a 200",
-        _range(lambda rep: f"bytes=0-{rep.n // 2 - 1},{rep.n // 2 + 150}-"),
+        "ranges adding up to more than the file get a 200",
+        _range(lambda rep: f"bytes=0-{rep.n // 2},{rep.n // 2}-"),
         _same(FULL),
+    ),
+    Case(
+        "ranges adding up to exactly the file are parts",
+        _range(lambda rep: f"bytes=0-{rep.n // 2 - 1},{rep.n // 2}-"),
+        lambda rep: Expect(206, ((0, rep.n // 2 - 1), (rep.n // 2, rep.n - 1))),
     ),
     Case("unit is case-insensitive", _range("BYTES=0-1"), _parts((0, 1))),
     Case(
@@ -684,18 +693,9 @@ def test_parse_range_header():
         assert parse_range_header(value) is None, value
 
 
-def test_resolve_and_coalesce():
+def test_resolve_ranges():
     specs = [RangeSpec(None, 50), RangeSpec(0, 9), RangeSpec(95, 500), RangeSpec(100, None)]
     assert resolve_ranges(specs, 100) == [ByteRange(50, 99), ByteRange(0, 9), ByteRange(95, 99)]
-    assert coalesce_ranges([ByteRange(50, 99), ByteRange(0, 9), ByteRange(95, 99)], gap=5) == [
-        ByteRange(50, 99),
-        ByteRange(0, 9),
-    ]
-    assert coalesce_ranges([ByteRange(20, 29), ByteRange(0, 9)], gap=10) == [
-        ByteRange(20, 29),
-        ByteRange(0, 9),
-    ]
-    assert coalesce_ranges([ByteRange(20, 29), ByteRange(0, 9)], gap=11) == [ByteRange(0, 29)]
 
 
 def test_real_app_media_is_cross_origin_readable(real_app):

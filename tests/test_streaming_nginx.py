@@ -1,0 +1,205 @@
+"""Byte ranges compared with nginx: the same file served by the app (under
+gunicorn, as in production) and by Debian's nginx, asked with the same Range
+headers, must give the same status, Content-Range, Content-Type and bytes,
+part by part for multipart answers.
+
+Only where RFC 9110 lets servers differ do the two differ, and those cases
+are listed below with what each does; the boundary strings of multipart
+bodies and the small HTML body nginx puts in a 416 are not compared."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import os
+import random
+import shutil
+import socket
+import stat
+import subprocess
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.gunicorn_support import gunicorn, raw_request
+
+SIZE = 10_000
+HALF = SIZE // 2
+
+# Range values both servers must answer alike (RFC 9110 §14).
+SAME = [
+    "bytes=0-0",
+    "bytes=0-1",
+    "bytes=-1",
+    "bytes=-500",
+    "bytes=0-",
+    f"bytes={SIZE - 1}-",
+    f"bytes=-{SIZE + 5}",
+    f"bytes=5-{SIZE + 100}",
+    "bytes=00-01",
+    "Bytes=0-1",
+    "bytes=0-1 ",
+    "bytes=",
+    "bytes =0-1",
+    "items=0-1",
+    "bytes=-0",
+    f"bytes={SIZE}-",
+    f"bytes={SIZE}-{SIZE + 5}",
+    f"bytes={SIZE}-{SIZE + 5},0-0",
+    "bytes=0-1,2-3",
+    "bytes=0-1, 2-3",
+    "bytes=0-1,0-1",
+    "bytes=0-10,5-15",
+    "bytes=-1,0-0",
+    "bytes=0-0,-1,2-2",
+    "bytes=1-1,3-3,5-5,7-7",
+    "bytes=9000-9099,0-99",
+    f"bytes=0-{HALF - 1},{HALF}-{SIZE - 1}",
+    f"bytes=-{HALF},-{HALF - 1000}",
+    f"bytes=0-{HALF},{HALF - 1000}-",
+    "bytes=0-,0-",
+]
+
+# Where RFC 9110 leaves a choice. nginx answers a Range it cannot parse with
+# 416; the app ignores it and sends the file (§14.2: a server MAY ignore
+# Range). nginx refuses positions too long for its integers; the app clamps
+# them to the file (§14.1.2). Empty list elements are skipped (§5.6.1).
+# nginx reads spaces after "=", which the grammar does not allow.
+DIFFERENT = {
+    "bytes=5-4": (200, 416),
+    "bytes=abc": (200, 416),
+    "bytes=-": (200, 416),
+    "bytes=0-1;x": (200, 416),
+    "bytes=+1-2": (200, 416),
+    "bytes= 0-1": (200, 206),
+    "bytes=,0-1": (206, 416),
+    "bytes=0-1,,2-3": (206, 416),
+    "bytes=0-99999999999999999999999": (206, 416),
+    "bytes=-99999999999999999999999": (206, 416),
+}
+
+NGINX_CONF = """\
+worker_processes 1;
+daemon off;
+pid {state}/nginx.pid;
+error_log {state}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    sendfile on;
+    types {{ audio/wav wav; }}
+    client_body_temp_path {state}/client_body;
+    proxy_temp_path {state}/proxy;
+    fastcgi_temp_path {state}/fastcgi;
+    uwsgi_temp_path {state}/uwsgi;
+    scgi_temp_path {state}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+    }}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("nginx-library")
+    # Readable by nginx's workers, which drop root for an unprivileged user.
+    for path in (folder, *folder.parents):
+        if path == Path(path.anchor):
+            break
+        path.chmod(stat.S_IMODE(path.stat().st_mode) | 0o005)
+    with wave.open(str(folder / "noise.wav"), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(random.Random(9110).randbytes(SIZE - 44))
+    assert (folder / "noise.wav").stat().st_size == SIZE
+    return folder
+
+
+@pytest.fixture(scope="module")
+def nginx(library, tmp_path_factory) -> Iterator[tuple[str, int]]:
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(binary, os.X_OK):
+        pytest.fail("nginx is missing: apt-get install -y nginx (.ci/run does)")
+    state = tmp_path_factory.mktemp("nginx-state")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    conf = state / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(state=state, port=port, root=library))
+    with open(state / "nginx.log", "wb") as log:
+        process = subprocess.Popen([binary, "-p", str(state), "-c", str(conf)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                raw_request(("127.0.0.1", port), "HEAD", "/noise.wav", ())
+                break
+            except ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"nginx did not start:\n{(state / 'error.log').read_text()}")
+                time.sleep(0.1)
+        yield ("127.0.0.1", port)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def app_server(library, tmp_path_factory) -> Iterator[tuple[tuple[str, int], str]]:
+    state = tmp_path_factory.mktemp("nginx-compare-state")
+    env = {**os.environ, "PLAYER_MEDIA_DIR": str(library),
+           "PLAYER_DATABASE": str(state / "player.sqlite"),
+           "PLAYER_SECRET_KEY": "nginx-compare-secret"}
+    options = ["--workers", "1", "--worker-class", "player.worker.KeepAliveWorker",
+               "--threads", "2"]
+    with gunicorn(options, env, state / "gunicorn.log") as address:
+        status, _, body = raw_request(address, "GET", "/api/media/noise", ())
+        assert status == 200
+        url = json.loads(body)["sources"][0]["url"]
+        yield address, urlsplit(url).path
+
+
+def answer(address: tuple[str, int], path: str, byte_range: str) -> tuple:
+    """Status, then the parts as (Content-Type, Content-Range, bytes): one
+    part for a single-part answer, none for a 416."""
+    status, fields, body = raw_request(address, "GET", path, [("Range", byte_range)])
+    headers = {name.lower(): value for name, value in fields}
+    if status == 416:
+        return status, headers["content-range"], []
+    content_type = headers["content-type"]
+    assert int(headers["content-length"]) == len(body)
+    if not content_type.startswith("multipart/byteranges"):
+        return status, headers.get("content-range"), [(content_type, body)]
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    parts = [(part["Content-Type"], part["Content-Range"], part.get_payload(decode=True))
+             for part in message.iter_parts()]
+    return status, None, parts
+
+
+@pytest.mark.parametrize("byte_range", SAME)
+def test_answers_like_nginx(app_server, nginx, byte_range):
+    address, path = app_server
+    ours = answer(address, path, byte_range)
+    theirs = answer(nginx, "/noise.wav", byte_range)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("byte_range", DIFFERENT)
+def test_known_differences(app_server, nginx, library, byte_range):
+    address, path = app_server
+    ours, theirs = DIFFERENT[byte_range]
+    assert answer(nginx, "/noise.wav", byte_range)[0] == theirs
+    status, _, parts = answer(address, path, byte_range)
+    assert status == ours
+    if status == 200:
+        assert parts[0][1] == (library / "noise.wav").read_bytes()
