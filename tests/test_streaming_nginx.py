@@ -1,11 +1,12 @@
-"""Byte ranges compared with nginx: the same file served by the app (under
-gunicorn, as in production) and by Debian's nginx, asked with the same Range
-headers, must give the same status, Content-Range, Content-Type and bytes,
-part by part for multipart answers.
+"""Byte ranges and preconditions compared with nginx: the same file served by
+the app (under gunicorn, as in production) and by Debian's nginx, asked the
+same questions, must give the same status, Content-Range, Content-Type and
+bytes, part by part for multipart answers.
 
-Only where RFC 9110 lets servers differ do the two differ, and those cases
-are listed below with what each does; the boundary strings of multipart
-bodies and the small HTML body nginx puts in a 416 are not compared."""
+Only where RFC 9110 lets servers differ, or where nginx departs from it, do
+the two differ, and those cases are listed with what each does; the boundary
+strings of multipart bodies and the small HTML body nginx puts in a 416 are
+not compared."""
 
 from __future__ import annotations
 
@@ -120,6 +121,8 @@ def library(tmp_path_factory) -> Path:
         out.setframerate(8000)
         out.writeframes(random.Random(9110).randbytes(SIZE - 44))
     assert (folder / "noise.wav").stat().st_size == SIZE
+    # Long enough ago for Last-Modified to be a strong validator.
+    os.utime(folder / "noise.wav", (1_700_000_000, 1_700_000_000))
     return folder
 
 
@@ -203,3 +206,66 @@ def test_known_differences(app_server, nginx, library, byte_range):
     assert status == ours
     if status == 200:
         assert parts[0][1] == (library / "noise.wav").read_bytes()
+
+
+# Preconditions, each server asked with its own validators (RFC 9110 §13.2.2:
+# If-None-Match is evaluated before Range, If-Range compares strongly).
+CONDITIONAL = {
+    "If-None-Match with the ETag beats Range": lambda etag, date: [
+        ("If-None-Match", etag), ("Range", "bytes=0-9")],
+    "If-None-Match with another tag": lambda etag, date: [
+        ("If-None-Match", '"other"'), ("Range", "bytes=0-9")],
+    "If-None-Match: *": lambda etag, date: [("If-None-Match", "*")],
+    "If-Modified-Since the last change": lambda etag, date: [("If-Modified-Since", date)],
+    "If-Range with the ETag": lambda etag, date: [("If-Range", etag), ("Range", "bytes=0-9")],
+    "If-Range with another tag": lambda etag, date: [
+        ("If-Range", '"other"'), ("Range", "bytes=0-9")],
+    "If-Range with a weak ETag": lambda etag, date: [
+        ("If-Range", "W/" + etag), ("Range", "bytes=0-9")],
+    "If-Range with Last-Modified": lambda etag, date: [
+        ("If-Range", date), ("Range", "bytes=0-9")],
+    "If-Range with another date": lambda etag, date: [
+        ("If-Range", "Sun, 06 Nov 1994 08:49:37 GMT"), ("Range", "bytes=0-9")],
+    "If-Match with another tag": lambda etag, date: [("If-Match", '"other"')],
+    "If-Match with the ETag": lambda etag, date: [("If-Match", etag), ("Range", "bytes=-5")],
+    "If-Unmodified-Since before the last change": lambda etag, date: [
+        ("If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")],
+}
+
+
+def validators(address: tuple[str, int], path: str) -> tuple[str, str]:
+    status, fields, _ = raw_request(address, "HEAD", path, ())
+    headers = {name.lower(): value for name, value in fields}
+    return headers["etag"], headers["last-modified"]
+
+
+@pytest.mark.parametrize("name", CONDITIONAL)
+def test_preconditions_like_nginx(app_server, nginx, name):
+    address, path = app_server
+    answers = []
+    for server, server_path in ((address, path), (nginx, "/noise.wav")):
+        fields = CONDITIONAL[name](*validators(server, server_path))
+        status, headers, body = raw_request(server, "GET", server_path, fields)
+        headers = {key.lower(): value for key, value in headers}
+        answers.append((status, headers.get("content-range"),
+                        body if status in (200, 206) else None))
+    assert answers[0] == answers[1]
+
+
+def test_head_ignores_range_where_nginx_does_not(app_server, nginx):
+    """RFC 9110 §14.2 defines Range for GET only, and a server MUST ignore it
+    on other methods: HEAD with Range is answered as HEAD without it. nginx
+    answers as if it were a GET with Range."""
+    address, path = app_server
+    status, fields, body = raw_request(address, "HEAD", path, [("Range", "bytes=0-9")])
+    headers = {key.lower(): value for key, value in fields}
+    assert (status, headers["content-length"], body) == (200, str(SIZE), b"")
+    assert "content-range" not in headers
+    assert raw_request(nginx, "HEAD", "/noise.wav", [("Range", "bytes=0-9")])[0] == 206
+    # Without Range the two agree.
+    answers = []
+    for server, server_path in ((address, path), (nginx, "/noise.wav")):
+        status, fields, body = raw_request(server, "HEAD", server_path, ())
+        headers = {key.lower(): value for key, value in fields}
+        answers.append((status, headers["content-length"], headers["content-type"], body))
+    assert answers[0] == answers[1]
