@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .errors import PlayerError
+from .languages import WELL_FORMED_TAG
 
 #: Track kinds of the HTML ``<track>`` element.
 KINDS = ("captions", "subtitles", "descriptions", "chapters", "metadata")
@@ -164,14 +165,6 @@ _CLASS_NAME = re.compile(r"[A-Za-z_][\w-]*")
 _ASCII_WHITESPACE = re.compile(r"[\t\n\f\r ]+")
 _TAG_NAME_AND_CLASSES = re.compile(r"([^\t\n\f .]*)((?:\.[^\t\n\f .]*)*)")
 _DIGITS = "0123456789"
-# A well-formed BCP 47 language tag: language, script, region, variants,
-# extensions and private use, or a private-use or "i-" tag alone.
-_LANGUAGE_TAG = re.compile(
-    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?"
-    r"(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*(?:-[a-wyz\d](?:-[a-z\d]{2,8})+)*"
-    r"(?:-x(?:-[a-z\d]{1,8})+)?|x(?:-[a-z\d]{1,8})+|i-[a-z]{2,8}",
-    re.ASCII | re.IGNORECASE,
-)
 
 
 def parse_cue_text(raw: str) -> list[Node]:
@@ -1394,7 +1387,7 @@ def _annotation_problem(name: str, body: str, annotation: str) -> tuple[str, str
         need = ("a speaker's name, as in <v Anna>, so players and the transcript can say who"
                 " is speaking") if name == "v" else "a language tag, as in <lang en>"
         return "missing-annotation", f"'{shown}' needs {need}."
-    if name == "lang" and _LANGUAGE_TAG.fullmatch(html.unescape(annotation)) is None:
+    if name == "lang" and WELL_FORMED_TAG.fullmatch(html.unescape(annotation)) is None:
         return "bad-language-tag", (
             f"'{_preview(annotation)}' in '{shown}' is not a language tag; write one such as"
             " en, pt-BR or zh-Hant."

@@ -21,12 +21,11 @@ from pathlib import Path
 
 from . import db, search
 from .captions import CaptionError, convert, detect_format, validate
-from .languages import track_label
+from .languages import is_language_tag, track_label
 from .probe import EXTENSIONS, ProbeError, probe
 
 TRACK_KINDS = ("captions", "subtitles", "descriptions", "chapters")
 POSTER_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$")
 
 
@@ -109,7 +108,7 @@ def _parse_track_name(rest: str, default_lang: str) -> tuple[str, str] | None:
         lang, kind = parts
     elif parts:
         return None
-    if kind not in TRACK_KINDS or not LANGUAGE_RE.match(lang):
+    if kind not in TRACK_KINDS or not is_language_tag(lang):
         return None
     return lang, kind
 

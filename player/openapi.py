@@ -8,7 +8,8 @@ against real responses and run schemathesis on it, which keeps it true.
 from __future__ import annotations
 
 from .captions import KINDS as CAPTION_KINDS
-from .library import LANGUAGE_RE, TRACK_KINDS
+from .languages import LANGUAGE_TAG
+from .library import TRACK_KINDS
 from .progress import EVENTS, MAX_RANGES_PER_REPORT, MAX_RATE, MAX_SESSION_RANGES
 from .uploads import MAX_DESCRIPTION, MAX_LABEL, MAX_TITLE, accepted_formats
 
@@ -38,7 +39,7 @@ _STRING = {"type": "string"}
 _URL = {"type": "string", "format": "uri"}
 _SECONDS = {"type": "number", "minimum": 0}
 _FILE = {"type": "string", "contentMediaType": "application/octet-stream"}
-_LANGUAGE = {"type": "string", "pattern": LANGUAGE_RE.pattern, "examples": ["en", "pt-BR"]}
+_LANGUAGE = {"type": "string", "pattern": f"^{LANGUAGE_TAG.pattern}$", "examples": ["en", "pt-BR"]}
 
 _ITEM_ID = {"name": "item_id", "in": "path", "required": True,
             "description": "The item's id: the media file's name, made URL-safe.",

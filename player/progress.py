@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from .errors import PlayerError
+from .languages import WELL_FORMED_TAG
 
 Range = tuple[float, float]
 
@@ -40,7 +41,18 @@ MAX_RATE = 16.0
 #: Points of the retention curve: 0 %, 1 %, ..., 100 %.
 RETENTION_POINTS = 101
 _SESSION_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
-_LANG_RE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
+
+
+def _is_caption_language(code: str) -> bool:
+    """Whether ``code`` can be the language of the captions a viewer chose:
+    any well-formed BCP 47 tag, since a host page's own ``<track>`` may say
+    ``EN`` or ``en-x-simple``, of a length RFC 5646 §4.4.1 asks tools to
+    handle and then some.
+
+    >>> _is_caption_language("pt-BR"), _is_caption_language("EN"), _is_caption_language("en_GB")
+    (True, True, False)
+    """
+    return len(code) <= 64 and WELL_FORMED_TAG.fullmatch(code) is not None
 
 
 class ProgressError(PlayerError, ValueError):
@@ -261,7 +273,7 @@ def parse_report(data: object) -> Report:
         raise ProgressError(f"'rate' must be above 0 and at most {MAX_RATE:g}.", "rate")
     captions = data.get("captions")
     if captions is not None and (
-            not isinstance(captions, str) or not _LANG_RE.fullmatch(captions)):
+            not isinstance(captions, str) or not _is_caption_language(captions)):
         raise ProgressError("'captions' must be null or a language tag such as 'en'.",
                             "captions")
     descriptions = data.get("descriptions", False)

@@ -40,8 +40,8 @@ from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from .errors import PlayerError
-from .languages import track_label
-from .library import LANGUAGE_RE, POSTER_EXTENSIONS, TRACK_KINDS, slugify
+from .languages import is_language_tag, track_label
+from .library import POSTER_EXTENSIONS, TRACK_KINDS, slugify
 from .probe import EXTENSIONS, ProbeError, ProbeResult, probe, sniff
 
 UPLOAD_DIR = ".uploads"
@@ -707,6 +707,6 @@ def check_kind(kind: str) -> str | None:
 
 def check_language(code: str) -> str | None:
     """A message if ``code`` is not a language tag like ``en`` or ``pt-BR``."""
-    if LANGUAGE_RE.match(code):
+    if is_language_tag(code):
         return None
     return "Enter a language code such as 'en', 'uk' or 'pt-BR'."

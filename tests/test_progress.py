@@ -108,6 +108,21 @@ def test_parse_a_full_report():
     assert (parsed.rate, parsed.descriptions, parsed.event, parsed.seq) == (1.5, True, "pause", 7)
 
 
+@pytest.mark.parametrize("tag", ["en", "EN", "pt-BR", "zh-Hant-TW", "sr-Latn-RS-ekavsk",
+                                 "en-x-simple", "de-CH-1996"])
+def test_any_well_formed_captions_language_is_taken(tag):
+    """The library's own tags and a host page's <track srclang> alike."""
+    assert parse_report(report(captions=tag)).captions == tag.lower()
+
+
+@pytest.mark.parametrize("tag", ["e", "en_GB", "en-", "English please", "en\n", "en-" + "a" * 9,
+                                 "en-" + "-".join(["abcde"] * 12)])
+def test_malformed_captions_language_is_refused(tag):
+    with pytest.raises(ProgressError) as caught:
+        parse_report(report(captions=tag))
+    assert caught.value.field == "captions"
+
+
 @pytest.mark.parametrize("fields, field", [
     ({"position": -1}, "position"),
     ({"position": math.nan}, "position"),
