@@ -44,15 +44,17 @@ def gunicorn(options: Sequence[str], env: Mapping[str, str], log: Path
             process.wait()
 
 
-def wait_until_serving(process: subprocess.Popen, log: Path) -> tuple[str, int]:
-    """The address gunicorn ``process`` says in ``log`` that it listens at,
-    once a request there is answered; a test failure, with the log, when it
-    exits or takes longer than ``STARTUP_TIMEOUT`` seconds."""
+def wait_until_serving(process: subprocess.Popen, log: Path, offset: int = 0
+                       ) -> tuple[str, int]:
+    """The address gunicorn ``process`` says in ``log`` (after byte ``offset``,
+    for a log that earlier servers wrote to) that it listens at, once a
+    request there is answered; a test failure, with the log, when it exits or
+    takes longer than ``STARTUP_TIMEOUT`` seconds."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-        match = _LISTENING.search(log.read_text())
+        match = _LISTENING.search(log.read_bytes()[offset:].decode(errors="replace"))
         if match:
             address = ("127.0.0.1", int(match.group(1)))
             try:

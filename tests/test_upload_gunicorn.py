@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from player import create_app
+from tests.gunicorn_support import REPO, STARTUP_TIMEOUT, wait_until_serving
 from tests.mediagen import make_media
 from tests.publish_support import (
     bearer,
@@ -29,8 +30,6 @@ from tests.publish_support import (
     temp_files,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-STARTUP_TIMEOUT = 30
 WAIT_TIMEOUT = 60
 BOUNDARY = "----upload-test-boundary"
 MEMORY_LIMIT = 150 * 1024 * 1024
@@ -42,35 +41,18 @@ class Gunicorn:
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
+        # A server started again after a kill writes on after the first one.
+        offset = log.stat().st_size if log.exists() else 0
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "1",
-                 "--worker-class", "player.worker.KeepAliveWorker", "--threads", "2",
-                 "--timeout", "120", "player:create_app()"],
+                 "--no-control-socket", "--worker-class", "player.worker.KeepAliveWorker",
+                 "--threads", "2", "--timeout", "120", "player:create_app()"],
                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        self.address = self._wait_until_serving()
+        self.address = wait_until_serving(self.process, log, offset)
 
-    def _wait_until_serving(self) -> tuple[str, int]:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        offset = self.log.stat().st_size if self.log.exists() else 0
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"gunicorn exited:\n{self.log.read_text()}")
-            text = self.log.read_text()
-            ports = re.findall(r"Listening at: http://127\.0\.0\.1:(\d+)", text)
-            if ports:
-                address = ("127.0.0.1", int(ports[-1]))
-                try:
-                    self.request("GET", "/api/media", address=address)
-                except ConnectionError:
-                    pass
-                else:
-                    return address
-            time.sleep(0.1)
-        pytest.fail(f"gunicorn did not start (log from byte {offset}):\n{self.log.read_text()}")
-
-    def request(self, method: str, path: str, headers=None, body=None, address=None):
-        connection = http.client.HTTPConnection(*(address or self.address), timeout=300)
+    def request(self, method: str, path: str, headers=None, body=None):
+        connection = http.client.HTTPConnection(*self.address, timeout=300)
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
