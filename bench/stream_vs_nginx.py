@@ -130,6 +130,7 @@ http {{
     access_log off;
     sendfile on;
     keepalive_requests 100000;
+    types {{ audio/wav wav; }}
     default_type application/octet-stream;
     client_body_temp_path {state}/client_body;
     proxy_temp_path {state}/proxy;

@@ -23,25 +23,36 @@ _LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 def gunicorn(options: Sequence[str], env: Mapping[str, str], log: Path
              ) -> Iterator[tuple[str, int]]:
     """Run ``player:create_app()`` in gunicorn with ``options``, its output
-    written to ``log``; yield its address once it answers, and stop it after.
+    written to ``log``; yield its address once it answers, and stop it after."""
+    with gunicorn_process(options, env, log) as (_, address):
+        yield address
 
-    The control socket is off: its default path is one per user, which
-    servers of tests running side by side would fight over.
+
+@contextmanager
+def gunicorn_process(options: Sequence[str], env: Mapping[str, str], log: Path,
+                     app: str = "player:create_app()"
+                     ) -> Iterator[tuple[subprocess.Popen, tuple[str, int]]]:
+    """:func:`gunicorn` for ``app``, yielding the master process too.
+
+    It listens on a free loopback port, so ``options`` must not bind. The
+    control socket is off: its default path is one per user, which servers
+    of tests running side by side would fight over.
     """
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--no-control-socket",
-             *options, "player:create_app()"],
+             *options, app],
             cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:
-        yield wait_until_serving(process, log)
+        yield process, wait_until_serving(process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def wait_until_serving(process: subprocess.Popen, log: Path, offset: int = 0

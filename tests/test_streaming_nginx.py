@@ -16,9 +16,7 @@ import json
 import os
 import random
 import shutil
-import socket
 import stat
-import subprocess
 import time
 import wave
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.stream_vs_nginx import free_port, start_nginx
 from tests.gunicorn_support import gunicorn, raw_request
 
 SIZE = 10_000
@@ -84,29 +83,6 @@ DIFFERENT = {
     "bytes=-99999999999999999999999": (206, 416),
 }
 
-NGINX_CONF = """\
-worker_processes 1;
-daemon off;
-pid {state}/nginx.pid;
-error_log {state}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    sendfile on;
-    types {{ audio/wav wav; }}
-    client_body_temp_path {state}/client_body;
-    proxy_temp_path {state}/proxy;
-    fastcgi_temp_path {state}/fastcgi;
-    uwsgi_temp_path {state}/uwsgi;
-    scgi_temp_path {state}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root};
-    }}
-}}
-"""
-
-
 @pytest.fixture(scope="module")
 def library(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("nginx-library")
@@ -132,14 +108,9 @@ def nginx(library, tmp_path_factory) -> Iterator[tuple[str, int]]:
     if not os.access(binary, os.X_OK):
         pytest.fail("nginx is missing: apt-get install -y nginx (.ci/run does)")
     state = tmp_path_factory.mktemp("nginx-state")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    conf = state / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(state=state, port=port, root=library))
-    with open(state / "nginx.log", "wb") as log:
-        process = subprocess.Popen([binary, "-p", str(state), "-c", str(conf)],
-                                   stdout=log, stderr=subprocess.STDOUT)
+    port = free_port()
+    # The benchmark's nginx: the same settings the speed comparison uses.
+    process = start_nginx(binary, library, state, port, workers=1)
     try:
         deadline = time.monotonic() + 20
         while True:

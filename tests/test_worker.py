@@ -12,7 +12,6 @@ import shlex
 import signal
 import socket
 import subprocess
-import sys
 import time
 import wave
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gunicorn_support import REPO, wait_until_serving
+from tests.gunicorn_support import REPO, gunicorn_process
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 # Ranges of this size come back to back from a player filling its buffer.
@@ -38,14 +37,17 @@ def production_command() -> tuple[dict[str, str], list[str]]:
     return env, argv[1:]
 
 
-def with_option(argv: list[str], names: tuple[str, ...], value: str) -> list[str]:
-    """``argv`` with the option called one of ``names`` set to ``value``."""
-    argv = list(argv)
+def with_option(options: list[str], names: tuple[str, ...], value: str) -> list[str]:
+    """``options`` with the option called one of ``names`` set to ``value``."""
+    return [*without_option(options, names), names[0], value]
+
+
+def without_option(argv: list[str], names: tuple[str, ...]) -> list[str]:
+    """``argv`` without the option called one of ``names`` and its value."""
     for index, word in enumerate(argv):
         if word in names:
-            argv[index + 1] = value
-            return argv
-    return [*argv[:-1], names[0], value, argv[-1]]
+            return [*argv[:index], *argv[index + 2:]]
+    return list(argv)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +68,9 @@ def production_server(library: Path, state: Path, **overrides: str
     """The README's production command, bound to a free loopback port and
     serving ``library``; ``overrides`` maps long option names to values."""
     readme_env, argv = production_command()
-    argv = with_option(argv, ("-b", "--bind"), "127.0.0.1:0")
+    *options, app = without_option(argv, ("-b", "--bind"))
     for name, value in overrides.items():
-        argv = with_option(argv, (f"--{name.replace('_', '-')}",), value)
+        options = with_option(options, (f"--{name.replace('_', '-')}",), value)
     env = {
         **os.environ,
         **readme_env,
@@ -79,20 +81,8 @@ def production_server(library: Path, state: Path, **overrides: str
         "PLAYER_PROXY_FIX": "0",
     }
     log = state / "gunicorn.log"
-    with open(log, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--no-control-socket", *argv],
-            cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        yield process, wait_until_serving(process, log)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with gunicorn_process(options, env, log, app) as (process, address):
+        yield process, address
     text = log.read_text()
     assert "Traceback" not in text and "[ERROR]" not in text, text
 
