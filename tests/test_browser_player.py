@@ -4,6 +4,7 @@ preferences, languages, and the page without JavaScript."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -333,7 +334,9 @@ def test_seek_slider_speaks_in_words_and_stays_quiet_while_focused_in_play(page,
 def test_ukrainian_interface_and_spoken_times(page, live_server):
     open_player(page, live_server, "/watch/clip?hl=uk")
     player = page.locator("#player")
-    assert player.get_attribute("lang") == "uk"
+    # The page is Ukrainian too (?hl=), so the player needs no lang of its own.
+    assert page.locator("html").get_attribute("lang") == "uk"
+    assert player.evaluate("el => el.closest('[lang]').lang") == "uk"
     assert player.get_attribute("aria-label") == "Відеопрогравач"
     assert page.get_by_role("button", name="Відтворити", exact=True).is_visible()
     seek(page, 22)
@@ -440,6 +443,20 @@ def test_start_time_and_share_link(page, live_server):
     seek(page, 0)
     expect(share).to_have_attribute("href", live_server.url + "/watch/clip")
     assert share.text_content() == "Link to this video"
+
+
+def test_share_link_has_the_start_time_when_the_media_got_there_first(page, live_server):
+    """The #t= media fragment can put the video at the start time before the
+    player's script runs (a slow script here); the share link still says it."""
+
+    def slow_script(route):
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/static/player/player.js", slow_script)
+    open_player(page, live_server, "/watch/clip?t=12")
+    share = page.locator("[data-share-for=player]")
+    expect(share).to_have_attribute("href", live_server.url + "/watch/clip?t=12")
 
 
 def test_share_link_follows_playback(page, live_server):

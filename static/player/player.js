@@ -301,7 +301,9 @@ export class Player {
     this.unsay('Loading, please wait');
     this.stage.removeAttribute('aria-busy');
     const start = +this.media.dataset.start || 0;
-    if (start && !this.started && Math.abs(this.media.currentTime - start) > 0.5) this.request('seek', start);
+    // Even when a #t= fragment already put it there: the seek also brings
+    // share.js, so share links carry the start time from the first moment.
+    if (start && !this.started) this.request('seek', start);
     this.started = true;
     this.set({ state: 'ready' });
     this.emit('ready');
