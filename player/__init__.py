@@ -92,6 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         search_views,
         security,
         timefmt,
+        ui_text,
     )
 
     db.init_app(app)
@@ -105,6 +106,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     library.init_app(app)
     app.add_template_filter(timefmt.clock, "clock")
     app.add_template_filter(timefmt.words, "duration_words")
+    ui_text.init_app(app)
     cli.init_app(app)
     if int(app.config["PROXY_FIX"]):
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, render_template, request
 
 from . import db
-from .catalog import absolute_url
+from .catalog import absolute_url, all_items
 from .search import MAX_COUNTED, SearchQueryError, SearchResults, search
 
 bp = Blueprint("search", __name__)
@@ -23,8 +23,11 @@ def page():
         results = search(db.get_db(), text) if text.strip() else None
     except SearchQueryError as exc:
         return render_template("search.html", query=text, results=None, error=str(exc)), 400
+    # Titles are marked with their item's language where the page speaks another.
+    languages = {item["id"]: item.get("language") for item in all_items()} if results else {}
     return render_template("search.html", query=text, results=results, error=None,
-                           seconds_param=seconds_param, max_counted=MAX_COUNTED)
+                           seconds_param=seconds_param, max_counted=MAX_COUNTED,
+                           item_languages=languages)
 
 
 def _json(results: SearchResults | None) -> dict:

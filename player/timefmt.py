@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .ui_text import translate
+
 
 def clock(seconds: float | None) -> str:
     """``226`` → ``"3:46"``; ``3723`` → ``"1:02:03"``.
@@ -17,17 +19,20 @@ def clock(seconds: float | None) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def words(seconds: float | None) -> str:
-    """``65`` → ``"1 minute 5 seconds"``.
+def words(seconds: float | None, lang: str = "en") -> str:
+    """``65`` → ``"1 minute 5 seconds"``, in ``lang`` (a :mod:`player.ui_text`
+    catalog language).
 
     >>> words(0), words(1), words(65), words(3600)
     ('0 seconds', '1 second', '1 minute 5 seconds', '1 hour')
+    >>> words(65, "uk"), words(3 * 3600 + 22 * 60 + 25, "uk")
+    ('1 хвилина 5 секунд', '3 години 22 хвилини 25 секунд')
     """
     total = int(max(0.0, seconds or 0.0))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = []
-    for value, unit in ((hours, "hour"), (minutes, "minute"), (secs, "second")):
-        if value:
-            parts.append(f"{value} {unit}{'' if value == 1 else 's'}")
-    return " ".join(parts) or "0 seconds"
+    parts = [translate(lang, key, n=value)
+             for value, key in ((hours, "{n} hours"), (minutes, "{n} minutes"),
+                                (secs, "{n} seconds"))
+             if value]
+    return " ".join(parts) or translate(lang, "{n} seconds", n=0)

@@ -31,10 +31,19 @@ def watch(page, live_server):
     return open_page
 
 
-def test_library(page, live_server):
-    page.goto(live_server.url + "/")
+@pytest.mark.parametrize("hl", ["", "?hl=uk"], ids=["english", "ukrainian"])
+def test_library(page, live_server, hl):
+    page.goto(live_server.url + "/" + hl)
     assert page.locator(".media-card").count() == 2
     assert_axe_clean(page)
+
+
+def test_ukrainian_page_and_player_speak_one_language(watch):
+    page = watch("/watch/clip?hl=uk")
+    assert page.locator("html").get_attribute("lang") == "uk"
+    expect(page.get_by_role("button", name="Відтворити", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Стенограма")).to_be_visible()
+    expect(page.get_by_role("link", name="Бібліотека")).to_have_attribute("href", "/?hl=uk")
 
 
 @pytest.mark.parametrize("path", ["/watch/clip", "/watch/song", "/watch/clip?hl=uk"],
