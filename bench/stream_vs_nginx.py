@@ -101,6 +101,7 @@ def start_gunicorn(media_dir: Path, state: Path, port: int, args) -> subprocess.
         sys.executable,
         "-m",
         "gunicorn",
+        "--preload",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -198,8 +199,11 @@ def run_curl(
     if parallel > 1:
         command += ["--parallel", "--parallel-max", str(parallel)]
     started = time.perf_counter()
-    done = subprocess.run(command, input=config, capture_output=True, text=True, check=True)
-    return time.perf_counter() - started, done.stdout.split("\n")[:-1]
+    done = subprocess.run(command, input=config, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"curl failed with exit status {done.returncode}: {done.stderr.strip()}")
+    return elapsed, done.stdout.split("\n")[:-1]
 
 
 def measure(
@@ -259,6 +263,13 @@ def main() -> None:
             )
             wait_for(web, nginx_port, f"/{file_name}", "nginx")
             run_bench(curl, servers, size, range_size, args)
+        except SystemExit:
+            # What the servers said, for a run that failed.
+            for log in (gunicorn_state / "gunicorn.log", nginx_state / "error.log"):
+                if log.exists():
+                    tail = log.read_text(errors="replace").splitlines()[-20:]
+                    print(f"--- {log.name} (last lines) ---", *tail, sep="\n", file=sys.stderr)
+            raise
         finally:
             for server in servers:
                 server.process.terminate()

@@ -18,7 +18,8 @@ def test_stream_vs_nginx_prints_both_ratios():
     # Exit status 1 says a target was missed, which a 4 MB run may well do;
     # any other failure exits before the table with a message on stderr.
     assert run.returncode in (0, 1), run.stderr
-    assert "gunicorn: 2 workers, player.worker.KeepAliveWorker, 4 threads" in run.stdout
+    assert "gunicorn: 2 workers, player.worker.KeepAliveWorker, 4 threads" in run.stdout, (
+        run.stdout + run.stderr)
     for label in ("whole", "ranges"):
         row = re.search(rf"^{label} +(\d+) +(\d+) +(\d+\.\d\d)x", run.stdout, re.M)
         assert row, run.stdout + run.stderr
