@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 from .catalog import absolute_url, find_item, public_item, site_url
 from .errors_web import error_response
 from .timeparse import parse_time
+from .ui_text import pick_language
 from .viewer import looks_like_token
 
 bp = Blueprint("embed", __name__)
@@ -58,21 +59,6 @@ FALLBACK_RATIO = (16, 9)
 #: page shows links to the media instead of the player.
 PLAYER_MIN_WIDTH = 192
 
-#: Strings of the embed page itself; the player brings its own catalogs.
-#: ``hl`` picks one of these languages, English otherwise.
-UI_STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "watch_on": "Watch on {site}",
-        "transcript": "Read the transcript",
-        "new_tab": "(opens in a new tab)",
-    },
-    "uk": {
-        "watch_on": "Дивитися на {site}",
-        "transcript": "Читати стенограму",
-        "new_tab": "(відкривається в новій вкладці)",
-    },
-}
-
 #: Embed parameters kept when oEmbed is given an embed or watch URL.
 EMBED_PARAMS = ("t", "start", "end", "captions", "muted", "autoplay", "transcript", "hl",
                 "loop", "api")
@@ -87,7 +73,8 @@ class EmbedOptions:
     :param captions: ``srclang`` of the captions or subtitles track to show
         when the viewer has not chosen; ``None`` for the first one.
     :param autoplay: only ever true together with ``muted``.
-    :param hl: the page's UI language, one of :data:`UI_STRINGS`.
+    :param hl: the page's UI language, one of :data:`player.ui_text.CATALOGS`;
+        the player brings its own catalogs.
     :param viewer_token: the host's signed viewer token, when it has the
         shape of one; left out of the repr, as it stands for a person.
     """
@@ -154,7 +141,6 @@ transcript=False, hl='en', loop=False, api=False)
     end: float | None = parse_time(args.get("end", ""), duration) or None
     if end is not None and end <= start:
         end = None
-    hl = _base(args.get("hl", ""))
     muted = _flag(args, "muted")
     token = args.get("viewer_token", "").strip()
     return EmbedOptions(
@@ -165,7 +151,7 @@ transcript=False, hl='en', loop=False, api=False)
         # Browsers block sound that starts by itself; muted autoplay is what works.
         autoplay=muted and _flag(args, "autoplay"),
         transcript=_flag(args, "transcript"),
-        hl=hl if hl in UI_STRINGS else "en",
+        hl=pick_language(args.get("hl")),
         loop=_flag(args, "loop"),
         api=_flag(args, "api"),
         viewer_token=token if looks_like_token(token) else None,
@@ -331,7 +317,7 @@ def embed_page(item_id: str):
         f"?{urlencode({'lang': options.captions})}" if options.captions else "")
     context = {"item": item, "options": options, "default_track": shown,
                "watch_link": watch, "transcript_link": transcript_url,
-               "strings": UI_STRINGS[options.hl], "ui_lang": options.hl,
+               "ui_lang": options.hl,
                "embed_origins": " ".join(current_app.config["EMBED_ORIGINS"])}
     if transcript is not None:
         context.update(transcript=transcript, transcript_tracks=tracks)

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, jsonify, render_template, request
 from . import db
 from .catalog import absolute_url, all_items
 from .search import MAX_COUNTED, SearchQueryError, SearchResults, search
+from .ui_text import request_language, translate_message
 
 bp = Blueprint("search", __name__)
 
@@ -22,7 +23,11 @@ def page():
     try:
         results = search(db.get_db(), text) if text.strip() else None
     except SearchQueryError as exc:
-        return render_template("search.html", query=text, results=None, error=str(exc)), 400
+        lang = request_language()
+        message = translate_message(lang, str(exc))
+        return render_template("search.html", query=text, results=None,
+                               error=message or str(exc),
+                               error_lang=lang if message else "en"), 400
     # Titles are marked with their item's language where the page speaks another.
     languages = {item["id"]: item.get("language") for item in all_items()} if results else {}
     return render_template("search.html", query=text, results=results, error=None,

@@ -260,7 +260,11 @@ def test_interface_language(client, hl, lang):
 
 def test_english_parts_are_marked_english_on_a_ukrainian_page(client):
     doc = page(client, "/embed/lecture?hl=uk&transcript=1")
-    assert doc.find("div", class_="ap-embed-transcript").attrs["lang"] == "en"
+    # The page's own words are Ukrainian; the item's are marked English.
+    assert "lang" not in doc.find("div", class_="ap-embed-transcript").attrs
+    assert doc.find("h2", id="transcript-heading").text == "Стенограма"
+    assert doc.find("div", class_="ap-transcript-body").attrs["lang"] == "en"
+    assert doc.find("h1").attrs["lang"] == "en"
 
 
 def test_api_parameter_passes_the_allowed_origins(media_dir, tmp_path):

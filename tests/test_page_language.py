@@ -25,9 +25,9 @@ def demo_client(tmp_path):
     return app.test_client()
 
 
-def page(client, url: str) -> tuple[int, str, list[tuple[str, str]]]:
+def page(client, url: str, method: str = "get") -> tuple[int, str, list[tuple[str, str]]]:
     """Status, HTML, and every run of text with the language it is in."""
-    answer = client.get(url)
+    answer = getattr(client, method)(url)
     html = answer.get_data(as_text=True)
     runs: list[tuple[str, str]] = []
 
@@ -111,27 +111,96 @@ def test_library_in_ukrainian(demo_client):
     assert "http://localhost/watch/welcome/transcript?hl=uk" in links(html)
 
 
-def test_transcript_page_and_search_in_ukrainian(demo_client):
+def test_transcript_page_in_ukrainian(demo_client):
     status, html, runs = page(demo_client, "/watch/welcome/transcript?hl=uk")
     assert status == 200 and '<html lang="uk">' in html
     assert lang_of(runs, "Завантажити як текст") == "uk"
-    assert lang_of(runs, "Повна стенограма цього відео тривалістю 1 хвилина.") == "uk"
+    assert lang_of(runs, "Повна стенограма цього відео (тривалість — 1 хвилина).") == "uk"
     assert lang_of(runs, "Дивитися «") == "uk"
+    assert lang_of(runs, "Мова стенограми:") == "uk"
+    assert lang_of(runs, "Welcome to Accessible Player") == "en"
+    assert lang_of(runs, "Title slide: Accessible Player") == "en"
+    hrefs = links(html)
+    assert "/watch/welcome?hl=uk" in hrefs
+    assert "/watch/welcome/transcript?lang=uk&hl=uk" in hrefs
+    assert "/watch/welcome?t=0.5&hl=uk" in hrefs
+    # Downloads are files, not pages: no language to keep.
+    assert "/watch/welcome/transcript.txt?timestamps=0" in hrefs
+
+
+def test_search_in_ukrainian(demo_client):
     status, html, runs = page(demo_client, "/search?hl=uk&q=keyboard")
     assert status == 200 and '<html lang="uk">' in html
     assert lang_of(runs, "Слова для пошуку") == "uk"
-    assert re.search(r"\d+ збіг(и|ів)? у \d+ запис", html)
+    # "у" takes the locative: "у 1 записі", "у 2 записах".
+    assert re.search(r"\d+ збіг(и|ів)? у \d+ запис(і|ах) за запитом «keyboard»", html)
     assert lang_of(runs, "Welcome to Accessible Player") == "en"
+    assert lang_of(runs, "від початку:") == "uk"
     assert '<input type="hidden" name="hl" value="uk">' in html
+    hits = [href for href in links(html) if href.startswith("/watch/welcome?t=")]
+    assert hits and all(href.endswith("&hl=uk") for href in hits)
+    assert "/watch/welcome?hl=uk" in links(html)
 
 
-def test_error_page_in_ukrainian(demo_client):
+def test_a_search_too_long_is_refused_in_ukrainian(demo_client):
+    status, html, runs = page(demo_client, "/search?hl=uk&q=" + "a" * 201)
+    assert status == 400
+    assert lang_of(runs, "Запит має 201 символ; можна щонайбільше 200.") == "uk"
+
+
+def test_error_pages_in_ukrainian(demo_client):
     status, html, runs = page(demo_client, "/watch/nothing-here?hl=uk")
     assert status == 404 and '<html lang="uk">' in html
     assert lang_of(runs, "Не знайдено") == "uk"
+    assert lang_of(runs, "Немає медіазапису з ідентифікатором «nothing-here».") == "uk"
     assert lang_of(runs, "Перейти до бібліотеки") == "uk"
-    # The reason is only in English, and marked so.
-    assert lang_of(runs, "There is no media item") == "en"
+    assert "/?hl=uk" in links(html)
+    status, html, runs = page(demo_client, "/no/such/page?hl=uk")
+    assert status == 404 and lang_of(runs, "Такої адреси на сервері немає.") == "uk"
+    # The item's title is left out of the Ukrainian reason: it is English.
+    status, html, runs = page(demo_client, "/watch/welcome/transcript?lang=fr&hl=uk")
+    assert status == 404 and lang_of(runs, "Цей запис не має субтитрів мовою «fr».") == "uk"
+    assert "Welcome to Accessible Player" not in html.split("<main", 1)[1]
+
+
+def test_more_error_pages_in_ukrainian(demo_client):
+    status, html, runs = page(demo_client, "/watch/welcome?hl=uk", method="delete")
+    assert status == 405 and '<html lang="uk">' in html
+    assert lang_of(runs, "Метод не дозволено") == "uk"
+    status, html, runs = page(demo_client, "/files/welcome/nothing.mp4?hl=uk")
+    assert status == 404
+    assert lang_of(runs, "Медіазапис «welcome» не має файлу з назвою «nothing.mp4».") == "uk"
+
+
+def test_an_error_without_a_translation_stays_english_and_says_so(tmp_path):
+    from flask import abort
+
+    app = create_app({"TESTING": True, "MEDIA_DIR": str(DEMO),
+                      "DATABASE": str(tmp_path / "demo.sqlite"), "SECRET_KEY": "x"})
+    app.add_url_rule("/busy", "busy", lambda: abort(409, "The item is being scanned."))
+    status, html, runs = page(app.test_client(), "/busy?hl=uk")
+    assert status == 409 and '<html lang="uk">' in html
+    assert lang_of(runs, "Conflict") == "en"
+    assert lang_of(runs, "The item is being scanned.") == "en"
+    assert lang_of(runs, "Перейти до бібліотеки") == "uk"
+
+
+@pytest.mark.parametrize("url", ["/", "/search?q=keyboard", "/watch/welcome/transcript",
+                                 "/watch/nothing-here", "/?hl=xx", "/search?q=keyboard&hl=xx"])
+def test_other_pages_english_by_default(demo_client, url):
+    status, html, runs = page(demo_client, url)
+    assert status in (200, 404) and '<html lang="en">' in html
+    assert lang_of(runs, "Library") == "en"
+    assert not any("hl=" in href for href in links(html))
+    # English titles on an English page need no lang of their own.
+    assert "<h1 lang=" not in html and "<h2 lang=" not in html
+
+
+def test_publisher_pages_stay_english(demo_client):
+    status, html, runs = page(demo_client, "/publish/login?hl=uk")
+    assert status == 200 and '<html lang="en">' in html
+    assert lang_of(runs, "Library") == "en"
+    assert not any("hl=" in href for href in links(html))
 
 
 @pytest.mark.parametrize("url", ["/watch/welcome", "/watch/welcome?hl=xx", "/watch/welcome?hl="])
@@ -150,12 +219,41 @@ def test_region_and_case_do_not_matter(demo_client):
     assert pick_language("uk-UA") == "uk"
 
 
-@pytest.mark.parametrize(("n", "expected"), [
-    (1, "1 хвилина"), (2, "2 хвилини"), (5, "5 хвилин"), (11, "11 хвилин"),
-    (21, "21 хвилина"), (22, "22 хвилини"), (25, "25 хвилин"), (112, "112 хвилин"),
-])
-def test_ukrainian_plural_forms(n, expected):
-    assert translate("uk", "{n} minutes", n=n) == expected
+UKRAINIAN_FORMS = {
+    # n: minutes, seconds, items, matches, "in … items"
+    1: ("1 хвилина", "1 секунда", "1 запис", "1 збіг", "у 1 записі"),
+    2: ("2 хвилини", "2 секунди", "2 записи", "2 збіги", "у 2 записах"),
+    5: ("5 хвилин", "5 секунд", "5 записів", "5 збігів", "у 5 записах"),
+    11: ("11 хвилин", "11 секунд", "11 записів", "11 збігів", "у 11 записах"),
+    21: ("21 хвилина", "21 секунда", "21 запис", "21 збіг", "у 21 записі"),
+    22: ("22 хвилини", "22 секунди", "22 записи", "22 збіги", "у 22 записах"),
+    25: ("25 хвилин", "25 секунд", "25 записів", "25 збігів", "у 25 записах"),
+    112: ("112 хвилин", "112 секунд", "112 записів", "112 збігів", "у 112 записах"),
+}
+
+
+@pytest.mark.parametrize("n", UKRAINIAN_FORMS)
+def test_ukrainian_plural_forms(n):
+    keys = ("{n} minutes", "{n} seconds", "{n} items", "{n} matches", "in {n} items")
+    assert tuple(translate("uk", key, n=n) for key in keys) == UKRAINIAN_FORMS[n]
+    minutes, seconds = UKRAINIAN_FORMS[n][:2]
+    if n < 60:
+        assert words(n * 60 + n, "uk") == f"{minutes} {seconds}"
+
+
+def test_english_counts_keep_their_plurals():
+    assert [translate("en", "{n} matches", n=n) for n in (1, 2, 21)] == [
+        "1 match", "2 matches", "21 matches"]
+    assert translate("en", "in {n} items", n=1) == "in 1 item"
+
+
+def test_large_numbers_are_grouped_as_each_language_writes_them():
+    key = ("More than {n} matches for “{query}”, too many to count; the first {items} found "
+           "are shown. Add words to narrow the search.")
+    assert translate("en", key, n=20000, query="a", items="50 items").startswith(
+        "More than 20,000 matches")
+    assert translate("uk", key, n=20000, query="a", items="50 записів").startswith(
+        "Понад 20\u00a0000 збігів")
 
 
 def test_durations_in_words():
