@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .ui_text import request_language, translate_message
+from .ui_text import message_in, request_language
 
 _CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -27,13 +27,6 @@ def error_response(status: int, message: str, details=None, code: str | None = N
     return response
 
 
-def _in_page_language(lang: str, text: str) -> tuple[str, str]:
-    """``text`` in the page's language where the catalog has it, else as it
-    is, in English; with the language it ended up in."""
-    translated = translate_message(lang, text)
-    return (translated, lang) if translated is not None else (text, "en")
-
-
 def http_error_response(exc: HTTPException):
     """The error page, or JSON error under ``/api/``, for ``exc``."""
     status = exc.code or 500
@@ -42,8 +35,8 @@ def http_error_response(exc: HTTPException):
         response = error_response(status, message, getattr(exc, "details", None))
     else:
         lang = request_language()
-        title, title_lang = _in_page_language(lang, exc.name)
-        message, message_lang = _in_page_language(lang, message)
+        title, title_lang = message_in(lang, exc.name)
+        message, message_lang = message_in(lang, message)
         response = make_response(
             render_template("error.html", status=status, title=title, title_lang=title_lang,
                             message=message, message_lang=message_lang),

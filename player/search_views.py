@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, render_template, request
 
 from . import db
-from .catalog import absolute_url, all_items
+from .catalog import absolute_url
 from .search import MAX_COUNTED, SearchQueryError, SearchResults, search
-from .ui_text import request_language, translate_message
+from .ui_text import message_in, request_language
 
 bp = Blueprint("search", __name__)
 
@@ -23,13 +23,15 @@ def page():
     try:
         results = search(db.get_db(), text) if text.strip() else None
     except SearchQueryError as exc:
-        lang = request_language()
-        message = translate_message(lang, str(exc))
+        error, error_lang = message_in(request_language(), str(exc))
         return render_template("search.html", query=text, results=None,
-                               error=message or str(exc),
-                               error_lang=lang if message else "en"), 400
-    # Titles are marked with their item's language where the page speaks another.
-    languages = {item["id"]: item.get("language") for item in all_items()} if results else {}
+                               error=error, error_lang=error_lang), 400
+    # Titles are marked with their item's language where the page speaks
+    # another: looked up for the items shown, not the whole catalog.
+    languages = {}
+    for item in results.items if results else ():
+        entry = db.catalog_item(db.get_db(), item.media_id)
+        languages[item.media_id] = entry.get("language") if entry else None
     return render_template("search.html", query=text, results=results, error=None,
                            seconds_param=seconds_param, max_counted=MAX_COUNTED,
                            item_languages=languages)

@@ -343,6 +343,17 @@ def translate_message(lang: str, message: str) -> str | None:
     return None
 
 
+def message_in(lang: str, message: str) -> tuple[str, str]:
+    """``message`` in ``lang`` where the catalog has it, else as it is; with
+    the language it ended up in, for a ``lang`` attribute.
+
+    >>> message_in("uk", "Not Found"), message_in("uk", "Something else.")
+    (('Не знайдено', 'uk'), ('Something else.', 'en'))
+    """
+    translated = translate_message(lang, message)
+    return (translated, lang) if translated is not None else (message, DEFAULT_LANGUAGE)
+
+
 def lang_attr(ui_lang: str, code: str | None) -> Markup:
     """`` lang="…"`` for text in ``code`` on a page in ``ui_lang``, or nothing
     when the page's language already covers it.
