@@ -411,4 +411,6 @@ def init_app(app: Flask) -> None:
             "lang_attr": partial(lang_attr, lang),
             "lang_span": partial(lang_span, lang),
             "hl": partial(with_hl, lang),
+            # For links built by hand after a query ("?t=12"), cue by cue.
+            "hl_param": "" if lang == DEFAULT_LANGUAGE else f"&hl={lang}",
         }
