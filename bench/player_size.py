@@ -1,7 +1,7 @@
 """The player's weight next to Plyr 3.8.4's, both measured as gzip -9.
 
 Ours is what the server sends (comments and indentation stripped by
-player/assets.py) for what Chromium fetches from ``/static/player/`` when it
+player/web/assets.py) for what Chromium fetches from ``/static/player/`` when it
 opens the demo watch page (``media/welcome``) in English and waits, without
 touching it, until the network is idle: the entry module, every module it
 imports, the plugins it loads and the stylesheet. Each file is compressed on
@@ -59,7 +59,7 @@ def served(workdir: Path) -> tuple[dict[str, bytes], set[str], dict[str, bytes]]
     from werkzeug.serving import make_server
 
     from player import create_app
-    from player.assets import AssetCache
+    from player.web.assets import AssetCache
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 

@@ -4,11 +4,11 @@ baselines measured in the same run.
 Generates a library of 3-hour caption files (about 3,000 cues each; one file
 in five is Ukrainian) in a temporary folder, then measures:
 
-- indexing per file (``player.search.sync``: parse as browsers do, insert
+- indexing per file (``player.search.index.sync``: parse as browsers do, insert
   into FTS5), next to webvtt-py's bare parse of the same files;
 - the transcript page of one such file (cold: read and parse; warm: parse
   cached), next to webvtt-py's bare parse;
-- search latency (``player.search.search`` and the ``/api/search`` and
+- search latency (``player.search.index.search`` and the ``/api/search`` and
   ``/search`` responses) for rare, common, phrase, prefix and Cyrillic
   queries, next to ``grep -ri`` over the same VTT files (target: 10x faster).
 
@@ -39,8 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import imageio_ffmpeg  # noqa: E402
 import webvtt  # noqa: E402
 
-from player import create_app, db, search  # noqa: E402
-from player.captions import format_timestamp  # noqa: E402
+from player import create_app, db  # noqa: E402
+from player.captions.vtt import format_timestamp  # noqa: E402
+from player.search import index as search
 
 HOURS = 3
 CUES = 3000

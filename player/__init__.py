@@ -77,23 +77,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _load_secret_key(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"])
 
-    from . import (
-        api,
-        assets,
-        cli,
-        db,
-        embed,
-        errors_web,
-        files,
-        library,
-        pages,
-        progress_api,
-        publish,
-        search_views,
-        security,
-        timefmt,
-        ui_text,
-    )
+    from . import api, cli, db, embed, pages, timefmt
+    from .library import files
+    from .library import scan as library
+    from .progress import views as progress_api
+    from .publish import views as publish
+    from .search import views as search_views
+    from .web import assets, security
+    from .web import errors as errors_web
+    from .web import i18n as ui_text
 
     db.init_app(app)
     errors_web.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from .catalog import all_items, find_item, public_item
+from .library.catalog import all_items, find_item, public_item
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -21,7 +21,7 @@ def media_item(item_id: str):
 
 @bp.get("/media/<item_id>/transcript")
 def transcript(item_id: str):
-    from .transcripts import TranscriptLanguageError, transcript_json
+    from .transcripts.tracks import TranscriptLanguageError, transcript_json
 
     try:
         return jsonify(transcript_json(find_item(item_id), current_app.config["MEDIA_DIR"],

@@ -21,7 +21,7 @@ def _create_app() -> Flask:
 def scan_command() -> None:
     """Rescan the media folder and report every problem found."""
     from . import db
-    from .library import scan
+    from .library.scan import scan
 
     conn = db.connect(current_app.config["DATABASE"])
     try:
@@ -38,11 +38,11 @@ def scan_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from .check_captions import check_captions
+    from .captions.lint import check_captions
 
     app.cli.add_command(scan_command)
     app.cli.add_command(check_captions, "check-captions")
-    from .auth import COMMANDS as auth_commands
+    from .web.auth import COMMANDS as auth_commands
 
     for command in auth_commands:
         app.cli.add_command(command)

@@ -28,11 +28,11 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from .catalog import absolute_url, find_item, public_item, site_url
-from .errors_web import error_response
-from .timeparse import parse_time
-from .ui_text import pick_language
-from .viewer import looks_like_token
+from .library.catalog import absolute_url, find_item, public_item, site_url
+from .progress.viewer import looks_like_token
+from .timecodes import parse_time
+from .web.errors import error_response
+from .web.i18n import pick_language
 
 bp = Blueprint("embed", __name__)
 
@@ -73,7 +73,7 @@ class EmbedOptions:
     :param captions: ``srclang`` of the captions or subtitles track to show
         when the viewer has not chosen; ``None`` for the first one.
     :param autoplay: only ever true together with ``muted``.
-    :param hl: the page's UI language, one of :data:`player.ui_text.CATALOGS`;
+    :param hl: the page's UI language, one of :data:`player.web.i18n.CATALOGS`;
         the player brings its own catalogs.
     :param viewer_token: the host's signed viewer token, when it has the
         shape of one; left out of the repr, as it stands for a person.
@@ -304,7 +304,7 @@ def embed_page(item_id: str):
     options = parse_options(request.args, item)
     transcript = tracks = None
     if options.transcript:
-        from .transcripts import build_transcript, choose_tracks
+        from .transcripts.tracks import build_transcript, choose_tracks
 
         tracks = choose_tracks(raw, options.captions)
         transcript = build_transcript(raw, current_app.config["MEDIA_DIR"], options.captions)

@@ -7,11 +7,11 @@ against real responses and run schemathesis on it, which keeps it true.
 
 from __future__ import annotations
 
-from .captions import KINDS as CAPTION_KINDS
+from .captions.vtt import KINDS as CAPTION_KINDS
 from .languages import LANGUAGE_TAG
-from .library import TRACK_KINDS
-from .progress import EVENTS, MAX_RANGES_PER_REPORT, MAX_RATE, MAX_SESSION_RANGES
-from .uploads import MAX_DESCRIPTION, MAX_LABEL, MAX_TITLE, accepted_formats
+from .library.scan import TRACK_KINDS
+from .progress.model import EVENTS, MAX_RANGES_PER_REPORT, MAX_RATE, MAX_SESSION_RANGES
+from .publish.uploads import MAX_DESCRIPTION, MAX_LABEL, MAX_TITLE, accepted_formats
 
 ID_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$"
 

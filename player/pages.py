@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from .catalog import all_items, find_item, public_item
-from .timeparse import parse_time
+from .library.catalog import all_items, find_item, public_item
+from .timecodes import parse_time
 
 bp = Blueprint("pages", __name__)
 
@@ -18,7 +18,7 @@ def library():
 
 @bp.get("/watch/<item_id>")
 def watch(item_id: str):
-    from .transcripts import build_transcript, choose_tracks
+    from .transcripts.tracks import build_transcript, choose_tracks
 
     raw = find_item(item_id)
     item = public_item(raw)
@@ -30,7 +30,7 @@ def watch(item_id: str):
 
 @bp.get("/watch/<item_id>/transcript")
 def transcript(item_id: str):
-    from .transcripts import (
+    from .transcripts.tracks import (
         TranscriptLanguageError,
         build_transcript,
         choose_tracks,
@@ -51,8 +51,8 @@ def transcript(item_id: str):
 
 @bp.get("/watch/<item_id>/transcript.txt")
 def transcript_text(item_id: str):
-    from .transcripts import TranscriptLanguageError
-    from .transcripts import transcript_text as text
+    from .transcripts.tracks import TranscriptLanguageError
+    from .transcripts.tracks import transcript_text as text
 
     raw = find_item(item_id)
     timestamps = request.args.get("timestamps", "1") != "0"

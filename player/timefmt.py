@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .ui_text import translate
+from .web.i18n import translate
 
 
 def clock(seconds: float | None) -> str:
@@ -20,7 +20,7 @@ def clock(seconds: float | None) -> str:
 
 
 def words(seconds: float | None, lang: str = "en") -> str:
-    """``65`` → ``"1 minute 5 seconds"``, in ``lang`` (a :mod:`player.ui_text`
+    """``65`` → ``"1 minute 5 seconds"``, in ``lang`` (a :mod:`player.web.i18n`
     catalog language).
 
     >>> words(0), words(1), words(65), words(3600)

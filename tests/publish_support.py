@@ -6,7 +6,8 @@ import re
 import struct
 from pathlib import Path
 
-from player import auth, db
+from player import db
+from player.web import auth
 
 GOOD_VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello there.\n"
 # Two errors: a timing line with '->' (line 3) and a cue ending before it starts (line 6).

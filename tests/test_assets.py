@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from player.assets import AssetCache, AssetError, minify_css, minify_js
+from player.web.assets import AssetCache, AssetError, minify_css, minify_js
 
 
 @pytest.mark.parametrize("source, expected", [

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from player import auth, db
+from player import db
+from player.web import auth
 from tests.mediagen import make_media
 from tests.publish_support import (
     GOOD_VTT,
@@ -197,7 +198,7 @@ def test_repeated_wrong_passwords_are_slowed_down(app, client, monkeypatch):
     csrf = csrf_from(client.get("/publish/login").text)
     clock = [1_000_000.0]
     # Only the sign-in clock moves; the session cookie keeps real time.
-    monkeypatch.setattr("player.publish.time", SimpleNamespace(time=lambda: clock[0]))
+    monkeypatch.setattr("player.publish.views.time", SimpleNamespace(time=lambda: clock[0]))
     for _ in range(auth.MAX_FAILURES_PER_NAME):
         assert post_login(client, csrf, "pat", "a wrong password").status_code == 403
     # Locked for that name from that address, even with the right token now.

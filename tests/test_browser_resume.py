@@ -26,7 +26,7 @@ import pytest
 import requests
 
 from player import create_app
-from player.viewer import sign_viewer
+from player.progress.viewer import sign_viewer
 from tests.browser_media import Valve, make_player_library
 from tests.browser_support import LiveServer, assert_axe_clean
 from tests.test_browser_embed import HostSite

@@ -1,4 +1,4 @@
-"""Caption validation, conversion and cue text parsing (player.captions)."""
+"""Caption validation, conversion and cue text parsing (player.captions.vtt)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from player.captions import (
+from player.captions.vtt import (
     CaptionError,
     Span,
     Text,

@@ -18,7 +18,7 @@ import pytest
 import player.embed
 from player import create_app
 from player.embed import image_size
-from player.viewer import sign_viewer
+from player.progress.viewer import sign_viewer
 from tests.html_support import parse_html
 from tests.mediagen import ffmpeg_exe, make_media
 
@@ -316,7 +316,7 @@ def test_unknown_parameters_change_nothing(client):
 def test_embed_url_in_item_json(client):
     item = client.get("/api/media/lecture").get_json()
     assert item["embed_url"] == "http://localhost/embed/lecture", (
-        "ITEM's embed_url should name the embed page (player/catalog.py)")
+        "ITEM's embed_url should name the embed page (player/library/catalog.py)")
 
 
 # -- the watch page -----------------------------------------------------------------------

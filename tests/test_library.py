@@ -3,7 +3,7 @@ from __future__ import annotations
 import shutil
 
 from player import db
-from player.library import scan, slugify
+from player.library.scan import scan, slugify
 from tests.mediagen import make_media
 
 
@@ -97,7 +97,8 @@ def test_a_scan_holds_no_write_lock_while_it_probes_or_indexes(media_dir, tmp_pa
     (progress reports, uploads) must be able to write at once."""
     import sqlite3
 
-    from player import library, search
+    from player.library import scan as library
+    from player.search import index as search
 
     database = tmp_path / "lock.sqlite"
     conn = db.connect(str(database))

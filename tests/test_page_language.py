@@ -13,7 +13,7 @@ import pytest
 
 from player import create_app
 from player.timefmt import words
-from player.ui_text import CATALOGS, pick_language, plural_category, translate
+from player.web.i18n import CATALOGS, pick_language, plural_category, translate
 
 DEMO = Path(__file__).resolve().parents[1] / "media"
 

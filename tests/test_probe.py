@@ -7,7 +7,7 @@ import mutagen
 import pytest
 
 from player.errors import PlayerError
-from player.probe import EXTENSIONS, ProbeError, ProbeResult, probe, sniff
+from player.library.probe import EXTENSIONS, ProbeError, ProbeResult, probe, sniff
 from tests.mediagen import GOOD, decoded_duration, ffmpeg_duration, make_media
 
 # name -> (kind, mime, container)

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from player import progress
-from player.progress import (
+from player.progress import model as progress
+from player.progress.model import (
     ProgressError,
     ResumeRules,
     SessionState,

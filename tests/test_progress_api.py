@@ -20,9 +20,11 @@ from pathlib import Path
 import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from player import auth, create_app, db, progress_api
-from player.progress import parse_report
-from player.viewer import identify, sign_viewer
+from player import create_app, db
+from player.progress import views as progress_api
+from player.progress.model import parse_report
+from player.progress.viewer import identify, sign_viewer
+from player.web import auth
 from tests.mediagen import _run
 from tests.test_openapi import check
 

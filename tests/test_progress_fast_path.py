@@ -20,8 +20,9 @@ import pytest
 from werkzeug.http import parse_date
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from player import create_app, db, progress_api
-from player.viewer import sign_viewer
+from player import create_app, db
+from player.progress import views as progress_api
+from player.progress.viewer import sign_viewer
 from tests.test_progress_api import make_lecture, writer_held
 
 PATH = "/api/media/lecture/progress"

@@ -9,7 +9,8 @@ import shutil
 
 import pytest
 
-from player import db, library
+from player import db
+from player.library import scan as library
 from tests.mediagen import make_media
 from tests.publish_support import (
     BROKEN_VTT,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from player import create_app, db, search
-from player.library import scan
+from player import create_app, db
+from player.library.scan import scan
+from player.search import index as search
 from tests.browser_support import LiveServer, assert_axe_clean
 from tests.html_support import parse_html
 from tests.mediagen import make_media
@@ -374,9 +375,9 @@ def test_very_common_words_are_counted_only_so_far(client, conn, monkeypatch):
     assert [(i.media_id, i.total, i.exact, len(i.hits)) for i in results.items] == [
         ("clip", 3, True, 3), ("song", search.HITS_PER_ITEM, False, search.HITS_PER_ITEM)]
 
-    monkeypatch.setattr("player.search_views.search",
+    monkeypatch.setattr("player.search.views.search",
                         lambda conn, q: search.search(conn, q, max_counted=5))
-    monkeypatch.setattr("player.search_views.MAX_COUNTED", 5)
+    monkeypatch.setattr("player.search.views.MAX_COUNTED", 5)
     doc = parse_html(client.get("/search?q=keyboard").text)
     assert doc.find(id="search-status").text == (
         "More than 5 matches for “keyboard”, too many to count; the first 2 items found are"

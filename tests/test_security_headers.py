@@ -9,9 +9,9 @@ import re
 import pytest
 from flask import make_response
 
-import player.security
+import player.web.security
 from player import create_app
-from player.security import ConfigError, _needs_publisher
+from player.web.security import ConfigError, _needs_publisher
 from tests.publish_support import bearer, create_publisher, log_in
 from tests.test_embed import readme_example
 
@@ -179,7 +179,8 @@ def test_signed_in_publishers_get_no_cors_either(app, client):
     deleted = fetch(client, "DELETE", "/api/media/song", headers=headers)
     assert deleted.status_code == 204 and cors_headers(deleted) == []
 
-    from player import auth, db
+    from player import db
+    from player.web import auth
     conn = db.connect(app.config["DATABASE"])
     try:
         auth.set_password(conn, "pat", "correct horse battery")
@@ -231,7 +232,7 @@ def test_progress_is_open_to_other_origins_without_credentials(client):
 
 
 def test_module_examples():
-    assert doctest.testmod(player.security).failed == 0
+    assert doctest.testmod(player.web.security).failed == 0
 
 
 @pytest.mark.parametrize("setting", ["https://a.example", "https://a.example, https://b.example"])

@@ -27,9 +27,10 @@ import pytest
 from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 
-from player import auth, create_app, db
+from player import create_app, db
 from player.embed import PLAYER_MIN_WIDTH
-from player.streaming import media_response
+from player.web import auth
+from player.web.streaming import media_response
 from tests.gunicorn_support import gunicorn, raw_request
 from tests.html_support import parse_html
 from tests.mediagen import make_media

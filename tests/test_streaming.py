@@ -24,7 +24,7 @@ from gunicorn.http.wsgi import FileWrapper as GunicornFileWrapper
 from werkzeug.test import Client
 
 from player import create_app
-from player.streaming import (
+from player.web.streaming import (
     CHUNK_SIZE,
     ByteRange,
     RangeSpec,

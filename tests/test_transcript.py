@@ -1,11 +1,11 @@
-"""Transcripts built from cues (player.transcript)."""
+"""Transcripts built from cues (player.transcripts.model)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from player.captions import Span, Text, validate
-from player.transcript import (
+from player.captions.vtt import Span, Text, validate
+from player.transcripts.model import (
     Chapter,
     Paragraph,
     build_transcript,

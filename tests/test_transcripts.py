@@ -1,4 +1,4 @@
-"""Transcript pages, downloads and JSON (player.transcripts and its views)."""
+"""Transcript pages, downloads and JSON (player.transcripts.tracks and its views)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from player import create_app
-from player.transcripts import TranscriptLanguageError, choose_tracks
+from player.transcripts.tracks import TranscriptLanguageError, choose_tracks
 from tests.html_support import parse_html
 from tests.mediagen import make_media
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from player import create_app, db, progress_api, uploads
+from player import create_app, db
+from player.progress import views as progress_api
+from player.publish import uploads
 from tests.mediagen import ffmpeg_duration, make_media
 from tests.publish_support import (
     BROKEN_VTT,

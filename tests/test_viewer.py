@@ -7,8 +7,8 @@ import doctest
 
 import pytest
 
-from player import viewer
-from player.viewer import ViewerError, identify, sign_viewer, verify_viewer
+from player.progress import viewer
+from player.progress.viewer import ViewerError, identify, sign_viewer, verify_viewer
 
 SECRET = "shared-with-the-host"
 NOW = 1_800_000_000
@@ -118,7 +118,7 @@ def test_keys_depend_on_kind_and_pepper():
 def test_viewer_key_is_hmac_sha256_of_kind_and_id(pepper):
     import hmac
 
-    from player.viewer import viewer_key
+    from player.progress.viewer import viewer_key
 
     for kind, ident in [("anonymous", "a" * 16), ("host", "user-42"), ("host", "ü" * 50)]:
         expected = hmac.new(pepper.encode(), f"{kind}:{ident}".encode(), "sha256").hexdigest()

@@ -19,7 +19,7 @@ export default async function make({ t, item, el, uid, lang }, section) {
     if (kind === 'chapters') {
       body.append(h('h3', { class: 'ap-transcript-chapter', 'data-start': start, text }));
     } else {
-      // The server numbers the paragraphs (player/transcript.py decides where they break).
+      // The server numbers the paragraphs (player/transcripts/model.py decides where they break).
       if (e.paragraph !== last.paragraph) {
         body.append(para = h('p', { class: `ap-transcript-para${d ? ' ap-transcript-description' : ''}` },
           (d || speaker) && h('span', { class: d ? 'ap-transcript-label' : 'ap-transcript-speaker', text: d ? t('Description:') : `${speaker}:` })));

@@ -7,7 +7,7 @@
   every other page, publisher pages above all, only by this site.
 - ``Cache-Control: private`` on every answer to a publisher, so no shared
   cache keeps their pages or API answers.
-- CORS comes from flask-cors (configured in :mod:`player.files`); this module
+- CORS comes from flask-cors (configured in :mod:`player.library.files`); this module
   is the last word on it: responses of publisher endpoints and responses
   that set a cookie never carry CORS headers, and no response ever allows
   credentials, whatever the resource list says.
@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from ..errors import PlayerError
 from .auth import publisher_required
-from .errors import PlayerError
 
 _ORIGIN = re.compile(r"^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
 _CORS_HEADERS = (
@@ -54,7 +54,7 @@ def embed_origins(value: str | Iterable[str] | None) -> tuple[str, ...]:
     >>> embed_origins("a.example")
     Traceback (most recent call last):
     ...
-    player.security.ConfigError: PLAYER_EMBED_ORIGINS: 'a.example' is not an origin \
+    player.web.security.ConfigError: PLAYER_EMBED_ORIGINS: 'a.example' is not an origin \
 such as https://example.org
     """
     if not value:

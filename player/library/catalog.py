@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import abort, current_app, request, url_for
 
-from . import db
-from .library import is_valid_id
+from .. import db
+from .scan import is_valid_id
 
 
 def absolute_url(endpoint: str, **values) -> str:

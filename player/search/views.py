@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template, request
 
-from . import db
-from .catalog import absolute_url
-from .search import MAX_COUNTED, SearchQueryError, SearchResults, search
-from .ui_text import message_in, request_language
+from .. import db
+from ..library.catalog import absolute_url
+from ..web.i18n import message_in, request_language
+from .index import MAX_COUNTED, SearchQueryError, SearchResults, search
 
 bp = Blueprint("search", __name__)
 

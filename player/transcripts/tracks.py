@@ -1,7 +1,7 @@
 """The transcript of a catalog item, from the track files on disk.
 
-Glue between the catalog (item dicts, see :mod:`player.library`) and the
-transcript model (:mod:`player.transcript`): choose which tracks make the
+Glue between the catalog (item dicts, see :mod:`player.library.scan`) and the
+transcript model (:mod:`player.transcripts.model`): choose which tracks make the
 transcript, read their cues, and build it.
 """
 
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .captions import Cue, validate
-from .errors import PlayerError
-from .languages import language_name
-from .transcript import Transcript, to_json, to_text
-from .transcript import build_transcript as build_model
+from ..captions.vtt import Cue, validate
+from ..errors import PlayerError
+from ..languages import language_name
+from .model import Transcript, to_json, to_text
+from .model import build_transcript as build_model
 
 _TEXT_KINDS = ("captions", "subtitles")
 

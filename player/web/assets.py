@@ -400,7 +400,7 @@ def init_app(app) -> None:
         response.vary.add("Accept-Encoding")
         response.cache_control.no_cache = True
         # Preconditions (304, 412) are answered for every in-memory response
-        # alike by player.conditional.
+        # alike by player.web.conditional.
         return response
 
     app.view_functions["static"] = static

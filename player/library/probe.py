@@ -29,7 +29,7 @@ from mutagen.oggtheora import OggTheora
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-from .errors import PlayerError
+from ..errors import PlayerError
 
 #: File extensions the library scans, mapped to the container they usually hold.
 #: Only used to pick files out of a folder; probing itself ignores names.

@@ -17,9 +17,10 @@ from flask_cors import CORS
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 
-from . import conditional, db
+from .. import db
+from ..web import conditional
+from ..web.streaming import media_response, needs_date, send_media
 from .catalog import find_item
-from .streaming import media_response, needs_date, send_media
 
 bp = Blueprint("files", __name__)
 

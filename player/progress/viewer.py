@@ -33,7 +33,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from .errors import PlayerError
+from ..errors import PlayerError
 
 TOKEN_VERSION = "v1"
 MAX_SUBJECT_BYTES = 256

@@ -26,8 +26,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from .errors import PlayerError
-from .languages import WELL_FORMED_TAG
+from ..errors import PlayerError
+from ..languages import WELL_FORMED_TAG
 
 Range = tuple[float, float]
 

@@ -39,10 +39,10 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from .errors import PlayerError
-from .languages import is_language_tag, track_label
-from .library import POSTER_EXTENSIONS, TRACK_KINDS, slugify
-from .probe import EXTENSIONS, ProbeError, ProbeResult, probe, sniff
+from ..errors import PlayerError
+from ..languages import is_language_tag, track_label
+from ..library.probe import EXTENSIONS, ProbeError, ProbeResult, probe, sniff
+from ..library.scan import POSTER_EXTENSIONS, TRACK_KINDS, slugify
 
 UPLOAD_DIR = ".uploads"
 _LOCK_NAME = ".lock"
@@ -443,7 +443,7 @@ def prepare_track(temp: TempFile, *, kind: str, srclang: str, label: str,
     :raises UploadError: :class:`TooLarge` past :data:`MAX_SIDE_FILE_BYTES`;
         :class:`Unprocessable` with every problem when the file has errors.
     """
-    from .captions import CaptionError, convert, detect_format, validate_file
+    from ..captions.vtt import CaptionError, convert, detect_format, validate_file
 
     if temp.size > MAX_SIDE_FILE_BYTES:
         raise too_large(MAX_SIDE_FILE_BYTES, "The caption file")

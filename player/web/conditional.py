@@ -3,12 +3,12 @@
 Pages, API answers and oEmbed are small and made per request, so a digest of
 the body is their strong entity tag: a client revalidating gets a 304 without
 the body (RFC 9110 §13.1.2) and ``If-Match`` holds or fails (§13.1.1) as it
-does for media files, whose validators :mod:`player.streaming` takes from the
+does for media files, whose validators :mod:`player.web.streaming` takes from the
 file itself. Both evaluate the preconditions with the same function.
 
 They change whenever the library does, so caches keep them only to
 revalidate (``no-cache``, RFC 9111 §5.2.2.4), which the entity tag makes a
-304. (:mod:`player.security` keeps publishers' answers out of shared caches.)
+304. (:mod:`player.web.security` keeps publishers' answers out of shared caches.)
 
 Views that change a resource take :func:`preconditions`, which holds the
 request to the entity tag a GET of the same URL gives at that moment, so a
@@ -29,7 +29,7 @@ from werkzeug.exceptions import PreconditionFailed
 from werkzeug.http import http_date
 from werkzeug.test import run_wsgi_app
 
-from .errors_web import http_error_response
+from .errors import http_error_response
 from .streaming import needs_date, parse_entity_tags, parse_http_date, precondition_status
 
 F = TypeVar("F", bound=Callable)
@@ -44,7 +44,7 @@ def finish_response(response: Response) -> Response:
     """Give a complete 200 answer to GET or HEAD an entity tag and a
     Cache-Control when it has none, and answer its preconditions. Date is
     left to the server in front, and added here when there is none (see
-    :func:`~player.streaming.needs_date`).
+    :func:`~player.web.streaming.needs_date`).
 
     Preconditions only apply where the request would otherwise succeed
     (RFC 9110 §13.2.1), hence 200 answers only; streamed bodies (media

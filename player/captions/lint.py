@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .captions import KINDS, validate_file
+from .vtt import KINDS, validate_file
 
 
 def _count(number: int, word: str) -> str:

@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .errors import PlayerError
-from .languages import WELL_FORMED_TAG
+from ..errors import PlayerError
+from ..languages import WELL_FORMED_TAG
 
 #: Track kinds of the HTML ``<track>`` element.
 KINDS = ("captions", "subtitles", "descriptions", "chapters", "metadata")

@@ -31,8 +31,8 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import db
-from .errors import PlayerError
+from .. import db
+from ..errors import PlayerError
 
 #: Every token starts with this, so a leaked one is easy to recognise in logs
 #: and secret scanners, and the login form can tell a token from a password.
@@ -236,7 +236,7 @@ def publisher_required(view: F) -> F:
     bad or revoked one). On pages it means the session: a GET without one is
     sent to the login form, anything else is refused with 401, and an unsafe
     request must carry the CSRF token, except multipart forms, whose token is
-    checked by :func:`player.publish.receive_form` before any file is stored.
+    checked by :func:`player.publish.views.receive_form` before any file is stored.
     """
 
     @functools.wraps(view)

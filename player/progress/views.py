@@ -83,13 +83,13 @@ from flask import (
 )
 from flask.cli import with_appcontext
 
-from . import db
-from .auth import publisher_required
-from .catalog import find_item, public_item
-from .errors import PlayerError
-from .errors_web import error_response
-from .library import is_valid_id
-from .progress import (
+from .. import db
+from ..errors import PlayerError
+from ..library.catalog import find_item, public_item
+from ..library.scan import is_valid_id
+from ..web.auth import publisher_required
+from ..web.errors import error_response
+from .model import (
     ProgressError,
     Report,
     ResumeRules,

@@ -40,8 +40,8 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
-from . import db
-from .errors import PlayerError
+from .. import db
+from ..errors import PlayerError
 
 #: Track kinds whose cues are indexed.
 INDEXED_KINDS = ("captions", "subtitles", "descriptions", "chapters")
@@ -248,7 +248,7 @@ def search(conn: sqlite3.Connection, query: Query | str, *, max_items: int = MAX
 
 
 def _cues(path: Path, kind: str) -> list[tuple[float, float, str]]:
-    from .captions import validate
+    from ..captions.vtt import validate
 
     report = validate(path.read_bytes(), kind=kind)
     cues = []

@@ -27,12 +27,16 @@ from flask import (
 )
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import auth, db, library, openapi, progress_api, uploads
-from .auth import CSRF_FIELD, publisher_required
-from .catalog import absolute_url, all_items, find_item, public_item, site_url, track_id
-from .conditional import preconditions
-from .errors_web import error_response
-from .probe import EXTENSIONS
+from .. import db, openapi
+from ..library import scan as library
+from ..library.catalog import absolute_url, all_items, find_item, public_item, site_url, track_id
+from ..library.probe import EXTENSIONS
+from ..progress import views as progress_api
+from ..web import auth
+from ..web.auth import CSRF_FIELD, publisher_required
+from ..web.conditional import preconditions
+from ..web.errors import error_response
+from . import uploads
 from .uploads import UploadError
 
 bp = Blueprint("publish", __name__)

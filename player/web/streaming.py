@@ -33,7 +33,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 from werkzeug.wsgi import wrap_file
 
-from .errors import PlayerError
+from ..errors import PlayerError
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment

@@ -1,0 +1,1 @@
+"""Caption files: WebVTT decoding and checks, SRT/SBV conversion, the caption linter."""

@@ -1,0 +1,1 @@
+"""Playback progress: the pure model, viewer identity, and its HTTP views."""

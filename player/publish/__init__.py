@@ -1,0 +1,1 @@
+"""Publishing: the publisher pages and API, and receiving uploads."""

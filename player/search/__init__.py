@@ -1,0 +1,1 @@
+"""Search across the library's cue text: the index and its views."""

@@ -1,0 +1,1 @@
+"""Transcripts made from caption cues, and the tracks they are built from."""
