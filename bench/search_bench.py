@@ -156,8 +156,7 @@ def make_library(folder: Path, files: int) -> list[dict]:
 def bench_indexing(folder: Path, items: list[dict], conn) -> None:
     db.replace_catalog(conn, items, [])
     started = time.perf_counter()
-    with db.Transaction(conn):
-        indexed = search.sync(conn, folder, items)
+    indexed = search.sync(conn, folder, items)
     elapsed = time.perf_counter() - started
     sample = items[: min(20, len(items))]
     parse = best_time(1, lambda: [webvtt.read(str(folder / i["tracks"][0]["file"]))

@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.gunicorn_support import REPO
 
 
@@ -24,3 +26,50 @@ def test_stream_vs_nginx_prints_both_ratios():
         row = re.search(rf"^{label} +(\d+) +(\d+) +(\d+\.\d\d)x", run.stdout, re.M)
         assert row, run.stdout + run.stderr
         assert int(row.group(1)) > 0 and int(row.group(2)) > 0
+
+
+def _run_bench(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_captions_bench_prints_both_ratios():
+    run = _run_bench("bench/captions_bench.py", "--files", "1", "--repeat", "1")
+    assert run.returncode in (0, 1), run.stderr
+    ratios = re.findall(r"ratio (\d+\.\d\d)x \(target", run.stdout)
+    assert len(ratios) == 2, run.stdout + run.stderr
+    assert all(float(r) > 0 for r in ratios)
+
+
+def test_search_bench_measures_indexing_search_and_transcript():
+    run = _run_bench("bench/search_bench.py", "--files", "5")
+    assert run.returncode in (0, 1), run.stderr
+    assert re.search(r"^Indexing: 5 files", run.stdout, re.M), run.stdout + run.stderr
+    assert "slowest /search page vs its grep" in run.stdout, run.stdout
+    assert re.search(r"Transcript page, \d+ cues", run.stdout), run.stdout
+
+
+def test_progress_bench_checks_every_target():
+    run = _run_bench("bench/progress_bench.py", "--seconds", "1", "--rounds", "1",
+                     "--connections", "4", "--rate", "50")
+    assert run.returncode in (0, 1), run.stderr
+    checks = re.findall(r"^  (ok  |MISS) (.+)$", run.stdout, re.M)
+    assert len(checks) >= 5, run.stdout + run.stderr
+    # A small run may miss speed targets, never correctness.
+    assert ("ok  ", "no acknowledged write lost") in checks, run.stdout
+    assert ("ok  ", "no errors") in checks, run.stdout
+
+
+def test_player_size_bench_compares_with_plyr():
+    run = _run_bench("bench/player_size.py")
+    assert run.returncode in (0, 1), run.stderr
+    match = re.search(r"^ratio (\d\.\d+); target at most", run.stdout, re.M)
+    assert match and 0 < float(match.group(1)) < 1, run.stdout + run.stderr
+
+
+@pytest.mark.browser
+def test_player_ready_bench_times_the_player_against_native():
+    run = _run_bench("bench/player_ready.py", "--loads", "1")
+    assert run.returncode in (0, 1), run.stderr
+    assert re.search(r"^ratio player / native: \d+\.\d\d", run.stdout, re.M), (
+        run.stdout + run.stderr)
