@@ -56,3 +56,11 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def demo_media(tmp_path_factory) -> Path:
+    """A copy of the shipped demo library, for tests that only read it."""
+    from tests.demo import copy_demo
+
+    return copy_demo(tmp_path_factory.mktemp("demo") / "media")

@@ -14,11 +14,11 @@ from flask import Flask
 from player import create_app
 from player.captions.vtt import validate
 from tests.browser_support import LiveServer, assert_axe_clean
+from tests.demo import CHECKOUT_MEDIA, copy_demo
 from tests.mediagen import make_media
 
 pytestmark = pytest.mark.browser
 
-REPO_MEDIA = Path(__file__).resolve().parent.parent / "media"
 
 # Every payload would set window.__xss or the page title if it ran.
 XSS_CAPTIONS = """WEBVTT
@@ -194,7 +194,7 @@ def leave(page) -> None:
 
 
 def demo_app(tmp_path: Path, **config):
-    return create_app({"TESTING": True, "MEDIA_DIR": str(REPO_MEDIA),
+    return create_app({"TESTING": True, "MEDIA_DIR": str(copy_demo(tmp_path / "media")),
                        "DATABASE": str(tmp_path / "demo.sqlite"), "SECRET_KEY": "test", **config})
 
 
@@ -217,7 +217,7 @@ def test_demo_captions_load_on_another_origin(tmp_path, page):
                 "() => Array.from(document.querySelector('video').textTracks[0].cues,"
                 " c => [c.startTime, c.text])")
             leave(page)
-    text = (REPO_MEDIA / track["url"].rsplit("/", 1)[1]).read_text(encoding="utf-8")
+    text = (CHECKOUT_MEDIA / track["url"].rsplit("/", 1)[1]).read_text(encoding="utf-8")
     expected = validate(text).cues
     assert len(cues) == track["cues"] == len(expected)
     assert [c[1] for c in cues] == [cue.raw_text for cue in expected]

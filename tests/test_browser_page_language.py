@@ -3,8 +3,6 @@ and the player inside the page speaks the page's language."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -13,13 +11,12 @@ from tests.browser_support import assert_axe_clean
 
 pytestmark = pytest.mark.browser
 
-DEMO = Path(__file__).resolve().parent.parent / "media"
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, demo_media):
     """The demo library the README serves: ``welcome`` and ``audio-tour``."""
-    return create_app({"TESTING": True, "MEDIA_DIR": str(DEMO),
+    return create_app({"TESTING": True, "MEDIA_DIR": str(demo_media),
                        "DATABASE": str(tmp_path / "demo.sqlite"), "SECRET_KEY": "test"})
 
 

@@ -13,8 +13,10 @@ import imageio_ffmpeg
 import pytest
 import webvtt
 
+from tests.demo import CHECKOUT_MEDIA, DEMO_FILES
+
 ROOT = Path(__file__).resolve().parent.parent
-MEDIA = ROOT / "media"
+MEDIA = CHECKOUT_MEDIA
 SCRIPT = ROOT / "scripts" / "make_demo.py"
 DEMO_MEDIA = {"welcome": "welcome.mp4", "audio-tour": "audio-tour.m4a"}
 # ffmpeg prints durations in hundredths of a second.
@@ -35,7 +37,8 @@ def duration(path: Path) -> float:
 
 
 def tracks(stem: str) -> list[Path]:
-    return sorted(MEDIA.glob(f"{stem}.*.vtt"))
+    return sorted(MEDIA / name for name in DEMO_FILES
+                  if name.startswith(f"{stem}.") and name.endswith(".vtt"))
 
 
 def kind(track: Path) -> str:
@@ -54,7 +57,7 @@ ALL_TRACKS = [track for stem in DEMO_MEDIA for track in tracks(stem)]
 
 
 def test_every_demo_item_has_its_files():
-    names = {path.name for path in MEDIA.iterdir()}
+    names = {path.name for path in MEDIA.iterdir()} & set(DEMO_FILES)
     assert {
         "welcome.mp4",
         "welcome.json",
@@ -70,7 +73,7 @@ def test_every_demo_item_has_its_files():
 
 
 def test_media_folder_stays_small():
-    total = sum(path.stat().st_size for path in MEDIA.rglob("*") if path.is_file())
+    total = sum((MEDIA / name).stat().st_size for name in DEMO_FILES)
     assert total < 3_000_000
 
 
@@ -141,8 +144,7 @@ def regenerated(tmp_path_factory) -> Path:
 def test_script_reproduces_the_committed_tracks(regenerated):
     made = sorted(path.name for path in regenerated.iterdir())
     committed_text = sorted(
-        path.name for stem in DEMO_MEDIA for path in MEDIA.glob(f"{stem}.*")
-        if path.suffix in (".vtt", ".json")
+        name for name in DEMO_FILES if name.endswith((".vtt", ".json"))
     )
     assert [name for name in made if name.endswith((".vtt", ".json"))] == committed_text
     for name in committed_text:

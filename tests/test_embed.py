@@ -19,11 +19,11 @@ import player.embed
 from player import create_app
 from player.embed import image_size
 from player.progress.viewer import sign_viewer
+from tests.demo import copy_demo
 from tests.html_support import parse_html
 from tests.mediagen import ffmpeg_exe, make_media
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-DEMO = Path(__file__).resolve().parent.parent / "media"
 #: The player's server in the README's examples.
 EXAMPLE_ORIGIN = "https://media.example.org"
 LECTURE_SECONDS = 120
@@ -103,7 +103,7 @@ def readme_example(name: str) -> str:
 def demo_app(tmp_path, **config):
     """The app serving a copy of the demo media (the README's examples use it)."""
     folder = tmp_path / "demo"
-    shutil.copytree(DEMO, folder)
+    copy_demo(folder)
     return create_app({"TESTING": True, "MEDIA_DIR": str(folder), "SECRET_KEY": "test",
                        "DATABASE": str(tmp_path / "demo.sqlite"), **config})
 

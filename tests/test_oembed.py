@@ -6,14 +6,13 @@ and for awkward titles."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from player import create_app
 from player.embed import CONTROLS_HEIGHT
+from tests.demo import copy_demo
 from tests.html_support import parse_html
 from tests.test_embed import (
     EXAMPLE_ORIGIN,
@@ -23,7 +22,6 @@ from tests.test_embed import (
     readme_example,
 )
 
-DEMO = Path(__file__).resolve().parent.parent / "media"
 SANDBOX_TOKENS = {
     "allow-downloads", "allow-forms", "allow-modals", "allow-orientation-lock",
     "allow-pointer-lock", "allow-popups", "allow-popups-to-escape-sandbox", "allow-presentation",
@@ -74,7 +72,7 @@ def check_oembed(body: dict, maxwidth: int | None = None, maxheight: int | None 
 @pytest.fixture
 def media_dir(tmp_path):
     folder = tmp_path / "media"
-    shutil.copytree(DEMO, folder)
+    copy_demo(folder)
     return folder
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.demo import copy_demo
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,7 +55,7 @@ def test_installed_wheel_serves_pages_from_another_directory(wheel, tmp_path):
         "print('ok')\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", script, str(target), str(ROOT / "media")],
+        [sys.executable, "-c", script, str(target), str(copy_demo(tmp_path / "media"))],
         cwd=elsewhere, capture_output=True, text=True,
         env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -15,12 +14,10 @@ from player import create_app
 from player.timefmt import words
 from player.web.i18n import CATALOGS, pick_language, plural_category, translate
 
-DEMO = Path(__file__).resolve().parents[1] / "media"
-
 
 @pytest.fixture
-def demo_client(tmp_path):
-    app = create_app({"TESTING": True, "MEDIA_DIR": str(DEMO),
+def demo_client(tmp_path, demo_media):
+    app = create_app({"TESTING": True, "MEDIA_DIR": str(demo_media),
                       "DATABASE": str(tmp_path / "demo.sqlite"), "SECRET_KEY": "x"})
     return app.test_client()
 
@@ -172,10 +169,10 @@ def test_more_error_pages_in_ukrainian(demo_client):
     assert lang_of(runs, "Медіазапис «welcome» не має файлу з назвою «nothing.mp4».") == "uk"
 
 
-def test_an_error_without_a_translation_stays_english_and_says_so(tmp_path):
+def test_an_error_without_a_translation_stays_english_and_says_so(tmp_path, demo_media):
     from flask import abort
 
-    app = create_app({"TESTING": True, "MEDIA_DIR": str(DEMO),
+    app = create_app({"TESTING": True, "MEDIA_DIR": str(demo_media),
                       "DATABASE": str(tmp_path / "demo.sqlite"), "SECRET_KEY": "x"})
     app.add_url_rule("/busy", "busy", lambda: abort(409, "The item is being scanned."))
     status, html, runs = page(app.test_client(), "/busy?hl=uk")

@@ -38,8 +38,8 @@ def test_player_scan_reports_problems(tmp_path, media_cache):
     assert run.stdout.startswith("1 item(s) in ")
 
 
-def test_flask_app_option_runs_the_same_commands(tmp_path):
-    env = {**os.environ, "PLAYER_MEDIA_DIR": str(ROOT / "media"),
+def test_flask_app_option_runs_the_same_commands(tmp_path, demo_media):
+    env = {**os.environ, "PLAYER_MEDIA_DIR": str(demo_media),
            "PLAYER_DATABASE": str(tmp_path / "db.sqlite")}
     run = subprocess.run([sys.executable, "-m", "flask", "--app", "player", "scan"], cwd=tmp_path,
                          env=env, capture_output=True, text=True)

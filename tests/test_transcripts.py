@@ -14,8 +14,6 @@ from player.transcripts.tracks import TranscriptLanguageError, choose_tracks
 from tests.html_support import parse_html
 from tests.mediagen import make_media
 
-REPO_MEDIA = Path(__file__).resolve().parent.parent / "media"
-
 CAPTIONS = """WEBVTT
 
 00:00:00.000 --> 00:00:00.500
@@ -343,8 +341,8 @@ def test_descriptions_and_chapters_follow_the_body_language():
         choose_tracks({"title": "x", "language": "en", "tracks": tracks}, "de")
 
 
-def test_demo_transcripts_are_complete(tmp_path):
-    client = make_client(REPO_MEDIA, tmp_path)[1]
+def test_demo_transcripts_are_complete(tmp_path, demo_media):
+    client = make_client(demo_media, tmp_path)[1]
     for item in client.get("/api/media").get_json()["items"]:
         doc = parse_html(client.get(item["transcript"]["html"]).text)
         entries = client.get(item["transcript"]["json"]).get_json()
