@@ -51,6 +51,7 @@ _UKRAINIAN: dict[str, Entry] = {
     "Site": "Сайт",
     "Library": "Бібліотека",
     "Search transcripts": "Пошук у стенограмах",
+    "Publish": "Публікувати",
     # Library
     "{n} items, each with a transcript you can read without playing it.": {
         "one": "{n} запис, і до нього є стенограма, яку можна прочитати без відтворення.",
@@ -136,6 +137,13 @@ _UKRAINIAN: dict[str, Entry] = {
                  "перші знайдені {items}. Додайте слова, щоб звузити пошук.",
     },
     " for “{query}”": " за запитом «{query}»",
+    "No matches for “{query}”": "Немає збігів за запитом «{query}»",
+    "More than {n} matches for “{query}”": {
+        "one": "Понад {n} збіг за запитом «{query}»",
+        "few": "Понад {n} збіги за запитом «{query}»",
+        "many": "Понад {n} збігів за запитом «{query}»",
+        "other": "Понад {n} збігу за запитом «{query}»",
+    },
     "; the {n} items with most matches are shown": {
         "one": "; показано {n} запис із найбільшою кількістю збігів",
         "few": "; показано {n} записи з найбільшою кількістю збігів",
