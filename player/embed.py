@@ -266,7 +266,7 @@ def iframe_html(src: str, title: str, width: int | None = None,
     size = f' width="{width}" height="{height}"' if width and height else ""
     return Markup(
         '<iframe src="{src}"{size} title="{title}" sandbox="{sandbox}" allow="{allow}"'
-        ' allowfullscreen loading="lazy" style="{style}"></iframe>'
+        ' loading="lazy" style="{style}"></iframe>'
     ).format(src=src, size=Markup(size), title=title, sandbox=SANDBOX, allow=ALLOW, style=style)
 
 
