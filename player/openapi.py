@@ -7,7 +7,7 @@ against real responses and run schemathesis on it, which keeps it true.
 
 from __future__ import annotations
 
-from .captions.vtt import KINDS as CAPTION_KINDS
+from .captions import KINDS as CAPTION_KINDS
 from .languages import LANGUAGE_TAG
 from .library.scan import TRACK_KINDS
 from .progress.model import EVENTS, MAX_RANGES_PER_REPORT, MAX_RATE, MAX_SESSION_RANGES

@@ -1,4 +1,4 @@
-"""Caption validation, conversion and cue text parsing (player.captions.vtt)."""
+"""Caption validation, conversion and cue text parsing (player.captions)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from player.captions.vtt import (
+from player.captions import (
     CaptionError,
     Span,
     Text,
