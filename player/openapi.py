@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .captions.vtt import KINDS as CAPTION_KINDS
+from .captions import KINDS as CAPTION_KINDS
 from .languages import LANGUAGE_TAG, WELL_FORMED_TAG
 from .library.scan import TRACK_KINDS
 from .progress.model import EVENTS, MAX_RANGES_PER_REPORT, MAX_RATE, MAX_SESSION_RANGES

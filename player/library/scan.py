@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import db
-from ..captions.vtt import CaptionError, convert, detect_format, validate
+from ..captions import CaptionError, convert, detect_format, validate
 from ..languages import is_language_tag, track_label
 from ..search import index as search
 from .probe import EXTENSIONS, ProbeError, probe

@@ -443,7 +443,7 @@ def prepare_track(temp: TempFile, *, kind: str, srclang: str, label: str,
     :raises UploadError: :class:`TooLarge` past :data:`MAX_SIDE_FILE_BYTES`;
         :class:`Unprocessable` with every problem when the file has errors.
     """
-    from ..captions.vtt import CaptionError, convert, detect_format, validate_file
+    from ..captions import CaptionError, convert, detect_format, validate_file
 
     if temp.size > MAX_SIDE_FILE_BYTES:
         raise too_large(MAX_SIDE_FILE_BYTES, "The caption file")

@@ -248,7 +248,7 @@ def search(conn: sqlite3.Connection, query: Query | str, *, max_items: int = MAX
 
 
 def _cues(path: Path, kind: str) -> list[tuple[float, float, str]]:
-    from ..captions.vtt import validate
+    from ..captions import validate
 
     report = validate(path.read_bytes(), kind=kind)
     cues = []

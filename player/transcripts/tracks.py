@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..captions.vtt import Cue, validate
+from ..captions import Cue, validate
 from ..errors import PlayerError
 from ..languages import language_name
 from .model import Transcript, to_json, to_text
