@@ -1,0 +1,132 @@
+"""A throwaway PostgreSQL cluster for tests: ``initdb`` into a temporary
+folder, a server on a free loopback port, one fresh database per test.
+
+The server binaries come from Debian's ``postgresql`` package
+(``/usr/lib/postgresql/<version>/bin``) or from ``PATH``. ``initdb``
+refuses to run as root, so under root the cluster belongs to the
+``postgres`` user and every server command runs as that user.
+
+Durability is switched off (``fsync``, ``full_page_writes``,
+``synchronous_commit``): the cluster dies with the test session, and a test
+database is made from a template in a few milliseconds that way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+#: The database every test database is copied from, migrated once.
+TEMPLATE = "player_template"
+
+
+def server_bin_dir() -> Path | None:
+    """The folder of ``initdb`` and ``pg_ctl``, newest version first; None if absent."""
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+                        reverse=True)
+    for folder in candidates:
+        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+            return folder
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb and shutil.which("pg_ctl") else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Cluster:
+    """A PostgreSQL server of its own, started by :meth:`start` and gone after :meth:`stop`."""
+
+    def __init__(self, bin_dir: Path):
+        self.bin_dir = bin_dir
+        self.folder: Path | None = None
+        self.port = 0
+        self._names = itertools.count(1)
+        self._user: pwd.struct_passwd | None = None
+
+    # -- the server ------------------------------------------------------------
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        if self._user is not None:
+            command = ["runuser", "-u", self._user.pw_name, "--", *command]
+        return subprocess.run(command, check=check, capture_output=True, text=True,
+                              timeout=120, cwd=self.folder)
+
+    def start(self) -> Cluster:
+        """Create the cluster and start its server.
+
+        :raises subprocess.CalledProcessError: if ``initdb`` or ``pg_ctl`` fails.
+        """
+        self.folder = Path(tempfile.mkdtemp(prefix="player-pg-"))
+        if os.geteuid() == 0:
+            self._user = pwd.getpwnam("postgres")
+            os.chown(self.folder, self._user.pw_uid, self._user.pw_gid)
+        data = self.folder / "data"
+        self._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--locale=C.UTF-8", "--no-sync")
+        self.port = free_port()
+        options = " ".join([
+            "-c listen_addresses=127.0.0.1", f"-c port={self.port}",
+            f"-k {self.folder}", "-c fsync=off", "-c full_page_writes=off",
+            "-c synchronous_commit=off", "-c max_connections=200",
+        ])
+        try:
+            self._run("pg_ctl", "start", "-w", "-D", str(data), "-l",
+                      str(self.folder / "server.log"), "-o", options)
+        except subprocess.CalledProcessError as exc:
+            log = (self.folder / "server.log")
+            raise RuntimeError(f"PostgreSQL did not start: {exc.stderr}\n"
+                               f"{log.read_text() if log.exists() else ''}") from exc
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and delete the cluster."""
+        if self.folder is None:
+            return
+        self._run("pg_ctl", "stop", "-D", str(self.folder / "data"), "-m", "immediate",
+                  check=False)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder = None
+
+    # -- databases ----------------------------------------------------------------
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(sql)
+
+    def make_template(self) -> None:
+        """Create the template database with the application's schema, once."""
+        from player import db
+
+        self._admin(f"CREATE DATABASE {TEMPLATE}")
+        conn = db.connect(self.url(TEMPLATE))
+        try:
+            db.upgrade(conn)
+        finally:
+            conn.close()
+
+    def create_database(self) -> str:
+        """A new database with the current schema; its URL."""
+        name = f"test_{os.getpid()}_{next(self._names)}"
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database made by :meth:`create_database`, connections and all."""
+        self._admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
