@@ -1,0 +1,148 @@
+"""A progress report as a request brings it: the body, the viewer, the
+privacy signals and the flood limit, each checked before anything is queued.
+
+Players report with ``PUT /api/media/<id>/progress``; ``POST`` is the same,
+because ``navigator.sendBeacon`` (which outlives a closing tab) can only POST,
+and a body sent as ``text/plain`` is read as JSON, because that is what a
+beacon of a string sends (and it needs no CORS preflight). The viewer travels
+in the body (``viewer`` or ``viewer_token``), since a beacon cannot set
+headers, or in the ``X-Player-Viewer`` / ``X-Player-Viewer-Token`` headers.
+
+The flood limit is a token bucket per viewer kept in each process: with W
+gunicorn workers a viewer can get up to W times the configured rate through.
+The limit is there to stop floods, which are orders of magnitude above a
+player's one report every ten seconds, so that factor is accepted in exchange
+for keeping the limiter off the database.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping
+
+from flask import abort, current_app, request
+
+from ..web.errors import error_response
+from .model import ProgressError, parse_report
+from .viewer import ViewerError, identify
+
+#: Headers that carry the viewer. Reports may carry it in the body instead
+#: (``viewer``, ``viewer_token``), since ``navigator.sendBeacon`` cannot set headers.
+VIEWER_HEADER = "X-Player-Viewer"
+VIEWER_TOKEN_HEADER = "X-Player-Viewer-Token"
+
+
+def privacy_reason(config: Mapping, environ: dict) -> str | None:
+    """Why nothing may be stored for this request, if anything says so."""
+    if not config["TRACKING"]:
+        return "tracking_disabled"
+    if environ.get("HTTP_SEC_GPC", "").strip() == "1":
+        return "global_privacy_control"
+    if environ.get("HTTP_DNT", "").strip() == "1":
+        return "do_not_track"
+    return None
+
+
+def _viewer(anonymous_id: object, token: object):
+    config = current_app.config
+    try:
+        return identify(anonymous_id, token, secret=config.get("VIEWER_SECRET"),
+                        pepper=config["SECRET_KEY"])
+    except ViewerError as exc:
+        status = 403 if token is not None else 400
+        abort(error_response(status, exc.message, {"viewer": exc.reason}))
+
+
+#: Where the viewer's id and token are: a field of the body, else this WSGI
+#: environ key (the header).
+_VIEWER_SOURCES = (
+    ("viewer", "HTTP_" + VIEWER_HEADER.upper().replace("-", "_")),
+    ("viewer_token", "HTTP_" + VIEWER_TOKEN_HEADER.upper().replace("-", "_")),
+)
+
+
+def viewer_claims(body: dict, environ: dict) -> tuple[object, object]:
+    """The anonymous id and the host token a request names, each in its
+    body or else in its headers (None where it names none).
+
+    :raises ProgressError: if the body has one that is not a string.
+    """
+    found = []
+    for field, key in _VIEWER_SOURCES:
+        if field not in body:
+            found.append(environ.get(key))
+        elif isinstance(body[field], str):
+            found.append(body[field])
+        else:
+            raise ProgressError(f"'{field}' must be a string.", field)
+    return found[0], found[1]
+
+
+def request_viewer(body: dict | None = None):
+    """The viewer a request names, in its body or else in its headers."""
+    try:
+        claims = viewer_claims(body or {}, request.environ)
+    except ProgressError as exc:
+        abort(error_response(400, exc.message, {"field": exc.field}))
+    return _viewer(*claims)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+#: Made once: ``json.loads`` with any option builds a new decoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def decode_json(raw: bytes) -> object:
+    """A body as JSON, decoded as ``json.loads`` decodes bytes: UTF-8, or
+    UTF-16/32 by their pattern; NaN and the infinities are refused.
+
+    :raises ValueError: or RecursionError, if it is not JSON.
+    """
+    return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+
+
+def json_body() -> object:
+    """The request body as JSON, whether sent as ``application/json`` or, as
+    ``navigator.sendBeacon`` sends strings, ``text/plain``."""
+    limit = int(current_app.config["PROGRESS_MAX_BODY"])
+    if request.content_length is not None and request.content_length > limit:
+        abort(error_response(413, f"A progress report may be at most {limit} bytes.",
+                             {"limit": limit}))
+    if request.mimetype not in ("application/json", "text/plain", ""):
+        abort(error_response(415, "Send the report as application/json or text/plain JSON.",
+                             {"content_type": request.mimetype}))
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        abort(error_response(413, f"A progress report may be at most {limit} bytes.",
+                             {"limit": limit}))
+    try:
+        return decode_json(raw)
+    except (ValueError, RecursionError) as exc:
+        abort(error_response(400, f"The body is not valid JSON: {exc}"))
+
+
+def parse(data: object):
+    try:
+        return parse_report(data)
+    except ProgressError as exc:
+        abort(error_response(400, exc.message, {"field": exc.field}))
+
+
+def limit_rate(viewer_key: str) -> None:
+    bucket, lock = current_app.extensions["progress_limiter"]
+    with lock:
+        wait = bucket.take(viewer_key, time.monotonic())
+    if wait:
+        retry = max(1, math.ceil(wait))
+        response = error_response(
+            429, f"Too many progress reports from this viewer; try again in {retry} s.",
+            {"retry_after": retry})
+        response.headers["Retry-After"] = str(retry)
+        abort(response)
+
+
