@@ -22,16 +22,44 @@ import math
 import time
 from collections.abc import Mapping
 
-from flask import abort, current_app, request
+from flask import current_app, request
 
-from ..web.errors import error_response
-from .model import ProgressError, parse_report
-from .viewer import ViewerError, identify
+from ..errors import PlayerError
+from .model import ProgressError
+from .viewer import Viewer, identify
 
 #: Headers that carry the viewer. Reports may carry it in the body instead
 #: (``viewer``, ``viewer_token``), since ``navigator.sendBeacon`` cannot set headers.
 VIEWER_HEADER = "X-Player-Viewer"
 VIEWER_TOKEN_HEADER = "X-Player-Viewer-Token"
+
+
+class ReportTooLarge(PlayerError):
+    """A report body over ``PROGRESS_MAX_BODY`` bytes."""
+
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedReportType(PlayerError):
+    """A report body of a content type other than JSON or plain text."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class NotJson(PlayerError):
+    """A report body that is not JSON."""
+
+    status = 400
+    code = "bad_request"
+
+
+class TooManyReports(PlayerError):
+    """A viewer over the flood limit; ``Retry-After`` says when to try again."""
+
+    status = 429
+    code = "too_many_requests"
 
 
 def privacy_reason(config: Mapping, environ: dict) -> str | None:
@@ -43,16 +71,6 @@ def privacy_reason(config: Mapping, environ: dict) -> str | None:
     if environ.get("HTTP_DNT", "").strip() == "1":
         return "do_not_track"
     return None
-
-
-def _viewer(anonymous_id: object, token: object):
-    config = current_app.config
-    try:
-        return identify(anonymous_id, token, secret=config.get("VIEWER_SECRET"),
-                        pepper=config["SECRET_KEY"])
-    except ViewerError as exc:
-        status = 403 if token is not None else 400
-        abort(error_response(status, exc.message, {"viewer": exc.reason}))
 
 
 #: Where the viewer's id and token are: a field of the body, else this WSGI
@@ -80,13 +98,16 @@ def viewer_claims(body: dict, environ: dict) -> tuple[object, object]:
     return found[0], found[1]
 
 
-def request_viewer(body: dict | None = None):
-    """The viewer a request names, in its body or else in its headers."""
-    try:
-        claims = viewer_claims(body or {}, request.environ)
-    except ProgressError as exc:
-        abort(error_response(400, exc.message, {"field": exc.field}))
-    return _viewer(*claims)
+def request_viewer(body: dict | None = None) -> Viewer:
+    """The viewer a request names, in its body or else in its headers.
+
+    :raises ProgressError: if the body names one with something not a string.
+    :raises ViewerError: if it names none that can be used
+        (:class:`~.viewer.ViewerTokenError` for a refused host token).
+    """
+    config = current_app.config
+    return identify(*viewer_claims(body or {}, request.environ),
+                    secret=config.get("VIEWER_SECRET"), pepper=config["SECRET_KEY"])
 
 
 def _reject_constant(name: str):
@@ -108,41 +129,42 @@ def decode_json(raw: bytes) -> object:
 
 def json_body() -> object:
     """The request body as JSON, whether sent as ``application/json`` or, as
-    ``navigator.sendBeacon`` sends strings, ``text/plain``."""
+    ``navigator.sendBeacon`` sends strings, ``text/plain``.
+
+    :raises ReportTooLarge: if it is over ``PROGRESS_MAX_BODY`` bytes.
+    :raises UnsupportedReportType: if it is of another content type.
+    :raises NotJson: if it is not JSON.
+    """
     limit = int(current_app.config["PROGRESS_MAX_BODY"])
     if request.content_length is not None and request.content_length > limit:
-        abort(error_response(413, f"A progress report may be at most {limit} bytes.",
-                             {"limit": limit}))
+        raise _too_large(limit)
     if request.mimetype not in ("application/json", "text/plain", ""):
-        abort(error_response(415, "Send the report as application/json or text/plain JSON.",
-                             {"content_type": request.mimetype}))
+        raise UnsupportedReportType("Send the report as application/json or text/plain JSON.",
+                                    details={"content_type": request.mimetype})
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
-        abort(error_response(413, f"A progress report may be at most {limit} bytes.",
-                             {"limit": limit}))
+        raise _too_large(limit)
     try:
         return decode_json(raw)
     except (ValueError, RecursionError) as exc:
-        abort(error_response(400, f"The body is not valid JSON: {exc}"))
+        raise NotJson(f"The body is not valid JSON: {exc}") from exc
 
 
-def parse(data: object):
-    try:
-        return parse_report(data)
-    except ProgressError as exc:
-        abort(error_response(400, exc.message, {"field": exc.field}))
+def _too_large(limit: int) -> ReportTooLarge:
+    return ReportTooLarge(f"A progress report may be at most {limit} bytes.",
+                          details={"limit": limit})
 
 
 def limit_rate(viewer_key: str) -> None:
+    """Take one of the viewer's tokens of the flood limit.
+
+    :raises TooManyReports: if the viewer has none left.
+    """
     bucket, lock = current_app.extensions["progress_limiter"]
     with lock:
         wait = bucket.take(viewer_key, time.monotonic())
     if wait:
         retry = max(1, math.ceil(wait))
-        response = error_response(
-            429, f"Too many progress reports from this viewer; try again in {retry} s.",
-            {"retry_after": retry})
-        response.headers["Retry-After"] = str(retry)
-        abort(response)
-
-
+        raise TooManyReports(
+            f"Too many progress reports from this viewer; try again in {retry} s.",
+            details={"retry_after": retry}, headers={"Retry-After": str(retry)})

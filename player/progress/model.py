@@ -58,8 +58,11 @@ def _is_caption_language(code: str) -> bool:
 class ProgressError(PlayerError, ValueError):
     """A progress report that cannot be stored, and the field at fault."""
 
+    status = 400
+    code = "bad_request"
+
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
+        super().__init__(message, details={"field": field})
         self.message = message
         self.field = field
 

@@ -47,12 +47,19 @@ DURATION_FRESH_SECONDS = 1.0
 ERASURE_MEMORY_SECONDS = 3600.0
 
 
-class UnknownMedia(LookupError):
+class UnknownMedia(PlayerError, LookupError):
     """A report's media item is not in the catalog (any more)."""
+
+    status = 404
+    code = "not_found"
 
 
 class Erased(PlayerError):
-    """A report its viewer sent before erasing their history."""
+    """A report its viewer sent before erasing their history: it conflicts
+    with the erasure, so it is dropped."""
+
+    status = 409
+    code = "conflict"
 
 
 def authoritative_duration(conn: sqlite3.Connection, item: dict) -> tuple[float | None, str]:
@@ -95,7 +102,7 @@ class Durations:
         found = db.progress_item_durations(db.get_db(), media_id)
         if found is None:
             self._known.pop(media_id, None)
-            raise UnknownMedia(media_id)
+            raise UnknownMedia(f"There is no media item with the id '{media_id}'.")
         duration, _ = choose_duration(*found)
         if duration is not None:
             self._known[media_id] = (now + DURATION_FRESH_SECONDS, duration)

@@ -36,18 +36,17 @@ from flask import (
 from flask.cli import with_appcontext
 
 from .. import db
+from ..errors import PlayerError
 from ..library.catalog import find_item, public_item
 from ..library.scan import is_valid_id
 from ..web.auth import publisher_required
-from ..web.errors import error_response
 from .charts import retention_chart, usage_bars
-from .intake import json_body, limit_rate, parse, privacy_reason, request_viewer
-from .model import ProgressError, ResumeRules, check_within, resume_offer
+from .intake import json_body, limit_rate, privacy_reason, request_viewer
+from .model import ResumeRules, check_within, parse_report, resume_offer
 from .store import (
     FOLD_BATCH,
     FoldResult,
     PendingReport,
-    UnknownMedia,
     authoritative_duration,
     fold_expired,
     iso,
@@ -116,10 +115,18 @@ def _caught_up() -> None:
         current_app.logger.warning("progress read before the writer caught up")
 
 
-def _unavailable(message: str, retry: int) -> Response:
-    response = error_response(503, message, {"retry_after": retry})
-    response.headers["Retry-After"] = str(retry)
-    return response
+class ProgressUnavailable(PlayerError):
+    """A report or an erasure the writer cannot take just now; ``Retry-After``
+    says when to try again."""
+
+    status = 503
+    # The code these answers have always carried: clients go by the status
+    # and Retry-After, and a new code would break the ones that compare it.
+    code = "error"
+
+    def __init__(self, message: str, retry: int = QUEUE_FULL_RETRY_SECONDS) -> None:
+        super().__init__(message, details={"retry_after": retry},
+                         headers={"Retry-After": str(retry)})
 
 
 def forget_media(media_id: str) -> None:
@@ -146,7 +153,7 @@ def report_progress(item_id: str):
     if not is_valid_id(item_id):
         abort(404, f"There is no media item with the id '{item_id}'.")
     data = json_body()
-    report = parse(data)
+    report = parse_report(data)
     reason = privacy_reason(current_app.config, request.environ)
     if reason:
         # Nothing is looked up either: the shape of the report was checked,
@@ -154,17 +161,11 @@ def report_progress(item_id: str):
         return report_answer({"stored": False, "reason": reason})
     viewer = request_viewer(data)
     limit_rate(viewer.key)
-    try:
-        duration = current_app.extensions["progress_durations"].lookup(item_id, time.monotonic())
-    except UnknownMedia:
-        abort(404, f"There is no media item with the id '{item_id}'.")
-    try:
-        report = check_within(report, duration)
-    except ProgressError as exc:
-        return error_response(400, exc.message, {"field": exc.field})
+    duration = current_app.extensions["progress_durations"].lookup(item_id, time.monotonic())
+    report = check_within(report, duration)
     if not _writer().put(PendingReport(item_id, viewer.key, report, time.time())):
-        return _unavailable("Too many progress reports are waiting to be written; this one"
-                            " was not stored.", QUEUE_FULL_RETRY_SECONDS)
+        raise ProgressUnavailable("Too many progress reports are waiting to be written;"
+                                  " this one was not stored.")
     maybe_fold(current_app._get_current_object())
     return report_answer({"stored": True}, 202)
 
@@ -210,10 +211,10 @@ def erase_history():
 
     try:
         sessions = _writer().run(erase)
-    except (TimeoutError, OSError, sqlite3.Error):
+    except (TimeoutError, OSError, sqlite3.Error) as exc:
         current_app.logger.exception("viewer history not erased")
-        return _unavailable("Your viewing history could not be erased just now; try again.",
-                            QUEUE_FULL_RETRY_SECONDS)
+        raise ProgressUnavailable(
+            "Your viewing history could not be erased just now; try again.") from exc
     return jsonify({"erased": {"sessions": sessions}})
 
 
@@ -223,12 +224,9 @@ def validate_report():
     writing their own player, and the no-database baseline of
     ``bench/progress_bench.py``."""
     data = json_body()
-    report = parse(data)
+    report = parse_report(data)
     request_viewer(data)
-    try:
-        check_within(report, None)
-    except ProgressError as exc:
-        return error_response(400, exc.message, {"field": exc.field})
+    check_within(report, None)
     return jsonify({"valid": True})
 
 
