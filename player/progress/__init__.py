@@ -61,8 +61,12 @@ DEFAULTS = {
 
 
 def init_app(app: Flask) -> None:
-    """Defaults for the progress settings, the writer, the duration cache,
-    the limiter, the blueprint, its fast path and ``player fold-progress``."""
+    """Wire progress into ``app``.
+
+    Sets the defaults of the progress settings and adds the writer, the
+    duration cache, the flood limiter, the blueprint, its fast path and
+    ``player fold-progress``.
+    """
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.extensions["progress_writer"] = Writer(

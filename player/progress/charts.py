@@ -8,8 +8,10 @@ CHART_LEFT, CHART_TOP, CHART_RIGHT, CHART_BOTTOM = 56, 16, 32, 44
 
 
 def retention_chart(retention: list[dict]) -> dict:
-    """Geometry of the retention curve: percent of the item across, share of
-    plays still watching up."""
+    """Geometry of the retention curve as the template draws it.
+
+    Across: percent of the item; up: the share of plays still watching.
+    """
     inner_w = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
     inner_h = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
 
@@ -32,8 +34,10 @@ def retention_chart(retention: list[dict]) -> dict:
 
 
 def usage_bars(stats: dict) -> list[dict]:
-    """One horizontal bar per share of viewing time: captions by language,
-    then descriptions."""
+    """One horizontal bar per share of viewing time.
+
+    Captions come first, one bar per language, then descriptions.
+    """
     rows = [(f"Captions: {lang}", share)
             for lang, share in stats["captions"]["by_language"].items()]
     rows.append(("Descriptions", stats["descriptions"]["share"]))

@@ -82,8 +82,9 @@ _VIEWER_SOURCES = (
 
 
 def viewer_claims(body: dict, environ: dict) -> tuple[object, object]:
-    """The anonymous id and the host token a request names, each in its
-    body or else in its headers (None where it names none).
+    """The anonymous id and the host token a request names (None where it names none).
+
+    Each is taken from the body, else from its header.
 
     :raises ProgressError: if the body has one that is not a string.
     """
@@ -119,8 +120,10 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def decode_json(raw: bytes) -> object:
-    """A body as JSON, decoded as ``json.loads`` decodes bytes: UTF-8, or
-    UTF-16/32 by their pattern; NaN and the infinities are refused.
+    """A body as JSON, refusing NaN and the infinities.
+
+    Bytes are decoded as ``json.loads`` decodes them: UTF-8, or UTF-16/32 by
+    their pattern.
 
     :raises ValueError: or RecursionError, if it is not JSON.
     """
@@ -128,8 +131,10 @@ def decode_json(raw: bytes) -> object:
 
 
 def json_body() -> object:
-    """The request body as JSON, whether sent as ``application/json`` or, as
-    ``navigator.sendBeacon`` sends strings, ``text/plain``.
+    """The request body as JSON.
+
+    It may come as ``application/json`` or, as ``navigator.sendBeacon``
+    sends strings, as ``text/plain``.
 
     :raises ReportTooLarge: if it is over ``PROGRESS_MAX_BODY`` bytes.
     :raises UnsupportedReportType: if it is of another content type.

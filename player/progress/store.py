@@ -109,8 +109,7 @@ class Durations:
         return duration
 
     def fresh(self, media_id: str, now: float) -> float | None:
-        """The duration :meth:`lookup` would give without reading the
-        database, or None when it would have to read it."""
+        """The duration :meth:`lookup` would give, or None if it would read the database."""
         entry = self._known.get(media_id)
         return entry[1] if entry is not None and now < entry[0] else None
 
@@ -189,11 +188,12 @@ class FoldResult:
 
 def fold_expired(conn: sqlite3.Connection, now: float, retention_days: float,
                  resume_rules: ResumeRules, limit: int = FOLD_BATCH) -> FoldResult:
-    """Fold raw sessions not updated for ``retention_days`` into each item's
-    anonymous totals and delete them, and with them the viewer's place; and
-    forget erasure marks older than ``ERASURE_MEMORY_SECONDS``.
+    """Fold sessions not updated for ``retention_days`` into anonymous totals.
 
-    Call inside a write transaction; folds at most ``limit`` sessions.
+    Each item's raw sessions are added to its totals and deleted, and with
+    them where the viewer stopped; erasure marks older than
+    ``ERASURE_MEMORY_SECONDS`` are forgotten. Call inside a write
+    transaction; folds at most ``limit`` sessions.
     """
     db.progress_forget_erasures(conn, now - ERASURE_MEMORY_SECONDS)
     cutoff = now - retention_days * 86400
@@ -241,5 +241,6 @@ def media_statistics(conn: sqlite3.Connection, item: dict, resume_rules: ResumeR
 
 
 def iso(timestamp: float) -> str:
+    """A Unix time as ISO 8601 in UTC, to the second."""
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 

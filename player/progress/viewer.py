@@ -98,8 +98,10 @@ def _signature(secret: str, signed_part: str) -> bytes:
 
 
 def looks_like_token(value: str) -> bool:
-    """Whether ``value`` has a host token's shape (``v1.<b64url>.<expires>.<b64url>``),
-    without checking its signature."""
+    """Whether ``value`` has a host token's shape, signature unchecked.
+
+    The shape is ``v1.<b64url>.<expires>.<b64url>``.
+    """
     parts = value.split(".")
     return (len(parts) == 4 and parts[0] == TOKEN_VERSION and _EXPIRES_RE.fullmatch(parts[2])
             is not None and all(_B64URL_RE.fullmatch(p) for p in (parts[1], parts[3]))
@@ -113,6 +115,8 @@ def sign_viewer(subject: str, secret: str, expires_at: int) -> str:
     :param subject: the host's stable id for the person (not shown to anyone).
     :param secret: the ``PLAYER_VIEWER_SECRET`` shared with this server.
     :param expires_at: Unix time after which the token is refused.
+    :raises ValueError: if ``subject`` is empty or over ``MAX_SUBJECT_BYTES``
+        bytes of UTF-8.
     """
     encoded = subject.encode("utf-8")
     if not encoded or len(encoded) > MAX_SUBJECT_BYTES:
@@ -158,8 +162,10 @@ def verify_viewer(token: str, secret: str | None, now: float | None = None) -> s
 
 
 def is_anonymous_id(value: object) -> bool:
-    """Whether ``value`` looks like an id the player made (16 to 64 of
-    ``A-Z a-z 0-9 _ -``; ``crypto.randomUUID()`` qualifies)."""
+    """Whether ``value`` looks like an id the player made.
+
+    That is 16 to 64 of ``A-Z a-z 0-9 _ -``; ``crypto.randomUUID()`` qualifies.
+    """
     return isinstance(value, str) and bool(_ANONYMOUS_RE.fullmatch(value))
 
 

@@ -62,12 +62,12 @@ QUEUE_FULL_RETRY_SECONDS = 1
 
 
 def flush(app: Flask, timeout: float | None = WRITE_TIMEOUT_SECONDS) -> bool:
-    """Wait until every report ``app`` accepted in this process so far is
-    written; False on timeout."""
+    """Wait until the reports ``app`` accepted in this process are written; False on timeout."""
     return app.extensions["progress_writer"].flush(timeout)
 
 
 def rules() -> ResumeRules:
+    """The resume rules of the current app's settings."""
     return ResumeRules.from_config(current_app.config)
 
 
@@ -87,9 +87,12 @@ def report_answer(body: dict, status: int = 200) -> Response:
 
 
 def maybe_fold(app: Flask) -> None:
-    """Fold expired sessions now and then, so the retention period holds even
-    where nobody schedules ``player fold-progress``. Nobody waits for the
-    outcome: the writer runs it after the reports queued before it."""
+    """Queue a fold of expired sessions, at most once a ``FOLD_INTERVAL_SECONDS``.
+
+    So the retention period holds even where nobody schedules ``player
+    fold-progress``. Nobody waits for the outcome: the writer runs it after
+    the reports queued before it.
+    """
     state = app.extensions["progress_fold"]
     now = time.monotonic()
     # Looked at without the lock first: nearly every report finds it is not time.
@@ -130,10 +133,11 @@ class ProgressUnavailable(PlayerError):
 
 
 def forget_media(media_id: str) -> None:
-    """Delete an item's progress and statistics once the reports queued
-    before are written. Call it after the item has left the catalog, so that
-    reports still queued anywhere are dropped by their writers instead of
-    bringing some of it back.
+    """Delete an item's progress and statistics once the reports queued before are written.
+
+    Call it after the item has left the catalog, so that reports still
+    queued anywhere are dropped by their writers instead of bringing some of
+    it back.
 
     :raises TimeoutError: if the writer has not got to it in time; it is
         still done later.
@@ -148,8 +152,15 @@ def forget_media(media_id: str) -> None:
 
 @bp.route("/api/media/<item_id>/progress", methods=["PUT", "POST"])
 def report_progress(item_id: str):
-    """Accept a player's report for writing. POST is accepted as PUT because
-    ``navigator.sendBeacon`` can only POST."""
+    """Accept a player's report for writing, and answer ``202`` at once.
+
+    POST is accepted as PUT because ``navigator.sendBeacon`` can only POST.
+
+    :raises NotFound: if there is no such item.
+    :raises PlayerError: for a report refused (its body, its viewer, the
+        flood limit, a position past the end, a full queue); each answers
+        with its own status.
+    """
     if not is_valid_id(item_id):
         abort(404, f"There is no media item with the id '{item_id}'.")
     data = json_body()
@@ -172,7 +183,11 @@ def report_progress(item_id: str):
 
 @bp.get("/api/media/<item_id>/progress")
 def resume_point(item_id: str):
-    """Where this viewer should resume, and whether to offer it."""
+    """Where this viewer should resume, and whether to offer it.
+
+    :raises NotFound: if there is no such item.
+    :raises ViewerError: if the request names no usable viewer.
+    """
     item = find_item(item_id)
     viewer = request_viewer()
     _caught_up()
@@ -198,12 +213,15 @@ def resume_point(item_id: str):
 
 @bp.delete("/api/viewer/history")
 def erase_history():
-    """Erase everything stored for this viewer (the player's "Forget my
-    viewing history"). Anonymous totals already folded hold no viewer.
+    """Erase everything stored for this viewer (the player's "Forget my viewing history").
 
-    The writer erases after writing the reports queued before, and marks the
-    erasure, so that no report sent before it (queued in any process) is
-    written after it."""
+    Anonymous totals already folded hold no viewer. The writer erases after
+    writing the reports queued before, and marks the erasure, so that no
+    report sent before it (queued in any process) is written after it.
+
+    :raises ViewerError: if the request names no usable viewer.
+    :raises ProgressUnavailable: if the writer could not erase just now.
+    """
     viewer = request_viewer()
 
     def erase(conn: sqlite3.Connection) -> int:
@@ -220,9 +238,13 @@ def erase_history():
 
 @bp.route("/api/progress/validate", methods=["PUT", "POST"])
 def validate_report():
-    """Check a report without storing it or reading anything: for people
-    writing their own player, and the no-database baseline of
-    ``bench/progress_bench.py``."""
+    """Check a report without storing it or reading anything.
+
+    For people writing their own player, and the no-database baseline of
+    ``bench/progress_bench.py``.
+
+    :raises PlayerError: for a report refused, as :func:`report_progress` would.
+    """
     data = json_body()
     report = parse_report(data)
     request_viewer(data)
@@ -233,6 +255,10 @@ def validate_report():
 @bp.get("/api/media/<item_id>/stats")
 @publisher_required
 def stats_json(item_id: str):
+    """An item's statistics as JSON, for publishers.
+
+    :raises NotFound: if there is no such item.
+    """
     item = find_item(item_id)
     _caught_up()
     return jsonify(media_statistics(db.get_db(), item, rules()))
@@ -241,6 +267,10 @@ def stats_json(item_id: str):
 @bp.get("/publish/stats/<item_id>")
 @publisher_required
 def stats_page(item_id: str):
+    """An item's statistics page, with its charts, for publishers.
+
+    :raises NotFound: if there is no such item.
+    """
     raw = find_item(item_id)
     _caught_up()
     stats = media_statistics(db.get_db(), raw, rules())

@@ -155,8 +155,10 @@ class Writer:
         self._hurried = 0
 
     def put(self, payload: Any) -> bool:
-        """Queue ``payload`` for the bulk handler; False, queuing nothing,
-        when ``limit`` payloads are waiting already."""
+        """Queue ``payload`` for the bulk handler; False if ``limit`` are waiting already.
+
+        Nothing is queued then.
+        """
         with self._lock:
             if self._payloads >= self.limit:
                 return False
@@ -173,8 +175,9 @@ class Writer:
 
     def run(self, fn: Callable[[sqlite3.Connection], Any],
             timeout: float = WRITE_TIMEOUT_SECONDS) -> Any:
-        """Run ``fn(conn)`` after everything queued so far; return its result
-        once committed, or raise what it failed with (twice).
+        """Run ``fn(conn)`` after everything queued so far; its result, once committed.
+
+        What ``fn`` failed with (twice) is raised here.
 
         :raises TimeoutError: if it has not run within ``timeout``; it stays
             queued and runs later.
@@ -187,8 +190,7 @@ class Writer:
         return job.result
 
     def flush(self, timeout: float | None = WRITE_TIMEOUT_SECONDS) -> bool:
-        """Wait until everything queued before this call is written (or
-        dropped); False if that took longer than ``timeout``."""
+        """Wait until everything queued so far is written or dropped; False on timeout."""
         with self._lock:
             target = self._queued
             self._hurried += 1
@@ -199,8 +201,7 @@ class Writer:
                 self._hurried -= 1
 
     def close(self, timeout: float | None = WRITE_TIMEOUT_SECONDS) -> None:
-        """Write what is queued and end the thread (a later :meth:`put`
-        starts another)."""
+        """Write what is queued and end the thread; a later :meth:`put` starts another."""
         with self._lock:
             thread = self._thread
             if thread is None:
