@@ -34,13 +34,14 @@ from .store import (
     media_statistics,
     store_reports,
 )
-from .viewer import ViewerError, identify, sign_viewer
+from .viewer import ViewerError, ViewerTokenError, identify, sign_viewer
 from .views import bp, flush, fold_progress_command, forget_media
 from .writer import Writer
 
 __all__ = [
     "DEFAULTS", "VIEWER_HEADER", "VIEWER_TOKEN_HEADER", "Durations", "Erased", "PendingReport",
-    "ProgressError", "ReportFastPath", "UnknownMedia", "ViewerError", "Writer", "bp", "flush",
+    "ProgressError", "ReportFastPath", "UnknownMedia", "ViewerError", "ViewerTokenError", "Writer",
+    "bp", "flush",
     "fold_expired", "fold_progress_command", "forget_media", "identify", "init_app",
     "media_statistics", "retention_chart", "sign_viewer", "store_reports", "usage_bars",
 ]
