@@ -25,6 +25,9 @@ _TEXT_KINDS = ("captions", "subtitles")
 class TranscriptLanguageError(PlayerError, LookupError):
     """The item has no captions or subtitles in the language asked for."""
 
+    status = 404
+    code = "not_found"
+
 
 @dataclass(frozen=True)
 class TranscriptTracks:
