@@ -9,6 +9,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from .db.migrate import db_command as _db_command
+
 
 def _create_app() -> Flask:
     from . import create_app
@@ -41,6 +43,7 @@ def init_app(app: Flask) -> None:
     from .captions import check_captions
 
     app.cli.add_command(scan_command)
+    app.cli.add_command(_db_command)
     app.cli.add_command(check_captions, "check-captions")
     from .web.auth import COMMANDS as auth_commands
 
@@ -52,3 +55,6 @@ main = FlaskGroup(
     create_app=_create_app,
     help="Accessible Player: serve audio and video with captions, transcripts and descriptions.",
 )
+# Also on the group itself, so that `player db upgrade` runs before the app
+# is built: building it upgrades the schema, even with PLAYER_AUTO_UPGRADE=0.
+main.add_command(_db_command)

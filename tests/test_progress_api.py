@@ -27,6 +27,8 @@ from player.web import auth
 from tests.mediagen import _run
 from tests.test_openapi import check
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
+
 LECTURE_SECONDS = 200
 VIEWER = "viewer-a-0123456789"
 OTHER = "viewer-b-0123456789"
@@ -45,13 +47,13 @@ def make_lecture(media_cache: Path) -> Path:
 
 
 @pytest.fixture
-def make_app(media_dir, media_cache, tmp_path):
+def make_app(media_dir, media_cache, database_url):
     shutil.copy(make_lecture(media_cache), media_dir / "lecture.flac")
 
     def factory(**config):
         return create_app({
             "TESTING": True, "MEDIA_DIR": str(media_dir),
-            "DATABASE": str(tmp_path / "player.sqlite"), "SECRET_KEY": "test-secret",
+            "DATABASE": database_url, "SECRET_KEY": "test-secret",
             **config,
         })
 
@@ -325,8 +327,9 @@ def forget_probed_duration(app, media_id: str) -> None:
     """Make the catalog look as if probing could not tell the duration."""
     conn = db.connect(app.config["DATABASE"])
     try:
-        conn.execute("UPDATE items SET data = json_set(data, '$.duration', NULL) WHERE id = ?",
-                     (media_id,))
+        item = db.catalog_item(conn, media_id)
+        conn.execute("UPDATE items SET data = ? WHERE id = ?",
+                     (json.dumps({**item, "duration": None}), media_id))
     finally:
         conn.close()
 

@@ -23,6 +23,8 @@ from tests.publish_support import (
     temp_files,
 )
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
+
 
 @pytest.fixture
 def csrf(app, client):

@@ -14,6 +14,7 @@ from player import create_app, db
 from player.progress import views as progress_api
 from player.publish import uploads
 from tests.mediagen import ffmpeg_duration, make_media
+from tests.pg_support import table_columns
 from tests.publish_support import (
     BROKEN_VTT,
     GOOD_SRT,
@@ -24,6 +25,8 @@ from tests.publish_support import (
     folder_state,
     temp_files,
 )
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
 # name -> (kind, Content-Type) the library must find by content.
 FORMATS = {
@@ -378,12 +381,10 @@ def test_deleting_an_item_forgets_its_progress(app, client, headers):
         """Rows about ``item_id`` in every progress table, whatever their names."""
         conn = db.connect(app.config["DATABASE"])
         try:
-            tables = [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'progress%'")]
             return sum(conn.execute(f"SELECT COUNT(*) FROM {table} WHERE media_id = ?",
                                     (item_id,)).fetchone()[0]
-                       for table in tables
-                       if "media_id" in [c[1] for c in conn.execute(f"PRAGMA table_info({table})")])
+                       for table, columns in table_columns(conn).items()
+                       if table.startswith("progress") and "media_id" in columns)
         finally:
             conn.close()
 

@@ -84,7 +84,7 @@ __all__ = [
     "Connection", "DatabaseError", "DatabaseIntegrityError", "Error", "IntegrityError",
     "SEARCH_TRACK_SHIFT", "SchemaError", "Transaction", "cached_probe", "cached_track",
     "catalog", "catalog_item", "catalog_version", "clear_login_failures", "close_db",
-    "connect", "force_upgrade", "forget_missing_paths", "get_db", "init_app",
+    "connect", "force_upgrade", "forget_missing_paths", "get_db", "init_app", "init_schema",
     "insert_publisher", "is_postgresql", "list_publishers", "login_failures",
     "progress_batch_state", "progress_delete_media", "progress_delete_sessions",
     "progress_duration_reports", "progress_erase_viewer", "progress_expired_sessions",
@@ -95,7 +95,7 @@ __all__ = [
     "record_login_failure", "release", "replace_catalog", "revoke_publisher", "scan_problems",
     "schema_version", "search_counts", "search_forget_track", "search_hits",
     "search_store_track", "search_tracks", "set_publisher_password", "store_probe",
-    "store_track", "upgrade",
+    "store_track", "upgrade", "writer_lock_file",
 ]
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,18 @@ def close_db(exc: BaseException | None = None) -> None:
             conn.rollback()
     else:
         conn.close()
+
+
+def init_schema(conn: Connection) -> None:
+    """Create the schema, or bring an older one up to date (see :func:`upgrade`)."""
+    upgrade(conn)
+
+
+def writer_lock_file(target: str) -> str | None:
+    """The file a SQLite database's writers in several processes take turns
+    on (with ``flock``); None for PostgreSQL, where writers run side by side
+    and the statements lock what they read to write back."""
+    return None if is_postgresql(target) else str(target) + ".writer-lock"
 
 
 def release(target: str) -> None:

@@ -62,7 +62,9 @@ class Transaction:
         return self.conn
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type:
-            self._backend.rollback(self.conn)
-        else:
+        if not exc_type:
             self._backend.commit(self.conn)
+        elif self.conn.in_transaction:
+            # SQLite may have rolled back already (a full disk, say); the
+            # block's own exception is the one to see.
+            self._backend.rollback(self.conn)

@@ -438,9 +438,10 @@ def _word_pattern() -> re.Pattern:
                 ranges[-1][1] = cp
             else:
                 ranges.append([cp, cp])
-    marks = "".join(f"{chr(a)}-{chr(b)}" if a != b else chr(a) for a, b in ranges)
+    marks = "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b != a else "")
+                    for a, b in ranges)
     private = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
-    return re.compile(f"(?:[^\\W_]|[{re.escape(marks)}{private}])+")
+    return re.compile(f"(?:[^\\W_]|[{marks}{private}])+")
 
 
 def words(text: str) -> list[re.Match]:

@@ -229,7 +229,7 @@ def erase_history():
 
     try:
         sessions = _writer().run(erase)
-    except (TimeoutError, OSError, sqlite3.Error) as exc:
+    except (TimeoutError, OSError, *db.Error) as exc:
         current_app.logger.exception("viewer history not erased")
         raise ProgressUnavailable(
             "Your viewing history could not be erased just now; try again.") from exc

@@ -15,9 +15,11 @@ but the seconds played in the lost ones are missing from the statistics.
 When the queue is full (the database stalled) :meth:`Writer.put` says so, and
 the report is refused rather than held without limit.
 
-Across gunicorn workers the writer threads take turns on a lock file beside
-the database, so they queue instead of failing with "database is locked";
-other writers (a rescan, the CLI) meet them through SQLite's busy timeout.
+On SQLite, the writer threads of gunicorn workers take turns on a lock file
+beside the database, so they queue instead of failing with "database is
+locked"; other writers (a rescan, the CLI) meet them through SQLite's busy
+timeout. On PostgreSQL writers of any process or server run side by side,
+and the database seam locks what each batch reads to write back.
 
 Nothing here knows about reports: the writer hands batches of payloads to a
 bulk handler and runs jobs, so it can be tested (and reused) alone.
@@ -74,13 +76,14 @@ class _Link:
 
     def __init__(self, database: str):
         self.database = database
-        self._files: tuple[sqlite3.Connection, BinaryIO] | None = None
+        self._files: tuple[sqlite3.Connection, BinaryIO | None] | None = None
 
-    def open(self) -> tuple[sqlite3.Connection, BinaryIO]:
+    def open(self) -> tuple[sqlite3.Connection, BinaryIO | None]:
         if self._files is None:
             conn = db.connect(self.database)
+            lock_path = db.writer_lock_file(self.database)
             try:
-                lock = open(self.database + ".writer-lock", "ab")
+                lock = open(lock_path, "ab") if lock_path else None
             except OSError:
                 conn.close()
                 raise
@@ -92,7 +95,8 @@ class _Link:
             conn, lock = self._files
             self._files = None
             conn.close()
-            lock.close()
+            if lock is not None:
+                lock.close()
 
 
 #: Every writer of this process, so that a forked child (a gunicorn worker)
@@ -331,19 +335,15 @@ class Writer:
             # wakes the next one the moment it is free, where SQLite's busy
             # handler would poll with sleeps growing to 100 ms and can leave one
             # process waiting while another takes the lock again and again.
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            if lock is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                with db.Transaction(conn):
                     result = work(conn)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-        except (OSError, sqlite3.Error):
+                if lock is not None:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+        except (OSError, *db.Error):
             link.close()
             raise
         return result

@@ -80,7 +80,7 @@ def create_publisher(conn: sqlite3.Connection, name: str) -> str:
     token = new_token()
     try:
         db.insert_publisher(conn, name, hash_token(token))
-    except sqlite3.IntegrityError:
+    except db.IntegrityError:
         raise AuthError(f"There is already a publisher called '{name}'.") from None
     return token
 
