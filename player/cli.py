@@ -14,8 +14,13 @@ from .db.migrate import db_command as _db_command
 
 def _create_app() -> Flask:
     from . import create_app
+    from .db import SchemaError
 
-    return create_app()
+    try:
+        return create_app()
+    except SchemaError as exc:
+        # A message to act on, not a traceback.
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command("scan")

@@ -69,15 +69,16 @@ def database_backend(request) -> str:
 @pytest.fixture
 def make_database(request, database_backend, tmp_path):
     """``make(name)`` gives the DATABASE setting of a fresh database of the
-    test's backend: a SQLite file, or a PostgreSQL database dropped afterwards."""
+    test's backend: a SQLite file, or a PostgreSQL database dropped afterwards
+    (with the current schema, unless ``make(name, empty=True)``)."""
     cluster = (request.getfixturevalue("postgres_cluster")
                if database_backend == "postgresql" else None)
     made: list[str] = []
 
-    def make(name: str = "player") -> str:
+    def make(name: str = "player", empty: bool = False) -> str:
         if cluster is None:
             return str(tmp_path / f"{name}.sqlite")
-        made.append(cluster.create_database())
+        made.append(cluster.create_database(empty=empty))
         return made[-1]
 
     yield make

@@ -122,11 +122,12 @@ class Cluster:
         finally:
             conn.close()
 
-    def create_database(self) -> str:
-        """A new database with the current schema; its URL."""
+    def create_database(self, empty: bool = False) -> str:
+        """A new database with the current schema (or none, if ``empty``); its URL."""
         name = f"test_{os.getpid()}_{next(self._names)}"
         # FILE_COPY copies the files: with fsync off, faster than WAL_LOG for a small database.
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+        template = "template0" if empty else TEMPLATE
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
