@@ -21,10 +21,13 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 #: The database every test database is copied from, migrated once.
 TEMPLATE = "player_template"
+#: Copies of it kept ready.
+READY = 2
 
 
 def server_bin_dir() -> Path | None:
@@ -54,6 +57,11 @@ class Cluster:
         self.port = 0
         self._names = itertools.count(1)
         self._user: pwd.struct_passwd | None = None
+        self._helper: threading.Thread | None = None
+        self._work = threading.Condition()
+        self._ready: list[str | Exception] = []
+        self._used: list[str] = []
+        self._stopping = False
 
     # -- the server ------------------------------------------------------------
 
@@ -95,6 +103,11 @@ class Cluster:
         """Stop the server and delete the cluster."""
         if self.folder is None:
             return
+        with self._work:
+            self._stopping = True
+            self._work.notify_all()
+        if self._helper is not None:
+            self._helper.join(60)
         self._run("pg_ctl", "stop", "-D", str(self.folder / "data"), "-m", "immediate",
                   check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -112,7 +125,8 @@ class Cluster:
             conn.execute(sql)
 
     def make_template(self) -> None:
-        """Create the template database with the application's schema, once."""
+        """Create the template database with the application's schema, once,
+        and start keeping copies of it ready (see :meth:`create_database`)."""
         from player import db
 
         self._admin(f"CREATE DATABASE {TEMPLATE}")
@@ -121,18 +135,60 @@ class Cluster:
             db.upgrade(conn)
         finally:
             conn.close()
+        self._helper = threading.Thread(target=self._keep_ready, name="pg-databases",
+                                        daemon=True)
+        self._helper.start()
 
-    def create_database(self, empty: bool = False) -> str:
-        """A new database with the current schema (or none, if ``empty``); its URL."""
+    def _copy(self, template: str) -> str:
         name = f"test_{os.getpid()}_{next(self._names)}"
         # FILE_COPY copies the files: with fsync off, faster than WAL_LOG for a small database.
-        template = "template0" if empty else TEMPLATE
         self._admin(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
         return self.url(name)
 
+    def _keep_ready(self) -> None:
+        # Copies are made, and used ones dropped, while tests run: a test
+        # waits for neither unless it outpaces this thread.
+        while True:
+            with self._work:
+                while not self._stopping and not self._used and len(self._ready) >= READY:
+                    self._work.wait()
+                if self._stopping:
+                    return
+                # A test waiting for a copy comes before tidying up.
+                used = self._used.pop() if self._used and self._ready else None
+            try:
+                if used is not None:
+                    self._admin(f"DROP DATABASE IF EXISTS {used} WITH (FORCE)")
+                    continue
+                url = self._copy(TEMPLATE)
+            except Exception as exc:  # the test that waits reports it
+                url = exc
+            with self._work:
+                self._ready.append(url)
+                self._work.notify_all()
+
+    def create_database(self, empty: bool = False) -> str:
+        """A new database with the current schema (or none, if ``empty``); its URL.
+
+        :raises Exception: what PostgreSQL refused a copy of the template with.
+        """
+        if empty or self._helper is None:
+            return self._copy("template0" if empty else TEMPLATE)
+        with self._work:
+            while not self._ready:
+                self._work.notify_all()
+                self._work.wait()
+            url = self._ready.pop(0)
+            self._work.notify_all()
+        if isinstance(url, Exception):
+            raise url
+        return url
+
     def drop_database(self, url: str) -> None:
-        """Drop a database made by :meth:`create_database`, connections and all."""
-        self._admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+        """Drop a database made by :meth:`create_database` (later, connections and all)."""
+        with self._work:
+            self._used.append(url.rsplit("/", 1)[1])
+            self._work.notify_all()
 
 
 def table_columns(conn) -> dict[str, list[str]]:
