@@ -17,7 +17,6 @@ database up to date at start-up unless ``AUTO_UPGRADE`` is off, and
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -97,8 +96,6 @@ __all__ = [
     "search_store_track", "search_tracks", "set_publisher_password", "store_probe",
     "store_track", "upgrade", "writer_lock_file",
 ]
-
-log = logging.getLogger(__name__)
 
 #: Cues of one track share the high bits of their key (both backends).
 SEARCH_TRACK_SHIFT = _sqlite.SEARCH_TRACK_SHIFT
