@@ -36,7 +36,7 @@ from .store import (
 )
 from .viewer import ViewerError, ViewerTokenError, identify, sign_viewer
 from .views import bp, flush, fold_progress_command, forget_media
-from .writer import Writer
+from .writer import Writer, write_queues_on_sigterm
 
 __all__ = [
     "DEFAULTS", "VIEWER_HEADER", "VIEWER_TOKEN_HEADER", "Durations", "Erased", "PendingReport",
@@ -67,7 +67,8 @@ def init_app(app: Flask) -> None:
 
     Sets the defaults of the progress settings and adds the writer, the
     duration cache, the flood limiter, the blueprint, its fast path and
-    ``player fold-progress``.
+    ``player fold-progress``, and makes SIGTERM write the queue before
+    the process ends where nothing else sees to it.
     """
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
@@ -83,3 +84,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.wsgi_app = ReportFastPath(app, app.wsgi_app)
     app.cli.add_command(fold_progress_command)
+    write_queues_on_sigterm()
