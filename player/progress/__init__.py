@@ -7,6 +7,7 @@ The package's parts, from the pure to the wired:
 - :mod:`.writer` the write-behind thread that commits reports in batches;
 - :mod:`.store` reports into sessions and sessions into statistics, against
   the database seam;
+- :mod:`.limits` the flood limits, per viewer, client address and item (pure);
 - :mod:`.intake` a report as a request brings it, checked;
 - :mod:`.views` the routes and ``player fold-progress``;
 - :mod:`.fastpath` the usual report, answered below Flask;
@@ -17,15 +18,19 @@ The package's parts, from the pure to the wired:
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from flask import Flask
 
+from .. import db
+from . import limits
 from .charts import retention_chart, usage_bars
 from .fastpath import ReportFastPath
 from .intake import VIEWER_HEADER, VIEWER_TOKEN_HEADER
-from .model import ProgressError, TokenBucket
+from .model import ProgressError, ResumeRules
 from .store import (
+    DURATION_QUORUM,
     Durations,
     Erased,
     PendingReport,
@@ -59,6 +64,8 @@ DEFAULTS = {
     "PROGRESS_RATE_BURST": 20,
     "PROGRESS_RATE_PER_SECOND": 1.0,
     "PROGRESS_QUEUE_LIMIT": 10_000,
+    "PROGRESS_DURATION_QUORUM": DURATION_QUORUM,
+    **limits.DEFAULTS,
 }
 
 
@@ -66,20 +73,23 @@ def init_app(app: Flask) -> None:
     """Wire progress into ``app``.
 
     Sets the defaults of the progress settings and adds the writer, the
-    duration cache, the flood limiter, the blueprint, its fast path and
+    duration cache, the flood limits, the blueprint, its fast path and
     ``player fold-progress``, and makes SIGTERM write the queue before
     the process ends where nothing else sees to it.
     """
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    conn = db.connect(app.config["DATABASE"])
+    try:
+        db.progress_init_live_schema(conn)
+    finally:
+        conn.close()
+    bulk = functools.partial(store_reports, rules=ResumeRules.from_config(app.config),
+                             quorum=int(app.config["PROGRESS_DURATION_QUORUM"]))
     app.extensions["progress_writer"] = Writer(
-        app.config["DATABASE"], store_reports, limit=int(app.config["PROGRESS_QUEUE_LIMIT"]))
+        app.config["DATABASE"], bulk, limit=int(app.config["PROGRESS_QUEUE_LIMIT"]))
     app.extensions["progress_durations"] = Durations()
-    app.extensions["progress_limiter"] = (
-        TokenBucket(float(app.config["PROGRESS_RATE_BURST"]),
-                    float(app.config["PROGRESS_RATE_PER_SECOND"])),
-        threading.Lock(),
-    )
+    app.extensions["progress_limits"] = limits.Limits(app.config)
     app.extensions["progress_fold"] = {"lock": threading.Lock(), "next": 0.0}
     app.register_blueprint(bp)
     app.wsgi_app = ReportFastPath(app, app.wsgi_app)

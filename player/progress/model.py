@@ -232,6 +232,55 @@ def durations_disagree(reported: float, authoritative: float) -> bool:
     return abs(reported - authoritative) > duration_tolerance(authoritative)
 
 
+def agreed_duration(votes: Iterable[float], current: float | None, quorum: int
+                    ) -> float | None:
+    """The duration players agree on, from one vote per voter.
+
+    Agreement is a majority of the votes, and at least ``quorum`` of them,
+    within :func:`duration_tolerance` of their median; the agreed value is
+    the median of those. Where the votes agree on nothing, ``current`` (what
+    they agreed on before) stands; where they agree on about ``current``, it
+    stands too, so that it does not move with every vote.
+
+    >>> agreed_duration([70.0, 2.0, 70.2, 69.9], None, 3)
+    70.0
+    >>> agreed_duration([2.0, 2.0, 70.0], None, 3) is None
+    True
+    >>> agreed_duration([70.0, 70.2, 69.9, 70.1], 2.0, 3), agreed_duration([70.4], 70.0, 3)
+    (70.05, 70.0)
+    """
+    values = sorted(votes)
+    if len(values) < quorum:
+        return current
+    middle = _median(values)
+    close = [v for v in values if not durations_disagree(v, middle)]
+    if len(close) < quorum or 2 * len(close) <= len(values):
+        return current
+    agreed = _median(close)
+    if current is not None and not durations_disagree(current, agreed):
+        return current
+    return agreed
+
+
+def _median(ordered: list[float]) -> float:
+    half = len(ordered) // 2
+    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
+def report_end(report: Report, probed: float | None, agreed: float | None) -> float | None:
+    """The end to check ``report`` against with :func:`check_within`.
+
+    The probed duration, when the server could read it. Otherwise the
+    report's own duration when it gives one (None here: :func:`check_within`
+    then takes the report's), so that a wrong agreement never refuses an
+    honest player's report, which would also keep it from being corrected;
+    else the duration players agreed on.
+    """
+    if probed:
+        return probed
+    return None if report.duration is not None else agreed
+
+
 # -- reports -----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -507,29 +556,47 @@ def tally_sessions(
     tally = Tally()
     viewers = set()
     for viewer, state in sessions:
-        tally.sessions += 1
-        if state.watched <= 0:
-            continue
-        tally.plays += 1
-        viewers.add(viewer)
-        tally.watched += state.watched
-        tally.descriptions += state.descriptions
-        for lang, seconds in state.captions.items():
-            tally.captions[lang] = tally.captions.get(lang, 0.0) + seconds
-        if not duration:
-            tally.completed += state.ended
-            continue
-        ranges = clip_ranges(state.ranges, duration)
-        tally.percent_sum += min(100.0, total_length(ranges) / duration * 100)
-        furthest = max((end for _, end in ranges), default=0.0)
-        tally.completed += state.ended or rules.is_finished(furthest, duration)
-        seen = set()
-        for start, end in ranges:
-            seen.update(_retention_span(start, end, duration))
-        for point in seen:
-            tally.retention[point] += 1
+        if add_session(tally, state, duration, rules):
+            viewers.add(viewer)
     tally.viewers = len(viewers)
     return tally
+
+
+def add_session(tally: Tally, state: SessionState, duration: float | None,
+                rules: ResumeRules, sign: int = 1) -> bool:
+    """Add one session to ``tally`` (``sign=-1``: take it away again), all
+    but ``viewers``, which depends on the other sessions; True if it is a play.
+
+    Taking away exactly what adding gave is what keeps running totals (see
+    :mod:`.store`) equal to totals computed afresh.
+    """
+    tally.sessions += sign
+    if state.watched <= 0:
+        return False
+    tally.plays += sign
+    tally.watched += sign * state.watched
+    tally.descriptions += sign * state.descriptions
+    captions = tally.captions
+    for lang, seconds in state.captions.items():
+        total = captions.get(lang, 0.0) + sign * seconds
+        if sign < 0 and abs(total) < 1e-9:
+            # Gone with its last session, not left behind as rounding noise.
+            captions.pop(lang, None)
+        else:
+            captions[lang] = total
+    if not duration:
+        tally.completed += sign * state.ended
+        return True
+    ranges = clip_ranges(state.ranges, duration)
+    tally.percent_sum += sign * min(100.0, total_length(ranges) / duration * 100)
+    furthest = max((end for _, end in ranges), default=0.0)
+    tally.completed += sign * (state.ended or rules.is_finished(furthest, duration))
+    retention = tally.retention
+    # A session's ranges are merged, so apart: no percent lies in two of them.
+    for start, end in ranges:
+        for point in _retention_span(start, end, duration):
+            retention[point] += sign
+    return True
 
 
 @dataclass(frozen=True)
