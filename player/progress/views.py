@@ -300,18 +300,14 @@ def _statistics(item: dict) -> dict:
     The writer reads them because it may have to store them: see
     :func:`.store.live_tally`.
 
-    :raises ProgressUnavailable: if the writer could not read them just now.
+    :raises TimeoutError: if the writer has not got to it in time.
     """
     resume_rules = rules()
 
     def read(conn: sqlite3.Connection) -> dict:
         return media_statistics(conn, item, resume_rules)
 
-    try:
-        return _writer().run(read)
-    except (TimeoutError, OSError, sqlite3.Error) as exc:
-        current_app.logger.exception("statistics not read")
-        raise ProgressUnavailable("The statistics could not be read just now; try again.") from exc
+    return _writer().run(read)
 
 
 @bp.get("/publish/stats/<item_id>")
