@@ -3,7 +3,8 @@
 Every report answered 202 is in the database once the process has gone,
 whichever signal stopped it (SIGTERM from systemd, a container runtime or
 ``kill``; SIGINT from Ctrl-C) and however the development server was started
-(``player run``, ``flask --app player run``). Each test stops the server the
+(``player run``, ``flask --app player run``, ``player --debug run``, the
+README's gunicorn command). Each test stops the server the
 moment the last answer arrives, while the writer still holds the reports in
 its queue (it lets a batch grow for about 10 ms first).
 """
@@ -24,7 +25,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.gunicorn_support import gunicorn_process
 from tests.test_new_user import free_port
+from tests.test_worker import production_command, without_option
 
 REPO = Path(__file__).resolve().parents[1]
 PLAYER = str(Path(sys.executable).with_name("player"))
@@ -128,3 +131,23 @@ def test_the_stopped_server_still_dies_of_the_signal(library, tmp_path):
             process.kill()
             process.wait()
     assert stored(tmp_path / "player.sqlite") == {"visit-0001": 12.0}
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_production_server_writes_what_it_acknowledged(library, tmp_path, how):
+    """The README's gunicorn command, stopped by either signal to its master,
+    right after 40 reports spread over its workers."""
+    readme_env, argv = production_command()
+    *options, app = without_option(argv, ("-b", "--bind"))
+    env = {**os.environ, **readme_env, "PLAYER_MEDIA_DIR": str(library),
+           "PLAYER_DATABASE": str(tmp_path / "player.sqlite"), "PLAYER_SECRET_KEY": "stop-test",
+           "PLAYER_PUBLIC_URL": "http://127.0.0.1"}
+    with gunicorn_process(options, env, tmp_path / "gunicorn.log", app) as (process, address):
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda n: report(address[1], n, 10.0 + n), range(40)))
+        process.send_signal(how)
+        process.wait(timeout=60)
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert answers == [202] * 40, log
+    assert stored(tmp_path / "player.sqlite") == {
+        f"visit-{n:04d}": 10.0 + n for n in range(40)}, log
