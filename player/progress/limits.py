@@ -112,6 +112,7 @@ class RecentSessions:
                 del self._seen[old]
 
     def forget(self, key: tuple) -> None:
+        """Forget ``key``: it counts as new when next seen."""
         self._seen.pop(key, None)
 
 
@@ -125,7 +126,11 @@ class Refused:
 
 
 class Limits:
-    """Every flood limit of one process, behind one lock."""
+    """Every flood limit of one process, behind one lock.
+
+    The buckets' sizes and rates are the settings ``PROGRESS_RATE_*`` (per
+    viewer) and those of :data:`DEFAULTS`.
+    """
 
     def __init__(self, config: Mapping):
         def bucket(prefix: str) -> TokenBucket:
