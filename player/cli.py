@@ -22,16 +22,18 @@ def scan_command() -> None:
     """Rescan the media folder and report every problem found."""
     from . import db
     from .library.scan import scan
+    from .library.storage import for_app
 
+    storage = for_app(current_app)
     conn = db.connect(current_app.config["DATABASE"])
     try:
-        result = scan(current_app.config["MEDIA_DIR"], conn)
+        result = scan(storage, conn)
     finally:
         conn.close()
     for path, message in result.problems:
         click.echo(f"{path}: {message}", err=True)
     click.echo(
-        f"{len(result.items)} item(s) in {current_app.config['MEDIA_DIR']};"
+        f"{len(result.items)} item(s) in {storage.location()};"
         f" {result.probed} file(s) probed, {result.validated} track(s) validated,"
         f" {len(result.problems)} problem(s)."
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
-from .library.catalog import all_items, find_item, public_item
+from .library.catalog import all_items, find_item, get_storage, public_item
 from .timecodes import parse_time
 
 bp = Blueprint("pages", __name__)
@@ -24,7 +24,7 @@ def watch(item_id: str):
     item = public_item(raw)
     start = parse_time(request.args.get("t", ""), item["duration"])
     return render_template("watch.html", item=item, start=start,
-                           transcript=build_transcript(raw, current_app.config["MEDIA_DIR"]),
+                           transcript=build_transcript(raw, get_storage()),
                            transcript_tracks=choose_tracks(raw))
 
 
@@ -41,7 +41,7 @@ def transcript(item_id: str):
     lang = request.args.get("lang") or None
     try:
         tracks = choose_tracks(raw, lang)
-        model = build_transcript(raw, current_app.config["MEDIA_DIR"], lang)
+        model = build_transcript(raw, get_storage(), lang)
     except TranscriptLanguageError as exc:
         abort(404, str(exc))
     return render_template("transcript.html", item=public_item(raw), transcript=model,
@@ -58,7 +58,7 @@ def transcript_text(item_id: str):
     timestamps = request.args.get("timestamps", "1") != "0"
     lang = request.args.get("lang") or None
     try:
-        body = text(raw, current_app.config["MEDIA_DIR"], timestamps=timestamps, lang=lang)
+        body = text(raw, get_storage(), timestamps=timestamps, lang=lang)
     except TranscriptLanguageError as exc:
         abort(404, str(exc))
     name = f"{raw['id']}-transcript{'.' + lang if lang else ''}.txt"

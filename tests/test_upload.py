@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from player import create_app, db
+from player.library.storage import LocalStorage
 from player.progress import views as progress_api
 from player.publish import uploads
 from tests.mediagen import ffmpeg_duration, make_media
@@ -395,18 +396,20 @@ def test_deleting_an_item_forgets_its_progress(app, client, headers):
 # -- temporary files ----------------------------------------------------------------------
 
 def test_cleanup_removes_only_files_whose_writer_is_gone(media_dir):
-    folder = uploads.upload_dir(media_dir)
-    live = uploads.TempFile(folder, "file", "live.mp4")
+    storage = LocalStorage(media_dir)
+    live = uploads.TempFile(storage, "file", "live.mp4")
     live.write(b"still arriving")
-    (folder / "upload-dead.part").write_bytes(b"left by a killed worker")
-    assert uploads.cleanup_stale(media_dir) == ["upload-dead.part"]
-    assert live.path.exists()
+    (media_dir / ".uploads" / "upload-dead.part").write_bytes(b"left by a killed worker")
+    assert storage.cleanup_uploads() == ["upload-dead.part"]
+    assert temp_files(media_dir) == [live.name]
+    assert live.read_bytes() == b"still arriving"
     live.discard()
     assert temp_files(media_dir) == []
 
 
 def test_stale_temporary_files_are_removed_at_start(media_dir, tmp_path):
-    folder = uploads.upload_dir(media_dir)
+    folder = media_dir / ".uploads"
+    folder.mkdir()
     (folder / "upload-1234.part").write_bytes(b"\0" * 1000)
     create_app({"TESTING": True, "MEDIA_DIR": str(media_dir),
                 "DATABASE": str(tmp_path / "again.sqlite"), "SECRET_KEY": "t"})

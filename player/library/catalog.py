@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, request, url_for
+from flask import Flask, abort, current_app, request, url_for
 
 from .. import db
 from .scan import is_valid_id
+from .storage import Storage, for_app
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -21,11 +22,21 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def site_url() -> str:
+    """The site's root URL, on ``PUBLIC_URL`` when the operator set one."""
     public = current_app.config.get("PUBLIC_URL")
     return public.rstrip("/") + "/" if public else request.host_url
 
 
+def get_storage(app: Flask | None = None) -> Storage:
+    """The library's storage, of ``app`` or else of the current app.
+
+    :raises StorageError: if the app's ``STORAGE`` setting is not usable.
+    """
+    return for_app(app if app is not None else current_app)
+
+
 def all_items() -> list[dict]:
+    """Every catalog item, by title."""
     return db.catalog(db.get_db())
 
 
@@ -38,11 +49,12 @@ def find_item(item_id: str) -> dict:
 
 
 def track_id(track: dict) -> str:
+    """A track's key within its item: ``"en.captions"``."""
     return f"{track['srclang']}.{track['kind']}"
 
 
 def public_item(item: dict) -> dict:
-    """The ITEM JSON of DESIGN.md."""
+    """The public JSON of an item (ITEM in the API): every URL absolute."""
     item_id = item["id"]
     return {
         "id": item_id,

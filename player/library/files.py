@@ -1,18 +1,20 @@
 """Media, track and poster bytes.
 
 Only names the catalog knows are served, so no part of the URL is ever
-joined onto a filesystem path.
+joined onto a filesystem path. The bytes never pass through the app's own
+reads: a local file goes to the server's ``sendfile`` by the path the
+storage gives, and a storage without local files gives the client a URL to
+fetch them from itself.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app, redirect, request
 from flask_cors import CORS
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
@@ -20,7 +22,7 @@ from werkzeug.http import http_date
 from .. import db
 from ..web import conditional
 from ..web.streaming import media_response, needs_date, send_media
-from .catalog import find_item
+from .catalog import find_item, get_storage
 
 bp = Blueprint("files", __name__)
 
@@ -48,15 +50,32 @@ def served_files(item: dict, media_max_age: int) -> dict[str, tuple[str, str]]:
     return files
 
 
+#: Seconds a client may use a URL the storage signs for it.
+CLIENT_URL_SECONDS = 3600
+
+
 @bp.get("/files/<item_id>/<name>")
 def media_file(item_id: str, name: str):
+    """Send one file of an item, with ranges and conditional requests.
+
+    :raises NotFound: if the item does not serve a file of that name.
+    """
     item = find_item(item_id)
     served = served_files(item, current_app.config["MEDIA_MAX_AGE"])
     if name not in served:
         abort(404, f"The media item '{item_id}' has no file named '{name}'.")
     mime, cache_control = served[name]
-    return send_media(Path(current_app.config["MEDIA_DIR"]) / name, mime,
-                      cache_control=cache_control)
+    storage = get_storage()
+    path = storage.local_path(name)
+    if path is None:
+        url = storage.url_for_client(name, CLIENT_URL_SECONDS)
+        if url is None:
+            abort(404, f"The file '{name}' cannot be sent from this storage.")
+        response = redirect(url, 307)
+        # The URL expires, so no cache may keep the redirect for long.
+        response.headers["Cache-Control"] = "private, max-age=60"
+        return response
+    return send_media(path, mime, cache_control=cache_control)
 
 
 class MediaFastPath:
@@ -75,8 +94,7 @@ class MediaFastPath:
     def __init__(self, app: Flask, wsgi_app):
         self.wsgi_app = wsgi_app
         self.database = app.config["DATABASE"]
-        # A string: joining it with a name costs less than a Path would.
-        self.media_dir = os.path.join(app.config["MEDIA_DIR"], "")
+        self.storage = get_storage(app)
         self.max_age = app.config["MEDIA_MAX_AGE"]
         self.origins = _origins(app.config["CORS_ORIGINS"])
         self._local = threading.local()
@@ -107,9 +125,11 @@ class MediaFastPath:
         if path.startswith("/files/") and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             parts = path[len("/files/"):].split("/")
             served = self._table().get(tuple(parts)) if len(parts) == 2 else None
-            if served is not None:
+            # A file the storage cannot hand over locally is Flask's to redirect.
+            path = self.storage.local_path(parts[1]) if served is not None else None
+            if path is not None:
                 try:
-                    response = media_response(environ, self.media_dir + parts[1], served[0],
+                    response = media_response(environ, path, served[0],
                                               cache_control=served[1], bare=True)
                 except NotFound:
                     return self.wsgi_app(environ, start_response)
@@ -159,7 +179,8 @@ def _vary_on_origin(app: Flask, resources: dict) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Public, read-only resources get CORS; nothing with cookies does."""
+    """Serve files through :class:`MediaFastPath`, and give public, read-only
+    resources CORS; nothing with cookies gets it."""
     origins = _origins(app.config["CORS_ORIGINS"])
     app.wsgi_app = MediaFastPath(app, app.wsgi_app)
     # A literal "*" keeps responses identical for every origin, so shared

@@ -32,25 +32,9 @@ from .containers import (
     probe_matroska,
     probe_mp4,
 )
+from .storage import EXTENSIONS, Storage
 
-__all__ = ["EXTENSIONS", "ProbeError", "ProbeResult", "probe", "sniff"]
-
-#: File extensions the library scans, mapped to the container they usually hold.
-#: Only used to pick files out of a folder; probing itself ignores names.
-EXTENSIONS: dict[str, str] = {
-    ".mp4": "mp4",
-    ".m4a": "mp4",
-    ".m4v": "mp4",
-    ".webm": "webm",
-    ".mkv": "matroska",
-    ".mka": "matroska",
-    ".mp3": "mp3",
-    ".ogg": "ogg",
-    ".oga": "ogg",
-    ".opus": "ogg",
-    ".flac": "flac",
-    ".wav": "wav",
-}
+__all__ = ["EXTENSIONS", "ProbeError", "ProbeResult", "probe", "probe_file", "sniff"]
 
 # Bytes read up front: enough for every signature and for telling text apart.
 _HEAD_SIZE = 512
@@ -164,20 +148,38 @@ def _looks_like_text(head: bytes) -> bool:
 # -- probing -----------------------------------------------------------------
 
 
-def probe(path: str | os.PathLike) -> ProbeResult:
-    """Find out what the media file at ``path`` is and how long it lasts.
+def probe(storage: Storage, key: str) -> ProbeResult:
+    """Find out what the stored media file ``key`` is and how long it lasts.
 
-    :param path: the file to read.
+    Only the headers are read, through a seekable reader of the storage.
+
     :raises ProbeError: if the file cannot be read, is not audio or video,
-        is in a format browsers cannot play, or is damaged or truncated.
+        is in a format browsers cannot play, or is damaged or truncated; its
+        ``path`` is the file's :meth:`~player.library.storage.Storage.location`.
+    """
+    location = storage.location(key)
+    try:
+        with storage.open(key) as f:
+            return probe_file(f, location)
+    except OSError as exc:
+        raise ProbeError(location, f"the file cannot be read: {exc.strerror or exc}") from exc
+
+
+def probe_file(f: BinaryIO, name: str) -> ProbeResult:
+    """:func:`probe` for a file already open, such as an upload being checked.
+
+    :param f: a seekable binary reader, positioned anywhere.
+    :param name: the file's name for the error.
+    :raises ProbeError: as :func:`probe` does.
     """
     try:
-        with open(path, "rb") as f:
-            return _probe_open_file(f, os.fstat(f.fileno()).st_size)
+        size = f.seek(0, os.SEEK_END)
+        f.seek(0)
+        return _probe_open_file(f, size)
     except Invalid as exc:
-        raise ProbeError(path, exc.reason) from None
+        raise ProbeError(name, exc.reason) from None
     except OSError as exc:
-        raise ProbeError(path, f"the file cannot be read: {exc.strerror or exc}") from exc
+        raise ProbeError(name, f"the file cannot be read: {exc.strerror or exc}") from exc
 
 
 def _probe_open_file(f: BinaryIO, size: int) -> ProbeResult:

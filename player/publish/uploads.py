@@ -1,52 +1,52 @@
-"""Receiving uploads and changing the media folder without ever showing a
+"""Receiving uploads and changing the library without ever showing a
 half-written file.
 
 Request bodies are parsed as they arrive and each file part is written
-straight to a temporary file in ``MEDIA_DIR/.uploads``, so memory stays flat
-whatever the size and the final ``os.replace`` stays on one filesystem, where
-it is atomic. The scanner skips dot-folders, so nothing there is ever in the
-library.
+straight into the storage's staging area (see
+:meth:`~player.library.storage.Storage.begin_upload`), so memory stays flat
+whatever the size; a checked file becomes part of the library with one
+atomic commit, and staged files whose writer has gone are removed at start.
 
-Every temporary file is ``flock``-ed by the process writing it. The kernel
-drops the lock when that process ends, however it ends, so
-:func:`cleanup_stale` can remove exactly the files whose writer is gone,
-even while other workers are mid-upload.
-
-Changes to the folder (new items, tracks, metadata, deletions) happen under
-one lock file, so two workers cannot pick the same id or interleave a
-read-modify-write of an item's metadata. A new item's sidecar files are put
-in place before its media file, and the media file last: an item appears
+Changes to an item (a new item, its tracks, metadata, deletion) happen under
+the item's lock, so two workers cannot pick the same id or interleave a
+read-modify-write of its metadata. A new item's sidecar files are put in
+place before its media file, and the media file last: an item appears
 complete or not at all.
 
-Nothing here knows about Flask.
+Nothing here knows about Flask, or where the library's bytes live.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
-import json
-import os
 import re
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, BinaryIO
 
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
+if TYPE_CHECKING:
+    from ..captions.vtt import Report
+
 from ..errors import PlayerError
 from ..languages import is_language_tag, track_label
-from ..library.probe import EXTENSIONS, ProbeError, ProbeResult, probe, sniff
-from ..library.scan import POSTER_EXTENSIONS, TRACK_KINDS, slugify
+from ..library import cues
+from ..library import storage as naming
+from ..library.probe import EXTENSIONS, ProbeError, ProbeResult, probe_file, sniff
+from ..library.scan import slugify
+from ..library.storage import (
+    POSTER_EXTENSIONS,
+    TRACK_KINDS,
+    MetadataError,
+    Storage,
+    Upload,
+    write_metadata,
+)
 
-UPLOAD_DIR = ".uploads"
-_LOCK_NAME = ".lock"
-_TEMP_PREFIX = "upload-"
 _CHUNK = 256 * 1024
 _HEAD = 512
 #: Text fields and caption or poster files are read into memory, so they are capped.
@@ -70,7 +70,6 @@ _DEFAULT_EXTENSION = {
     ("flac", "audio"): ".flac", ("wav", "audio"): ".wav",
 }
 _POSTER_TYPES = {".jpg": "JPEG", ".png": "PNG", ".webp": "WebP"}
-_CAPTION_SOURCES = (".srt", ".sbv")
 
 
 # -- errors ---------------------------------------------------------------------
@@ -152,100 +151,54 @@ def accepted_formats() -> list[str]:
     return [f"{_CONTAINER_NAMES.get(c, c)} ({', '.join(exts)})" for c, exts in by_container.items()]
 
 
-# -- temporary files ----------------------------------------------------------------
-
-def upload_dir(media_dir: str | os.PathLike) -> Path:
-    path = Path(media_dir) / UPLOAD_DIR
-    path.mkdir(exist_ok=True)
-    return path
-
-
-def cleanup_stale(media_dir: str | os.PathLike) -> list[str]:
-    """Remove temporary files whose writer has gone (crashed, killed, disconnected).
-
-    :returns: the names removed.
-    """
-    folder = Path(media_dir) / UPLOAD_DIR
-    if not folder.is_dir():
-        return []
-    removed = []
-    for entry in os.scandir(folder):
-        if not entry.name.startswith(_TEMP_PREFIX) or not entry.is_file(follow_symlinks=False):
-            continue
-        try:
-            fd = os.open(entry.path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        try:
-            os.unlink(entry.path)
-            removed.append(entry.name)
-        except FileNotFoundError:
-            pass
-        finally:
-            os.close(fd)
-    return removed
-
+# -- files being received -----------------------------------------------------------
 
 class TempFile:
-    """A locked temporary file in the upload folder, moved into place or discarded."""
+    """One file part of a form, staged in the storage as it arrives; committed
+    into the library or discarded.
 
-    def __init__(self, folder: Path, field_name: str = "", filename: str = "") -> None:
+    :param field_name: the form field it came in.
+    :param filename: the name the client gave it, if any.
+    """
+
+    def __init__(self, storage: Storage, field_name: str = "", filename: str = "") -> None:
         self.field = field_name
         self.filename = filename
         self.size = 0
+        #: The first bytes, for telling the format.
         self.head = b""
-        self.done = False
-        while True:
-            fd, name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".part", dir=folder)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            # cleanup_stale may have taken the file between mkstemp and flock.
-            if os.fstat(fd).st_nlink > 0:
-                break
-            os.close(fd)
-        self.path = Path(name)
-        self._file: BinaryIO | None = os.fdopen(fd, "wb")
+        self._upload: Upload = storage.begin_upload()
+
+    @property
+    def name(self) -> str:
+        """The staged file's name, for messages."""
+        return self._upload.name
 
     def write(self, data: bytes) -> None:
-        assert self._file is not None
+        """Append a chunk of the part.
+
+        :raises OSError: when the storage refuses, e.g. when the disk is full.
+        """
         if len(self.head) < _HEAD:
             self.head += data[: _HEAD - len(self.head)]
-        self._file.write(data)
+        self._upload.write(data)
         self.size += len(data)
 
-    def flushed(self) -> Path:
-        """The file's path, with everything written so far readable there."""
-        assert self._file is not None
-        self._file.flush()
-        return self.path
+    def open(self) -> BinaryIO:
+        """A seekable reader of what arrived so far; the caller closes it."""
+        return self._upload.open()
 
     def read_bytes(self) -> bytes:
-        return self.flushed().read_bytes()
+        """Everything that arrived."""
+        return self._upload.read_bytes()
 
-    def move_to(self, target: Path) -> None:
-        """Flush to disk and rename onto ``target`` (replacing it atomically)."""
-        assert self._file is not None
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        os.replace(self.path, target)
-        self.path = target
-        self.done = True
-        self.close()
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+    def commit(self, key: str) -> naming.Entry:
+        """Make the file the library's object ``key``, replacing it atomically."""
+        return self._upload.commit(key)
 
     def discard(self) -> None:
-        if not self.done:
-            self.path.unlink(missing_ok=True)
-            self.done = True
-        self.close()
+        """Drop the file unless committed; safe to call more than once."""
+        self._upload.discard()
 
 
 @dataclass
@@ -279,7 +232,7 @@ def receive_form(
     stream: BinaryIO,
     content_type: str,
     *,
-    temp_dir: Path,
+    storage: Storage,
     limit: int,
     check_fields: Callable[[ReceivedForm], None] | None = None,
 ) -> ReceivedForm:
@@ -288,6 +241,7 @@ def receive_form(
     :param stream: the request body (already bounded by Content-Length or the
         server's chunked decoding).
     :param content_type: the request's Content-Type header.
+    :param storage: the library, whose staging area receives the file parts.
     :param limit: the most bytes the body may have; reading stops past it,
         whether or not the client sent a Content-Length.
     :param check_fields: called once with the text fields, before the first
@@ -335,7 +289,7 @@ def receive_form(
                         check_fields(form)  # type: ignore[misc]
                         checked = True
                     name = event.name
-                    current = TempFile(temp_dir, name, event.filename) if event.filename else None
+                    current = TempFile(storage, name, event.filename) if event.filename else None
                     if current is not None:
                         form.files.setdefault(name, []).append(current)
                 elif isinstance(event, Data):
@@ -384,7 +338,8 @@ def check_media(temp: TempFile) -> ProbeResult:
     :raises Unprocessable: if they look like one but cannot be read.
     """
     try:
-        return probe(temp.flushed())
+        with temp.open() as reader:
+            return probe_file(reader, temp.name)
     except ProbeError as exc:
         if sniff(temp.head) is None:
             formats = accepted_formats()
@@ -421,7 +376,12 @@ def poster_extension(temp: TempFile, field_name: str = "poster") -> str:
 
 @dataclass
 class PreparedTrack:
-    """A caption file checked and converted to WebVTT, ready to store."""
+    """A caption file checked and converted to WebVTT, ready to store.
+
+    :param report: the parse of ``vtt`` when the file came as WebVTT, so
+        storing it does not need another; ``None`` after a conversion.
+    :param duration: the media duration the file was checked against.
+    """
 
     kind: str
     srclang: str
@@ -429,6 +389,8 @@ class PreparedTrack:
     vtt: bytes
     cues: int
     problems: list[dict]
+    report: Report | None = None
+    duration: float | None = None
 
 
 def _problem_dict(problem) -> dict:
@@ -465,75 +427,38 @@ def prepare_track(temp: TempFile, *, kind: str, srclang: str, label: str,
         message = f"The caption file cannot be converted to WebVTT: {exc}"
         raise Unprocessable(message, fields={field_name: message}) from None
     return PreparedTrack(kind, srclang, label or track_label(srclang, kind), vtt,
-                         len(report.cues), problems)
+                         len(report.cues), problems, report if fmt == "vtt" else None, duration)
 
 
-# -- changing the media folder -----------------------------------------------------------
+# -- changing the library ---------------------------------------------------------------
 
-@contextmanager
-def folder_lock(media_dir: Path) -> Iterator[None]:
-    """Hold the media folder's change lock (across processes)."""
-    fd = os.open(upload_dir(media_dir) / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _write_file(media_dir: Path, target: Path, data: bytes) -> None:
-    temp = TempFile(upload_dir(media_dir))
-    try:
-        temp.write(data)
-        temp.move_to(target)
-    finally:
-        temp.discard()
-
-
-def _names(media_dir: Path) -> list[str]:
-    return [n for n in os.listdir(media_dir) if not n.startswith(".")]
+def _names(storage: Storage) -> list[str]:
+    return [entry.name for entry in storage.list()]
 
 
 def _id_taken(names: list[str], item_id: str) -> bool:
     for name in names:
-        path = Path(name)
         if name.startswith(item_id + ".") or (
-                path.suffix.lower() in EXTENSIONS and slugify(path.stem) == item_id):
+                naming.is_media_name(name) and slugify(naming.stem_of(name)) == item_id):
             return True
     return False
 
 
-def unique_id(media_dir: Path, wanted: str) -> str:
-    """``wanted`` as a slug, or ``wanted-2``, ``wanted-3`` ... if it is taken.
-
-    Call with :func:`folder_lock` held, and keep holding it until the file is in place.
-    """
-    base = slugify(wanted)
-    names = _names(media_dir)
-    candidate, number = base, 1
-    while _id_taken(names, candidate):
-        number += 1
-        suffix = f"-{number}"
-        candidate = base[: 100 - len(suffix)].rstrip("-_") + suffix
-    return candidate
+def _candidate_id(base: str, number: int) -> str:
+    """``base``, then ``base-2``, ``base-3`` ..., at most 100 characters."""
+    if number == 1:
+        return base
+    suffix = f"-{number}"
+    return base[: 100 - len(suffix)].rstrip("-_") + suffix
 
 
-def read_metadata(media_dir: Path, stem: str) -> dict:
-    """The item's ``STEM.json``, or ``{}`` when it is missing or not an object."""
+def read_metadata(storage: Storage, stem: str) -> dict:
+    """The item's ``STEM.json``, or ``{}`` when it is missing or broken (the
+    scan reports a broken one)."""
     try:
-        data = json.loads((media_dir / f"{stem}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return naming.read_metadata(storage, stem)
+    except MetadataError:
         return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_metadata(media_dir: Path, stem: str, metadata: dict) -> None:
-    text = json.dumps(metadata, ensure_ascii=False, indent=2) + "\n"
-    _write_file(media_dir, media_dir / f"{stem}.json", text.encode("utf-8"))
-
-
-def _track_file(stem: str, srclang: str, kind: str) -> str:
-    return f"{stem}.{srclang}.vtt" if kind == "captions" else f"{stem}.{srclang}.{kind}.vtt"
 
 
 def _set_label(metadata: dict, track: PreparedTrack) -> None:
@@ -546,67 +471,87 @@ def _set_label(metadata: dict, track: PreparedTrack) -> None:
     metadata["tracks"] = labels
 
 
+def _write_track(storage: Storage, name: str, track: PreparedTrack) -> None:
+    entry = storage.write(name, track.vtt)
+    if track.report is not None:
+        # The bytes stored are the bytes checked: the scan need not parse them again.
+        cues.remember(storage, entry, track.kind, track.duration, track.report)
+
+
 def add_media(
-    media_dir: Path, media: TempFile, info: ProbeResult, *, title: str, description: str,
+    storage: Storage, media: TempFile, info: ProbeResult, *, title: str, description: str,
     language: str, poster: TempFile | None = None, captions: PreparedTrack | None = None,
 ) -> str:
-    """Put a checked upload into the library under a new unique id.
+    """Put a checked upload into the library under a new unique id: the
+    title as a slug, or the slug with ``-2``, ``-3`` ... when it is taken.
 
     :returns: the new item's id.
+    :raises OSError: if the storage refuses; nothing of the item then stays.
     """
-    client_name = Path(media.filename or "upload")
+    client_name = PurePosixPath(media.filename or "upload")
     extension = client_name.suffix.lower()
     if EXTENSIONS.get(extension) != info.container:
         extension = _DEFAULT_EXTENSION[(info.container, info.kind)]
     title = title or client_name.stem.replace("_", " ").replace("-", " ").strip() or "Untitled"
     poster_ext = poster_extension(poster) if poster is not None else ""
-    written: list[Path] = []
-    with folder_lock(media_dir):
-        item_id = unique_id(media_dir, title)
-        try:
-            metadata = {"title": title, "description": description, "language": language}
-            if captions is not None:
-                _set_label(metadata, captions)
-                target = media_dir / _track_file(item_id, captions.srclang, captions.kind)
-                written.append(target)
-                _write_file(media_dir, target, captions.vtt)
-            written.append(media_dir / f"{item_id}.json")
-            _write_metadata(media_dir, item_id, metadata)
-            if poster is not None:
-                target = media_dir / f"{item_id}{poster_ext}"
-                written.append(target)
-                poster.move_to(target)
-            media.move_to(media_dir / f"{item_id}{extension}")
-        except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
-            raise
-    return item_id
+    base, number = slugify(title), 1
+    while True:
+        item_id = _candidate_id(base, number)
+        # The id is chosen and its files written under its lock, so two
+        # uploads of the same title cannot both take it.
+        with storage.lock(item_id):
+            if not _id_taken(_names(storage), item_id):
+                _put_new_item(storage, item_id, media, extension, title=title,
+                              description=description, language=language, poster=poster,
+                              poster_ext=poster_ext, captions=captions)
+                return item_id
+        number += 1
 
 
-def _caption_sources(target: Path) -> list[Path]:
-    """SRT or SBV originals the scanner would convert to ``target`` again."""
-    return [target.with_suffix(ext) for ext in _CAPTION_SOURCES]
+def _put_new_item(
+    storage: Storage, item_id: str, media: TempFile, extension: str, *, title: str,
+    description: str, language: str, poster: TempFile | None, poster_ext: str,
+    captions: PreparedTrack | None,
+) -> None:
+    written: list[str] = []
+    try:
+        metadata = {"title": title, "description": description, "language": language}
+        if captions is not None:
+            _set_label(metadata, captions)
+            name = naming.track_name(item_id, captions.srclang, captions.kind)
+            written.append(name)
+            _write_track(storage, name, captions)
+        written.append(naming.metadata_name(item_id))
+        write_metadata(storage, item_id, metadata)
+        if poster is not None:
+            name = naming.poster_name(item_id, poster_ext)
+            written.append(name)
+            poster.commit(name)
+        media.commit(f"{item_id}{extension}")
+    except BaseException:
+        for name in written:
+            storage.delete(name)
+        raise
 
 
-def store_track(media_dir: Path, item: dict, track: PreparedTrack) -> bool:
+def store_track(storage: Storage, item: dict, track: PreparedTrack) -> bool:
     """Add a track to an item, or replace the one of the same language and kind.
 
-    The new file replaces the old in one rename, so players see one or the other.
+    The new file replaces the old in one atomic write, so players see one or the other.
 
     :returns: whether an existing track was replaced.
+    :raises OSError: if the storage refuses.
     """
-    stem = Path(item["file"]).stem
+    stem = naming.stem_of(item["file"])
     existing = find_track(item, track.srclang, track.kind)
-    target = media_dir / (existing["file"] if existing else
-                          _track_file(stem, track.srclang, track.kind))
-    with folder_lock(media_dir):
-        _write_file(media_dir, target, track.vtt)
-        for source in _caption_sources(target):
-            source.unlink(missing_ok=True)
-        metadata = read_metadata(media_dir, stem)
+    target = existing["file"] if existing else naming.track_name(stem, track.srclang, track.kind)
+    with storage.lock(item["id"]):
+        _write_track(storage, target, track)
+        for source in naming.caption_sources(target):
+            storage.delete(source)
+        metadata = read_metadata(storage, stem)
         _set_label(metadata, track)
-        _write_metadata(media_dir, stem, metadata)
+        write_metadata(storage, stem, metadata)
     return existing is not None
 
 
@@ -618,32 +563,37 @@ def find_track(item: dict, srclang: str, kind: str) -> dict | None:
     return None
 
 
-def delete_track(media_dir: Path, item: dict, track: dict) -> None:
-    stem = Path(item["file"]).stem
-    target = media_dir / track["file"]
-    with folder_lock(media_dir):
-        target.unlink(missing_ok=True)
-        for source in _caption_sources(target):
-            source.unlink(missing_ok=True)
-        metadata = read_metadata(media_dir, stem)
+def delete_track(storage: Storage, item: dict, track: dict) -> None:
+    """Remove a track's file (and the SRT or SBV it was made from) and its label.
+
+    :raises OSError: if the storage refuses.
+    """
+    stem = naming.stem_of(item["file"])
+    with storage.lock(item["id"]):
+        storage.delete(track["file"])
+        for source in naming.caption_sources(track["file"]):
+            storage.delete(source)
+        metadata = read_metadata(storage, stem)
         labels = metadata.get("tracks")
         if isinstance(labels, dict) and labels.pop(f"{track['srclang']}.{track['kind']}", None):
-            _write_metadata(media_dir, stem, metadata)
+            write_metadata(storage, stem, metadata)
 
 
 def update_item(
-    media_dir: Path, item: dict, *, title: str, description: str,
+    storage: Storage, item: dict, *, title: str, description: str,
     labels: dict[str, str], poster: TempFile | None = None, remove_poster: bool = False,
     described_version: str | None = None,
 ) -> None:
     """Change an item's title, description, track labels and poster.
 
     :param labels: ``"en.captions"`` → label; an empty label restores the default.
+    :raises Unsupported: if ``poster`` is not a JPEG, PNG or WebP image.
+    :raises OSError: if the storage refuses.
     """
-    stem = Path(item["file"]).stem
+    stem = naming.stem_of(item["file"])
     poster_ext = poster_extension(poster) if poster is not None else ""
-    with folder_lock(media_dir):
-        metadata = read_metadata(media_dir, stem)
+    with storage.lock(item["id"]):
+        metadata = read_metadata(storage, stem)
         metadata.update(title=title, description=description)
         metadata.setdefault("language", item["language"])
         if described_version:
@@ -658,42 +608,36 @@ def update_item(
             else:
                 stored[key] = label
         metadata["tracks"] = stored
-        _write_metadata(media_dir, stem, metadata)
-        old_posters = [media_dir / f"{stem}{ext}" for ext in POSTER_EXTENSIONS]
+        write_metadata(storage, stem, metadata)
+        old_posters = [naming.poster_name(stem, ext) for ext in POSTER_EXTENSIONS]
         if poster is not None:
-            target = media_dir / f"{stem}{poster_ext}"
-            poster.move_to(target)
+            target = naming.poster_name(stem, poster_ext)
+            poster.commit(target)
             old_posters.remove(target)
         if poster is not None or remove_poster:
             for old in old_posters:
-                old.unlink(missing_ok=True)
+                storage.delete(old)
 
 
-def delete_item(media_dir: Path, item: dict) -> list[str]:
+def delete_item(storage: Storage, item: dict) -> list[str]:
     """Remove an item's media file, then every sidecar file of its stem.
 
     The media file goes first, so the item leaves the library at once even if
-    removing a sidecar fails.
+    removing a sidecar fails. Sidecars of an item whose stem is longer
+    (``talk.en.mp4`` beside ``talk.mp4``) stay.
 
     :returns: the names removed.
+    :raises OSError: if the storage refuses.
     """
-    stem = Path(item["file"]).stem
-    with folder_lock(media_dir):
-        names = _names(media_dir)
-        longer_stems = [
-            Path(n).stem for n in names
-            if Path(n).suffix.lower() in EXTENSIONS and Path(n).stem.startswith(stem + ".")
-        ]
-        (media_dir / item["file"]).unlink(missing_ok=True)
+    stem = naming.stem_of(item["file"])
+    with storage.lock(item["id"]):
+        names = _names(storage)
+        media = {n for n in names if naming.is_media_name(n)} | {item["file"]}
+        sidecars = naming.group_sidecars(names, media)
+        storage.delete(item["file"])
         removed = [item["file"]]
-        for name in names:
-            if name == item["file"] or not name.startswith(stem + "."):
-                continue
-            if any(name.startswith(other + ".") or name == other for other in longer_stems):
-                continue
-            if Path(name).suffix.lower() in EXTENSIONS:
-                continue
-            (media_dir / name).unlink(missing_ok=True)
+        for name in sidecars.get(stem, []):
+            storage.delete(name)
             removed.append(name)
     return removed
 
