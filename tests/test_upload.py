@@ -402,7 +402,7 @@ def test_cleanup_removes_only_files_whose_writer_is_gone(media_dir):
     (media_dir / ".uploads" / "upload-dead.part").write_bytes(b"left by a killed worker")
     assert storage.cleanup_uploads() == ["upload-dead.part"]
     assert temp_files(media_dir) == [live.name]
-    assert live.read_bytes() == b"still arriving"
+    assert live.read_all() == b"still arriving"
     live.discard()
     assert temp_files(media_dir) == []
 

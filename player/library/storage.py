@@ -129,7 +129,7 @@ class Upload(ABC):
     def open(self) -> BinaryIO:
         """A seekable reader of everything written so far; the caller closes it."""
 
-    def read_bytes(self) -> bytes:
+    def read_all(self) -> bytes:
         """Everything written so far."""
         with self.open() as reader:
             return reader.read()

@@ -188,9 +188,9 @@ class TempFile:
         """A seekable reader of what arrived so far; the caller closes it."""
         return self._upload.open()
 
-    def read_bytes(self) -> bytes:
+    def read_all(self) -> bytes:
         """Everything that arrived."""
-        return self._upload.read_bytes()
+        return self._upload.read_all()
 
     def commit(self, key: str) -> naming.Entry:
         """Make the file the library's object ``key``, replacing it atomically."""
@@ -409,7 +409,7 @@ def prepare_track(temp: TempFile, *, kind: str, srclang: str, label: str,
 
     if temp.size > MAX_SIDE_FILE_BYTES:
         raise too_large(MAX_SIDE_FILE_BYTES, "The caption file")
-    data = temp.read_bytes()
+    data = temp.read_all()
     report = validate_file(data, None, kind=kind, duration=duration)
     problems = [_problem_dict(p) for p in report.problems]
     errors = [p for p in problems if p["severity"] == "error"]
