@@ -41,7 +41,10 @@ def all_items() -> list[dict]:
 
 
 def find_item(item_id: str) -> dict:
-    """The catalog entry for ``item_id`` or a 404 naming it."""
+    """The catalog entry for ``item_id``.
+
+    :raises NotFound: naming the id, if there is no such item.
+    """
     item = db.catalog_item(db.get_db(), item_id) if is_valid_id(item_id) else None
     if item is None:
         abort(404, f"There is no media item with the id '{item_id}'.")

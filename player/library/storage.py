@@ -296,6 +296,11 @@ class LocalStorage(Storage):
         return folder
 
     def list(self) -> list[Entry]:
+        """The regular files directly in the folder (symbolic links followed),
+        by name; hidden names and folders are left out.
+
+        :raises FileNotFoundError: if the folder does not exist.
+        """
         entries = []
         with os.scandir(self.root) as listing:
             for item in listing:
@@ -311,6 +316,10 @@ class LocalStorage(Storage):
         return entries
 
     def stat(self, key: str) -> Entry:
+        """The entry of one file.
+
+        :raises FileNotFoundError: if there is no such file, or it is not a regular file.
+        """
         path = self._path(key)
         st = os.stat(path)
         if not _is_regular(st):
@@ -318,12 +327,18 @@ class LocalStorage(Storage):
         return _entry(key, st)
 
     def open(self, key: str) -> BinaryIO:
+        """The file, open for reading in binary.
+
+        :raises FileNotFoundError: if there is no such file.
+        """
         return open(self._path(key), "rb")
 
     def begin_upload(self) -> Upload:
+        """A new locked temporary file in ``.uploads``, made if need be."""
         return _LocalUpload(self, self._staging())
 
     def delete(self, key: str) -> bool:
+        """Unlink the file; returns whether there was one."""
         try:
             os.unlink(self._path(key))
         except FileNotFoundError:
@@ -332,6 +347,8 @@ class LocalStorage(Storage):
 
     @contextmanager
     def lock(self, item_id: str) -> Iterator[None]:
+        """Hold the item's lock file in ``.uploads`` with ``flock`` (across
+        threads and processes), and remove the file on release."""
         # One lock file per item, removed on release by its holder. A waiter
         # may wake up holding the lock of a file already removed, so it
         # checks that the name still leads to the file it locked.
@@ -357,6 +374,8 @@ class LocalStorage(Storage):
                 os.close(fd)
 
     def cleanup_uploads(self) -> list[str]:
+        """Remove the staged files and lock files no process holds a lock on;
+        returns the names of the staged files removed."""
         folder = self.root / _STAGING
         if not folder.is_dir():
             return []
@@ -371,9 +390,14 @@ class LocalStorage(Storage):
         return removed
 
     def local_path(self, key: str) -> str:
+        """The file's path, for ``sendfile``.
+
+        :raises InvalidKey: if ``key`` is not a plain name.
+        """
         return self._path(key)
 
     def location(self, key: str = "") -> str:
+        """The file's path (the folder's for an empty key), as a string."""
         return str(self.root / check_key(key)) if key else str(self.root)
 
 

@@ -96,21 +96,29 @@ class UploadError(PlayerError):
 
 
 class TooLarge(UploadError):
+    """The body, or a file in it, is over its limit."""
+
     status = 413
     code = "too_large"
 
 
 class Unsupported(UploadError):
+    """The file is not in a format the library accepts, or the body is not multipart."""
+
     status = 415
     code = "unsupported_media_type"
 
 
 class Unprocessable(UploadError):
+    """The file looks like an accepted format but cannot be read, or has errors."""
+
     status = 422
     code = "unprocessable"
 
 
 class NoSpace(UploadError):
+    """The storage has no room left for the upload."""
+
     status = 507
     code = "insufficient_storage"
 
@@ -136,6 +144,7 @@ def format_size(size: int) -> str:
 
 
 def too_large(limit: int, what: str = "The upload") -> TooLarge:
+    """The :class:`TooLarge` error for ``what`` over ``limit`` bytes, to raise."""
     return TooLarge(
         f"{what} is too large: the limit is {format_size(limit)} ({limit:,} bytes).",
         fields={"file": f"{what} is too large: the limit is {format_size(limit)}."},
@@ -209,14 +218,17 @@ class ReceivedForm:
     files: dict[str, list[TempFile]] = field(default_factory=dict)
 
     def value(self, name: str) -> str:
+        """The first value of the text field ``name``, or ``""``."""
         values = self.fields.get(name)
         return values[0] if values else ""
 
     def file(self, name: str) -> TempFile | None:
+        """The first file of the field ``name``, or ``None``."""
         files = self.files.get(name)
         return files[0] if files else None
 
     def discard(self) -> None:
+        """Discard every file not committed."""
         for files in self.files.values():
             for temp in files:
                 temp.discard()

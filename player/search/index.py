@@ -88,6 +88,7 @@ class Term:
 
     @property
     def fts(self) -> str:
+        """The term as an FTS5 string, with ``*`` for a prefix."""
         quoted = '"' + self.text.replace('"', '""') + '"'
         return quoted + "*" if self.prefix else quoted
 
