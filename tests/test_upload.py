@@ -420,3 +420,34 @@ def test_format_size():
     assert uploads.format_size(2 * 1024**3) == "2 GiB"
     assert uploads.format_size(150 * 1024**2) == "150 MiB"
     assert uploads.format_size(999) == "999 bytes"
+
+
+def test_uploads_of_one_title_at_once_get_distinct_ids(media_dir, media_cache):
+    import threading
+
+    storage = LocalStorage(media_dir)
+    data = make_media("mp3", media_cache).read_bytes()
+    ids, errors = [], []
+
+    def upload():
+        temp = uploads.TempFile(storage, "file", "same.mp3")
+        try:
+            temp.write(data)
+            info = uploads.check_media(temp)
+            ids.append(uploads.add_media(storage, temp, info, title="Same", description="",
+                                         language="en"))
+        except Exception as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            temp.discard()
+
+    threads = [threading.Thread(target=upload) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(ids) == ["same", "same-2", "same-3", "same-4"]
+    assert sorted(p.name for p in media_dir.glob("same*.mp3")) == [
+        "same-2.mp3", "same-3.mp3", "same-4.mp3", "same.mp3"]
+    assert temp_files(media_dir) == []

@@ -29,23 +29,31 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-if TYPE_CHECKING:
-    from ..captions.vtt import Report
-
 from ..errors import PlayerError
 from ..languages import is_language_tag, track_label
 from ..library import cues
-from ..library import storage as naming
+from ..library import storage as library_storage
 from ..library.probe import EXTENSIONS, ProbeError, ProbeResult, probe_file, sniff
 from ..library.scan import slugify
 from ..library.storage import (
     POSTER_EXTENSIONS,
     TRACK_KINDS,
+    Entry,
     MetadataError,
     Storage,
     Upload,
+    caption_sources,
+    group_sidecars,
+    is_media_name,
+    metadata_name,
+    poster_name,
+    stem_of,
+    track_name,
     write_metadata,
 )
+
+if TYPE_CHECKING:
+    from ..captions.vtt import Report
 
 _CHUNK = 256 * 1024
 _HEAD = 512
@@ -201,7 +209,7 @@ class TempFile:
         """Everything that arrived."""
         return self._upload.read_all()
 
-    def commit(self, key: str) -> naming.Entry:
+    def commit(self, key: str) -> Entry:
         """Make the file the library's object ``key``, replacing it atomically."""
         return self._upload.commit(key)
 
@@ -451,7 +459,7 @@ def _names(storage: Storage) -> list[str]:
 def _id_taken(names: list[str], item_id: str) -> bool:
     for name in names:
         if name.startswith(item_id + ".") or (
-                naming.is_media_name(name) and slugify(naming.stem_of(name)) == item_id):
+                is_media_name(name) and slugify(stem_of(name)) == item_id):
             return True
     return False
 
@@ -468,7 +476,7 @@ def read_metadata(storage: Storage, stem: str) -> dict:
     """The item's ``STEM.json``, or ``{}`` when it is missing or broken (the
     scan reports a broken one)."""
     try:
-        return naming.read_metadata(storage, stem)
+        return library_storage.read_metadata(storage, stem)
     except MetadataError:
         return {}
 
@@ -507,17 +515,21 @@ def add_media(
     title = title or client_name.stem.replace("_", " ").replace("-", " ").strip() or "Untitled"
     poster_ext = poster_extension(poster) if poster is not None else ""
     base, number = slugify(title), 1
+    names = _names(storage)
     while True:
         item_id = _candidate_id(base, number)
-        # The id is chosen and its files written under its lock, so two
-        # uploads of the same title cannot both take it.
+        number += 1
+        if _id_taken(names, item_id):
+            continue
+        # The id is taken and its files written under its lock, looking at
+        # the library again there, so two uploads cannot both take it.
         with storage.lock(item_id):
-            if not _id_taken(_names(storage), item_id):
+            names = _names(storage)
+            if not _id_taken(names, item_id):
                 _put_new_item(storage, item_id, media, extension, title=title,
                               description=description, language=language, poster=poster,
                               poster_ext=poster_ext, captions=captions)
                 return item_id
-        number += 1
 
 
 def _put_new_item(
@@ -530,13 +542,13 @@ def _put_new_item(
         metadata = {"title": title, "description": description, "language": language}
         if captions is not None:
             _set_label(metadata, captions)
-            name = naming.track_name(item_id, captions.srclang, captions.kind)
+            name = track_name(item_id, captions.srclang, captions.kind)
             written.append(name)
             _write_track(storage, name, captions)
-        written.append(naming.metadata_name(item_id))
+        written.append(metadata_name(item_id))
         write_metadata(storage, item_id, metadata)
         if poster is not None:
-            name = naming.poster_name(item_id, poster_ext)
+            name = poster_name(item_id, poster_ext)
             written.append(name)
             poster.commit(name)
         media.commit(f"{item_id}{extension}")
@@ -554,12 +566,12 @@ def store_track(storage: Storage, item: dict, track: PreparedTrack) -> bool:
     :returns: whether an existing track was replaced.
     :raises OSError: if the storage refuses.
     """
-    stem = naming.stem_of(item["file"])
+    stem = stem_of(item["file"])
     existing = find_track(item, track.srclang, track.kind)
-    target = existing["file"] if existing else naming.track_name(stem, track.srclang, track.kind)
+    target = existing["file"] if existing else track_name(stem, track.srclang, track.kind)
     with storage.lock(item["id"]):
         _write_track(storage, target, track)
-        for source in naming.caption_sources(target):
+        for source in caption_sources(target):
             storage.delete(source)
         metadata = read_metadata(storage, stem)
         _set_label(metadata, track)
@@ -580,10 +592,10 @@ def delete_track(storage: Storage, item: dict, track: dict) -> None:
 
     :raises OSError: if the storage refuses.
     """
-    stem = naming.stem_of(item["file"])
+    stem = stem_of(item["file"])
     with storage.lock(item["id"]):
         storage.delete(track["file"])
-        for source in naming.caption_sources(track["file"]):
+        for source in caption_sources(track["file"]):
             storage.delete(source)
         metadata = read_metadata(storage, stem)
         labels = metadata.get("tracks")
@@ -602,7 +614,7 @@ def update_item(
     :raises Unsupported: if ``poster`` is not a JPEG, PNG or WebP image.
     :raises OSError: if the storage refuses.
     """
-    stem = naming.stem_of(item["file"])
+    stem = stem_of(item["file"])
     poster_ext = poster_extension(poster) if poster is not None else ""
     with storage.lock(item["id"]):
         metadata = read_metadata(storage, stem)
@@ -621,9 +633,9 @@ def update_item(
                 stored[key] = label
         metadata["tracks"] = stored
         write_metadata(storage, stem, metadata)
-        old_posters = [naming.poster_name(stem, ext) for ext in POSTER_EXTENSIONS]
+        old_posters = [poster_name(stem, ext) for ext in POSTER_EXTENSIONS]
         if poster is not None:
-            target = naming.poster_name(stem, poster_ext)
+            target = poster_name(stem, poster_ext)
             poster.commit(target)
             old_posters.remove(target)
         if poster is not None or remove_poster:
@@ -641,11 +653,11 @@ def delete_item(storage: Storage, item: dict) -> list[str]:
     :returns: the names removed.
     :raises OSError: if the storage refuses.
     """
-    stem = naming.stem_of(item["file"])
+    stem = stem_of(item["file"])
     with storage.lock(item["id"]):
         names = _names(storage)
-        media = {n for n in names if naming.is_media_name(n)} | {item["file"]}
-        sidecars = naming.group_sidecars(names, media)
+        media = {n for n in names if is_media_name(n)} | {item["file"]}
+        sidecars = group_sidecars(names, media)
         storage.delete(item["file"])
         removed = [item["file"]]
         for name in sidecars.get(stem, []):
