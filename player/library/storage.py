@@ -31,7 +31,6 @@ import fcntl
 import json
 import os
 import tempfile
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -466,10 +465,13 @@ class _LocalUpload(Upload):
             raise ValueError("commit of a finished upload")
         self._file.flush()
         os.fsync(self._file.fileno())
+        # Taken before the rename, which keeps inode and times: after it,
+        # another writer's file might already be there.
+        st = os.fstat(self._file.fileno())
         os.replace(self._path, target)
         self._done = True
         self._close()
-        return _entry(key, os.stat(target))
+        return _entry(key, st)
 
     def _close(self) -> None:
         if self._file is not None:
@@ -487,9 +489,6 @@ class _LocalUpload(Upload):
 
 
 # -- the app's storage --------------------------------------------------------------------
-
-_app_lock = threading.Lock()
-
 
 def as_storage(value: Storage | str | os.PathLike) -> Storage:
     """``value`` if it is a :class:`Storage`, else the folder it names.
@@ -515,8 +514,8 @@ def for_app(app) -> Storage:
     elif not isinstance(configured, Storage):
         raise StorageError("PLAYER_STORAGE is not supported yet: leave it unset to keep the"
                            " library in the media folder (PLAYER_MEDIA_DIR).")
-    with _app_lock:
-        return app.extensions.setdefault(APP_KEY, configured)
+    # setdefault: of two threads that get here first, both use the first storage.
+    return app.extensions.setdefault(APP_KEY, configured)
 
 
 # -- the naming rule ----------------------------------------------------------------------
