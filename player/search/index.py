@@ -299,7 +299,7 @@ def index_item(
                                                      entry.mtime_ns):
             continue
         try:
-            found = _track_cues(storage, entry, kind, item["duration"])
+            found = _track_cues(storage, entry, kind, item.get("duration"))
         except FileNotFoundError:
             continue
         # One short transaction per track: the old rows go as the new arrive.
