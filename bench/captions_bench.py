@@ -3,9 +3,9 @@
 Generates 3-hour caption files of about 3,000 cues (voices, italics, cue
 settings, notes, a few long lines) and times, per file:
 
-- ``player.captions.vtt.validate`` on the file's bytes, against ``webvtt.read``
+- ``player.captions.validate`` on the file's bytes, against ``webvtt.read``
   on the same file (target: within 3x);
-- ``player.captions.vtt.validate_file`` on the SubRip version (conversion and
+- ``player.captions.validate_file`` on the SubRip version (conversion and
   validation), against ``webvtt.from_srt``.
 
 Run: ``python bench/captions_bench.py [--files N] [--repeat R]``. The issue's
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import webvtt  # noqa: E402
 
-from player.captions.vtt import format_timestamp, validate, validate_file  # noqa: E402
+from player.captions import format_timestamp, validate, validate_file  # noqa: E402
 
 HOURS = 3
 WORDS = (

@@ -13,7 +13,7 @@ rounds, to
     process's writer thread and answered ``202`` at once; the writer commits
     the queue in batches (read-modify-write of the play sessions) within
     about ten milliseconds, on its own thread. Such reports are taken at the
-    WSGI level (``player.progress.views.ReportFastPath``), with the headers
+    WSGI level (``player.progress.fastpath.ReportFastPath``), with the headers
     Flask's CORS and security hooks give the view's answers;
 the same endpoint with ``Sec-GPC: 1``
     the baseline: the app answers "not stored" after the same parsing and

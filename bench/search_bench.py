@@ -40,7 +40,7 @@ import imageio_ffmpeg  # noqa: E402
 import webvtt  # noqa: E402
 
 from player import create_app, db  # noqa: E402
-from player.captions.vtt import format_timestamp  # noqa: E402
+from player.captions import format_timestamp  # noqa: E402
 from player.library import cues  # noqa: E402
 from player.search import index as search
 

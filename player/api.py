@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from .library.catalog import all_items, find_item, get_storage, public_item
 
@@ -21,10 +21,7 @@ def media_item(item_id: str):
 
 @bp.get("/media/<item_id>/transcript")
 def transcript(item_id: str):
-    from .transcripts.tracks import TranscriptLanguageError, transcript_json
+    from .transcripts.tracks import transcript_json
 
-    try:
-        return jsonify(transcript_json(find_item(item_id), get_storage(),
-                                       request.args.get("lang") or None))
-    except TranscriptLanguageError as exc:
-        abort(404, str(exc))
+    return jsonify(transcript_json(find_item(item_id), get_storage(),
+                                   request.args.get("lang") or None))

@@ -40,7 +40,7 @@ def scan_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from .captions.lint import check_captions
+    from .captions import check_captions
 
     app.cli.add_command(scan_command)
     app.cli.add_command(check_captions, "check-captions")

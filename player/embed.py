@@ -323,14 +323,19 @@ def embed_page(item_id: str):
     return render_template("embed.html", **context)
 
 
+MAX_ASKED_PIXELS = 100_000
+
+
 def _maximum(name: str) -> int | None:
     value = request.args.get(name, "").strip()
     if not value:
         return None
     # ASCII digits only: int() would also take "１" or "٣".
-    if not re.fullmatch(r"[0-9]{1,6}", value) or int(value) == 0:
+    if not re.fullmatch(r"[0-9]+", value) or int(value) == 0:
         abort(400, f"'{name}' must be a whole number of pixels above 0.")
-    return int(value)
+    # A maximum larger than any frame we make constrains nothing (oEmbed asks
+    # providers to respect a maximum, not to refuse a generous one).
+    return min(int(value), MAX_ASKED_PIXELS)
 
 
 def _host_port(scheme: str, netloc: str) -> tuple[str, int | None]:

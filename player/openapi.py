@@ -7,8 +7,10 @@ against real responses and run schemathesis on it, which keeps it true.
 
 from __future__ import annotations
 
-from .captions.vtt import KINDS as CAPTION_KINDS
-from .languages import LANGUAGE_TAG
+import re
+
+from .captions import KINDS as CAPTION_KINDS
+from .languages import LANGUAGE_TAG, WELL_FORMED_TAG
 from .library.scan import TRACK_KINDS
 from .progress.model import EVENTS, MAX_RANGES_PER_REPORT, MAX_RATE, MAX_SESSION_RANGES
 from .publish.uploads import MAX_DESCRIPTION, MAX_LABEL, MAX_TITLE, accepted_formats
@@ -45,6 +47,41 @@ _ITEM_ID = {"name": "item_id", "in": "path", "required": True,
             "description": "The item's id: the media file's name, made URL-safe.",
             "schema": {"type": "string", "pattern": ID_PATTERN}}
 _VIEWER_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"}
+def _any_case(pattern: str) -> str:
+    """``pattern``, written in lower case and matched case-insensitively,
+    spelled out for JSON Schema, whose regular expressions take no flags:
+    ``[a-z]`` becomes ``[a-zA-Z]`` and a letter ``x`` outside a class ``[xX]``.
+
+    >>> _any_case(r"(?:-x(?:-[a-wyz\\d]{1,8})+)")
+    '(?:-[xX](?:-[a-wyz\\\\dA-WYZ]{1,8})+)'
+    """
+    out, at = [], 0
+    while at < len(pattern):
+        char = pattern[at]
+        if char == "\\":
+            out.append(pattern[at:at + 2])
+            at += 2
+        elif char == "[":
+            close = pattern.index("]", at)
+            body = pattern[at + 1:close]
+            upper = re.sub(r"\\.", "", body).upper()
+            out.append("[" + body + "".join(c for c in upper if c.isalpha() or c == "-") + "]")
+            at = close + 1
+        elif char == "(" and pattern.startswith("(?:", at):
+            out.append("(?:")
+            at += 3
+        elif char.isalpha() and char.islower():
+            out.append(f"[{char}{char.upper()}]")
+            at += 1
+        else:
+            out.append(char)
+            at += 1
+    return "".join(out)
+
+
+#: :data:`player.languages.WELL_FORMED_TAG` as a JSON Schema pattern.
+LANGUAGE_TAG_PATTERN = f"^(?:{_any_case(WELL_FORMED_TAG.pattern)})$"
+
 _VIEWER_HEADERS = [
     {"name": "X-Player-Viewer", "in": "header", "required": False,
      "description": "The browser's anonymous viewer id. One of the two viewer headers is"
@@ -194,7 +231,9 @@ SCHEMAS: dict[str, dict] = {
             "duration": _nullable(_SECONDS),
             "rate": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE},
             "captions": _nullable({"type": "string", "maxLength": 64,
-                                   "description": "A well-formed BCP 47 language tag.",
+                                   "pattern": LANGUAGE_TAG_PATTERN,
+                                   "description": "A well-formed BCP 47 language tag"
+                                                  " (any letter case).",
                                    "examples": ["en", "pt-BR"]}),
             "descriptions": {"type": "boolean"},
             "event": {"enum": sorted(EVENTS)},
@@ -209,7 +248,10 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "media_id": _STRING, "duration": _nullable(_SECONDS),
             "position": _nullable(_SECONDS), "updated_at": _nullable(_STRING),
-            "offer": {"type": "boolean"}, "resume_at": _nullable(_SECONDS),
+            "offer": {"enum": ["resume", "watch_again", None],
+                      "description": "What to offer on load: resume at `resume_at`, watch"
+                                     " again from the start, or nothing."},
+            "resume_at": _nullable(_SECONDS),
             "reason": _nullable(_STRING), "tracking": {"type": "boolean"},
         },
     },

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from .library.catalog import all_items, find_item, get_storage, public_item
 from .timecodes import parse_time
@@ -30,20 +30,12 @@ def watch(item_id: str):
 
 @bp.get("/watch/<item_id>/transcript")
 def transcript(item_id: str):
-    from .transcripts.tracks import (
-        TranscriptLanguageError,
-        build_transcript,
-        choose_tracks,
-        transcript_languages,
-    )
+    from .transcripts.tracks import build_transcript, choose_tracks, transcript_languages
 
     raw = find_item(item_id)
     lang = request.args.get("lang") or None
-    try:
-        tracks = choose_tracks(raw, lang)
-        model = build_transcript(raw, get_storage(), lang)
-    except TranscriptLanguageError as exc:
-        abort(404, str(exc))
+    tracks = choose_tracks(raw, lang)
+    model = build_transcript(raw, get_storage(), lang)
     return render_template("transcript.html", item=public_item(raw), transcript=model,
                            transcript_tracks=tracks, languages=transcript_languages(raw),
                            lang=lang)
@@ -51,16 +43,12 @@ def transcript(item_id: str):
 
 @bp.get("/watch/<item_id>/transcript.txt")
 def transcript_text(item_id: str):
-    from .transcripts.tracks import TranscriptLanguageError
     from .transcripts.tracks import transcript_text as text
 
     raw = find_item(item_id)
     timestamps = request.args.get("timestamps", "1") != "0"
     lang = request.args.get("lang") or None
-    try:
-        body = text(raw, get_storage(), timestamps=timestamps, lang=lang)
-    except TranscriptLanguageError as exc:
-        abort(404, str(exc))
+    body = text(raw, get_storage(), timestamps=timestamps, lang=lang)
     name = f"{raw['id']}-transcript{'.' + lang if lang else ''}.txt"
     return Response(body, mimetype="text/plain", headers={
         "Content-Disposition": f'inline; filename="{name}"'})

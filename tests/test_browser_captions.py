@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from player import create_app
-from player.captions.vtt import validate
+from player.captions import validate
 from tests.browser_support import LiveServer, assert_axe_clean
 from tests.demo import CHECKOUT_MEDIA, copy_demo
 from tests.mediagen import make_media

@@ -1,13 +1,15 @@
-"""Caption validation, conversion and cue text parsing (player.captions.vtt)."""
+"""Caption validation, conversion and cue text parsing (player.captions)."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from player.captions.vtt import (
+import player.captions as captions_package
+from player.captions import (
     CaptionError,
     Span,
     Text,
@@ -479,3 +481,23 @@ def test_chromium_reads_exactly_the_cues_we_report(page):
         )
         seen = sorted((c["start"], c["end"], c["id"], c["text"]) for c in read[path.name])
         assert seen == expected, path.name
+
+
+# The modules of player/captions in layer order: each imports only the ones before it.
+LAYERS = ["timestamps", "model", "settings", "vtt", "checks", "convert", "validate", "lint"]
+
+
+def test_caption_modules_import_only_lower_layers_and_stay_small():
+    folder = Path(captions_package.__file__).parent
+    assert sorted(p.stem for p in folder.glob("*.py")) == sorted([*LAYERS, "__init__"])
+    for index, name in enumerate(LAYERS):
+        source = (folder / f"{name}.py").read_text(encoding="utf-8")
+        assert source.count("\n") < 800, f"{name}.py has grown past 800 lines"
+        siblings = {
+            node.module.split(".")[0]
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+        }
+        assert siblings <= set(LAYERS[:index]), f"{name}.py imports {siblings}"
+    for name in captions_package.__all__:
+        assert getattr(captions_package, name) is not None, name

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from player.captions.lint import check_captions
+from player.captions import check_captions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "captions"
 

@@ -179,6 +179,15 @@ def test_bad_maxima_are_bad_requests(client, params):
     oembed(client, 400, url="http://localhost/watch/welcome", **params)
 
 
+@pytest.mark.parametrize("params", [{"maxwidth": "2059841878"},
+                                    {"maxheight": "99999999999999999999"},
+                                    {"maxwidth": "1000000", "maxheight": "0001000000"}])
+def test_generous_maxima_are_respected_not_refused(client, params):
+    body = oembed(client, 200, url="http://localhost/watch/welcome", **params)
+    unconstrained = oembed(client, 200, url="http://localhost/watch/welcome")
+    assert (body["width"], body["height"]) == (unconstrained["width"], unconstrained["height"])
+
+
 @pytest.mark.parametrize("url", [
     "http://localhost/watch/no-such-item",
     "http://localhost/embed/no-such-item",

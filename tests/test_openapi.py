@@ -153,3 +153,23 @@ def test_schemathesis_finds_no_server_error_and_no_contradiction(app, tmp_path, 
     failures = result.stdout.partition("=== FAILURES ===")[2][:20000]
     assert result.returncode == 0, failures + result.stdout[-3000:]
     assert re.search(r"\d+ generated, \d+ passed", result.stdout), result.stdout[-3000:]
+
+
+@pytest.mark.parametrize("tag", ["en", "EN", "pt-BR", "zh-Hant-TW", "X-Private", "I-KLINGON",
+                                 "en-x-foo", "EN-Y-ABC", "de-CH-1996", "sgn-BE-FR", "en-",
+                                 "e", "123", "en_US", "en-x-", "a" * 9, "en\n"])
+def test_the_captions_pattern_is_the_servers_rule(spec, tag):
+    from player.languages import WELL_FORMED_TAG
+
+    schema = spec["components"]["schemas"]["ProgressReport"]["properties"]["captions"]
+    pattern = next(s["pattern"] for s in schema.get("anyOf", schema.get("oneOf", [schema]))
+                   if "pattern" in s)
+    # ECMA 262 regular expressions (JSON Schema's) read the body of this pattern as
+    # Python's re does; ECMA's "$" matches at the very end only, as fullmatch does.
+    assert pattern.startswith("^") and pattern.endswith("$")
+    assert bool(re.fullmatch(pattern[1:-1], tag)) == bool(WELL_FORMED_TAG.fullmatch(tag))
+
+
+def test_a_resume_offer_is_a_string_or_null(spec):
+    offer = spec["components"]["schemas"]["ResumePoint"]["properties"]["offer"]
+    assert offer["enum"] == ["resume", "watch_again", None]

@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from player import create_app, db
-from player.progress import views as progress_api
+from player import create_app, db, progress
 from player.progress.model import parse_report
 from player.progress.viewer import identify, sign_viewer
 from player.web import auth
@@ -77,7 +76,7 @@ def get(client, media="lecture", viewer=VIEWER, **headers):
 
 
 def stored_rows(app) -> int:
-    assert progress_api.flush(app)
+    assert progress.flush(app)
     conn = db.connect(app.config["DATABASE"])
     try:
         return sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
@@ -498,7 +497,7 @@ def test_concurrent_writers_lose_nothing(make_app):
         thread.join()
     assert errors == []
     # A read waits for its own process's queue only.
-    assert progress_api.flush(apps[1])
+    assert progress.flush(apps[1])
     stats = apps[0].test_client().get("/api/media/lecture/stats",
                                       headers=publisher_token(apps[0])).json
     assert stats["plays"] == 17
@@ -603,8 +602,8 @@ def test_erasure_is_not_undone_by_a_report_another_process_writes_later(make_app
     key = identify(VIEWER, None, secret=None, pepper="test-secret").key
     report = parse_report({"session": "session-1", "position": 83, "played": [[0, 83]]})
     writer = accepting.extensions["progress_writer"]
-    assert writer.put(progress_api.PendingReport("lecture", key, report, before))
-    assert progress_api.flush(accepting)
+    assert writer.put(progress.PendingReport("lecture", key, report, before))
+    assert progress.flush(accepting)
     assert get(accepting.test_client()).json["reason"] == "no_history"
     assert put(accepting.test_client(), position=90, played=[[0, 90]]).status_code == 202
     assert get(accepting.test_client()).json["resume_at"] == 90
@@ -619,7 +618,7 @@ def test_a_full_queue_refuses_with_503_and_stores_nothing(make_app):
         assert refused.status_code == 503
         assert refused.headers["Retry-After"] == "1"
         assert refused.json["error"]["details"] == {"retry_after": 1}
-    assert progress_api.flush(app)
+    assert progress.flush(app)
     conn = db.connect(app.config["DATABASE"])
     try:
         sessions = sorted(r[0] for r in conn.execute("SELECT session FROM progress_sessions"))
@@ -641,7 +640,7 @@ def test_refusals_found_by_the_writer_are_logged_and_dropped(app, client, caplog
     writer.submit(delete_item_once_the_report_is_queued)
     assert put(client, session="session-gone").status_code == 202
     queued.set()
-    assert progress_api.flush(app)
+    assert progress.flush(app)
     assert session_count(app) == 0
     assert "lecture session session-gone" in caplog.text
     assert "not in the catalog" in caplog.text
@@ -675,7 +674,7 @@ def test_a_forked_child_starts_a_fresh_writer(app, client):
     a writer of its own: no thread yet, fresh locks, its own queue."""
     writer = app.extensions["progress_writer"]
     assert put(client, played=[[0, 83]]).status_code == 202
-    assert progress_api.flush(app)
+    assert progress.flush(app)
     key = identify(VIEWER, None, secret=None, pepper="test-secret").key
     child_report = parse_report({"session": "child-session", "position": 50,
                                  "played": [[0, 50]]})
@@ -683,13 +682,13 @@ def test_a_forked_child_starts_a_fresh_writer(app, client):
     with writer._lock:
         pid = os.fork()
         if pid == 0:
-            fresh = (writer._thread is None and writer.put(progress_api.PendingReport(
+            fresh = (writer._thread is None and writer.put(progress.PendingReport(
                 "lecture", key, child_report, time.time())) and writer.flush(30))
             os._exit(0 if fresh else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert put(client, position=90, played=[[83, 90]], seq=1).status_code == 202
-    assert progress_api.flush(app)
+    assert progress.flush(app)
     conn = db.connect(app.config["DATABASE"])
     try:
         rows = dict(conn.execute("SELECT session, position FROM progress_sessions"))
@@ -703,7 +702,7 @@ def _writer_with_table(tmp_path, bulk):
     conn = db.connect(database)
     conn.execute("CREATE TABLE t (v TEXT)")
     conn.close()
-    return progress_api.Writer(str(database), bulk), database
+    return progress.Writer(str(database), bulk), database
 
 
 def _rows(database) -> list[str]:
@@ -783,7 +782,7 @@ def _lingering_writer(tmp_path, calls: list, **options):
     conn = db.connect(database)
     conn.execute("CREATE TABLE t (v TEXT)")
     conn.close()
-    return progress_api.Writer(str(database), bulk, linger=60.0, **options), database
+    return progress.Writer(str(database), bulk, linger=60.0, **options), database
 
 
 def test_a_trickle_is_written_in_one_batch_when_someone_waits(tmp_path):
@@ -825,7 +824,7 @@ def test_answers_match_the_openapi_document(make_app):
         answers = [("put", put(client)), ("put", put(client, headers={"DNT": "1"})),
                    ("put", put(client, session="session-full")),
                    ("post", client.post("/api/media/lecture/progress", json=beacon))]
-    assert progress_api.flush(app)
+    assert progress.flush(app)
     answers.append(("post", client.post("/api/media/lecture/progress", json=beacon)))
     assert [response.status_code for _, response in answers] == [202, 200, 503, 503, 202]
     for method, response in answers:

@@ -20,8 +20,8 @@ import pytest
 from werkzeug.http import parse_date
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from player import create_app, db
-from player.progress import views as progress_api
+from player import create_app, db, progress
+from player.progress import store as progress_store
 from player.progress.viewer import sign_viewer
 from tests.test_progress_api import make_lecture, writer_held
 
@@ -69,7 +69,7 @@ def json_case(name: str, body: dict, *, fast: bool = False, **kwargs) -> Case:
 def flask_only(app):
     """The WSGI app the fast path hands over to: Flask without the fast path."""
     layer = app.wsgi_app
-    while not isinstance(layer, progress_api.ReportFastPath):
+    while not isinstance(layer, progress.ReportFastPath):
         layer = layer.wsgi_app
     return layer.wsgi_app
 
@@ -87,7 +87,7 @@ def answer(wsgi, environ) -> tuple[str, list[tuple[str, str]], bytes]:
 
 
 def stored(app) -> dict:
-    assert progress_api.flush(app)
+    assert progress.flush(app)
     conn = db.connect(app.config["DATABASE"])
     try:
         return {
@@ -108,7 +108,7 @@ def twin_apps(media_dir, media_cache, tmp_path, monkeypatch):
     shutil.copy(make_lecture(media_cache), media_dir / "lecture.flac")
     # The duration stays cached for the whole test however slowly it runs,
     # so which requests the fast path takes does not depend on the clock.
-    monkeypatch.setattr(progress_api, "DURATION_FRESH_SECONDS", 3600.0)
+    monkeypatch.setattr(progress_store, "DURATION_FRESH_SECONDS", 3600.0)
 
     def make(**config):
         return [create_app({
@@ -193,13 +193,13 @@ def compare(fast_app, flask_app, case: Case, handed_over: list, flush: bool = Tr
     assert took == case.fast, f"{case.name}: {'taken' if took else 'handed over'}"
     if flush:
         # The queue holds two reports: each pair is written before the next.
-        assert progress_api.flush(fast_app) and progress_api.flush(flask_app)
+        assert progress.flush(fast_app) and progress.flush(flask_app)
 
 
 def counting(fast_app) -> list:
     """Count the requests the fast path of ``fast_app`` hands to Flask."""
     fast_path = fast_app.wsgi_app
-    while not isinstance(fast_path, progress_api.ReportFastPath):
+    while not isinstance(fast_path, progress.ReportFastPath):
         fast_path = fast_path.wsgi_app
     inner, handed_over = fast_path.wsgi_app, []
 

@@ -22,7 +22,7 @@ import pytest
 
 import player
 from player import create_app
-from player.captions import vtt
+from player.captions.vtt import Scanner
 from player.library import cues
 from player.library.storage import Entry, LocalStorage, Storage, Upload
 from tests.mediagen import make_media
@@ -323,14 +323,14 @@ def test_the_watch_sees_a_module_that_goes_around_the_storage(recording, media_d
 def parses(monkeypatch):
     """The WebVTT files parsed, by their first cue's text."""
     counted: Counter[str] = Counter()
-    real = vtt.validate
+    real = Scanner.run
 
-    def validate(data, **kwargs):
-        report = real(data, **kwargs)
-        counted[report.cues[0].plain_text if report.cues else ""] += 1
-        return report
+    def run(self):
+        found = real(self)
+        counted[found[0].plain_text if found else ""] += 1
+        return found
 
-    monkeypatch.setattr(vtt, "validate", validate)
+    monkeypatch.setattr(Scanner, "run", run)
     cues.clear()
     return counted
 

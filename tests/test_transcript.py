@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from player.captions.vtt import Span, Text, validate
+from player.captions import Span, Text, validate
 from player.transcripts.model import (
     Chapter,
     Paragraph,

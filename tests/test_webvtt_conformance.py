@@ -15,7 +15,7 @@ import shutil
 import pytest
 
 from player import create_app
-from player.captions.vtt import CaptionError, convert, validate, validate_file
+from player.captions import CaptionError, convert, validate, validate_file
 from tests.mediagen import make_media
 from tests.publish_support import bearer, create_publisher
 from tests.test_captions import chromium_cues
@@ -232,7 +232,7 @@ def test_tolerated_syntax_errors_are_warnings_where_they_are(name):
 def test_cli_names_file_line_and_column(tmp_path):
     from click.testing import CliRunner
 
-    from player.captions.lint import check_captions
+    from player.captions import check_captions
 
     path = tmp_path / "talk.en.vtt"
     path.write_text(H + cue(timing="00:00:01.000 --> 00:00:02.0000"), encoding="utf-8")

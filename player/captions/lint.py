@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from .vtt import KINDS, validate_file
+from .model import KINDS
+from .validate import validate_file
 
 
 def _count(number: int, word: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from ..captions import vtt
+from ..captions import Report, validate
 from .storage import Entry, Storage
 
 #: Parsed tracks kept per process; the scan needs the tracks of one item at
@@ -22,7 +22,7 @@ from .storage import Entry, Storage
 CACHE_SIZE = 32
 
 _Key = tuple[str, str, str, float | None]
-_cache: OrderedDict[_Key, vtt.Report] = OrderedDict()
+_cache: OrderedDict[_Key, Report] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -30,7 +30,7 @@ def _key(storage: Storage, entry: Entry, kind: str, duration: float | None) -> _
     return storage.location(entry.name), entry.etag, kind, duration
 
 
-def _get(key: _Key) -> vtt.Report | None:
+def _get(key: _Key) -> Report | None:
     with _lock:
         report = _cache.get(key)
         if report is not None:
@@ -38,7 +38,7 @@ def _get(key: _Key) -> vtt.Report | None:
         return report
 
 
-def _put(key: _Key, report: vtt.Report) -> None:
+def _put(key: _Key, report: Report) -> None:
     with _lock:
         _cache[key] = report
         _cache.move_to_end(key)
@@ -49,7 +49,7 @@ def _put(key: _Key, report: vtt.Report) -> None:
 def track_report(
     storage: Storage, name: str, *, kind: str, duration: float | None,
     entry: Entry | None = None,
-) -> vtt.Report:
+) -> Report:
     """The cues and problems of the WebVTT file ``name``, parsed once per version.
 
     :param duration: the media's length, to find cues past its end.
@@ -60,13 +60,13 @@ def track_report(
     key = _key(storage, entry, kind, duration)
     report = _get(key)
     if report is None:
-        report = vtt.validate(storage.read_bytes(name), kind=kind, duration=duration)
+        report = validate(storage.read_bytes(name), kind=kind, duration=duration)
         _put(key, report)
     return report
 
 
 def remember(storage: Storage, entry: Entry, kind: str, duration: float | None,
-             report: vtt.Report) -> None:
+             report: Report) -> None:
     """Keep the parse of bytes just stored as ``entry``, made before storing them."""
     _put(_key(storage, entry, kind, duration), report)
 

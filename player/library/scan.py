@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .. import db
-from ..captions.vtt import CaptionError, convert, detect_format
+from ..captions import CaptionError, convert, detect_format
 from ..languages import track_label
 from ..search import index as search
 from . import cues

@@ -58,8 +58,11 @@ def _is_caption_language(code: str) -> bool:
 class ProgressError(PlayerError, ValueError):
     """A progress report that cannot be stored, and the field at fault."""
 
+    status = 400
+    code = "bad_request"
+
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
+        super().__init__(message, details={"field": field})
         self.message = message
         self.field = field
 
@@ -81,9 +84,12 @@ class ResumeRules:
 
     @classmethod
     def from_config(cls, config: Mapping) -> ResumeRules:
-        """Read ``RESUME_MIN_PERCENT``, ``RESUME_MIN_SECONDS``,
+        """The rules an app's settings give.
+
+        Reads ``RESUME_MIN_PERCENT``, ``RESUME_MIN_SECONDS``,
         ``FINISHED_PERCENT``, ``FINISHED_TAIL_SECONDS`` and
-        ``RESUME_MIN_DURATION``; missing keys keep the defaults."""
+        ``RESUME_MIN_DURATION``; missing keys keep the defaults.
+        """
         default = cls()
         names = {
             "min_percent": "RESUME_MIN_PERCENT",
@@ -112,6 +118,7 @@ class ResumeRules:
         return max(0.0, min(by_percent, duration - self.finished_tail_seconds))
 
     def is_finished(self, position: float, duration: float) -> bool:
+        """Whether ``position`` is at or past :meth:`finished_at`."""
         return position >= self.finished_at(duration)
 
 
@@ -178,6 +185,7 @@ def clip_ranges(ranges: Iterable[Range], duration: float) -> tuple[Range, ...]:
 
 
 def total_length(ranges: Iterable[Range]) -> float:
+    """The seconds ``ranges`` cover, counting any overlap twice."""
     return sum(end - start for start, end in ranges)
 
 
@@ -294,8 +302,10 @@ def parse_report(data: object) -> Report:
 
 
 def check_within(report: Report, duration: float | None) -> Report:
-    """Refuse positions past the end, and pin the small overshoot players
-    produce at the very end onto ``duration``. While the item's duration is
+    """``report`` with its times checked against the item's ``duration``.
+
+    Positions past the end are refused; the small overshoot players produce
+    at the very end is pinned onto ``duration``. While the item's duration is
     not known (None), the duration the report itself gives is the end.
 
     :raises ProgressError: if the position or a range lies past the end.
@@ -338,6 +348,7 @@ class SessionState:
     descriptions: float = 0.0
 
     def to_json(self) -> dict:
+        """The state as stored in the database (see :meth:`from_json`)."""
         return {
             "position": self.position, "seq": self.seq, "ended": self.ended,
             "at_end": self.at_end, "rate": self.rate,
@@ -347,6 +358,7 @@ class SessionState:
 
     @classmethod
     def from_json(cls, data: Mapping) -> SessionState:
+        """The state :meth:`to_json` stored."""
         return cls(
             position=data["position"], seq=data["seq"], ended=data["ended"],
             at_end=data["at_end"], rate=data["rate"],
@@ -438,6 +450,7 @@ class Tally:
         )
 
     def to_json(self) -> dict:
+        """The tally as stored in the database (see :meth:`from_json`)."""
         return {
             "sessions": self.sessions, "plays": self.plays, "viewers": self.viewers,
             "watched": self.watched, "percent_sum": self.percent_sum,
@@ -447,6 +460,7 @@ class Tally:
 
     @classmethod
     def from_json(cls, data: Mapping) -> Tally:
+        """The tally :meth:`to_json` stored."""
         return cls(**{**data, "captions": dict(data["captions"]),
                       "retention": list(data["retention"])})
 
@@ -454,8 +468,9 @@ class Tally:
 def tally_sessions(
     sessions: Iterable[tuple[str, SessionState]], duration: float | None, rules: ResumeRules
 ) -> Tally:
-    """Count plays, watch time, coverage, completions, track use and
-    retention over ``(viewer key, session)`` pairs.
+    """Tally ``(viewer key, session)`` pairs into one :class:`Tally`.
+
+    It counts plays, watch time, coverage, completions, track use and retention.
 
     A session that never played anything (opened, then closed) is not a play.
     A play is complete when it reported ``ended`` or its furthest played
@@ -507,6 +522,7 @@ class Statistics:
     sessions: int
 
     def to_json(self) -> dict:
+        """The statistics as the API and the statistics page show them."""
         return {
             "duration": self.duration,
             "plays": self.plays,
@@ -562,8 +578,7 @@ class TokenBucket:
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def take(self, key: str, now: float) -> float:
-        """Spend one token for ``key``; return 0 when allowed, else the
-        seconds until a token will be there."""
+        """Spend one token for ``key``: 0 when allowed, else the seconds until one is there."""
         tokens, last = self._buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.per_second)
         if tokens >= 1:
@@ -575,8 +590,10 @@ class TokenBucket:
         return (1 - tokens) / self.per_second
 
     def give_back(self, key: str) -> None:
-        """Return the token a :meth:`take` spent on something that was not
-        done after all: the bucket is then as if that take had never been."""
+        """Return the token a :meth:`take` spent on something not done after all.
+
+        The bucket is then as if that take had never been.
+        """
         if key in self._buckets:
             tokens, last = self._buckets[key]
             self._buckets[key] = (min(self.burst, tokens + 1), last)

@@ -49,10 +49,21 @@ class ViewerError(PlayerError, ValueError):
         ``bad_signature``, ``expired`` or ``not_configured``.
     """
 
+    status = 400
+    code = "bad_request"
+
     def __init__(self, reason: str, message: str):
-        super().__init__(message)
+        super().__init__(message, details={"viewer": reason})
         self.reason = reason
         self.message = message
+
+
+class ViewerTokenError(ViewerError):
+    """A host viewer token that is refused: the request says who it is for,
+    but the credential it shows is not accepted."""
+
+    status = 403
+    code = "forbidden"
 
 
 @dataclass(frozen=True)
@@ -87,8 +98,10 @@ def _signature(secret: str, signed_part: str) -> bytes:
 
 
 def looks_like_token(value: str) -> bool:
-    """Whether ``value`` has a host token's shape (``v1.<b64url>.<expires>.<b64url>``),
-    without checking its signature."""
+    """Whether ``value`` has a host token's shape, signature unchecked.
+
+    The shape is ``v1.<b64url>.<expires>.<b64url>``.
+    """
     parts = value.split(".")
     return (len(parts) == 4 and parts[0] == TOKEN_VERSION and _EXPIRES_RE.fullmatch(parts[2])
             is not None and all(_B64URL_RE.fullmatch(p) for p in (parts[1], parts[3]))
@@ -102,6 +115,8 @@ def sign_viewer(subject: str, secret: str, expires_at: int) -> str:
     :param subject: the host's stable id for the person (not shown to anyone).
     :param secret: the ``PLAYER_VIEWER_SECRET`` shared with this server.
     :param expires_at: Unix time after which the token is refused.
+    :raises ValueError: if ``subject`` is empty or over ``MAX_SUBJECT_BYTES``
+        bytes of UTF-8.
     """
     encoded = subject.encode("utf-8")
     if not encoded or len(encoded) > MAX_SUBJECT_BYTES:
@@ -113,41 +128,44 @@ def sign_viewer(subject: str, secret: str, expires_at: int) -> str:
 def verify_viewer(token: str, secret: str | None, now: float | None = None) -> str:
     """Check a host viewer token and return its subject.
 
-    :raises ViewerError: if the server has no secret, or the token is
+    :raises ViewerTokenError: if the server has no secret, or the token is
         malformed, wrongly signed or expired.
     """
     if not secret:
-        raise ViewerError(
+        raise ViewerTokenError(
             "not_configured",
             "This server accepts no host-supplied viewer ids (PLAYER_VIEWER_SECRET is not set).",
         )
     parts = token.split(".")
     if not looks_like_token(token):
-        raise ViewerError("malformed", "The viewer token is not a signed v1 token.")
+        raise ViewerTokenError("malformed", "The viewer token is not a signed v1 token.")
     signed_part, _, signature_text = token.rpartition(".")
     try:
         signature = _b64decode(signature_text)
         subject_bytes = _b64decode(parts[1])
     except (ValueError, binascii.Error):
-        raise ViewerError("malformed", "The viewer token is not valid base64url.") from None
+        raise ViewerTokenError("malformed", "The viewer token is not valid base64url.") from None
     # Compared before anything else is believed, and in constant time, so the
     # answer time says nothing about how much of a forged signature was right.
     if not hmac.compare_digest(signature, _signature(secret, signed_part)):
-        raise ViewerError("bad_signature", "The viewer token's signature does not match.")
+        raise ViewerTokenError("bad_signature", "The viewer token's signature does not match.")
     if int(parts[2]) <= (time.time() if now is None else now):
-        raise ViewerError("expired", "The viewer token has expired; the host must issue a new one.")
+        raise ViewerTokenError("expired",
+                               "The viewer token has expired; the host must issue a new one.")
     try:
         subject = subject_bytes.decode("utf-8")
     except UnicodeDecodeError:
-        raise ViewerError("malformed", "The viewer token's subject is not UTF-8.") from None
+        raise ViewerTokenError("malformed", "The viewer token's subject is not UTF-8.") from None
     if not subject or len(subject_bytes) > MAX_SUBJECT_BYTES:
-        raise ViewerError("malformed", "The viewer token's subject is empty or too long.")
+        raise ViewerTokenError("malformed", "The viewer token's subject is empty or too long.")
     return subject
 
 
 def is_anonymous_id(value: object) -> bool:
-    """Whether ``value`` looks like an id the player made (16 to 64 of
-    ``A-Z a-z 0-9 _ -``; ``crypto.randomUUID()`` qualifies)."""
+    """Whether ``value`` looks like an id the player made.
+
+    That is 16 to 64 of ``A-Z a-z 0-9 _ -``; ``crypto.randomUUID()`` qualifies.
+    """
     return isinstance(value, str) and bool(_ANONYMOUS_RE.fullmatch(value))
 
 
@@ -171,11 +189,12 @@ def identify(
     A host token, when present, decides alone: a bad token is an error even
     if an anonymous id came with it, so a host's mistake is seen, not hidden.
 
-    :raises ViewerError: if neither is usable.
+    :raises ViewerError: if neither is usable; :class:`ViewerTokenError`
+        if a host token came and is refused.
     """
     if token is not None:
         if not isinstance(token, str):
-            raise ViewerError("malformed", "The viewer token must be a string.")
+            raise ViewerTokenError("malformed", "The viewer token must be a string.")
         subject = verify_viewer(token, secret, now)
         return Viewer(viewer_key("host", subject, pepper), "host")
     if anonymous_id is None:

@@ -53,7 +53,7 @@ from ..library.storage import (
 )
 
 if TYPE_CHECKING:
-    from ..captions.vtt import Report
+    from ..captions import Report
 
 _CHUNK = 256 * 1024
 _HEAD = 512
@@ -425,7 +425,7 @@ def prepare_track(temp: TempFile, *, kind: str, srclang: str, label: str,
     :raises UploadError: :class:`TooLarge` past :data:`MAX_SIDE_FILE_BYTES`;
         :class:`Unprocessable` with every problem when the file has errors.
     """
-    from ..captions.vtt import CaptionError, convert, detect_format, validate_file
+    from ..captions import CaptionError, convert, detect_format, validate_file
 
     if temp.size > MAX_SIDE_FILE_BYTES:
         raise too_large(MAX_SIDE_FILE_BYTES, "The caption file")

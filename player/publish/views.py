@@ -43,7 +43,6 @@ from ..progress import views as progress_api
 from ..web import auth
 from ..web.auth import CSRF_FIELD, publisher_required
 from ..web.conditional import preconditions
-from ..web.errors import error_response
 from . import uploads
 from .uploads import UploadError
 
@@ -193,22 +192,12 @@ def remove_track(item: dict, track: dict) -> None:
 
 # -- the JSON API -----------------------------------------------------------------------
 
-def _api_error(exc: UploadError):
-    details = dict(exc.details)
-    if exc.fields:
-        details["fields"] = exc.fields
-    return error_response(exc.status, exc.message, details, code=exc.code)
-
-
 @bp.post("/api/media")
 @publisher_required
 @preconditions
 def api_create():
-    try:
-        with receive_form() as form:
-            item_id = create_item(form)
-    except UploadError as exc:
-        return _api_error(exc)
+    with receive_form() as form:
+        item_id = create_item(form)
     response = jsonify(public_item(find_item(item_id)))
     response.status_code = 201
     response.headers["Location"] = absolute_url("api.media_item", item_id=item_id)
@@ -228,11 +217,8 @@ def api_delete(item_id: str):
 @preconditions
 def api_add_track(item_id: str):
     item = find_item(item_id)
-    try:
-        with receive_form() as form:
-            track, replaced = save_track(item, form)
-    except UploadError as exc:
-        return _api_error(exc)
+    with receive_form() as form:
+        track, replaced = save_track(item, form)
     key = f"{track.srclang}.{track.kind}"
     stored = uploads.find_track(find_item(item_id), track.srclang, track.kind)
     assert stored is not None

@@ -78,6 +78,9 @@ _MAX_CUES = (1 << db.SEARCH_TRACK_SHIFT) - 1
 class SearchQueryError(PlayerError, ValueError):
     """A query that cannot be searched for, with a message for the person who typed it."""
 
+    status = 400
+    code = "bad_request"
+
 
 @dataclass(frozen=True)
 class Term:

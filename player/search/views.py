@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 
 from .. import db
 from ..library.catalog import absolute_url
@@ -70,8 +70,5 @@ def _json(results: SearchResults | None) -> dict:
 @bp.get("/api/search")
 def api():
     text = request.args.get("q", "")
-    try:
-        results = search(db.get_db(), text) if text.strip() else None
-    except SearchQueryError as exc:
-        abort(400, str(exc))
+    results = search(db.get_db(), text) if text.strip() else None
     return jsonify(_json(results))

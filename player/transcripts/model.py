@@ -1,6 +1,6 @@
 """Transcripts made from cues: readable paragraphs, descriptions, chapters.
 
-The model holds parsed cue text (see :func:`player.captions.vtt.parse_cue_text`),
+The model holds parsed cue text (see :func:`player.captions.parse_cue_text`),
 never markup, so a page renders it with ordinary escaping and a cue full of
 ``<script>`` shows as text.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..captions.vtt import Cue, Node, Span, Text, nodes_text
+from ..captions import Cue, Node, Span, Text, nodes_text
 from ..timefmt import clock
 
 #: A silence this long (seconds) between two cues starts a new paragraph.

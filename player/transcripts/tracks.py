@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..captions.vtt import Cue
+from ..captions import Cue
 from ..errors import PlayerError
 from ..languages import language_name
 from ..library import cues
@@ -24,6 +24,9 @@ _TEXT_KINDS = ("captions", "subtitles")
 
 class TranscriptLanguageError(PlayerError, LookupError):
     """The item has no captions or subtitles in the language asked for."""
+
+    status = 404
+    code = "not_found"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import PlayerError
+
 # After one of these a "/" starts a regular expression, not a division.
 _REGEX_AFTER = frozenset("(,=:[!&|?{};+-*%<>~^")
 _REGEX_KEYWORDS = frozenset({"return", "typeof", "instanceof", "in", "of", "new", "delete",
@@ -35,7 +37,7 @@ _MODULE_WORDS = frozenset({"import", "export"})
 _OWN_LINE = ("import", "export{", "export*")
 
 
-class AssetError(ValueError):
+class AssetError(PlayerError, ValueError):
     """The source cannot be tokenised (an unterminated string, comment or regex)."""
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from collections.abc import Iterable
 
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from ..errors import PlayerError
 from .i18n import message_in, request_language
 
 _CODES = {
@@ -16,10 +20,15 @@ _CODES = {
 
 
 def wants_json() -> bool:
+    """Whether this request's errors are answered in JSON: the API and oEmbed."""
     return request.path.startswith("/api/") or request.path == "/oembed"
 
 
-def error_response(status: int, message: str, details=None, code: str | None = None):
+def error_response(status: int, message: str, details=None, code: str | None = None) -> Response:
+    """The JSON error body ``{"error": {"code", "message", "details"}}`` with ``status``.
+
+    :param code: the error code; by default the one for ``status``.
+    """
     body = {"error": {"code": code or _CODES.get(status, "error"), "message": message,
                       "details": details if details is not None else {}}}
     response = jsonify(body)
@@ -27,33 +36,50 @@ def error_response(status: int, message: str, details=None, code: str | None = N
     return response
 
 
-def http_error_response(exc: HTTPException):
-    """The error page, or JSON error under ``/api/``, for ``exc``."""
-    status = exc.code or 500
-    message = exc.description or exc.name
+def _answer(status: int, name: str, message: str, details: dict | None, code: str | None,
+            headers: Iterable[tuple[str, str]]) -> Response:
+    """The JSON error body under ``/api/``, else the error page in the
+    visitor's language; with ``headers`` but those that describe the body."""
     if wants_json():
-        response = error_response(status, message, getattr(exc, "details", None))
+        response = error_response(status, message, details, code)
     else:
         lang = request_language()
-        title, title_lang = message_in(lang, exc.name)
+        title, title_lang = message_in(lang, name)
         message, message_lang = message_in(lang, message)
         response = make_response(
             render_template("error.html", status=status, title=title, title_lang=title_lang,
                             message=message, message_lang=message_lang),
             status,
         )
-    for name, value in (exc.get_headers() or []):
-        if name.lower() not in ("content-type", "content-length"):
-            response.headers[name] = value
+    for field, value in headers:
+        if field.lower() not in ("content-type", "content-length"):
+            response.headers[field] = value
     return response
 
 
-def _handle_unexpected(exc: Exception):
+def http_error_response(exc: HTTPException) -> Response:
+    """The error page, or JSON error under ``/api/``, for ``exc``."""
+    return _answer(exc.code or 500, exc.name, exc.description or exc.name,
+                   getattr(exc, "details", None), None, exc.get_headers() or [])
+
+
+def player_error_response(exc: PlayerError) -> Response:
+    """The answer ``exc`` names: its status, code, message, details and
+    headers; a 500 is answered as any unexpected error is."""
+    if exc.status == 500:
+        return _handle_unexpected(exc)
+    return _answer(exc.status, HTTP_STATUS_CODES.get(exc.status, "Unknown Error"), str(exc),
+                   exc.error_details(), exc.code, (exc.headers or {}).items())
+
+
+def _handle_unexpected(exc: Exception) -> Response:
     current_app.logger.exception("unhandled error on %s", request.path)
     return http_error_response(
         InternalServerError("Something went wrong on our side. It has been logged."))
 
 
 def init_app(app: Flask) -> None:
+    """Register the handlers: HTTP errors, the player's own errors, and anything else."""
     app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(PlayerError, player_error_response)
     app.register_error_handler(Exception, _handle_unexpected)
