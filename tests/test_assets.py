@@ -222,6 +222,50 @@ def test_statements_over_several_lines_are_bundled(tmp_path):
     assert "export const sum=one+second;" in body
 
 
+CONSTANTS = """// Names, written in where they are used.
+export const REQUEST = {
+  PLAY: 'play', // a comment
+  SEEK: "seek",
+};
+export const PREFIX = 'ap:';
+export const RATES = [0.5, 1, 2];
+"""
+
+
+def test_constants_are_written_in_where_used(tmp_path):
+    write_modules(tmp_path, {
+        "constants.js": CONSTANTS,
+        "a.js": "import { REQUEST as R, PREFIX, RATES } from './constants.js';\n"
+                "// R.PLAY in a comment, 'R.PLAY' in a string stay as they are\n"
+                "export const asked = [R.PLAY, R . SEEK, `${R.SEEK}!`, 'R.PLAY', PREFIX, RATES];\n",
+    })
+    body = AssetCache().get(tmp_path / "a.js").body.decode()
+    assert "const PREFIX='ap:';const RATES=[0.5,1,2];" in body
+    assert "export const asked=['play',\"seek\",`${\"seek\"}!`,'R.PLAY',PREFIX,RATES];" in body
+    assert "constants.js" not in body and "REQUEST" not in body
+
+
+@pytest.mark.parametrize("module, message", [
+    ("import { REQUEST } from './constants.js';\nlet a;\nlet r = REQUEST;\n",
+     "a.js:3: REQUEST is read by key (REQUEST.KEY)"),
+    ("import { REQUEST } from './constants.js';\nREQUEST.PAUSE;\n", "a.js:2: REQUEST has no PAUSE"),
+    ("import { NOTHING } from './constants.js';\n", "a.js:1: constants.js has no NOTHING"),
+    ("import * as all from './constants.js';\n", "a.js:1: import the names of constants.js"),
+])
+def test_constants_misused_are_reported(tmp_path, module, message):
+    write_modules(tmp_path, {"constants.js": CONSTANTS, "a.js": module})
+    with pytest.raises(AssetError) as error:
+        AssetCache().get(tmp_path / "a.js")
+    assert message in str(error.value)
+
+
+def test_a_constants_module_holds_only_constants(tmp_path):
+    write_modules(tmp_path, {"constants.js": CONSTANTS + "export function f() {}\n",
+                             "a.js": "import { PREFIX } from './constants.js';\n"})
+    with pytest.raises(AssetError, match="constants.js: a constants module holds only"):
+        AssetCache().get(tmp_path / "a.js")
+
+
 def test_a_change_to_an_inlined_module_is_served_fresh(tmp_path):
     write_modules(tmp_path, MODULES)
     cache = AssetCache()

@@ -17,7 +17,8 @@ and runs ``node --check`` on every file as served):
   it reads ``//`` as a comment).
 
 The bundler finds ``import`` and ``export`` statements at the start of a
-line of the source (column 0), as every module here writes them.
+line of the source (column 0), as every module here writes them, and writes
+the values of ``constants.js`` in where they are used (``CONSTANT_MODULES``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,21 @@ def minify_css(src: str) -> str:
 # Imported modules that stay imports: the player's entry module must be one
 # instance however many files import it (it upgrades the page on load).
 SHARED_MODULES = frozenset({"player.js"})
+# Modules of named constants (request and event names), written in where they
+# are used, as a compiler writes in an enum's values, so the names cost
+# nothing on the wire: ``REQUEST.SEEK`` goes out as ``'seek'``. Such a module
+# holds only ``export const NAME = value;``: a string, a number, an array of
+# them, or an object of them; an importer reads an object by key (never the
+# object itself) and gets the rest as constants of its own.
+CONSTANT_MODULES = frozenset({"constants.js"})
+_VALUE = r"""'[^'\\\n]*'|"[^"\\\n]*"|-?\.?\d[\w.+-]*"""
+_CONSTANT = re.compile(rf"export const ([A-Za-z_$][\w$]*)="
+                       rf"(\{{[^{{}}]*\}}|\[[^\[\]]*\]|{_VALUE})[;\n]*")
+_ENTRY = re.compile(rf"([A-Za-z_$][\w$]*):({_VALUE})")
+# Comments and string literals, where a name is not code; template literals,
+# whose substitutions are.
+_NOT_CODE = r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\""
+_TEMPLATE = r"`(?:\\.|[^`\\])*`"
 # An import or export statement starts a line of the source.
 _STATEMENT = re.compile(r"^(?:import|export)\b(?!\s*[(.])", re.M)
 _IMPORT = re.compile(r"import\s*(?:\{(?P<names>[^}]*)\}|\*\s*as\s+(?P<ns>[\w$]+)"
@@ -88,6 +104,61 @@ def _names(listed: str, where: str) -> list[tuple[str, str]]:
             raise AssetError(f"{where}: a name list the bundler does not know: {part[:60]}")
         pairs.append((named[1], named[2] or named[1]))
     return pairs
+
+
+def _constants(text: str, name: str) -> dict[str, str | dict[str, str]]:
+    """The values of a constants module, as source text: ``{NAME: value}``,
+    or ``{NAME: {KEY: value}}`` for an object.
+
+    :raises AssetError: when the module holds anything but such constants.
+    """
+    minified = rjsmin.jsmin(text)
+    values: dict[str, str | dict[str, str]] = {}
+    at = 0
+    while at < len(minified):
+        constant = _CONSTANT.match(minified, at)
+        if not constant:
+            raise AssetError(f"{name}: a constants module holds only export const NAME ="
+                             f" value; not {minified[at:at + 60]}")
+        value = constant[2]
+        if value.startswith("{"):
+            body = value[1:-1]
+            if not re.fullmatch(rf"(?:(?:{_ENTRY.pattern}),?)*", body):
+                raise AssetError(f"{name}: {constant[1]} holds something other than values")
+            value = dict(_ENTRY.findall(body))
+        values[constant[1]] = value
+        at = constant.end()
+    return values
+
+
+def _write_in(text: str, tables: dict[str, dict[str, str]], name: str) -> str:
+    """``text`` with each ``NAME.KEY`` of ``tables`` replaced by its value.
+
+    :raises AssetError: when a name is used without a key, or with one it lacks.
+    """
+    use = rf"(?<![\w$.])(?P<name>{'|'.join(map(re.escape, tables))})(?![\w$])" \
+          r"(?:\s*\.\s*(?P<key>[A-Za-z_$][\w$]*))?"
+
+    def value(found: re.Match, base: int) -> str:
+        table, key = found["name"], found["key"]
+        where = f"{name}:{text.count(chr(10), 0, base + found.start()) + 1}"
+        if key is None:
+            raise AssetError(f"{where}: {table} is read by key ({table}.KEY), which the"
+                             " bundler writes in")
+        if key not in tables[table]:
+            raise AssetError(f"{where}: {table} has no {key}")
+        return tables[table][key]
+
+    def code(found: re.Match) -> str:
+        if found["template"]:
+            # Its text too: a template is copied whole, so nothing there can hide a quote.
+            return re.sub(use, lambda inner: value(inner, found.start()), found[0])
+        if found["name"]:
+            return value(found, 0)
+        return found[0]
+
+    return re.sub(rf"(?P<skip>{_NOT_CODE})|(?P<template>{_TEMPLATE})|{use}", code, text,
+                  flags=re.S)
 
 
 class _Bundle:
@@ -139,26 +210,33 @@ class _Bundle:
         text = self.source(path)
         exports: list[str] = []
         out: list[str] = []
+        tables: dict[str, dict[str, str]] = {}  # objects of constants modules, by local name
         done = 0
         for statement in _STATEMENT.finditer(text):
             if statement.start() < done:
                 continue  # inside the statement just rewritten
             where = f"{path.name}:{text.count(chr(10), 0, statement.start()) + 1}"
             if statement[0] == "import":
-                end, replacement = self.unimport(text, statement.start(), path, inline, where)
+                end, replacement = self.unimport(text, statement.start(), path, inline, where,
+                                                 tables)
             elif inline:
                 end, replacement = self.unexport(text, statement.start(), exports, where)
             else:
                 continue  # the entry keeps its exports
-            out += [text[done:statement.start()], replacement]
+            # As many lines as it replaces, so later lines keep their numbers.
+            out += [text[done:statement.start()], replacement,
+                    "\n" * text.count("\n", statement.start(), end)]
             done = end
         out.append(text[done:])
+        rewritten = "".join(out)
+        if tables:
+            rewritten = _write_in(rewritten, tables, path.name)
         if inline:
-            out.append("\nreturn{" + ",".join(exports) + "}\n")
-        return "".join(out)
+            rewritten += "\nreturn{" + ",".join(exports) + "}\n"
+        return rewritten
 
-    def unimport(self, text: str, at: int, path: Path, inline: bool,
-                 where: str) -> tuple[int, str]:
+    def unimport(self, text: str, at: int, path: Path, inline: bool, where: str,
+                 tables: dict[str, dict[str, str]]) -> tuple[int, str]:
         """The end of the import statement at ``at`` and what replaces it."""
         imported = _IMPORT.match(text, at)
         if not imported:
@@ -174,6 +252,8 @@ class _Bundle:
             return imported.end(), imported[0]
         if not target.is_file():
             raise AssetError(f"{where}: no module {imported['path']}")
+        if target.name in CONSTANT_MODULES:
+            return imported.end(), self.constants(target, imported, where, tables)
         slot = self.include(target)
         if imported["names"] is not None:
             pattern = ",".join(name if name == local else f"{name}:{local}"
@@ -182,6 +262,23 @@ class _Bundle:
         if imported["ns"]:
             return imported.end(), f"const {imported['ns']}={slot};"
         return imported.end(), f"const {imported['default']}={slot}.default;"
+
+    def constants(self, path: Path, imported: re.Match, where: str,
+                  tables: dict[str, dict[str, str]]) -> str:
+        """What replaces an import from a constants module: a ``const`` for
+        each plain value; objects are written in where used (see ``_write_in``)."""
+        if imported["names"] is None:
+            raise AssetError(f"{where}: import the names of {path.name} ({{ A, B }})")
+        values = _constants(self.source(path), path.name)
+        declared = []
+        for name, local in _names(imported["names"], where):
+            if name not in values:
+                raise AssetError(f"{where}: {path.name} has no {name}")
+            if isinstance(values[name], dict):
+                tables[local] = values[name]
+            else:
+                declared.append(f"const {local}={values[name]};")
+        return "".join(declared)
 
     @staticmethod
     def unexport(text: str, at: int, exports: list[str], where: str) -> tuple[int, str]:
