@@ -1175,4 +1175,3 @@ def init_app(app: Flask) -> None:
     app.extensions["progress_fold"] = {"lock": threading.Lock(), "next": 0.0}
     app.register_blueprint(bp)
     app.wsgi_app = ReportFastPath(app, app.wsgi_app)
-    app.cli.add_command(fold_progress_command)
