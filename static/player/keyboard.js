@@ -1,4 +1,4 @@
-// Single-key shortcuts (ACCESSIBILITY.md's table), active only while focus is
+// Single-key shortcuts (the table in settings.js's KEYS), active only while focus is
 // inside the player. What each key does is in keys.js, fetched when the
 // pointer or focus first comes to the player; a key pressed while it loads
 // acts once it is here. The "Keyboard shortcuts" dialog lists them and turns

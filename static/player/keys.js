@@ -1,4 +1,4 @@
-// What each single-key shortcut does (ACCESSIBILITY.md's table) but `?`,
+// What each single-key shortcut does (the table in settings.js's KEYS) but `?`,
 // which keyboard.js handles itself. keyboard.js decides when a key press is
 // a shortcut; this module, fetched when the pointer or focus first comes to
 // the player, acts on it.
