@@ -47,6 +47,8 @@ def embed_origins(value: str | Iterable[str] | None) -> tuple[str, ...]:
     spaces, or a list. A typo must not open the player to every site, so
     anything that is not an origin is an error rather than ignored.
 
+    :raises ConfigError: when an entry is not an origin.
+
     >>> embed_origins("https://a.example, http://localhost:8000/")
     ('https://a.example', 'http://localhost:8000')
     >>> embed_origins(None), embed_origins("*")
