@@ -4,8 +4,8 @@
 // acts once it is here. The "Keyboard shortcuts" dialog lists them and turns
 // the character keys off (WCAG 2.1.4); its content is in settings.js.
 import { REQUEST } from './constants.js';
-import { wrapTab } from './dom.js';
 import { Dialog } from './dialog.js';
+import { wrapTab } from './focus.js';
 import { withModule } from './ondemand.js';
 
 // Where every key belongs to the focused element, not to us (sliders keep

@@ -46,7 +46,7 @@
  * cuechange work); the descriptions plugin does the speaking.
  */
 import { EVENT, EVENT_PREFIX, REQUEST } from './constants.js';
-import { clamp, h } from './dom.js';
+import { h } from './dom.js';
 import { I18n } from './i18n.js';
 import { Preferences } from './prefs.js';
 import { Captions } from './captions.js';
@@ -58,6 +58,7 @@ import transcript from './transcript.js';
 import progress from './progress.js';
 
 const BUILT_IN = { transcript, progress };
+const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
 // Fetched, with extras.css, when the pointer or focus first comes to a player.
 const ON_DEMAND = ['menu', 'keys', 'settings'];
 const FLAGS = ['paused', 'buffering', 'muted', 'descriptions', 'transcript', 'fullscreen', 'pip'];
