@@ -40,13 +40,12 @@ def scan_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    """Register every command of the ``player`` CLI: the one place they are listed."""
     from .captions import check_captions
+    from .progress.views import fold_progress_command
+    from .web.auth import COMMANDS as publisher_commands
 
-    app.cli.add_command(scan_command)
-    app.cli.add_command(check_captions, "check-captions")
-    from .web.auth import COMMANDS as auth_commands
-
-    for command in auth_commands:
+    for command in (scan_command, check_captions, fold_progress_command, *publisher_commands):
         app.cli.add_command(command)
 
 

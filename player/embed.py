@@ -120,7 +120,9 @@ def choose_captions(tracks: list[dict], wanted: str) -> str | None:
 
 
 def parse_options(args: Mapping[str, str], item: dict) -> EmbedOptions:
-    """Read the embed parameters of DESIGN.md for ``item`` (ITEM JSON).
+    """Read the embed page's parameters (``t``, ``end``, ``captions``, ``muted``,
+    ``autoplay`` (only with ``muted``), ``transcript``, ``hl``, ``loop``, ``api``) for
+    ``item`` (ITEM JSON).
 
     >>> item = {"duration": 120.0, "tracks": [{"kind": "subtitles", "srclang": "uk"}]}
     >>> parse_options({"t": "1m30s", "end": "100", "captions": "uk", "autoplay": "1"}, item)

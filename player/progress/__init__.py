@@ -65,8 +65,8 @@ def init_app(app: Flask) -> None:
     """Wire progress into ``app``.
 
     Sets the defaults of the progress settings and adds the writer, the
-    duration cache, the flood limiter, the blueprint, its fast path and
-    ``player fold-progress``.
+    duration cache, the flood limiter, the blueprint and its fast path
+    (``player fold-progress`` is registered with the other commands).
     """
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
@@ -81,4 +81,3 @@ def init_app(app: Flask) -> None:
     app.extensions["progress_fold"] = {"lock": threading.Lock(), "next": 0.0}
     app.register_blueprint(bp)
     app.wsgi_app = ReportFastPath(app, app.wsgi_app)
-    app.cli.add_command(fold_progress_command)

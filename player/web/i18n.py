@@ -408,6 +408,9 @@ def request_language() -> str:
 
 
 def init_app(app: Flask) -> None:
+    """Give every template the request's UI language and the functions that
+    translate into it (``_``, ``t``, ``lang_attr``, ``lang_span``, ``hl``)."""
+
     @app.context_processor
     def ui_text() -> dict:
         lang = request_language()
