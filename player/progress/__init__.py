@@ -73,9 +73,10 @@ def init_app(app: Flask) -> None:
     """Wire progress into ``app``.
 
     Sets the defaults of the progress settings and adds the writer, the
-    duration cache, the flood limits, the blueprint, its fast path and
-    ``player fold-progress``, and makes SIGTERM write the queue before
-    the process ends where nothing else sees to it.
+    duration cache, the flood limits, the blueprint and its fast path
+    (``player fold-progress`` is registered with the other commands), and
+    makes SIGTERM write the queue before the process ends where nothing else
+    sees to it.
     """
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
@@ -93,5 +94,4 @@ def init_app(app: Flask) -> None:
     app.extensions["progress_fold"] = {"lock": threading.Lock(), "next": 0.0}
     app.register_blueprint(bp)
     app.wsgi_app = ReportFastPath(app, app.wsgi_app)
-    app.cli.add_command(fold_progress_command)
     write_queues_on_sigterm()
