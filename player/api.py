@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from .library.catalog import all_items, find_item, public_item
+from .library.catalog import all_items, find_item, get_storage, public_item
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -23,5 +23,5 @@ def media_item(item_id: str):
 def transcript(item_id: str):
     from .transcripts.tracks import transcript_json
 
-    return jsonify(transcript_json(find_item(item_id), current_app.config["MEDIA_DIR"],
+    return jsonify(transcript_json(find_item(item_id), get_storage(),
                                    request.args.get("lang") or None))

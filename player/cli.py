@@ -29,30 +29,31 @@ def scan_command() -> None:
     """Rescan the media folder and report every problem found."""
     from . import db
     from .library.scan import scan
+    from .library.storage import for_app
 
+    storage = for_app(current_app)
     conn = db.connect(current_app.config["DATABASE"])
     try:
-        result = scan(current_app.config["MEDIA_DIR"], conn)
+        result = scan(storage, conn)
     finally:
         conn.close()
     for path, message in result.problems:
         click.echo(f"{path}: {message}", err=True)
     click.echo(
-        f"{len(result.items)} item(s) in {current_app.config['MEDIA_DIR']};"
+        f"{len(result.items)} item(s) in {storage.location()};"
         f" {result.probed} file(s) probed, {result.validated} track(s) validated,"
         f" {len(result.problems)} problem(s)."
     )
 
 
 def init_app(app: Flask) -> None:
+    """Register every command of the ``player`` CLI: the one place they are listed."""
     from .captions import check_captions
+    from .progress.views import fold_progress_command
+    from .web.auth import COMMANDS as publisher_commands
 
-    app.cli.add_command(scan_command)
-    app.cli.add_command(_db_command)
-    app.cli.add_command(check_captions, "check-captions")
-    from .web.auth import COMMANDS as auth_commands
-
-    for command in auth_commands:
+    for command in (scan_command, _db_command, check_captions, fold_progress_command,
+                    *publisher_commands):
         app.cli.add_command(command)
 
 

@@ -21,14 +21,13 @@ import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from .library.catalog import absolute_url, find_item, public_item, site_url
+from .library.catalog import absolute_url, find_item, get_storage, public_item, site_url
 from .progress.viewer import looks_like_token
 from .timecodes import parse_time
 from .web.errors import error_response
@@ -121,7 +120,9 @@ def choose_captions(tracks: list[dict], wanted: str) -> str | None:
 
 
 def parse_options(args: Mapping[str, str], item: dict) -> EmbedOptions:
-    """Read the embed parameters of DESIGN.md for ``item`` (ITEM JSON).
+    """Read the embed page's parameters (``t``, ``end``, ``captions``, ``muted``,
+    ``autoplay`` (only with ``muted``), ``transcript``, ``hl``, ``loop``, ``api``) for
+    ``item`` (ITEM JSON).
 
     >>> item = {"duration": 120.0, "tracks": [{"kind": "subtitles", "srclang": "uk"}]}
     >>> parse_options({"t": "1m30s", "end": "100", "captions": "uk", "autoplay": "1"}, item)
@@ -202,15 +203,15 @@ def frame_size(item: dict, maxwidth: int | None = None,
     return width, height
 
 
-def image_size(path: Path) -> tuple[int, int] | None:
-    """Width and height of a PNG, JPEG or WebP image from its header, or
-    ``None`` when the file is none of those or is damaged."""
-    try:
-        with open(path, "rb") as fh:
-            # Enough for the segments (EXIF and the like) before a JPEG's size.
-            head = fh.read(256 * 1024)
-    except OSError:
-        return None
+#: Bytes of an image read for its size: enough for the segments (EXIF and
+#: the like) before a JPEG's size.
+IMAGE_HEAD_BYTES = 256 * 1024
+
+
+def image_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG, JPEG or WebP image from its first
+    :data:`IMAGE_HEAD_BYTES` bytes, or ``None`` when the file is none of
+    those or is damaged."""
     if len(head) < 30:
         return None
     if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
@@ -307,7 +308,7 @@ def embed_page(item_id: str):
         from .transcripts.tracks import build_transcript, choose_tracks
 
         tracks = choose_tracks(raw, options.captions)
-        transcript = build_transcript(raw, current_app.config["MEDIA_DIR"], options.captions)
+        transcript = build_transcript(raw, get_storage(), options.captions)
     captions = [t for t in item["tracks"] if t["kind"] in ("captions", "subtitles")]
     shown = next((t for t in captions if t["srclang"] == options.captions),
                  captions[0] if captions else None)
@@ -406,7 +407,10 @@ def oembed():
         "html": str(iframe_html(embed_url(item_id, **params), item["title"], width, height)),
     }
     if raw.get("poster"):
-        size = image_size(Path(current_app.config["MEDIA_DIR"]) / raw["poster"])
+        try:
+            size = image_size(get_storage().read_range(raw["poster"], 0, IMAGE_HEAD_BYTES))
+        except OSError:
+            size = None
         # oEmbed: a thumbnail must respect the maxima too; there is no smaller one.
         if size and (not maxwidth or size[0] <= maxwidth) and (
                 not maxheight or size[1] <= maxheight):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
-from .library.catalog import all_items, find_item, public_item
+from .library.catalog import all_items, find_item, get_storage, public_item
 from .timecodes import parse_time
 
 bp = Blueprint("pages", __name__)
@@ -24,7 +24,7 @@ def watch(item_id: str):
     item = public_item(raw)
     start = parse_time(request.args.get("t", ""), item["duration"])
     return render_template("watch.html", item=item, start=start,
-                           transcript=build_transcript(raw, current_app.config["MEDIA_DIR"]),
+                           transcript=build_transcript(raw, get_storage()),
                            transcript_tracks=choose_tracks(raw))
 
 
@@ -35,7 +35,7 @@ def transcript(item_id: str):
     raw = find_item(item_id)
     lang = request.args.get("lang") or None
     tracks = choose_tracks(raw, lang)
-    model = build_transcript(raw, current_app.config["MEDIA_DIR"], lang)
+    model = build_transcript(raw, get_storage(), lang)
     return render_template("transcript.html", item=public_item(raw), transcript=model,
                            transcript_tracks=tracks, languages=transcript_languages(raw),
                            lang=lang)
@@ -48,7 +48,7 @@ def transcript_text(item_id: str):
     raw = find_item(item_id)
     timestamps = request.args.get("timestamps", "1") != "0"
     lang = request.args.get("lang") or None
-    body = text(raw, current_app.config["MEDIA_DIR"], timestamps=timestamps, lang=lang)
+    body = text(raw, get_storage(), timestamps=timestamps, lang=lang)
     name = f"{raw['id']}-transcript{'.' + lang if lang else ''}.txt"
     return Response(body, mimetype="text/plain", headers={
         "Content-Disposition": f'inline; filename="{name}"'})

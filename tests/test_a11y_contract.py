@@ -1,8 +1,8 @@
-"""ACCESSIBILITY.md, statement by statement, where the player's other browser
-tests leave a statement unproved: what the status region holds in each
-state, controls, keys outside the player and in text fields, the rate keys,
-caption placement, reduced motion, forced colours, the language of every
-string and of each part."""
+"""The player's accessibility promises (WCAG 2.2 AA and the WAI media-player
+baseline), statement by statement, where the other browser tests leave one
+unproved: what the status region holds in each state, controls, keys outside
+the player and in text fields, the rate keys, caption placement, reduced
+motion, forced colours, the language of every string and of each part."""
 
 from __future__ import annotations
 

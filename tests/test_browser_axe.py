@@ -1,5 +1,6 @@
 """axe-core finds nothing on the library and watch pages, with the player in
-every state a viewer can meet (ACCESSIBILITY.md's table and beyond)."""
+every state a viewer can meet: loading, buffering, ready, error, the resume
+offer, and beyond."""
 
 from __future__ import annotations
 

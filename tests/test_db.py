@@ -18,6 +18,7 @@ from player.library.scan import scan
 from player.progress.model import parse_report
 from player.progress.viewer import identify
 from player.search import index as search
+from tests.publish_support import create_publisher
 from tests.test_progress_api import make_lecture
 from tests.test_search import CLIP_CHAPTERS, CLIP_DESCRIPTIONS, CLIP_EN, CLIP_UK, SONG_EN
 
@@ -128,35 +129,60 @@ def held_together(writers, release: threading.Event) -> None:
     assert all(ready.wait(30) for ready in started)
 
 
-def test_two_servers_writing_reports_of_one_viewer_lose_none(two_servers):
-    """Reports of the same sessions queued on two servers and written at the
-    same moment: every second played is counted, whichever commits first."""
-    key = identify("viewer-a-0123456789", None, secret=None, pepper="test-secret").key
-    writers = [app.extensions["progress_writer"] for app in two_servers]
-    for writer in writers:
-        writer.linger = 0  # both write the moment they are released
-    rounds, per_round, seq = 2, 120, 0
-    for _ in range(rounds):
-        release = threading.Event()
-        if db.is_postgresql(two_servers[0].config["DATABASE"]):
-            # SQLite's writers take turns on one lock: they cannot both hold a transaction.
-            held_together(writers, release)
-        for n in range(per_round):
-            report = parse_report({"session": f"session-{n % 3}", "seq": seq,
-                                   "position": seq * 0.5 + 0.5,
-                                   "played": [[seq * 0.5, seq * 0.5 + 0.5]]})
-            assert writers[n % 2].put(progress.PendingReport("lecture", key, report,
-                                                             time.time()))
-            seq += 1
-        release.set()
-        assert all(writer.flush(60) for writer in writers)
+def write_at_once(servers, reports: list[tuple[int, str, dict]]) -> None:
+    """Queue ``(server, viewer, report)`` on the servers' writers, then let
+    them all write at the same moment."""
+    writers = [app.extensions["progress_writer"] for app in servers]
+    release = threading.Event()
+    if db.is_postgresql(servers[0].config["DATABASE"]):
+        # SQLite's writers take turns on one lock: they cannot both hold a transaction.
+        for writer in writers:
+            writer.linger = 0  # each writes the moment it is released
+        held_together(writers, release)
+    for server, viewer, fields in reports:
+        key = identify(viewer, None, secret=None, pepper="test-secret").key
+        assert writers[server].put(progress.PendingReport("lecture", key, parse_report(fields),
+                                                          time.time()))
+    release.set()
+    assert all(writer.flush(60) for writer in writers)
+
+
+def test_two_servers_writing_at_once_lose_no_report(two_servers):
+    """Reports queued on two servers and written at the same moment: every
+    second played is counted, whichever commits first, in the sessions
+    (reports of the same sessions on both) and in the item's running totals
+    (reports of different viewers on each)."""
+    token = {"Authorization": "Bearer " + create_publisher(two_servers[0])}
+    stats = [app.test_client().get("/api/media/lecture/stats", headers=token)
+             for app in two_servers]
+    assert [s.json["plays"] for s in stats] == [0, 0]  # running totals start here
+    seq = 0
+
+    def heartbeat(session: str) -> dict:
+        nonlocal seq
+        seq += 1
+        return {"session": session, "seq": seq, "position": seq * 0.5,
+                "played": [[seq * 0.5 - 0.5, seq * 0.5]]}
+
+    viewer = "viewer-a-0123456789"
+    for _ in range(2):  # new sessions, then sessions that exist
+        write_at_once(two_servers, [(n % 2, viewer, heartbeat(f"session-{n % 3}"))
+                                    for n in range(120)])
+    others = [f"viewer-{n}-0123456789" for n in range(6)]
+    write_at_once(two_servers, [(n % 2, others[n % 6], heartbeat(f"session-b{n % 6}"))
+                                for n in range(120)])
     conn = db.connect(two_servers[0].config["DATABASE"])
     try:
-        states = [r["state"] for r in db.progress_sessions_of(conn, "lecture")]
+        states = [json.loads(r["state"]) for r in db.progress_sessions_of(conn, "lecture")]
     finally:
         conn.close()
-    assert len(states) == 3
-    assert sum(json.loads(s)["watched"] for s in states) == rounds * per_round * 0.5
+    assert len(states) == 9 and sum(s["watched"] for s in states) == 360 * 0.5
+    running = two_servers[1].test_client().get("/api/media/lecture/stats", headers=token).json
+    conn = db.connect(two_servers[0].config["DATABASE"])
+    conn.execute("DELETE FROM progress_live")
+    conn.close()
+    afresh = two_servers[0].test_client().get("/api/media/lecture/stats", headers=token).json
+    assert running == afresh and running["plays"] == 9
 
 
 # -- search: PostgreSQL answers as SQLite does -----------------------------------------------

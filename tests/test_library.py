@@ -116,10 +116,10 @@ def test_a_scan_holds_no_write_lock_while_it_probes_or_indexes(media_dir, tmp_pa
         other.execute("COMMIT")
         writes.append(True)
 
-    real_probe, real_cues = library.probe, search._cues
-    monkeypatch.setattr(library, "probe", lambda path: (try_to_write(), real_probe(path))[1])
-    monkeypatch.setattr(search, "_cues", lambda path, kind: (try_to_write(),
-                                                            real_cues(path, kind))[1])
+    real_probe, real_cues = library.probe, search._track_cues
+    monkeypatch.setattr(library, "probe", lambda *args: (try_to_write(), real_probe(*args))[1])
+    monkeypatch.setattr(search, "_track_cues", lambda *args: (try_to_write(),
+                                                              real_cues(*args))[1])
     result = scan(media_dir, conn)
     assert result.probed == 2 and len(writes) == 3  # two files probed, one track indexed
     assert {i["id"] for i in result.items} == {"clip", "song"}

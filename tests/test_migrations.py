@@ -29,12 +29,25 @@ V0_CONFIG = {"SECRET_KEY": "v0-secret", "SCAN_ON_START": False,
 V0_VIEWER = "viewer-a-0123456789"
 
 
-def make_v0_database(path: Path) -> None:
-    """A SQLite database as the release before schema versions left it, full of rows."""
+#: Where the v0 schema's last block starts: tables the progress package made
+#: at start-up, which databases of earlier releases lack.
+LATE_TABLES = "-- Created at start-up by the progress package"
+
+
+def make_v0_database(path: Path, late_tables: bool = True) -> None:
+    """A SQLite database as the release before schema versions left it, full
+    of rows (without the tables of the last block, if not ``late_tables``)."""
+    schema = (FIXTURES / "schema_v0_sqlite.sql").read_text(encoding="utf-8")
+    data = (FIXTURES / "data_v0_sqlite.sql").read_text(encoding="utf-8")
+    if not late_tables:
+        schema = schema.split(LATE_TABLES)[0]
+        data = "\n".join(line for line in data.splitlines()
+                         if not line.startswith(("INSERT INTO progress_live ",
+                                                 "INSERT INTO progress_duration_votes ")))
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.executescript((FIXTURES / "schema_v0_sqlite.sql").read_text(encoding="utf-8"))
-    conn.executescript((FIXTURES / "data_v0_sqlite.sql").read_text(encoding="utf-8"))
+    conn.executescript(schema)
+    conn.executescript(data)
     conn.commit()
     conn.close()
 
@@ -50,15 +63,19 @@ def dump(conn) -> dict[str, list[tuple]]:
     return tables
 
 
-def test_a_database_from_before_versions_upgrades_with_every_row(tmp_path, media_dir):
+@pytest.mark.parametrize("late_tables", [True, False], ids=["v0", "v0-without-running-totals"])
+def test_a_database_from_before_versions_upgrades_with_every_row(tmp_path, media_dir,
+                                                                 late_tables):
     database = tmp_path / "v0.sqlite"
-    make_v0_database(database)
+    make_v0_database(database, late_tables)
     conn = db.connect(database)
     before = dump(conn)
     assert db.schema_version(conn) == 0
     conn.close()
     # Every table of the old schema has rows, so every one is checked.
     assert [t for t, rows in before.items() if not rows] == []
+    if not late_tables:
+        before.update(progress_live=[], progress_duration_votes=[])
 
     app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "DATABASE": str(database),
                       **V0_CONFIG})
@@ -97,6 +114,8 @@ def test_a_database_from_before_versions_upgrades_with_every_row(tmp_path, media
         assert db.cached_track(conn, "/srv/media/clip.en.vtt", 112, 1735725000307359591,
                                200.0) == {"ok": True, "cues": 2, "problems": []}
         assert db.progress_reported_duration(conn, "song") == 3.1
+        votes = db.progress_duration_votes(conn, ["song"])["song"]
+        assert votes == ({"3f9a1c0d2b7e4a65": (3.1, 1735725700.0)} if late_tables else {})
         assert db.catalog_version(conn) == 7
     assert [p["name"] for p in db.list_publishers(db.connect(database))] == ["old", "pat"]
 

@@ -7,8 +7,15 @@ import mutagen
 import pytest
 
 from player.errors import PlayerError
-from player.library.probe import EXTENSIONS, ProbeError, ProbeResult, probe, sniff
+from player.library import probe as probing
+from player.library.probe import EXTENSIONS, ProbeError, ProbeResult, probe_file, sniff
+from player.library.storage import LocalStorage
 from tests.mediagen import GOOD, decoded_duration, ffmpeg_duration, make_media
+
+
+def probe(path) -> ProbeResult:
+    """Probe a file through the storage of the folder it is in, as the scan does."""
+    return probing.probe(LocalStorage(path.parent), path.name)
 
 # name -> (kind, mime, container)
 EXPECTED = {
@@ -226,3 +233,13 @@ def test_damaged_copies_never_crash(name, media_cache, tmp_path):
             assert exc.reason
         else:
             assert result.kind in ("audio", "video")
+
+
+def test_an_open_file_is_probed_as_a_stored_one(media_cache):
+    path = make_media("webm_vp9_opus", media_cache)
+    with path.open("rb") as f:
+        f.read(100)  # wherever it is positioned
+        assert probe_file(f, "upload-1.part") == probe(path)
+    with pytest.raises(ProbeError) as info, make_media("png", media_cache).open("rb") as f:
+        probe_file(f, "upload-2.part")
+    assert info.value.path == "upload-2.part" and "PNG image" in info.value.reason

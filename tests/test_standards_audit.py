@@ -2,11 +2,12 @@
 from the specifications as checks against the real app.
 
 The media URL is the one an ITEM's ``sources`` names; pages, the JSON API
-and oEmbed are reached at the URLs DESIGN.md fixes. Where the server
-changes what goes over the wire (several fields of one name, HEAD, 304,
-framing) the same checks run through gunicorn. Bodies are compared with
-the file on disk byte for byte, and multipart bodies are split by the
-delimiters of RFC 2046 alone, never by the parts' own Content-Range.
+and oEmbed are reached at their public URLs (``/watch/<id>``, ``/api/media``,
+``/oembed``). Where the server changes what goes over the wire (several
+fields of one name, HEAD, 304, framing) the same checks run through
+gunicorn. Bodies are compared with the file on disk byte for byte, and
+multipart bodies are split by the delimiters of RFC 2046 alone, never by
+the parts' own Content-Range.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from player import create_app, db
+from player.library.storage import LocalStorage
 from player.progress import views as progress_api
 from player.publish import uploads
 from tests.mediagen import ffmpeg_duration, make_media
@@ -396,18 +397,20 @@ def test_deleting_an_item_forgets_its_progress(app, client, headers):
 # -- temporary files ----------------------------------------------------------------------
 
 def test_cleanup_removes_only_files_whose_writer_is_gone(media_dir):
-    folder = uploads.upload_dir(media_dir)
-    live = uploads.TempFile(folder, "file", "live.mp4")
+    storage = LocalStorage(media_dir)
+    live = uploads.TempFile(storage, "file", "live.mp4")
     live.write(b"still arriving")
-    (folder / "upload-dead.part").write_bytes(b"left by a killed worker")
-    assert uploads.cleanup_stale(media_dir) == ["upload-dead.part"]
-    assert live.path.exists()
+    (media_dir / ".uploads" / "upload-dead.part").write_bytes(b"left by a killed worker")
+    assert storage.cleanup_uploads() == ["upload-dead.part"]
+    assert temp_files(media_dir) == [live.name]
+    assert live.read_all() == b"still arriving"
     live.discard()
     assert temp_files(media_dir) == []
 
 
 def test_stale_temporary_files_are_removed_at_start(media_dir, tmp_path):
-    folder = uploads.upload_dir(media_dir)
+    folder = media_dir / ".uploads"
+    folder.mkdir()
     (folder / "upload-1234.part").write_bytes(b"\0" * 1000)
     create_app({"TESTING": True, "MEDIA_DIR": str(media_dir),
                 "DATABASE": str(tmp_path / "again.sqlite"), "SECRET_KEY": "t"})
@@ -418,3 +421,34 @@ def test_format_size():
     assert uploads.format_size(2 * 1024**3) == "2 GiB"
     assert uploads.format_size(150 * 1024**2) == "150 MiB"
     assert uploads.format_size(999) == "999 bytes"
+
+
+def test_uploads_of_one_title_at_once_get_distinct_ids(media_dir, media_cache):
+    import threading
+
+    storage = LocalStorage(media_dir)
+    data = make_media("mp3", media_cache).read_bytes()
+    ids, errors = [], []
+
+    def upload():
+        temp = uploads.TempFile(storage, "file", "same.mp3")
+        try:
+            temp.write(data)
+            info = uploads.check_media(temp)
+            ids.append(uploads.add_media(storage, temp, info, title="Same", description="",
+                                         language="en"))
+        except Exception as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            temp.discard()
+
+    threads = [threading.Thread(target=upload) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(ids) == ["same", "same-2", "same-3", "same-4"]
+    assert sorted(p.name for p in media_dir.glob("same*.mp3")) == [
+        "same-2.mp3", "same-3.mp3", "same-4.mp3", "same.mp3"]
+    assert temp_files(media_dir) == []

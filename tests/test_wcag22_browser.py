@@ -36,7 +36,7 @@ TEXT_SPACING = """* { line-height: 1.5 !important; letter-spacing: .12em !import
   word-spacing: .16em !important; } p { margin-bottom: 2em !important; }"""
 
 # Targets smaller than 24 by 24 CSS px. Controls (buttons, fields, sliders)
-# must be that big outright, as ACCESSIBILITY.md asks; a link may be smaller
+# must be that big outright, a stricter rule than WCAG's; a link may be smaller
 # when it sits in a sentence or when the 24 px circle centred on it touches
 # no other target and no other small link's circle (WCAG's exceptions).
 SMALL_TARGETS = """() => {

@@ -32,6 +32,7 @@ from .base import (
     Error,
     IntegrityError,
     Transaction,
+    connect,
     is_postgresql,
 )
 from .migrate import SchemaError, force_upgrade, schema_version, upgrade
@@ -48,20 +49,31 @@ from .queries import (
     login_failures,
     progress_batch_state,
     progress_delete_media,
+    progress_delete_media_live,
     progress_delete_sessions,
+    progress_drop_live,
+    progress_drop_live_of_viewer,
     progress_duration_reports,
+    progress_duration_votes,
     progress_erase_viewer,
     progress_expired_sessions,
     progress_fill_duration,
     progress_folded,
     progress_forget_erasures,
+    progress_forget_votes,
     progress_item_durations,
+    progress_live_tallies,
     progress_log_duration,
     progress_reported_duration,
     progress_resume_point,
     progress_save_folded,
+    progress_save_live,
     progress_save_sessions,
+    progress_save_votes,
     progress_sessions_of,
+    progress_sessions_states,
+    progress_set_player_duration,
+    progress_viewers_with_plays,
     publisher_by_id,
     publisher_by_name,
     publisher_by_token_hash,
@@ -85,36 +97,24 @@ __all__ = [
     "catalog", "catalog_item", "catalog_version", "clear_login_failures", "close_db",
     "connect", "force_upgrade", "forget_missing_paths", "get_db", "init_app", "init_schema",
     "insert_publisher", "is_postgresql", "list_publishers", "login_failures",
-    "progress_batch_state", "progress_delete_media", "progress_delete_sessions",
-    "progress_duration_reports", "progress_erase_viewer", "progress_expired_sessions",
-    "progress_fill_duration", "progress_folded", "progress_forget_erasures",
-    "progress_item_durations", "progress_log_duration", "progress_reported_duration",
-    "progress_resume_point", "progress_save_folded", "progress_save_sessions",
-    "progress_sessions_of", "publisher_by_id", "publisher_by_name", "publisher_by_token_hash",
-    "record_login_failure", "release", "replace_catalog", "revoke_publisher", "scan_problems",
-    "schema_version", "search_counts", "search_forget_track", "search_hits",
-    "search_store_track", "search_tracks", "set_publisher_password", "store_probe",
-    "store_track", "upgrade", "writer_lock_file",
+    "progress_batch_state", "progress_delete_media", "progress_delete_media_live",
+    "progress_delete_sessions", "progress_drop_live", "progress_drop_live_of_viewer",
+    "progress_duration_reports", "progress_duration_votes", "progress_erase_viewer",
+    "progress_expired_sessions", "progress_fill_duration", "progress_folded",
+    "progress_forget_erasures", "progress_forget_votes", "progress_item_durations",
+    "progress_live_tallies", "progress_log_duration", "progress_reported_duration",
+    "progress_resume_point", "progress_save_folded", "progress_save_live",
+    "progress_save_sessions", "progress_save_votes", "progress_sessions_of",
+    "progress_sessions_states", "progress_set_player_duration", "progress_viewers_with_plays",
+    "publisher_by_id", "publisher_by_name", "publisher_by_token_hash", "record_login_failure",
+    "release", "replace_catalog", "revoke_publisher", "scan_problems", "schema_version",
+    "search_counts", "search_forget_track", "search_hits", "search_store_track",
+    "search_tracks", "set_publisher_password", "store_probe", "store_track", "upgrade",
+    "writer_lock_file",
 ]
 
 #: Cues of one track share the high bits of their key (both backends).
 SEARCH_TRACK_SHIFT = _sqlite.SEARCH_TRACK_SHIFT
-
-
-def connect(target: str | Path) -> Connection:
-    """Open a connection of its own to a SQLite file or a PostgreSQL URL.
-
-    The caller closes it. SQLite connections are configured for concurrent
-    use by several workers; WAL mode is a property of the file, set by
-    :func:`upgrade`.
-
-    :raises DatabaseError: if a PostgreSQL server cannot be reached.
-    """
-    if is_postgresql(target):
-        from . import postgresql
-
-        return postgresql.connect(target)
-    return _sqlite.connect(target)
 
 
 # One SQLite connection per thread, kept between requests: opening one costs

@@ -9,23 +9,15 @@ looks at which one it holds.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .errors import DatabaseError, DatabaseIntegrityError, Error, IntegrityError
 
-class DatabaseError(Exception):
-    """PostgreSQL refused a statement or could not be reached (SQLite raises
-    :class:`sqlite3.Error` instead; catch :data:`Error` for either)."""
+__all__ = ["Connection", "DatabaseError", "DatabaseIntegrityError", "Error", "IntegrityError",
+           "Transaction", "backend", "connect", "is_postgresql"]
 
-
-class DatabaseIntegrityError(DatabaseError):
-    """PostgreSQL refused a row that breaks a constraint, such as a taken unique name."""
-
-
-#: Catch these for any failure of either backend.
-Error = (sqlite3.Error, DatabaseError)
-#: Catch these for a constraint (a unique name taken, a missing key) on either backend.
-IntegrityError = (sqlite3.IntegrityError, DatabaseIntegrityError)
 
 Connection = Any
 """A connection of either backend (see the module docstring)."""
@@ -47,6 +39,24 @@ def backend(conn: Connection) -> ModuleType:
     from . import postgresql
 
     return postgresql
+
+
+def connect(target: str | Path) -> Connection:
+    """Open a connection of its own to a SQLite file or a PostgreSQL URL.
+
+    The caller closes it. SQLite connections are configured for concurrent
+    use by several workers; WAL mode is a property of the file, set by
+    :func:`player.db.upgrade`.
+
+    :raises DatabaseError: if a PostgreSQL server cannot be reached.
+    """
+    if is_postgresql(target):
+        from . import postgresql
+
+        return postgresql.connect(target)
+    from . import sqlite
+
+    return sqlite.connect(target)
 
 
 class Transaction:

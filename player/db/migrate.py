@@ -29,7 +29,7 @@ from pathlib import Path
 import click
 
 from ..errors import PlayerError
-from .base import Connection, Transaction, backend
+from .base import Connection, Transaction, backend, connect
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
@@ -145,8 +145,6 @@ def upgrade_command(ctx: click.Context) -> None:
     Runs even when automatic upgrades at start-up are off (PLAYER_AUTO_UPGRADE=0).
     """
     from flask.cli import ScriptInfo
-
-    from . import connect
 
     token = force_upgrade.set(True)
     try:

@@ -15,14 +15,18 @@ Concurrency
     SQLite has one writer at a time; here several app servers write at once,
     in READ COMMITTED transactions. A statement that reads a row to write it
     back computed in Python locks what it reads: play sessions are read
-    ``FOR UPDATE``, and a viewer whose session is not there yet is locked by
-    a transaction-scoped advisory lock (:func:`lock_viewers`), which an
-    erasure takes too, so no report is lost between two servers and none
-    outlives an erasure it preceded. Whole-table rewrites (the catalog) and
-    folding take a named advisory lock (:func:`lock`). Locks are taken in
-    a fixed order (rows by id, viewers by key), so writers queue instead of
-    deadlocking; if PostgreSQL still finds a deadlock, the writer's retry of
-    each report alone settles it.
+    ``FOR UPDATE``; a viewer whose session is not there yet is locked by a
+    transaction-scoped advisory lock (:func:`lock_viewers`), which an erasure
+    takes too; and an item's running totals and duration votes are guarded
+    by an advisory lock per item (:func:`lock_media`), which the writer,
+    folding, statistics and deletion take. So no report is lost between two
+    servers, none outlives an erasure it preceded, and no total misses one.
+    Whole-table rewrites (the catalog) and folding take a named advisory
+    lock (:func:`lock`). Every transaction takes its locks in one order
+    (named lock, session rows by id, viewers, items, each set by key), so
+    writers queue instead of deadlocking; should PostgreSQL still find a
+    deadlock (sessions that appear while a batch waits), it aborts one
+    transaction and the writer's retry of each report alone settles it.
 
 Search
     Cues are in ``search_cues`` with a ``tsvector`` per cue and a GIN index.
@@ -55,7 +59,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
-from .base import DatabaseError, DatabaseIntegrityError
+from .errors import DatabaseError, DatabaseIntegrityError
 
 NAME = "postgresql"
 #: As on SQLite: a cue's id is its track's id shifted left by this, plus its
@@ -69,6 +73,8 @@ POOL_SIZE = 20
 LOCK_SPACE = 0x706C6179
 #: Viewer locks have a key space of their own: (VIEWER_LOCK_SPACE, hash of the key).
 VIEWER_LOCK_SPACE = LOCK_SPACE + 1
+#: And so do items' progress totals: (MEDIA_LOCK_SPACE, hash of the media id).
+MEDIA_LOCK_SPACE = LOCK_SPACE + 2
 #: Named locks, the second key in LOCK_SPACE.
 LOCKS = {"migrate": 1, "catalog": 2, "fold": 3}
 
@@ -290,20 +296,30 @@ def lock(conn: Connection, name: str) -> None:
     conn.run("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_SPACE, LOCKS[name]))
 
 
-def _viewer_key(viewer: str) -> int:
+def _lock_key(text: str) -> int:
     # A signed 32-bit key that every process and server computes alike
     # (Python's hash() differs between processes).
-    return zlib.crc32(viewer.encode("utf-8")) - (1 << 31)
+    return zlib.crc32(text.encode("utf-8")) - (1 << 31)
 
 
-def lock_viewers(conn: Connection, viewers: Iterable[str]) -> None:
-    """Lock viewers until the transaction ends, in key order so that two
-    writers never wait for each other."""
-    keys = sorted({_viewer_key(v) for v in viewers})
+def _lock_all(conn: Connection, space: int, names: Iterable[str]) -> None:
+    # In key order, so that two transactions locking overlapping sets never
+    # wait for each other.
+    keys = sorted({_lock_key(name) for name in names})
     if keys:
         conn.run("SELECT pg_advisory_xact_lock(%s, k)"
                  " FROM unnest(%s::int4[]) WITH ORDINALITY AS l(k, n) ORDER BY n",
-                 (VIEWER_LOCK_SPACE, keys))
+                 (space, keys))
+
+
+def lock_viewers(conn: Connection, viewers: Iterable[str]) -> None:
+    """Lock viewers until the transaction ends (a new session, an erasure)."""
+    _lock_all(conn, VIEWER_LOCK_SPACE, viewers)
+
+
+def lock_media(conn: Connection, media_ids: Iterable[str]) -> None:
+    """Lock items' progress totals and votes until the transaction ends."""
+    _lock_all(conn, MEDIA_LOCK_SPACE, media_ids)
 
 
 def run_script(conn: Connection, script: str) -> None:
@@ -352,8 +368,9 @@ def progress_batch_state(
            dict[str, float]]:
     # Sessions that exist are locked as they are read; for those that do not
     # (yet), their viewers are locked and they are looked for again, since
-    # another server may have written one meanwhile. Erasures are read last,
-    # under those locks, so an erasure committed now is seen.
+    # another server may have written one meanwhile. Then the items, whose
+    # totals the batch updates. Erasures and durations are read last, under
+    # those locks, so an erasure or a deletion committed now is seen.
     states = {(v, m, s): json.loads(state)
               for v, m, s, state in conn.run(_SESSIONS_FOR_UPDATE, _columns(keys))}
     missing = [key for key in keys if key not in states]
@@ -361,6 +378,7 @@ def progress_batch_state(
         lock_viewers(conn, (key[0] for key in missing))
         states.update(((v, m, s), json.loads(state))
                       for v, m, s, state in conn.run(_SESSIONS_FOR_UPDATE, _columns(missing)))
+    lock_media(conn, media_ids)
     durations, erased = conn.run(
         "SELECT (SELECT coalesce(json_object_agg(i.id, json_build_array("
         "  i.data::json -> 'duration', d.duration)), '{}')"
@@ -407,13 +425,54 @@ def progress_expired_sessions(conn: Connection, before: float, limit: int) -> li
     # written meanwhile either lands before (the session is no longer
     # expired and stays) or after (it starts a new session).
     lock(conn, "fold")
-    return conn.run(
+    rows = conn.run(
         "SELECT id, media_id, viewer, state FROM"
         " (SELECT id, media_id, viewer, state, updated_at FROM progress_sessions"
         "  WHERE updated_at < %s ORDER BY updated_at, id LIMIT %s FOR UPDATE) AS s"
         " ORDER BY media_id, updated_at, id",
         (before, limit),
     ).fetchall()
+    lock_media(conn, {row[1] for row in rows})
+    return rows
+
+
+def progress_live_tallies(conn: Connection, media_ids: list[str]
+                          ) -> dict[str, tuple[str, str]]:
+    lock_media(conn, media_ids)
+    rows = conn.run("SELECT media_id, basis, tally FROM progress_live"
+                    " WHERE media_id = ANY(%s::text[])", (media_ids,))
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def progress_drop_live_of_viewer(conn: Connection, viewer: str) -> None:
+    # The erasure's locks, in the writer's order (sessions, viewer, items),
+    # before the items are known for certain: a session another server adds
+    # meanwhile is then either seen here or written after the erasure.
+    conn.run("SELECT id FROM progress_sessions WHERE viewer = %s ORDER BY id FOR UPDATE",
+             (viewer,))
+    lock_viewers(conn, [viewer])
+    media_ids = [row[0] for row in conn.run(
+        "SELECT DISTINCT media_id FROM progress_sessions WHERE viewer = %s", (viewer,))]
+    lock_media(conn, media_ids)
+    conn.run("DELETE FROM progress_live WHERE media_id = ANY(%s::text[])", (media_ids,))
+
+
+def progress_viewers_with_plays(conn: Connection, pairs: list[tuple[str, str]]
+                                ) -> set[tuple[str, str]]:
+    rows = conn.run(
+        "SELECT DISTINCT s.viewer, s.media_id FROM progress_sessions AS s"
+        " JOIN unnest(%s::text[], %s::text[]) AS p(viewer, media_id)"
+        " ON s.viewer = p.viewer AND s.media_id = p.media_id"
+        " WHERE (s.state::json ->> 'watched')::float8 > 0",
+        ([p[0] for p in pairs], [p[1] for p in pairs]))
+    return {(row[0], row[1]) for row in rows}
+
+
+def progress_duration_votes(conn: Connection, media_ids: list[str]) -> list[Row]:
+    lock_media(conn, media_ids)
+    return conn.run(
+        "SELECT media_id, voter, duration, voted_at FROM progress_duration_votes"
+        " WHERE media_id = ANY(%s::text[])", (media_ids,)).fetchall()
 
 
 # -- search ---------------------------------------------------------------------------

@@ -367,7 +367,12 @@ def progress_forget_erasures(conn: Connection, before: float) -> None:
 
 
 def progress_delete_media(conn: Connection, media_id: str) -> None:
-    """Forget all progress and statistics of a deleted media item."""
+    """Forget all progress and statistics of a deleted media item.
+
+    Call inside a write transaction: on PostgreSQL it waits for writers
+    storing reports of the item, whose sessions it then deletes too.
+    """
+    backend(conn).lock_media(conn, [media_id])
     for table in ("progress_sessions", "progress_durations", "progress_duration_reports",
                   "progress_folded"):
         conn.execute(f"DELETE FROM {table} WHERE media_id = ?", (media_id,))
@@ -416,3 +421,121 @@ def search_hits(
     and ``marked``, the text with the matched words between ``open_mark``
     and ``close_mark``."""
     return backend(conn).search_hits(conn, fts_query, track_id, limit, open_mark, close_mark)
+
+
+# -- progress: running totals and agreed durations ------------------------------------
+# progress_live keeps each item's statistics of its raw sessions as running
+# totals, which the progress writer updates with every batch, so reading the
+# statistics costs the same however many sessions there are. ``basis`` names
+# the duration and rules the totals were computed with; totals on another
+# basis are recomputed from the raw sessions once.
+#
+# progress_duration_votes keeps, for items whose duration the server cannot
+# read, the duration players reported, one vote per client address (a keyed
+# hash, never the address); what enough of them agree on goes into
+# progress_durations.
+#
+# On PostgreSQL the items read here are locked until the transaction ends
+# (see player.db.postgresql), so two servers never add to one total at once.
+
+def progress_live_tallies(conn: Connection, media_ids: list[str]
+                          ) -> dict[str, tuple[str, str]]:
+    """For each of ``media_ids`` that has running totals: ``(basis, tally JSON)``.
+
+    Call inside the write transaction that updates them.
+    """
+    if not media_ids:
+        return {}
+    return backend(conn).progress_live_tallies(conn, media_ids)
+
+
+def progress_save_live(conn: Connection, rows: list[tuple[str, str, str]]) -> None:
+    """Insert or replace running totals, each ``(media_id, basis, tally JSON)``."""
+    if rows:
+        conn.executemany(
+            "INSERT INTO progress_live (media_id, basis, tally) VALUES (?, ?, ?)"
+            " ON CONFLICT (media_id) DO UPDATE SET basis = excluded.basis,"
+            " tally = excluded.tally",
+            rows)
+
+
+def progress_drop_live(conn: Connection, media_ids: Iterable[str]) -> None:
+    """Forget running totals, to be recomputed from the raw sessions when next read."""
+    rows = [(media_id,) for media_id in media_ids]
+    if rows:
+        conn.executemany("DELETE FROM progress_live WHERE media_id = ?", rows)
+
+
+def progress_drop_live_of_viewer(conn: Connection, viewer: str) -> None:
+    """Forget the running totals of every item the viewer has sessions of.
+
+    Call inside the write transaction that erases the viewer.
+    """
+    backend(conn).progress_drop_live_of_viewer(conn, viewer)
+
+
+def progress_viewers_with_plays(conn: Connection, pairs: list[tuple[str, str]]
+                                ) -> set[tuple[str, str]]:
+    """Which ``(viewer, media_id)`` of ``pairs`` have a stored session that
+    played something."""
+    if not pairs:
+        return set()
+    return backend(conn).progress_viewers_with_plays(conn, pairs)
+
+
+def progress_sessions_states(conn: Connection, media_id: str) -> list[tuple[str, str]]:
+    """``(viewer, state JSON)`` of every raw session of an item."""
+    return [(row[0], row[1]) for row in conn.execute(
+        "SELECT viewer, state FROM progress_sessions WHERE media_id = ?", (media_id,))]
+
+
+def progress_duration_votes(conn: Connection, media_ids: list[str]
+                            ) -> dict[str, dict[str, tuple[float, float]]]:
+    """For each of ``media_ids``: ``{voter: (duration, voted_at)}``.
+
+    Call inside the write transaction that counts new votes.
+    """
+    votes: dict[str, dict[str, tuple[float, float]]] = {m: {} for m in media_ids}
+    if media_ids:
+        for media_id, voter, duration, voted_at in backend(conn).progress_duration_votes(
+                conn, media_ids):
+            votes[media_id][voter] = (duration, voted_at)
+    return votes
+
+
+def progress_save_votes(conn: Connection, media_id: str,
+                        votes: list[tuple[str, float, float]], keep: int) -> None:
+    """Record votes ``(voter, duration, voted_at)`` for an item, a voter's newest
+    replacing their earlier one, and keep only the ``keep`` newest votes."""
+    conn.executemany(
+        "INSERT INTO progress_duration_votes (media_id, voter, duration, voted_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (media_id, voter) DO UPDATE SET"
+        " duration = excluded.duration, voted_at = excluded.voted_at",
+        [(media_id, *vote) for vote in votes])
+    conn.execute(
+        "DELETE FROM progress_duration_votes WHERE media_id = ? AND voter NOT IN"
+        " (SELECT voter FROM progress_duration_votes WHERE media_id = ?"
+        "  ORDER BY voted_at DESC, voter LIMIT ?)", (media_id, media_id, keep))
+
+
+def progress_forget_votes(conn: Connection, before: float) -> None:
+    """Forget votes older than ``before``."""
+    conn.execute("DELETE FROM progress_duration_votes WHERE voted_at < ?", (before,))
+
+
+def progress_set_player_duration(conn: Connection, media_id: str,
+                                 duration: float | None, now: float) -> None:
+    """Set the duration players agree on for an item (None: they agree on none)."""
+    if duration is None:
+        conn.execute("DELETE FROM progress_durations WHERE media_id = ?", (media_id,))
+    else:
+        conn.execute(
+            "INSERT INTO progress_durations (media_id, duration, reported_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (media_id) DO UPDATE SET duration = excluded.duration,"
+            " reported_at = excluded.reported_at", (media_id, duration, now))
+
+
+def progress_delete_media_live(conn: Connection, media_id: str) -> None:
+    """Forget the running totals and duration votes of a deleted media item."""
+    for table in ("progress_live", "progress_duration_votes"):
+        conn.execute(f"DELETE FROM {table} WHERE media_id = ?", (media_id,))

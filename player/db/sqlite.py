@@ -63,6 +63,10 @@ def lock_viewers(conn: sqlite3.Connection, viewers: Iterable[str]) -> None:
     """Nothing to do: ``BEGIN IMMEDIATE`` already holds the one write lock."""
 
 
+def lock_media(conn: sqlite3.Connection, media_ids: Iterable[str]) -> None:
+    """Nothing to do: ``BEGIN IMMEDIATE`` already holds the one write lock."""
+
+
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run the statements of ``script`` one by one inside the open transaction
     (``executescript`` would commit it first)."""
@@ -219,4 +223,34 @@ def search_hits(
         " WHERE search_cues MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT ?",
         (open_mark, close_mark, fts_query, first, first + (1 << SEARCH_TRACK_SHIFT) - 1,
          limit),
+    ).fetchall()
+
+
+def progress_live_tallies(conn: sqlite3.Connection, media_ids: list[str]
+                          ) -> dict[str, tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT media_id, basis, tally FROM progress_live"
+        " WHERE media_id IN (SELECT value FROM json_each(?))", (json.dumps(media_ids),))
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def progress_drop_live_of_viewer(conn: sqlite3.Connection, viewer: str) -> None:
+    conn.execute(
+        "DELETE FROM progress_live WHERE media_id IN"
+        " (SELECT DISTINCT media_id FROM progress_sessions WHERE viewer = ?)", (viewer,))
+
+
+def progress_viewers_with_plays(conn: sqlite3.Connection, pairs: list[tuple[str, str]]
+                                ) -> set[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT DISTINCT viewer, media_id FROM progress_sessions WHERE (viewer, media_id) IN"
+        " (SELECT value ->> 0, value ->> 1 FROM json_each(?)) AND state ->> '$.watched' > 0",
+        (json.dumps(pairs),))
+    return {(row[0], row[1]) for row in rows}
+
+
+def progress_duration_votes(conn: sqlite3.Connection, media_ids: list[str]) -> list:
+    return conn.execute(
+        "SELECT media_id, voter, duration, voted_at FROM progress_duration_votes"
+        " WHERE media_id IN (SELECT value FROM json_each(?))", (json.dumps(media_ids),)
     ).fetchall()

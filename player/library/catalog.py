@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, request, url_for
+from flask import Flask, abort, current_app, request, url_for
 
 from .. import db
 from .scan import is_valid_id
+from .storage import Storage, for_app
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -21,16 +22,29 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def site_url() -> str:
+    """The site's root URL, on ``PUBLIC_URL`` when the operator set one."""
     public = current_app.config.get("PUBLIC_URL")
     return public.rstrip("/") + "/" if public else request.host_url
 
 
+def get_storage(app: Flask | None = None) -> Storage:
+    """The library's storage, of ``app`` or else of the current app.
+
+    :raises StorageError: if the app's ``STORAGE`` setting is not usable.
+    """
+    return for_app(app if app is not None else current_app)
+
+
 def all_items() -> list[dict]:
+    """Every catalog item, by title."""
     return db.catalog(db.get_db())
 
 
 def find_item(item_id: str) -> dict:
-    """The catalog entry for ``item_id`` or a 404 naming it."""
+    """The catalog entry for ``item_id``.
+
+    :raises NotFound: naming the id, if there is no such item.
+    """
     item = db.catalog_item(db.get_db(), item_id) if is_valid_id(item_id) else None
     if item is None:
         abort(404, f"There is no media item with the id '{item_id}'.")
@@ -38,11 +52,12 @@ def find_item(item_id: str) -> dict:
 
 
 def track_id(track: dict) -> str:
+    """A track's key within its item: ``"en.captions"``."""
     return f"{track['srclang']}.{track['kind']}"
 
 
 def public_item(item: dict) -> dict:
-    """The ITEM JSON of DESIGN.md."""
+    """The public JSON of an item (ITEM in the API): every URL absolute."""
     item_id = item["id"]
     return {
         "id": item_id,

@@ -1,34 +1,30 @@
 """Media, track and poster bytes.
 
 Only names the catalog knows are served, so no part of the URL is ever
-joined onto a filesystem path.
+joined onto a filesystem path. The bytes never pass through the app's own
+reads: a local file goes to the server's ``sendfile`` by the path the
+storage gives, and a storage without local files gives the client a URL to
+fetch them from itself.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import threading
 import time
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, request
-from flask_cors import CORS
+from flask import Blueprint, Flask, abort, current_app, redirect
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 
 from .. import db
-from ..web import conditional
+from ..web import cors
 from ..web.streaming import media_response, needs_date, send_media
-from .catalog import find_item
+from .catalog import find_item, get_storage
 
 bp = Blueprint("files", __name__)
 
-_EXPOSED = ["Content-Range", "Accept-Ranges", "Content-Length", "ETag", "Last-Modified"]
 TABLE_FRESH_SECONDS = 1.0
-_EXPOSE = ("Access-Control-Expose-Headers", ", ".join(_EXPOSED))
-_VIEWER_HEADERS = ["Content-Type", "X-Player-Viewer", "X-Player-Viewer-Token"]
-_VARY_ORIGIN = ("Vary", "Origin")
 #: Every method some route of the app answers.
 _SERVER_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
 
@@ -48,15 +44,32 @@ def served_files(item: dict, media_max_age: int) -> dict[str, tuple[str, str]]:
     return files
 
 
+#: Seconds a client may use a URL the storage signs for it.
+CLIENT_URL_SECONDS = 3600
+
+
 @bp.get("/files/<item_id>/<name>")
 def media_file(item_id: str, name: str):
+    """Send one file of an item, with ranges and conditional requests.
+
+    :raises NotFound: if the item does not serve a file of that name.
+    """
     item = find_item(item_id)
     served = served_files(item, current_app.config["MEDIA_MAX_AGE"])
     if name not in served:
         abort(404, f"The media item '{item_id}' has no file named '{name}'.")
     mime, cache_control = served[name]
-    return send_media(Path(current_app.config["MEDIA_DIR"]) / name, mime,
-                      cache_control=cache_control)
+    storage = get_storage()
+    path = storage.local_path(name)
+    if path is None:
+        url = storage.url_for_client(name, CLIENT_URL_SECONDS)
+        if url is None:
+            abort(404, f"The file '{name}' cannot be sent from this storage.")
+        response = redirect(url, 307)
+        # The URL expires, so no cache may keep the redirect for long.
+        response.headers["Cache-Control"] = "private, max-age=60"
+        return response
+    return send_media(path, mime, cache_control=cache_control)
 
 
 class MediaFastPath:
@@ -75,10 +88,9 @@ class MediaFastPath:
     def __init__(self, app: Flask, wsgi_app):
         self.wsgi_app = wsgi_app
         self.database = app.config["DATABASE"]
-        # A string: joining it with a name costs less than a Path would.
-        self.media_dir = os.path.join(app.config["MEDIA_DIR"], "")
+        self.storage = get_storage(app)
         self.max_age = app.config["MEDIA_MAX_AGE"]
-        self.origins = _origins(app.config["CORS_ORIGINS"])
+        self.origins = cors.allowed_origins(app.config["CORS_ORIGINS"])
         self._local = threading.local()
         self._lock = threading.Lock()
         self._version = -1
@@ -107,14 +119,17 @@ class MediaFastPath:
         if path.startswith("/files/") and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             parts = path[len("/files/"):].split("/")
             served = self._table().get(tuple(parts)) if len(parts) == 2 else None
-            if served is not None:
+            # A file the storage cannot hand over locally is Flask's to redirect.
+            path = self.storage.local_path(parts[1]) if served is not None else None
+            if path is not None:
                 try:
-                    response = media_response(environ, self.media_dir + parts[1], served[0],
+                    response = media_response(environ, path, served[0],
                                               cache_control=served[1], bare=True)
                 except NotFound:
                     return self.wsgi_app(environ, start_response)
                 # A plain list or Headers, as media_response chose: both extend.
-                response.headers.extend(self._cors(environ))
+                response.headers.extend(cors.media_headers(self.origins,
+                                                           environ.get("HTTP_ORIGIN")))
                 return response(environ, start_response)
         if path == "*" and environ.get("REQUEST_METHOD") == "OPTIONS":
             # "OPTIONS *" asks about the server as a whole (RFC 9110 §9.3.7),
@@ -126,71 +141,7 @@ class MediaFastPath:
             return []
         return self.wsgi_app(environ, start_response)
 
-    def _cors(self, environ) -> list[tuple[str, str]]:
-        origin = environ.get("HTTP_ORIGIN")
-        if self.origins == "*":
-            return [("Access-Control-Allow-Origin", "*"), _EXPOSE]
-        if origin in self.origins:
-            return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"), _EXPOSE]
-        # The answer differs by Origin, so a shared cache must know it even
-        # when this one carries no CORS headers (RFC 9110 §12.5.5).
-        return [_VARY_ORIGIN] if self.origins else []
-
-
-def _origins(value) -> str | list[str]:
-    if isinstance(value, str) and value != "*":
-        return [o.strip() for o in value.split(",") if o.strip()]
-    return value
-
-
-def _vary_on_origin(app: Flask, resources: dict) -> None:
-    """With listed origins, CORS answers differ by ``Origin``, also those
-    that carry no CORS header (another origin, or none): each says so, so a
-    shared cache never hands one origin's answer to another (RFC 9110
-    §12.5.5). flask-cors says so only for some of them."""
-    patterns = [re.compile(pattern) for pattern in resources]
-
-    # Registered before flask-cors, so it runs after it.
-    @app.after_request
-    def vary(response):
-        if any(p.match(request.path) for p in patterns):
-            response.vary.add("Origin")
-        return response
-
 
 def init_app(app: Flask) -> None:
-    """Public, read-only resources get CORS; nothing with cookies does."""
-    origins = _origins(app.config["CORS_ORIGINS"])
+    """Answer ``GET``/``HEAD`` of media files before Flask does (:class:`MediaFastPath`)."""
     app.wsgi_app = MediaFastPath(app, app.wsgi_app)
-    # A literal "*" keeps responses identical for every origin, so shared
-    # caches and CDNs can store one copy.
-    public = {"origins": origins, "supports_credentials": False, "send_wildcard": origins == "*"}
-    resources = {
-        r"/files/*": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-        r"/static/player/*": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-        r"/api/media$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-        r"/api/media/[^/]+$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-        r"/api/media/[^/]+/transcript$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-        r"/api/search$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
-        r"/oembed$": {**public, "methods": ["GET", "OPTIONS"]},
-        # The inline player on another origin reports progress; the viewer
-        # is a header or body field, never a cookie, so no credentials.
-        r"/api/media/[^/]+/progress$": {**public, "methods": ["GET", "PUT", "POST", "OPTIONS"],
-                                        "allow_headers": _VIEWER_HEADERS},
-        r"/api/viewer/history$": {**public, "methods": ["DELETE", "OPTIONS"],
-                                  "allow_headers": _VIEWER_HEADERS},
-    }
-    if origins != "*":
-        _vary_on_origin(app, resources)
-    CORS(
-        app,
-        resources=resources,
-        expose_headers=_EXPOSED,
-        allow_headers=["Range", "Content-Type", "If-None-Match", "If-Range",
-                       "If-Modified-Since"],
-        max_age=86400,
-    )
-    # Registered after flask-cors, so it runs before it (Flask runs
-    # after_request functions last-registered first): a 304 or a 412 it
-    # makes still gets the CORS headers.
-    conditional.init_app(app)

@@ -5,28 +5,47 @@ A media file's id is its stem made URL-safe; sidecar files share the stem::
     welcome.mp4  welcome.json  welcome.en.vtt  welcome.uk.subtitles.vtt
     welcome.en.descriptions.vtt  welcome.en.chapters.vtt  welcome.jpg
 
-Probe and validation results are cached in the database keyed by path, size
-and modification time, so a rescan of an unchanged library probes nothing.
+The files are reached only through a :class:`~player.library.storage.Storage`,
+which also holds the naming rule. Probe and validation results are cached in
+the database keyed by location, size and modification time, so a rescan of
+an unchanged library probes nothing.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .. import db
-from ..captions import CaptionError, convert, detect_format, validate
-from ..languages import is_language_tag, track_label
+from ..captions import CaptionError, convert, detect_format
+from ..languages import track_label
 from ..search import index as search
-from .probe import EXTENSIONS, ProbeError, probe
+from . import cues
+from .probe import ProbeError, probe
+from .storage import (
+    CAPTION_SOURCE_EXTENSIONS,
+    POSTER_EXTENSIONS,
+    TRACK_KINDS,
+    Entry,
+    MetadataError,
+    Storage,
+    as_storage,
+    converted_name,
+    extension_of,
+    for_app,
+    group_sidecars,
+    is_media_name,
+    is_poster,
+    metadata_name,
+    parse_track_name,
+    read_metadata,
+    stem_of,
+)
 
-TRACK_KINDS = ("captions", "subtitles", "descriptions", "chapters")
-POSTER_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+__all__ = ["POSTER_EXTENSIONS", "TRACK_KINDS", "ScanResult", "is_valid_id", "scan", "slugify"]
+
 _ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$")
 
 
@@ -44,148 +63,126 @@ def slugify(stem: str) -> str:
 
 
 def is_valid_id(value: str) -> bool:
+    """Whether ``value`` is an id :func:`slugify` could make (so a URL part is safe to look up)."""
     return bool(_ID_RE.match(value))
 
 
 @dataclass
 class ScanResult:
+    """What a scan found: the catalog's items, and each problem as (file name, reason)."""
+
     items: list[dict] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
     probed: int = 0
     validated: int = 0
 
 
-def _probe(path: Path, st: os.stat_result, conn: sqlite3.Connection, result: ScanResult) -> dict:
-    key = str(path)
-    cached = db.cached_probe(conn, key, st.st_size, st.st_mtime_ns)
-    if cached is not None:
-        return cached
-    result.probed += 1
-    try:
-        info = probe(path)
+class _Scan:
+    """One walk of the library; its caches are the database's."""
+
+    def __init__(self, storage: Storage, conn: sqlite3.Connection) -> None:
+        self.storage = storage
+        self.conn = conn
+        self.result = ScanResult()
+        # Locations seen, so cache rows of files that are gone can be dropped.
+        self.existing: set[str] = set()
+
+    def probe(self, entry: Entry) -> dict:
+        key = self.storage.location(entry.name)
+        self.existing.add(key)
+        cached = db.cached_probe(self.conn, key, entry.size, entry.mtime_ns)
+        if cached is not None:
+            return cached
+        self.result.probed += 1
+        try:
+            info = probe(self.storage, entry.name)
+            data = {
+                "ok": True, "kind": info.kind, "mime": info.mime, "duration": info.duration,
+                "container": info.container, "width": info.width, "height": info.height,
+            }
+        except ProbeError as exc:
+            data = {"ok": False, "reason": exc.reason}
+        db.store_probe(self.conn, key, entry.size, entry.mtime_ns, data)
+        return data
+
+    def validate_track(self, entry: Entry, kind: str, duration: float | None) -> dict:
+        key = self.storage.location(entry.name)
+        self.existing.add(key)
+        cached = db.cached_track(self.conn, key, entry.size, entry.mtime_ns, duration)
+        if cached is not None:
+            return cached
+        self.result.validated += 1
+        report = cues.track_report(self.storage, entry.name, kind=kind, duration=duration,
+                                   entry=entry)
         data = {
-            "ok": True, "kind": info.kind, "mime": info.mime, "duration": info.duration,
-            "container": info.container, "width": info.width, "height": info.height,
+            "ok": report.ok,
+            "cues": len(report.cues),
+            "problems": [
+                {"line": p.line, "column": p.column, "severity": p.severity, "code": p.code,
+                 "message": p.message}
+                for p in report.problems
+            ],
         }
-    except ProbeError as exc:
-        data = {"ok": False, "reason": exc.reason}
-    db.store_probe(conn, key, st.st_size, st.st_mtime_ns, data)
-    return data
+        db.store_track(self.conn, key, entry.size, entry.mtime_ns, duration, data)
+        return data
+
+    def metadata(self, stem: str) -> dict:
+        try:
+            return read_metadata(self.storage, stem)
+        except MetadataError as exc:
+            self.result.problems.append((metadata_name(stem), f"metadata ignored: {exc}"))
+            return {}
+
+    def convert_sidecar(self, name: str, names: set[str]) -> str | None:
+        """Write a WebVTT copy of an SRT or SBV sidecar; the original stays."""
+        target = converted_name(name)
+        if target in names:
+            return None
+        data = self.storage.read_bytes(name)
+        try:
+            text = convert(data, detect_format(data, name))
+        except CaptionError as exc:
+            self.result.problems.append((name, f"not converted to WebVTT: {exc}"))
+            return None
+        self.storage.write(target, text.encode("utf-8"))
+        return target
 
 
-def _validate_track(
-    path: Path, kind: str, duration: float | None, conn: sqlite3.Connection, result: ScanResult
-) -> dict:
-    st = path.stat()
-    key = str(path)
-    cached = db.cached_track(conn, key, st.st_size, st.st_mtime_ns, duration)
-    if cached is not None:
-        return cached
-    result.validated += 1
-    report = validate(path.read_bytes(), kind=kind, duration=duration)
-    data = {
-        "ok": report.ok,
-        "cues": len(report.cues),
-        "problems": [
-            {"line": p.line, "column": p.column, "severity": p.severity, "code": p.code,
-             "message": p.message}
-            for p in report.problems
-        ],
-    }
-    db.store_track(conn, key, st.st_size, st.st_mtime_ns, duration, data)
-    return data
+def scan(storage: Storage | str, conn: sqlite3.Connection) -> ScanResult:
+    """Walk the library and build the catalog.
 
+    Each track is read and parsed once (see :mod:`player.library.cues`) and
+    its search index brought up to date as its item is built. Never raises
+    for bad files: each problem is reported with the file name and a reason.
 
-def _parse_track_name(rest: str, default_lang: str) -> tuple[str, str] | None:
-    """Split the part between stem and extension: "en", "uk.subtitles", "" ."""
-    parts = [p for p in rest.split(".") if p]
-    lang, kind = default_lang, "captions"
-    if len(parts) == 1:
-        if parts[0] in TRACK_KINDS:
-            kind = parts[0]
-        else:
-            lang = parts[0]
-    elif len(parts) == 2:
-        lang, kind = parts
-    elif parts:
-        return None
-    if kind not in TRACK_KINDS or not is_language_tag(lang):
-        return None
-    return lang, kind
-
-
-def _read_metadata(path: Path, result: ScanResult) -> dict:
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        result.problems.append((path.name, f"metadata ignored: not valid JSON ({exc})"))
-        return {}
-    if not isinstance(data, dict):
-        result.problems.append((path.name, "metadata ignored: expected a JSON object"))
-        return {}
-    return data
-
-
-def _convert_sidecar(path: Path, result: ScanResult) -> Path | None:
-    """Write a WebVTT copy of an SRT or SBV sidecar; the original stays."""
-    target = path.with_suffix(".vtt")
-    if target.exists():
-        return None
-    data = path.read_bytes()
-    try:
-        text = convert(data, detect_format(data, path.name))
-    except CaptionError as exc:
-        result.problems.append((path.name, f"not converted to WebVTT: {exc}"))
-        return None
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
-
-
-def scan(media_dir: str | Path, conn: sqlite3.Connection) -> ScanResult:
-    """Walk the media folder and build the catalog.
-
-    Never raises for bad files: each problem is reported with the file name
-    and a reason.
+    :param storage: the library, or the path of a media folder.
     """
-    media_dir = Path(media_dir)
-    result = ScanResult()
-    if not media_dir.is_dir():
-        result.problems.append((str(media_dir), "the media folder does not exist"))
+    storage = as_storage(storage)
+    walk = _Scan(storage, conn)
+    result = walk.result
+    try:
+        listing = {entry.name: entry for entry in storage.list()}
+    except (FileNotFoundError, NotADirectoryError):
+        result.problems.append((storage.location(), "the media folder does not exist"))
         db.replace_catalog(conn, [], result.problems)
         return result
 
-    names = sorted(n for n in os.listdir(media_dir) if not n.startswith("."))
-    for name in names:
-        if name.lower().endswith((".srt", ".sbv")):
-            converted = _convert_sidecar(media_dir / name, result)
+    for name in sorted(listing):
+        if extension_of(name) in CAPTION_SOURCE_EXTENSIONS:
+            converted = walk.convert_sidecar(name, set(listing))
             if converted is not None:
-                names.append(converted.name)
-    names = sorted(set(names))
-
-    media_names = [n for n in names if Path(n).suffix.lower() in EXTENSIONS
-                   and (media_dir / n).is_file()]
-    stems = sorted({Path(n).stem for n in media_names}, key=len, reverse=True)
-    sidecars: dict[str, list[str]] = {}
-    for name in names:
-        if name in media_names:
-            continue
-        for stem in stems:
-            if name.startswith(stem + "."):
-                sidecars.setdefault(stem, []).append(name)
-                break
+                listing[converted] = storage.stat(converted)
+    names = sorted(listing)
+    media_names = [n for n in names if is_media_name(n)]
+    sidecars = group_sidecars(names, media_names)
 
     seen_ids: dict[str, str] = {}
-    existing: set[str] = set()
+    indexed = search.indexed_tracks(conn)
     # No transaction spans the loop: probing a large new library takes
     # minutes, and the write lock must not be held that long. Each cache
     # write commits alone; the catalog itself is swapped in one transaction.
     for name in media_names:
-        path = media_dir / name
-        stem = Path(name).stem
+        stem = stem_of(name)
         item_id = slugify(stem)
         if item_id in seen_ids:
             result.problems.append((
@@ -194,30 +191,29 @@ def scan(media_dir: str | Path, conn: sqlite3.Connection) -> ScanResult:
                 " rename one of the files",
             ))
             continue
-        st = path.stat()
-        existing.add(str(path))
-        probed = _probe(path, st, conn, result)
+        entry = listing[name]
+        probed = walk.probe(entry)
         if not probed["ok"]:
             result.problems.append((name, f"not playable: {probed['reason']}"))
             continue
         seen_ids[item_id] = name
-        item = _build_item(media_dir, item_id, name, st, probed, sidecars.get(stem, []),
-                           conn, result, existing)
+        item = _build_item(walk, item_id, entry, probed,
+                           [listing[n] for n in sidecars.get(stem, [])])
         result.items.append(item)
+        search.index_item(conn, storage, item, indexed, listing)
     with db.Transaction(conn):
-        db.forget_missing_paths(conn, existing)
-    search.sync(conn, media_dir, result.items)
+        db.forget_missing_paths(conn, walk.existing)
+    search.forget_absent(conn, storage, result.items)
     result.items.sort(key=lambda i: i["title"].casefold())
     db.replace_catalog(conn, result.items, result.problems)
     return result
 
 
-def _build_item(
-    media_dir: Path, item_id: str, name: str, st: os.stat_result, probed: dict,
-    sidecar_names: list[str], conn: sqlite3.Connection, result: ScanResult, existing: set[str],
-) -> dict:
-    stem = Path(name).stem
-    meta = _read_metadata(media_dir / f"{stem}.json", result)
+def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
+                sidecars: list[Entry]) -> dict:
+    name, result = entry.name, walk.result
+    stem = stem_of(name)
+    meta = walk.metadata(stem)
     language = meta.get("language") if isinstance(meta.get("language"), str) else "en"
     labels = meta.get("tracks") if isinstance(meta.get("tracks"), dict) else {}
     item = {
@@ -231,28 +227,27 @@ def _build_item(
         "duration": probed["duration"],
         "width": probed.get("width"),
         "height": probed.get("height"),
-        "size": st.st_size,
-        "mtime": st.st_mtime,
+        "size": entry.size,
+        "mtime": entry.mtime,
         "poster": None,
         "tracks": [],
         "rejected_tracks": [],
     }
-    for side in sorted(sidecar_names):
-        rest, ext = side[len(stem) + 1:], Path(side).suffix.lower()
-        if ext in POSTER_EXTENSIONS and rest == ext[1:]:
-            item["poster"] = side
+    for side in sorted(sidecars, key=lambda e: e.name):
+        if is_poster(stem, side.name):
+            item["poster"] = side.name
             continue
-        if ext != ".vtt":
+        if extension_of(side.name) != ".vtt":
             continue
-        parsed = _parse_track_name(rest[: -len(ext)], language)
+        parsed = parse_track_name(stem, side.name, language)
         if parsed is None:
-            result.problems.append((side, "ignored: name it STEM.LANG.vtt or STEM.LANG.KIND.vtt"))
+            result.problems.append((side.name,
+                                    "ignored: name it STEM.LANG.vtt or STEM.LANG.KIND.vtt"))
             continue
-        lang, kind = parsed
-        existing.add(str(media_dir / side))
-        report = _validate_track(media_dir / side, kind, probed["duration"], conn, result)
+        lang, kind = parsed.srclang, parsed.kind
+        report = walk.validate_track(side, kind, probed["duration"])
         track = {
-            "file": side,
+            "file": side.name,
             "kind": kind,
             "srclang": lang,
             "label": str(labels.get(f"{lang}.{kind}") or track_label(lang, kind)),
@@ -266,7 +261,7 @@ def _build_item(
             first = next(p for p in report["problems"] if p["severity"] == "error")
             errors = sum(1 for p in report["problems"] if p["severity"] == "error")
             result.problems.append((
-                side,
+                side.name,
                 f"track not offered to players: {errors} error(s), first at line"
                 f" {first['line']}: {first['message']}",
             ))
@@ -279,7 +274,7 @@ def init_app(app) -> None:
         return
     conn = db.connect(app.config["DATABASE"])
     try:
-        result = scan(app.config["MEDIA_DIR"], conn)
+        result = scan(for_app(app), conn)
     finally:
         conn.close()
     for path, message in result.problems:

@@ -1,39 +1,29 @@
-"""Receiving uploads and changing the media folder without ever showing a
+"""Receiving uploads and changing the library without ever showing a
 half-written file.
 
 Request bodies are parsed as they arrive and each file part is written
-straight to a temporary file in ``MEDIA_DIR/.uploads``, so memory stays flat
-whatever the size and the final ``os.replace`` stays on one filesystem, where
-it is atomic. The scanner skips dot-folders, so nothing there is ever in the
-library.
+straight into the storage's staging area (see
+:meth:`~player.library.storage.Storage.begin_upload`), so memory stays flat
+whatever the size; a checked file becomes part of the library with one
+atomic commit, and staged files whose writer has gone are removed at start.
 
-Every temporary file is ``flock``-ed by the process writing it. The kernel
-drops the lock when that process ends, however it ends, so
-:func:`cleanup_stale` can remove exactly the files whose writer is gone,
-even while other workers are mid-upload.
-
-Changes to the folder (new items, tracks, metadata, deletions) happen under
-one lock file, so two workers cannot pick the same id or interleave a
-read-modify-write of an item's metadata. A new item's sidecar files are put
-in place before its media file, and the media file last: an item appears
+Changes to an item (a new item, its tracks, metadata, deletion) happen under
+the item's lock, so two workers cannot pick the same id or interleave a
+read-modify-write of its metadata. A new item's sidecar files are put in
+place before its media file, and the media file last: an item appears
 complete or not at all.
 
-Nothing here knows about Flask.
+Nothing here knows about Flask, or where the library's bytes live.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
-import json
-import os
 import re
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, BinaryIO
 
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
@@ -41,12 +31,30 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from ..errors import PlayerError
 from ..languages import is_language_tag, track_label
-from ..library.probe import EXTENSIONS, ProbeError, ProbeResult, probe, sniff
-from ..library.scan import POSTER_EXTENSIONS, TRACK_KINDS, slugify
+from ..library import cues
+from ..library import storage as library_storage
+from ..library.probe import EXTENSIONS, ProbeError, ProbeResult, probe_file, sniff
+from ..library.scan import slugify
+from ..library.storage import (
+    POSTER_EXTENSIONS,
+    TRACK_KINDS,
+    Entry,
+    MetadataError,
+    Storage,
+    Upload,
+    caption_sources,
+    group_sidecars,
+    is_media_name,
+    metadata_name,
+    poster_name,
+    stem_of,
+    track_name,
+    write_metadata,
+)
 
-UPLOAD_DIR = ".uploads"
-_LOCK_NAME = ".lock"
-_TEMP_PREFIX = "upload-"
+if TYPE_CHECKING:
+    from ..captions import Report
+
 _CHUNK = 256 * 1024
 _HEAD = 512
 #: Text fields and caption or poster files are read into memory, so they are capped.
@@ -70,7 +78,6 @@ _DEFAULT_EXTENSION = {
     ("flac", "audio"): ".flac", ("wav", "audio"): ".wav",
 }
 _POSTER_TYPES = {".jpg": "JPEG", ".png": "PNG", ".webp": "WebP"}
-_CAPTION_SOURCES = (".srt", ".sbv")
 
 
 # -- errors ---------------------------------------------------------------------
@@ -97,21 +104,29 @@ class UploadError(PlayerError):
 
 
 class TooLarge(UploadError):
+    """The body, or a file in it, is over its limit."""
+
     status = 413
     code = "too_large"
 
 
 class Unsupported(UploadError):
+    """The file is not in a format the library accepts, or the body is not multipart."""
+
     status = 415
     code = "unsupported_media_type"
 
 
 class Unprocessable(UploadError):
+    """The file looks like an accepted format but cannot be read, or has errors."""
+
     status = 422
     code = "unprocessable"
 
 
 class NoSpace(UploadError):
+    """The storage has no room left for the upload."""
+
     status = 507
     code = "insufficient_storage"
 
@@ -137,6 +152,7 @@ def format_size(size: int) -> str:
 
 
 def too_large(limit: int, what: str = "The upload") -> TooLarge:
+    """The :class:`TooLarge` error for ``what`` over ``limit`` bytes, to raise."""
     return TooLarge(
         f"{what} is too large: the limit is {format_size(limit)} ({limit:,} bytes).",
         fields={"file": f"{what} is too large: the limit is {format_size(limit)}."},
@@ -152,100 +168,54 @@ def accepted_formats() -> list[str]:
     return [f"{_CONTAINER_NAMES.get(c, c)} ({', '.join(exts)})" for c, exts in by_container.items()]
 
 
-# -- temporary files ----------------------------------------------------------------
-
-def upload_dir(media_dir: str | os.PathLike) -> Path:
-    path = Path(media_dir) / UPLOAD_DIR
-    path.mkdir(exist_ok=True)
-    return path
-
-
-def cleanup_stale(media_dir: str | os.PathLike) -> list[str]:
-    """Remove temporary files whose writer has gone (crashed, killed, disconnected).
-
-    :returns: the names removed.
-    """
-    folder = Path(media_dir) / UPLOAD_DIR
-    if not folder.is_dir():
-        return []
-    removed = []
-    for entry in os.scandir(folder):
-        if not entry.name.startswith(_TEMP_PREFIX) or not entry.is_file(follow_symlinks=False):
-            continue
-        try:
-            fd = os.open(entry.path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        try:
-            os.unlink(entry.path)
-            removed.append(entry.name)
-        except FileNotFoundError:
-            pass
-        finally:
-            os.close(fd)
-    return removed
-
+# -- files being received -----------------------------------------------------------
 
 class TempFile:
-    """A locked temporary file in the upload folder, moved into place or discarded."""
+    """One file part of a form, staged in the storage as it arrives; committed
+    into the library or discarded.
 
-    def __init__(self, folder: Path, field_name: str = "", filename: str = "") -> None:
+    :param field_name: the form field it came in.
+    :param filename: the name the client gave it, if any.
+    """
+
+    def __init__(self, storage: Storage, field_name: str = "", filename: str = "") -> None:
         self.field = field_name
         self.filename = filename
         self.size = 0
+        #: The first bytes, for telling the format.
         self.head = b""
-        self.done = False
-        while True:
-            fd, name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".part", dir=folder)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            # cleanup_stale may have taken the file between mkstemp and flock.
-            if os.fstat(fd).st_nlink > 0:
-                break
-            os.close(fd)
-        self.path = Path(name)
-        self._file: BinaryIO | None = os.fdopen(fd, "wb")
+        self._upload: Upload = storage.begin_upload()
+
+    @property
+    def name(self) -> str:
+        """The staged file's name, for messages."""
+        return self._upload.name
 
     def write(self, data: bytes) -> None:
-        assert self._file is not None
+        """Append a chunk of the part.
+
+        :raises OSError: when the storage refuses, e.g. when the disk is full.
+        """
         if len(self.head) < _HEAD:
             self.head += data[: _HEAD - len(self.head)]
-        self._file.write(data)
+        self._upload.write(data)
         self.size += len(data)
 
-    def flushed(self) -> Path:
-        """The file's path, with everything written so far readable there."""
-        assert self._file is not None
-        self._file.flush()
-        return self.path
+    def open(self) -> BinaryIO:
+        """A seekable reader of what arrived so far; the caller closes it."""
+        return self._upload.open()
 
-    def read_bytes(self) -> bytes:
-        return self.flushed().read_bytes()
+    def read_all(self) -> bytes:
+        """Everything that arrived."""
+        return self._upload.read_all()
 
-    def move_to(self, target: Path) -> None:
-        """Flush to disk and rename onto ``target`` (replacing it atomically)."""
-        assert self._file is not None
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        os.replace(self.path, target)
-        self.path = target
-        self.done = True
-        self.close()
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+    def commit(self, key: str) -> Entry:
+        """Make the file the library's object ``key``, replacing it atomically."""
+        return self._upload.commit(key)
 
     def discard(self) -> None:
-        if not self.done:
-            self.path.unlink(missing_ok=True)
-            self.done = True
-        self.close()
+        """Drop the file unless committed; safe to call more than once."""
+        self._upload.discard()
 
 
 @dataclass
@@ -256,14 +226,17 @@ class ReceivedForm:
     files: dict[str, list[TempFile]] = field(default_factory=dict)
 
     def value(self, name: str) -> str:
+        """The first value of the text field ``name``, or ``""``."""
         values = self.fields.get(name)
         return values[0] if values else ""
 
     def file(self, name: str) -> TempFile | None:
+        """The first file of the field ``name``, or ``None``."""
         files = self.files.get(name)
         return files[0] if files else None
 
     def discard(self) -> None:
+        """Discard every file not committed."""
         for files in self.files.values():
             for temp in files:
                 temp.discard()
@@ -279,7 +252,7 @@ def receive_form(
     stream: BinaryIO,
     content_type: str,
     *,
-    temp_dir: Path,
+    storage: Storage,
     limit: int,
     check_fields: Callable[[ReceivedForm], None] | None = None,
 ) -> ReceivedForm:
@@ -288,6 +261,7 @@ def receive_form(
     :param stream: the request body (already bounded by Content-Length or the
         server's chunked decoding).
     :param content_type: the request's Content-Type header.
+    :param storage: the library, whose staging area receives the file parts.
     :param limit: the most bytes the body may have; reading stops past it,
         whether or not the client sent a Content-Length.
     :param check_fields: called once with the text fields, before the first
@@ -335,7 +309,7 @@ def receive_form(
                         check_fields(form)  # type: ignore[misc]
                         checked = True
                     name = event.name
-                    current = TempFile(temp_dir, name, event.filename) if event.filename else None
+                    current = TempFile(storage, name, event.filename) if event.filename else None
                     if current is not None:
                         form.files.setdefault(name, []).append(current)
                 elif isinstance(event, Data):
@@ -384,7 +358,8 @@ def check_media(temp: TempFile) -> ProbeResult:
     :raises Unprocessable: if they look like one but cannot be read.
     """
     try:
-        return probe(temp.flushed())
+        with temp.open() as reader:
+            return probe_file(reader, temp.name)
     except ProbeError as exc:
         if sniff(temp.head) is None:
             formats = accepted_formats()
@@ -421,7 +396,12 @@ def poster_extension(temp: TempFile, field_name: str = "poster") -> str:
 
 @dataclass
 class PreparedTrack:
-    """A caption file checked and converted to WebVTT, ready to store."""
+    """A caption file checked and converted to WebVTT, ready to store.
+
+    :param report: the parse of ``vtt`` when the file came as WebVTT, so
+        storing it does not need another; ``None`` after a conversion.
+    :param duration: the media duration the file was checked against.
+    """
 
     kind: str
     srclang: str
@@ -429,6 +409,8 @@ class PreparedTrack:
     vtt: bytes
     cues: int
     problems: list[dict]
+    report: Report | None = None
+    duration: float | None = None
 
 
 def _problem_dict(problem) -> dict:
@@ -447,7 +429,7 @@ def prepare_track(temp: TempFile, *, kind: str, srclang: str, label: str,
 
     if temp.size > MAX_SIDE_FILE_BYTES:
         raise too_large(MAX_SIDE_FILE_BYTES, "The caption file")
-    data = temp.read_bytes()
+    data = temp.read_all()
     report = validate_file(data, None, kind=kind, duration=duration)
     problems = [_problem_dict(p) for p in report.problems]
     errors = [p for p in problems if p["severity"] == "error"]
@@ -465,75 +447,38 @@ def prepare_track(temp: TempFile, *, kind: str, srclang: str, label: str,
         message = f"The caption file cannot be converted to WebVTT: {exc}"
         raise Unprocessable(message, fields={field_name: message}) from None
     return PreparedTrack(kind, srclang, label or track_label(srclang, kind), vtt,
-                         len(report.cues), problems)
+                         len(report.cues), problems, report if fmt == "vtt" else None, duration)
 
 
-# -- changing the media folder -----------------------------------------------------------
+# -- changing the library ---------------------------------------------------------------
 
-@contextmanager
-def folder_lock(media_dir: Path) -> Iterator[None]:
-    """Hold the media folder's change lock (across processes)."""
-    fd = os.open(upload_dir(media_dir) / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _write_file(media_dir: Path, target: Path, data: bytes) -> None:
-    temp = TempFile(upload_dir(media_dir))
-    try:
-        temp.write(data)
-        temp.move_to(target)
-    finally:
-        temp.discard()
-
-
-def _names(media_dir: Path) -> list[str]:
-    return [n for n in os.listdir(media_dir) if not n.startswith(".")]
+def _names(storage: Storage) -> list[str]:
+    return [entry.name for entry in storage.list()]
 
 
 def _id_taken(names: list[str], item_id: str) -> bool:
     for name in names:
-        path = Path(name)
         if name.startswith(item_id + ".") or (
-                path.suffix.lower() in EXTENSIONS and slugify(path.stem) == item_id):
+                is_media_name(name) and slugify(stem_of(name)) == item_id):
             return True
     return False
 
 
-def unique_id(media_dir: Path, wanted: str) -> str:
-    """``wanted`` as a slug, or ``wanted-2``, ``wanted-3`` ... if it is taken.
-
-    Call with :func:`folder_lock` held, and keep holding it until the file is in place.
-    """
-    base = slugify(wanted)
-    names = _names(media_dir)
-    candidate, number = base, 1
-    while _id_taken(names, candidate):
-        number += 1
-        suffix = f"-{number}"
-        candidate = base[: 100 - len(suffix)].rstrip("-_") + suffix
-    return candidate
+def _candidate_id(base: str, number: int) -> str:
+    """``base``, then ``base-2``, ``base-3`` ..., at most 100 characters."""
+    if number == 1:
+        return base
+    suffix = f"-{number}"
+    return base[: 100 - len(suffix)].rstrip("-_") + suffix
 
 
-def read_metadata(media_dir: Path, stem: str) -> dict:
-    """The item's ``STEM.json``, or ``{}`` when it is missing or not an object."""
+def read_metadata(storage: Storage, stem: str) -> dict:
+    """The item's ``STEM.json``, or ``{}`` when it is missing or broken (the
+    scan reports a broken one)."""
     try:
-        data = json.loads((media_dir / f"{stem}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return library_storage.read_metadata(storage, stem)
+    except MetadataError:
         return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_metadata(media_dir: Path, stem: str, metadata: dict) -> None:
-    text = json.dumps(metadata, ensure_ascii=False, indent=2) + "\n"
-    _write_file(media_dir, media_dir / f"{stem}.json", text.encode("utf-8"))
-
-
-def _track_file(stem: str, srclang: str, kind: str) -> str:
-    return f"{stem}.{srclang}.vtt" if kind == "captions" else f"{stem}.{srclang}.{kind}.vtt"
 
 
 def _set_label(metadata: dict, track: PreparedTrack) -> None:
@@ -546,67 +491,91 @@ def _set_label(metadata: dict, track: PreparedTrack) -> None:
     metadata["tracks"] = labels
 
 
+def _write_track(storage: Storage, name: str, track: PreparedTrack) -> None:
+    entry = storage.write(name, track.vtt)
+    if track.report is not None:
+        # The bytes stored are the bytes checked: the scan need not parse them again.
+        cues.remember(storage, entry, track.kind, track.duration, track.report)
+
+
 def add_media(
-    media_dir: Path, media: TempFile, info: ProbeResult, *, title: str, description: str,
+    storage: Storage, media: TempFile, info: ProbeResult, *, title: str, description: str,
     language: str, poster: TempFile | None = None, captions: PreparedTrack | None = None,
 ) -> str:
-    """Put a checked upload into the library under a new unique id.
+    """Put a checked upload into the library under a new unique id: the
+    title as a slug, or the slug with ``-2``, ``-3`` ... when it is taken.
 
     :returns: the new item's id.
+    :raises OSError: if the storage refuses; nothing of the item then stays.
     """
-    client_name = Path(media.filename or "upload")
+    client_name = PurePosixPath(media.filename or "upload")
     extension = client_name.suffix.lower()
     if EXTENSIONS.get(extension) != info.container:
         extension = _DEFAULT_EXTENSION[(info.container, info.kind)]
     title = title or client_name.stem.replace("_", " ").replace("-", " ").strip() or "Untitled"
     poster_ext = poster_extension(poster) if poster is not None else ""
-    written: list[Path] = []
-    with folder_lock(media_dir):
-        item_id = unique_id(media_dir, title)
-        try:
-            metadata = {"title": title, "description": description, "language": language}
-            if captions is not None:
-                _set_label(metadata, captions)
-                target = media_dir / _track_file(item_id, captions.srclang, captions.kind)
-                written.append(target)
-                _write_file(media_dir, target, captions.vtt)
-            written.append(media_dir / f"{item_id}.json")
-            _write_metadata(media_dir, item_id, metadata)
-            if poster is not None:
-                target = media_dir / f"{item_id}{poster_ext}"
-                written.append(target)
-                poster.move_to(target)
-            media.move_to(media_dir / f"{item_id}{extension}")
-        except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
-            raise
-    return item_id
+    base, number = slugify(title), 1
+    names = _names(storage)
+    while True:
+        item_id = _candidate_id(base, number)
+        number += 1
+        if _id_taken(names, item_id):
+            continue
+        # The id is taken and its files written under its lock, looking at
+        # the library again there, so two uploads cannot both take it.
+        with storage.lock(item_id):
+            names = _names(storage)
+            if not _id_taken(names, item_id):
+                _put_new_item(storage, item_id, media, extension, title=title,
+                              description=description, language=language, poster=poster,
+                              poster_ext=poster_ext, captions=captions)
+                return item_id
 
 
-def _caption_sources(target: Path) -> list[Path]:
-    """SRT or SBV originals the scanner would convert to ``target`` again."""
-    return [target.with_suffix(ext) for ext in _CAPTION_SOURCES]
+def _put_new_item(
+    storage: Storage, item_id: str, media: TempFile, extension: str, *, title: str,
+    description: str, language: str, poster: TempFile | None, poster_ext: str,
+    captions: PreparedTrack | None,
+) -> None:
+    written: list[str] = []
+    try:
+        metadata = {"title": title, "description": description, "language": language}
+        if captions is not None:
+            _set_label(metadata, captions)
+            name = track_name(item_id, captions.srclang, captions.kind)
+            written.append(name)
+            _write_track(storage, name, captions)
+        written.append(metadata_name(item_id))
+        write_metadata(storage, item_id, metadata)
+        if poster is not None:
+            name = poster_name(item_id, poster_ext)
+            written.append(name)
+            poster.commit(name)
+        media.commit(f"{item_id}{extension}")
+    except BaseException:
+        for name in written:
+            storage.delete(name)
+        raise
 
 
-def store_track(media_dir: Path, item: dict, track: PreparedTrack) -> bool:
+def store_track(storage: Storage, item: dict, track: PreparedTrack) -> bool:
     """Add a track to an item, or replace the one of the same language and kind.
 
-    The new file replaces the old in one rename, so players see one or the other.
+    The new file replaces the old in one atomic write, so players see one or the other.
 
     :returns: whether an existing track was replaced.
+    :raises OSError: if the storage refuses.
     """
-    stem = Path(item["file"]).stem
+    stem = stem_of(item["file"])
     existing = find_track(item, track.srclang, track.kind)
-    target = media_dir / (existing["file"] if existing else
-                          _track_file(stem, track.srclang, track.kind))
-    with folder_lock(media_dir):
-        _write_file(media_dir, target, track.vtt)
-        for source in _caption_sources(target):
-            source.unlink(missing_ok=True)
-        metadata = read_metadata(media_dir, stem)
+    target = existing["file"] if existing else track_name(stem, track.srclang, track.kind)
+    with storage.lock(item["id"]):
+        _write_track(storage, target, track)
+        for source in caption_sources(target):
+            storage.delete(source)
+        metadata = read_metadata(storage, stem)
         _set_label(metadata, track)
-        _write_metadata(media_dir, stem, metadata)
+        write_metadata(storage, stem, metadata)
     return existing is not None
 
 
@@ -618,32 +587,37 @@ def find_track(item: dict, srclang: str, kind: str) -> dict | None:
     return None
 
 
-def delete_track(media_dir: Path, item: dict, track: dict) -> None:
-    stem = Path(item["file"]).stem
-    target = media_dir / track["file"]
-    with folder_lock(media_dir):
-        target.unlink(missing_ok=True)
-        for source in _caption_sources(target):
-            source.unlink(missing_ok=True)
-        metadata = read_metadata(media_dir, stem)
+def delete_track(storage: Storage, item: dict, track: dict) -> None:
+    """Remove a track's file (and the SRT or SBV it was made from) and its label.
+
+    :raises OSError: if the storage refuses.
+    """
+    stem = stem_of(item["file"])
+    with storage.lock(item["id"]):
+        storage.delete(track["file"])
+        for source in caption_sources(track["file"]):
+            storage.delete(source)
+        metadata = read_metadata(storage, stem)
         labels = metadata.get("tracks")
         if isinstance(labels, dict) and labels.pop(f"{track['srclang']}.{track['kind']}", None):
-            _write_metadata(media_dir, stem, metadata)
+            write_metadata(storage, stem, metadata)
 
 
 def update_item(
-    media_dir: Path, item: dict, *, title: str, description: str,
+    storage: Storage, item: dict, *, title: str, description: str,
     labels: dict[str, str], poster: TempFile | None = None, remove_poster: bool = False,
     described_version: str | None = None,
 ) -> None:
     """Change an item's title, description, track labels and poster.
 
     :param labels: ``"en.captions"`` → label; an empty label restores the default.
+    :raises Unsupported: if ``poster`` is not a JPEG, PNG or WebP image.
+    :raises OSError: if the storage refuses.
     """
-    stem = Path(item["file"]).stem
+    stem = stem_of(item["file"])
     poster_ext = poster_extension(poster) if poster is not None else ""
-    with folder_lock(media_dir):
-        metadata = read_metadata(media_dir, stem)
+    with storage.lock(item["id"]):
+        metadata = read_metadata(storage, stem)
         metadata.update(title=title, description=description)
         metadata.setdefault("language", item["language"])
         if described_version:
@@ -658,42 +632,36 @@ def update_item(
             else:
                 stored[key] = label
         metadata["tracks"] = stored
-        _write_metadata(media_dir, stem, metadata)
-        old_posters = [media_dir / f"{stem}{ext}" for ext in POSTER_EXTENSIONS]
+        write_metadata(storage, stem, metadata)
+        old_posters = [poster_name(stem, ext) for ext in POSTER_EXTENSIONS]
         if poster is not None:
-            target = media_dir / f"{stem}{poster_ext}"
-            poster.move_to(target)
+            target = poster_name(stem, poster_ext)
+            poster.commit(target)
             old_posters.remove(target)
         if poster is not None or remove_poster:
             for old in old_posters:
-                old.unlink(missing_ok=True)
+                storage.delete(old)
 
 
-def delete_item(media_dir: Path, item: dict) -> list[str]:
+def delete_item(storage: Storage, item: dict) -> list[str]:
     """Remove an item's media file, then every sidecar file of its stem.
 
     The media file goes first, so the item leaves the library at once even if
-    removing a sidecar fails.
+    removing a sidecar fails. Sidecars of an item whose stem is longer
+    (``talk.en.mp4`` beside ``talk.mp4``) stay.
 
     :returns: the names removed.
+    :raises OSError: if the storage refuses.
     """
-    stem = Path(item["file"]).stem
-    with folder_lock(media_dir):
-        names = _names(media_dir)
-        longer_stems = [
-            Path(n).stem for n in names
-            if Path(n).suffix.lower() in EXTENSIONS and Path(n).stem.startswith(stem + ".")
-        ]
-        (media_dir / item["file"]).unlink(missing_ok=True)
+    stem = stem_of(item["file"])
+    with storage.lock(item["id"]):
+        names = _names(storage)
+        media = {n for n in names if is_media_name(n)} | {item["file"]}
+        sidecars = group_sidecars(names, media)
+        storage.delete(item["file"])
         removed = [item["file"]]
-        for name in names:
-            if name == item["file"] or not name.startswith(stem + "."):
-                continue
-            if any(name.startswith(other + ".") or name == other for other in longer_stems):
-                continue
-            if Path(name).suffix.lower() in EXTENSIONS:
-                continue
-            (media_dir / name).unlink(missing_ok=True)
+        for name in sidecars.get(stem, []):
+            storage.delete(name)
             removed.append(name)
     return removed
 

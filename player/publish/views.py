@@ -29,7 +29,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import db, openapi
 from ..library import scan as library
-from ..library.catalog import absolute_url, all_items, find_item, public_item, site_url, track_id
+from ..library.catalog import (
+    absolute_url,
+    all_items,
+    find_item,
+    get_storage,
+    public_item,
+    site_url,
+    track_id,
+)
 from ..library.probe import EXTENSIONS
 from ..progress import views as progress_api
 from ..web import auth
@@ -47,7 +55,7 @@ MAX_PROBLEMS_SHOWN = 100
 def _setup(state) -> None:
     app = state.app
     auth.init_app(app)
-    removed = uploads.cleanup_stale(app.config["MEDIA_DIR"])
+    removed = get_storage(app).cleanup_uploads()
     if removed:
         app.logger.warning("removed %d unfinished upload(s) left by a stopped server: %s",
                            len(removed), ", ".join(removed))
@@ -60,16 +68,12 @@ def _pub_date(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d")
 
 
-def _media_dir() -> Path:
-    return Path(current_app.config["MEDIA_DIR"])
-
-
 def _limit() -> int:
     return int(current_app.config["MAX_UPLOAD_BYTES"])
 
 
 def _refresh() -> None:
-    library.scan(current_app.config["MEDIA_DIR"], db.get_db())
+    library.scan(get_storage(), db.get_db())
 
 
 def _check_form_token(form: uploads.ReceivedForm) -> None:
@@ -88,7 +92,7 @@ def receive_form() -> uploads.ReceivedForm:
         raise uploads.too_large(_limit()) from None
     return uploads.receive_form(
         stream, request.headers.get("Content-Type", ""),
-        temp_dir=uploads.upload_dir(_media_dir()), limit=_limit(),
+        storage=get_storage(), limit=_limit(),
         check_fields=None if request.path.startswith("/api/") else _check_form_token,
     )
 
@@ -135,7 +139,7 @@ def create_item(form: uploads.ReceivedForm) -> str:
             captions_file, kind="captions", srclang=language, label="",
             duration=info.duration, field_name="captions")
     item_id = uploads.add_media(
-        _media_dir(), media, info, title=title, description=description, language=language,
+        get_storage(), media, info, title=title, description=description, language=language,
         poster=poster, captions=captions)
     _refresh()
     return item_id
@@ -156,7 +160,7 @@ def save_track(item: dict, form: uploads.ReceivedForm) -> tuple[uploads.Prepared
     assert temp is not None
     track = uploads.prepare_track(temp, kind=kind, srclang=srclang, label=label,
                                   duration=item["duration"])
-    replaced = uploads.store_track(_media_dir(), item, track)
+    replaced = uploads.store_track(get_storage(), item, track)
     _refresh()
     return track, replaced
 
@@ -164,7 +168,7 @@ def save_track(item: dict, form: uploads.ReceivedForm) -> tuple[uploads.Prepared
 def remove_item(item: dict) -> None:
     """Delete the item's files, then its viewers' progress and statistics
     (after the rescan: from then on, reports still queued for it are dropped)."""
-    uploads.delete_item(_media_dir(), item)
+    uploads.delete_item(get_storage(), item)
     _refresh()
     try:
         progress_api.forget_media(item["id"])
@@ -182,7 +186,7 @@ def _find_track(item: dict, key: str) -> dict:
 
 
 def remove_track(item: dict, track: dict) -> None:
-    uploads.delete_track(_media_dir(), item, track)
+    uploads.delete_track(get_storage(), item, track)
     _refresh()
 
 
@@ -329,7 +333,7 @@ def accessibility_checks(item: dict, described_version: str | None = None) -> li
 
 
 def _checks_for(item: dict) -> list[Check]:
-    metadata = uploads.read_metadata(_media_dir(), Path(item["file"]).stem)
+    metadata = uploads.read_metadata(get_storage(), Path(item["file"]).stem)
     described = metadata.get("described_version")
     return accessibility_checks(item, described if isinstance(described, str) else None)
 
@@ -480,7 +484,7 @@ def upload():
 
 
 def _edit_context(item: dict) -> dict:
-    metadata = uploads.read_metadata(_media_dir(), Path(item["file"]).stem)
+    metadata = uploads.read_metadata(get_storage(), Path(item["file"]).stem)
     others = [i for i in all_items() if i["id"] != item["id"] and i["kind"] == "video"]
     return {
         "item": item, "public": public_item(item), "checks": _checks_for(item),
@@ -531,7 +535,7 @@ def _update(item: dict, form: uploads.ReceivedForm) -> None:
     _field_errors(checks)
     poster = _side_file(form, "poster")
     uploads.update_item(
-        _media_dir(), item, title=title, description=description, labels=labels,
+        get_storage(), item, title=title, description=description, labels=labels,
         poster=poster, remove_poster=form.value("remove_poster") == "1",
         described_version=described or None)
     _refresh()

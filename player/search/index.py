@@ -4,7 +4,8 @@ Every cue of every track players are offered (captions, subtitles,
 descriptions and chapter titles) is a row of the ``search_cues`` FTS5 table;
 ``search_tracks`` says which item, kind and language each track is, and the
 file's size and modification time when it was indexed, so a scan re-reads
-only tracks that changed (see :func:`sync`).
+only tracks that changed (see :func:`sync`). Cues come from the library's
+one parse of each file (:mod:`player.library.cues`).
 
 The tokenizer is ``unicode61 remove_diacritics 2``: words are runs of
 letters and digits in any script, matched without regard to case (Cyrillic
@@ -36,12 +37,13 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from markupsafe import Markup, escape
 
 from .. import db
 from ..errors import PlayerError
+from ..library import cues
+from ..library.storage import Entry, Storage, as_storage
 
 #: Track kinds whose cues are indexed.
 INDEXED_KINDS = ("captions", "subtitles", "descriptions", "chapters")
@@ -89,6 +91,7 @@ class Term:
 
     @property
     def fts(self) -> str:
+        """The term as an FTS5 string, with ``*`` for a prefix."""
         quoted = '"' + self.text.replace('"', '""') + '"'
         return quoted + "*" if self.prefix else quoted
 
@@ -250,58 +253,92 @@ def search(conn: sqlite3.Connection, query: Query | str, *, max_items: int = MAX
                          complete)
 
 
-def _cues(path: Path, kind: str) -> list[tuple[float, float, str]]:
-    from ..captions import validate
-
-    report = validate(path.read_bytes(), kind=kind)
-    cues = []
+def _track_cues(storage: Storage, entry: Entry, kind: str,
+                duration: float | None) -> list[tuple[float, float, str]]:
+    report = cues.track_report(storage, entry.name, kind=kind, duration=duration, entry=entry)
+    found = []
     for cue in report.cues[:_MAX_CUES]:
         text = cue_search_text(cue.plain_text)
         if text:
-            cues.append((cue.start, cue.end, text))
-    return cues
+            found.append((cue.start, cue.end, text))
+    return found
 
 
-def sync(conn: sqlite3.Connection, media_dir: str | os.PathLike, items: Iterable[dict]) -> int:
-    """Bring the index in line with the catalog ``items``.
+def indexed_tracks(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
+    """The tracks in the index, by location, for :func:`index_item`."""
+    return db.search_tracks(conn)
 
-    Tracks that are new or whose file changed are (re)indexed; tracks no
-    longer offered (deleted, renamed, now failing validation, or of a removed
-    item) are dropped. Each track is written in a short transaction of its
-    own, so a large first indexing never holds the write lock for long;
-    searches only show tracks of items in the catalog.
 
+def index_item(
+    conn: sqlite3.Connection, storage: Storage, item: dict,
+    indexed: dict[str, sqlite3.Row] | None = None, entries: dict[str, Entry] | None = None,
+) -> int:
+    """(Re)index the item's offered tracks that are new or whose file changed.
+
+    Each track is written in a short transaction of its own, so a large first
+    indexing never holds the write lock for long.
+
+    :param indexed: :func:`indexed_tracks`, when the caller indexes many items.
+    :param entries: the library's entries by name, when the caller has just
+        listed it; tracks missing from it are looked up.
     :returns: the number of tracks indexed.
     """
-    media_dir = Path(media_dir)
-    wanted: dict[str, tuple[str, str, str]] = {}
-    for item in items:
-        for track in item["tracks"]:
-            if track["kind"] in INDEXED_KINDS:
-                wanted[str(media_dir / track["file"])] = (item["id"], track["kind"],
-                                                          track["srclang"])
-    indexed = db.search_tracks(conn)
+    indexed = indexed_tracks(conn) if indexed is None else indexed
     count = 0
-    with db.Transaction(conn):
-        for path, row in indexed.items():
-            if path not in wanted:
-                db.search_forget_track(conn, row["id"])
-    for path, (media_id, kind, lang) in wanted.items():
+    for track in item["tracks"]:
+        kind, lang = track["kind"], track["srclang"]
+        if kind not in INDEXED_KINDS:
+            continue
+        location = storage.location(track["file"])
+        entry = (entries or {}).get(track["file"])
+        if entry is None:
+            try:
+                entry = storage.stat(track["file"])
+            except FileNotFoundError:
+                continue
+        row = indexed.get(location)
+        if row is not None and (row["media_id"], row["kind"], row["lang"], row["size"],
+                                row["mtime_ns"]) == (item["id"], kind, lang, entry.size,
+                                                     entry.mtime_ns):
+            continue
         try:
-            st = os.stat(path)
+            found = _track_cues(storage, entry, kind, item.get("duration"))
         except FileNotFoundError:
             continue
-        row = indexed.get(path)
-        if row is not None and (row["media_id"], row["kind"], row["lang"], row["size"],
-                                row["mtime_ns"]) == (media_id, kind, lang, st.st_size,
-                                                     st.st_mtime_ns):
-            continue
-        cues = _cues(Path(path), kind)
         # One short transaction per track: the old rows go as the new arrive.
         with db.Transaction(conn):
             if row is not None:
                 db.search_forget_track(conn, row["id"])
-            db.search_store_track(conn, path, media_id, kind, lang, st.st_size,
-                                  st.st_mtime_ns, cues)
+            db.search_store_track(conn, location, item["id"], kind, lang, entry.size,
+                                  entry.mtime_ns, found)
         count += 1
     return count
+
+
+def forget_absent(conn: sqlite3.Connection, storage: Storage, items: Iterable[dict]) -> None:
+    """Drop tracks no longer offered (deleted, renamed, now failing
+    validation, or of a removed item) from the index."""
+    wanted = {storage.location(track["file"])
+              for item in items for track in item["tracks"] if track["kind"] in INDEXED_KINDS}
+    with db.Transaction(conn):
+        for location, row in indexed_tracks(conn).items():
+            if location not in wanted:
+                db.search_forget_track(conn, row["id"])
+
+
+def sync(conn: sqlite3.Connection, storage: Storage | str | os.PathLike,
+         items: Iterable[dict]) -> int:
+    """Bring the index in line with the catalog ``items``.
+
+    Tracks that are new or whose file changed are (re)indexed (see
+    :func:`index_item`); tracks no longer offered are dropped. Searches only
+    show tracks of items in the catalog.
+
+    :param storage: the library, or the path of a media folder.
+    :returns: the number of tracks indexed.
+    """
+    storage = as_storage(storage)
+    items = list(items)
+    forget_absent(conn, storage, items)
+    indexed = indexed_tracks(conn)
+    return sum(index_item(conn, storage, item, indexed) for item in items)

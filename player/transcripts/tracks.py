@@ -1,4 +1,4 @@
-"""The transcript of a catalog item, from the track files on disk.
+"""The transcript of a catalog item, from its track files in the library.
 
 Glue between the catalog (item dicts, see :mod:`player.library.scan`) and the
 transcript model (:mod:`player.transcripts.model`): choose which tracks make the
@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from ..captions import Cue, validate
+from ..captions import Cue
 from ..errors import PlayerError
 from ..languages import language_name
+from ..library import cues
+from ..library.storage import Storage, as_storage
 from .model import Transcript, to_json, to_text
 from .model import build_transcript as build_model
 
@@ -102,64 +102,64 @@ def choose_tracks(item: dict, lang: str | None = None) -> TranscriptTracks:
     )
 
 
-@lru_cache(maxsize=32)
-def _read_cues(path: str, kind: str, size: int, mtime_ns: int) -> tuple[Cue, ...]:
-    # Keyed by size and mtime as well, so a replaced file is read again.
-    with open(path, "rb") as fh:
-        return tuple(validate(fh.read(), kind=kind).cues)
-
-
-def track_cues(media_dir: str | os.PathLike, track: dict | None) -> tuple[Cue, ...]:
+def track_cues(
+    storage: Storage | str | os.PathLike, track: dict | None, duration: float | None = None
+) -> tuple[Cue, ...]:
     """The cues browsers show from a track file, or none for a missing track.
 
-    A file deleted since the last scan counts as missing: the next scan
-    removes the track from the catalog.
+    The file is parsed once per version for every user of it (see
+    :mod:`player.library.cues`). A file deleted since the last scan counts
+    as missing: the next scan removes the track from the catalog.
+
+    :param duration: the item's duration, under which the scan parsed the track.
     """
     if track is None:
         return ()
-    path = Path(media_dir) / track["file"]
     try:
-        st = path.stat()
+        report = cues.track_report(as_storage(storage), track["file"], kind=track["kind"],
+                                   duration=duration)
     except FileNotFoundError:
         return ()
-    return _read_cues(str(path), track["kind"], st.st_size, st.st_mtime_ns)
+    return tuple(report.cues)
 
 
 def build_transcript(
-    item: dict, media_dir: str | os.PathLike, lang: str | None = None
+    item: dict, storage: Storage | str | os.PathLike, lang: str | None = None
 ) -> Transcript:
     """The transcript of a catalog item (see :func:`choose_tracks`).
 
+    :param storage: the library, or the path of a media folder.
     :raises TranscriptLanguageError: if ``lang`` has no captions or subtitles.
     """
     chosen = choose_tracks(item, lang)
+    storage, duration = as_storage(storage), item.get("duration")
     return build_model(
-        track_cues(media_dir, chosen.text),
+        track_cues(storage, chosen.text, duration),
         kind=chosen.text["kind"] if chosen.text else "captions",
-        descriptions=track_cues(media_dir, chosen.descriptions),
-        chapters=track_cues(media_dir, chosen.chapters),
+        descriptions=track_cues(storage, chosen.descriptions, duration),
+        chapters=track_cues(storage, chosen.chapters, duration),
     )
 
 
 def transcript_json(
-    item: dict, media_dir: str | os.PathLike, lang: str | None = None
+    item: dict, storage: Storage | str | os.PathLike, lang: str | None = None
 ) -> list[dict]:
     """``[{start, end, speaker, text, kind}]`` in reading order.
 
     :raises TranscriptLanguageError: if ``lang`` has no captions or subtitles.
     """
-    return to_json(build_transcript(item, media_dir, lang))
+    return to_json(build_transcript(item, storage, lang))
 
 
 def transcript_text(
-    item: dict, media_dir: str | os.PathLike, timestamps: bool, lang: str | None = None
+    item: dict, storage: Storage | str | os.PathLike, timestamps: bool, lang: str | None = None
 ) -> str:
     """The transcript as plain text under the item's title.
 
     :param timestamps: start each paragraph and heading with its time.
     :raises TranscriptLanguageError: if ``lang`` has no captions or subtitles.
     """
-    model = build_transcript(item, media_dir, lang)
+    model = build_transcript(item, storage, lang)
     title = item["title"]
     body = to_text(model, timestamps) if model.blocks else (
         "There is no transcript yet: this item has no captions or subtitles.\n")

@@ -2,11 +2,23 @@
 indentation, compressed once, revalidated by ETag.
 
 The files under ``static/`` stay the readable source (ES modules, no build
-step); this module shrinks what goes over the wire. The JavaScript pass only
-removes comments and whitespace that no token needs: it keeps every line
-break where automatic semicolon insertion could act (so it sees the same
-program) and copies strings, template literals and regular expressions
-untouched.
+step); this module shrinks what goes over the wire. rJSmin and rCSSmin do the
+minifying; what is ours is the bundler, which inlines a module's relative
+imports so a page fetches one file where it would fetch a dozen.
+
+rJSmin reads JavaScript with regular expressions, not a parser, so the
+sources keep to what it reads right (``tests/test_assets.py`` checks them,
+and runs ``node --check`` on every file as served):
+
+- no template literal inside another one's ``${...}`` (it sees only
+  unnested ones, and would squeeze the inner one's text as code);
+- no member access on a number literal (``1 .toFixed()``: it drops the
+  space); no regular expression right after a division sign (``a / /x/``:
+  it reads ``//`` as a comment).
+
+The bundler finds ``import`` and ``export`` statements at the start of a
+line of the source (column 0), as every module here writes them, and writes
+the values of ``constants.js`` in where they are used (``CONSTANT_MODULES``).
 """
 
 from __future__ import annotations
@@ -16,219 +28,139 @@ import hashlib
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import PlayerError
+import rcssmin
+import rjsmin
 
-# After one of these a "/" starts a regular expression, not a division.
-_REGEX_AFTER = frozenset("(,=:[!&|?{};+-*%<>~^")
-_REGEX_KEYWORDS = frozenset({"return", "typeof", "instanceof", "in", "of", "new", "delete",
-                             "void", "throw", "case", "do", "else", "yield", "await"})
-_WORD = re.compile(r"[\w$]+")
-# A line break after one of these, or before one of the next, is never where
-# automatic semicolon insertion acts nor in a restricted production ("return",
-# "a++"): the two lines read as one. ("+" and "-" may end "a++", so they keep theirs.)
-_JOIN_AFTER = frozenset("{([,;:?=*%&|^!~<>")
-_JOIN_BEFORE = frozenset("})],;.?:&|")
-# The bundler reads import statements and export lists ("export {", "export
-# *") each on a line of its own, and finds every export at a line's start.
-_MODULE_WORDS = frozenset({"import", "export"})
-_OWN_LINE = ("import", "export{", "export*")
+from ..errors import PlayerError
 
 
 class AssetError(PlayerError, ValueError):
-    """The source cannot be tokenised (an unterminated string, comment or regex)."""
-
-
-def _skip_string(src: str, i: int) -> int:
-    """Index just past the string literal starting at ``src[i]``."""
-    quote, n = src[i], len(src)
-    i += 1
-    while i < n:
-        c = src[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == quote:
-            return i + 1
-        if c == "\n":
-            break
-        i += 1
-    raise AssetError(f"unterminated string at offset {i}")
-
-
-def _skip_regex(src: str, i: int) -> int:
-    """Index just past the regular expression literal (flags included) at ``src[i]``."""
-    n, in_class = len(src), False
-    i += 1
-    while i < n:
-        c = src[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "\n":
-            break
-        if c == "[":
-            in_class = True
-        elif c == "]":
-            in_class = False
-        elif c == "/" and not in_class:
-            i += 1
-            while i < n and (src[i].isalnum() or src[i] in "_$"):
-                i += 1
-            return i
-        i += 1
-    raise AssetError(f"unterminated regular expression at offset {i}")
-
-
-def _needs_space(before: str, after: str) -> bool:
-    """Whether a space between two tokens keeps them apart."""
-    a, b = before[-1], after[0]
-    if _WORD.match(a) and _WORD.match(b):
-        return True
-    # "a + +b", "a - -b", "x / /re/" and "1 .toFixed()" would read differently.
-    return (a == b and a in "+-/") or (a == "/" and b == "*") or (before[0].isdigit() and b == ".")
+    """A module cannot be bundled (a missing or circular import, an import or
+    export form the bundler does not know)."""
 
 
 def minify_js(src: str) -> str:
-    """Drop comments, indentation, blank lines, spaces no token needs and line
-    breaks that cannot end a statement; import and export statements keep a
-    line each."""
-    out: list[str] = []
-    # One entry per open "{": True when it is a template literal's "${".
-    braces: list[bool] = []
-    pending_space = pending_newline = False
-    last = ""  # the last significant character or word written
-    line = 0  # where the line being written starts in `out`
-    i, n = 0, len(src)
+    """Drop comments, indentation and the spaces and line breaks no token needs.
 
-    def emit(text: str, significant: str) -> None:
-        nonlocal pending_space, pending_newline, last, line
-        if out:
-            own_line = "".join(out[line:line + 2]).startswith(_OWN_LINE)
-            if pending_newline and (own_line or text in _MODULE_WORDS
-                                    or not (last in _JOIN_AFTER or text[0] in _JOIN_BEFORE)):
-                out.append("\n")
-                line = len(out)
-            elif (pending_space or pending_newline) and _needs_space(last, text):
-                out.append(" ")
-        pending_space = pending_newline = False
-        out.append(text)
-        last = significant
-
-    def template(i: int) -> int:
-        """Copy a template literal from its backtick, up to a ``${`` or its end."""
-        start = i
-        i += 1
-        while i < n:
-            c = src[i]
-            if c == "\\":
-                i += 2
-                continue
-            if c == "`":
-                emit(src[start:i + 1], "`")
-                return i + 1
-            if c == "$" and src.startswith("${", i):
-                emit(src[start:i + 2], "{")
-                braces.append(True)
-                return i + 2
-            i += 1
-        raise AssetError(f"unterminated template literal at offset {start}")
-
-    while i < n:
-        c = src[i]
-        if c in " \t\r\f\v":
-            pending_space = True
-            i += 1
-        elif c == "\n":
-            pending_newline = bool(out)
-            i += 1
-        elif src.startswith("//", i):
-            end = src.find("\n", i)
-            i = n if end < 0 else end
-        elif src.startswith("/*", i):
-            end = src.find("*/", i + 2)
-            if end < 0:
-                raise AssetError(f"unterminated comment at offset {i}")
-            # A comment spanning lines still ends the line for ASI.
-            if "\n" in src[i:end]:
-                pending_newline = bool(out)
-            else:
-                pending_space = True
-            i = end + 2
-        elif c in "'\"":
-            end = _skip_string(src, i)
-            emit(src[i:end], c)
-            i = end
-        elif c == "`":
-            i = template(i)
-        elif c == "/" and (not last or last in _REGEX_AFTER or last in _REGEX_KEYWORDS):
-            end = _skip_regex(src, i)
-            emit(src[i:end], "/re/")
-            i = end
-        elif c == "{":
-            braces.append(False)
-            emit(c, c)
-            i += 1
-        elif c == "}" and braces and braces[-1]:
-            braces.pop()
-            # Resume the template literal: the "}" belongs to its text.
-            pending_space = pending_newline = False
-            i = template(i)
-        elif c == "}":
-            if braces:
-                braces.pop()
-            emit(c, c)
-            i += 1
-        else:
-            word = _WORD.match(src, i)
-            if word:
-                emit(word.group(), word.group())
-                i = word.end()
-            else:
-                emit(c, c)
-                i += 1
-    if braces and braces[-1]:
-        raise AssetError("unterminated template literal substitution")
-    return "".join(out) + "\n"
-
-
-_CSS_STRING = r"""("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')"""
-# Left to right, so a quote in a comment or "/*" in a string fools nothing.
-_CSS_COMMENT = re.compile(_CSS_STRING + r"|/\*.*?\*/", re.S)
-_CSS_SPACE = re.compile(r"\s+")
-# Spaces around these never matter in CSS ("a :hover" keeps its space: only
-# the space after ":" goes; "+" and "-" stay for calc()).
-_CSS_GLUE = re.compile(r" ?([{};,>~]) ?|: ")
-_CSS_LAST_SEMICOLON = re.compile(r";}")
+    Line breaks where automatic semicolon insertion could act stay, so the
+    browser reads the same program; strings, template literals and regular
+    expressions are copied as they are. The text ends with a line break, as
+    a text file does.
+    """
+    return rjsmin.jsmin(src) + "\n"
 
 
 def minify_css(src: str) -> str:
-    """Drop comments and whitespace no selector or value needs."""
-    parts = re.split(_CSS_STRING, _CSS_COMMENT.sub(lambda m: m.group(1) or "", src))
-    for k in range(0, len(parts), 2):  # even parts lie outside strings
-        text = _CSS_SPACE.sub(" ", parts[k])
-        text = _CSS_GLUE.sub(lambda m: m.group(1) or ":", text)
-        parts[k] = _CSS_LAST_SEMICOLON.sub("}", text)
-    return "".join(parts).strip() + "\n"
+    """Drop comments and the whitespace no selector or value needs; end with a line break."""
+    return rcssmin.cssmin(src) + "\n"
 
 
 # Imported modules that stay imports: the player's entry module must be one
 # instance however many files import it (it upgrades the page on load).
 SHARED_MODULES = frozenset({"player.js"})
-_IMPORT = re.compile(r"import ?(?:\{(?P<names>[^}]*)\}|\*as (?P<ns>[\w$]+) |(?P<default>[\w$]+) )"
-                     r"from(?P<q>['\"])(?P<path>\.\.?/[^'\"]+)(?P=q);?$")
-_EXPORT_DECLARATION = re.compile(r"export (?=(?:async )?function\*? ?([\w$]+)|class ([\w$]+)"
-                                 r"|(?:const|let|var) ([\w$]+))")
-_EXPORT_DEFAULT_NAMED = re.compile(r"export default (?=(?:async )?function\*? ?([\w$]+)"
-                                   r"|class ([\w$]+))")
-_EXPORT_LIST = re.compile(r"export\{([^}]*)\};?$")
+# Modules of named constants (request and event names), written in where they
+# are used, as a compiler writes in an enum's values, so the names cost
+# nothing on the wire: ``REQUEST.SEEK`` goes out as ``'seek'``. Such a module
+# holds only ``export const NAME = value;``: a string, a number, an array of
+# them, or an object of them; an importer reads an object by key (never the
+# object itself) and gets the rest as constants of its own.
+CONSTANT_MODULES = frozenset({"constants.js"})
+_VALUE = r"""'[^'\\\n]*'|"[^"\\\n]*"|-?\.?\d[\w.+-]*"""
+_CONSTANT = re.compile(rf"export const ([A-Za-z_$][\w$]*)="
+                       rf"(\{{[^{{}}]*\}}|\[[^\[\]]*\]|{_VALUE})[;\n]*")
+_ENTRY = re.compile(rf"([A-Za-z_$][\w$]*):({_VALUE})")
+# Comments and string literals, where a name is not code; template literals,
+# whose substitutions are.
+_NOT_CODE = r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\""
+_TEMPLATE = r"`(?:\\.|[^`\\])*`"
+# An import or export statement starts a line of the source.
+_STATEMENT = re.compile(r"^(?:import|export)\b(?!\s*[(.])", re.M)
+_IMPORT = re.compile(r"import\s*(?:\{(?P<names>[^}]*)\}|\*\s*as\s+(?P<ns>[\w$]+)"
+                     r"|(?P<default>[\w$]+))\s*from\s*(?P<q>['\"])(?P<path>[^'\"\n]+)(?P=q)"
+                     r"[ \t]*;?")
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_IMPORT_NAME = re.compile(r"([\w$]+)(?:\s+as\s+([\w$]+))?")
+_EXPORT_LIST = re.compile(r"export\s*\{(?P<names>[^}]*)\}(?!\s*from\b)[ \t]*;?")
+_EXPORT_DEFAULT_NAMED = re.compile(r"export\s+default\s+(?=(?:async\s+)?function\b\s*\*?\s*"
+                                   r"(?P<function>[\w$]+)|class\s+(?P<class>[\w$]+))")
+_EXPORT_DEFAULT = re.compile(r"export\s+default\b\s*")
+_EXPORT_DECLARATION = re.compile(r"export\s+(?=(?:async\s+)?function\b\s*\*?\s*(?P<function>"
+                                 r"[\w$]+)|class\s+(?P<class>[\w$]+)|(?:const|let|var)\s+"
+                                 r"(?P<variable>[\w$]+))")
 
 
-def _binding_pattern(names: str) -> str:
-    """``a,b as c`` (an import list) as a destructuring pattern ``a,b:c``."""
-    return ",".join(":".join(part.split(" as ")) for part in names.split(",") if part)
+def _names(listed: str, where: str) -> list[tuple[str, str]]:
+    """``a, b as c`` (an import or export list) as pairs ``(a, a), (b, c)``.
+
+    :raises AssetError: when an entry is not a name, optionally renamed.
+    """
+    pairs = []
+    listed = _COMMENT.sub(" ", listed)  # a list holds no string a comment marker could hide in
+    for part in filter(None, (part.strip() for part in listed.split(","))):
+        named = _IMPORT_NAME.fullmatch(part)
+        if not named:
+            raise AssetError(f"{where}: a name list the bundler does not know: {part[:60]}")
+        pairs.append((named[1], named[2] or named[1]))
+    return pairs
+
+
+def _constants(text: str, name: str) -> dict[str, str | dict[str, str]]:
+    """The values of a constants module, as source text: ``{NAME: value}``,
+    or ``{NAME: {KEY: value}}`` for an object.
+
+    :raises AssetError: when the module holds anything but such constants.
+    """
+    minified = rjsmin.jsmin(text)
+    values: dict[str, str | dict[str, str]] = {}
+    at = 0
+    while at < len(minified):
+        constant = _CONSTANT.match(minified, at)
+        if not constant:
+            raise AssetError(f"{name}: a constants module holds only export const NAME ="
+                             f" value; not {minified[at:at + 60]}")
+        value = constant[2]
+        if value.startswith("{"):
+            body = value[1:-1]
+            if not re.fullmatch(rf"(?:(?:{_ENTRY.pattern}),?)*", body):
+                raise AssetError(f"{name}: {constant[1]} holds something other than values")
+            value = dict(_ENTRY.findall(body))
+        values[constant[1]] = value
+        at = constant.end()
+    return values
+
+
+def _write_in(text: str, tables: dict[str, dict[str, str]], name: str) -> str:
+    """``text`` with each ``NAME.KEY`` of ``tables`` replaced by its value.
+
+    :raises AssetError: when a name is used without a key, or with one it lacks.
+    """
+    use = rf"(?<![\w$.])(?P<name>{'|'.join(map(re.escape, tables))})(?![\w$])" \
+          r"(?:\s*\.\s*(?P<key>[A-Za-z_$][\w$]*))?"
+
+    def value(found: re.Match, base: int) -> str:
+        table, key = found["name"], found["key"]
+        where = f"{name}:{text.count(chr(10), 0, base + found.start()) + 1}"
+        if key is None:
+            raise AssetError(f"{where}: {table} is read by key ({table}.KEY), which the"
+                             " bundler writes in")
+        if key not in tables[table]:
+            raise AssetError(f"{where}: {table} has no {key}")
+        return tables[table][key]
+
+    def code(found: re.Match) -> str:
+        if found["template"]:
+            # Its text too: a template is copied whole, so nothing there can hide a quote.
+            return re.sub(use, lambda inner: value(inner, found.start()), found[0])
+        if found["name"]:
+            return value(found, 0)
+        return found[0]
+
+    return re.sub(rf"(?P<skip>{_NOT_CODE})|(?P<template>{_TEMPLATE})|{use}", code, text,
+                  flags=re.S)
 
 
 class _Bundle:
@@ -238,26 +170,32 @@ class _Bundle:
     function scope, and hands its exports to the importers as an object. The
     served file is still an ES module with the entry's own exports; dynamic
     ``import()`` calls stay, so modules loaded on demand stay separate files.
+    The result is source text, minified as a whole afterwards.
     """
 
-    def __init__(self, entry: Path, minified) -> None:
+    def __init__(self, entry: Path, source: Callable[[Path], str]) -> None:
         self.entry = entry
-        self.minified = minified
+        self.source = source
         self.slots: dict[Path, str] = {}
         self.parts: list[str] = []
         self.visiting: list[Path] = [entry]
 
     def build(self) -> str:
+        """The entry module with every relative import it needs inlined.
+
+        :raises AssetError: when a module cannot be bundled.
+        """
         self.parts.append(self.rewrite(self.entry, inline=False))
         return "".join(self.parts)
 
     def include(self, path: Path) -> str:
+        """The name of the constant holding ``path``'s exports, inlining it once."""
         if path in self.visiting:
             cycle = " -> ".join(p.name for p in [*self.visiting, path])
             raise AssetError(f"{self.entry.name}: circular import {cycle}")
         if path not in self.slots:
-            if path.parent != self.entry.parent and re.search(r"\bimport(?:\(|\.meta)",
-                                                             self.minified(path)):
+            if path.parent != self.entry.parent and re.search(
+                    r"\bimport(?:\(|\.meta)", minify_js(self.source(path))):
                 # Its relative URLs would resolve against the entry's folder.
                 raise AssetError(f"{path.name}: a module using import() or import.meta"
                                  " can only be inlined from its own folder")
@@ -269,45 +207,100 @@ class _Bundle:
         return self.slots[path]
 
     def rewrite(self, path: Path, inline: bool) -> str:
+        """``path``'s source with its relative imports made constants and,
+        when it is inlined, its exports gathered into a ``return``."""
+        text = self.source(path)
         exports: list[str] = []
-        lines = []
-        for number, line in enumerate(self.minified(path).splitlines(), 1):
-            imported = _IMPORT.match(line)
-            target = imported and (path.parent / imported["path"]).resolve()
-            if imported and target.name not in SHARED_MODULES:
-                if not target.is_file():
-                    raise AssetError(f"{path.name}:{number}: no module {imported['path']}")
-                slot = self.include(target)
-                if imported["names"] is not None:
-                    line = f"const{{{_binding_pattern(imported['names'])}}}={slot};"
-                elif imported["ns"]:
-                    line = f"const {imported['ns']}={slot};"
-                else:
-                    line = f"const {imported['default']}={slot}.default;"
-            elif inline and line.startswith("export"):
-                line = self.unexport(line, exports, f"{path.name}:{number}")
-            lines.append(line)
+        out: list[str] = []
+        tables: dict[str, dict[str, str]] = {}  # objects of constants modules, by local name
+        done = 0
+        for statement in _STATEMENT.finditer(text):
+            if statement.start() < done:
+                continue  # inside the statement just rewritten
+            where = f"{path.name}:{text.count(chr(10), 0, statement.start()) + 1}"
+            if statement[0] == "import":
+                end, replacement = self.unimport(text, statement.start(), path, inline, where,
+                                                 tables)
+            elif inline:
+                end, replacement = self.unexport(text, statement.start(), exports, where)
+            else:
+                continue  # the entry keeps its exports
+            # As many lines as it replaces, so later lines keep their numbers.
+            out += [text[done:statement.start()], replacement,
+                    "\n" * text.count("\n", statement.start(), end)]
+            done = end
+        out.append(text[done:])
+        rewritten = "".join(out)
+        if tables:
+            rewritten = _write_in(rewritten, tables, path.name)
         if inline:
-            lines.append("return{" + ",".join(exports) + "}")
-        return "\n".join(lines) + "\n"
+            rewritten += "\nreturn{" + ",".join(exports) + "}\n"
+        return rewritten
+
+    def unimport(self, text: str, at: int, path: Path, inline: bool, where: str,
+                 tables: dict[str, dict[str, str]]) -> tuple[int, str]:
+        """The end of the import statement at ``at`` and what replaces it."""
+        imported = _IMPORT.match(text, at)
+        if not imported:
+            raise AssetError(f"{where}: an import form the bundler does not know:"
+                             f" {text[at:at + 60]}")
+        relative = imported["path"].startswith(("./", "../"))
+        target = (path.parent / imported["path"]).resolve()
+        if not relative or target.name in SHARED_MODULES:
+            if inline:
+                # An import statement cannot stand inside the function around the module.
+                raise AssetError(f"{where}: {imported['path']} stays an import, so a module"
+                                 " that imports it cannot be inlined")
+            return imported.end(), imported[0]
+        if not target.is_file():
+            raise AssetError(f"{where}: no module {imported['path']}")
+        if target.name in CONSTANT_MODULES:
+            return imported.end(), self.constants(target, imported, where, tables)
+        slot = self.include(target)
+        if imported["names"] is not None:
+            pattern = ",".join(name if name == local else f"{name}:{local}"
+                               for name, local in _names(imported["names"], where))
+            return imported.end(), f"const{{{pattern}}}={slot};"
+        if imported["ns"]:
+            return imported.end(), f"const {imported['ns']}={slot};"
+        return imported.end(), f"const {imported['default']}={slot}.default;"
+
+    def constants(self, path: Path, imported: re.Match, where: str,
+                  tables: dict[str, dict[str, str]]) -> str:
+        """What replaces an import from a constants module: a ``const`` for
+        each plain value; objects are written in where used (see ``_write_in``)."""
+        if imported["names"] is None:
+            raise AssetError(f"{where}: import the names of {path.name} ({{ A, B }})")
+        values = _constants(self.source(path), path.name)
+        declared = []
+        for name, local in _names(imported["names"], where):
+            if name not in values:
+                raise AssetError(f"{where}: {path.name} has no {name}")
+            if isinstance(values[name], dict):
+                tables[local] = values[name]
+            else:
+                declared.append(f"const {local}={values[name]};")
+        return "".join(declared)
 
     @staticmethod
-    def unexport(line: str, exports: list[str], where: str) -> str:
-        if listed := _EXPORT_LIST.match(line):
-            for part in filter(None, listed[1].split(",")):
-                local, _, public = part.partition(" as ")
-                exports.append(f"{public or local}:{local}")
-            return ""
-        if named := _EXPORT_DEFAULT_NAMED.match(line):
-            exports.append(f"default:{named[1] or named[2]}")
-            return line[named.end():]
-        if re.match(r"export default\b", line):
+    def unexport(text: str, at: int, exports: list[str], where: str) -> tuple[int, str]:
+        """Record the export statement at ``at`` in ``exports``; return where
+        the ``export`` keyword (or the whole statement) ends and what replaces it."""
+        if listed := _EXPORT_LIST.match(text, at):
+            exports += [public if public == local else f"{public}:{local}"
+                        for local, public in _names(listed["names"], where)]
+            return listed.end(), ""
+        if named := _EXPORT_DEFAULT_NAMED.match(text, at):
+            exports.append(f"default:{named['function'] or named['class']}")
+            return named.end(), ""
+        if default := _EXPORT_DEFAULT.match(text, at):
             exports.append("default:$default")
-            return "const $default=" + line[len("export default"):].lstrip()
-        if declared := _EXPORT_DECLARATION.match(line):
+            return default.end(), "const $default="
+        if declared := _EXPORT_DECLARATION.match(text, at):
             exports.append(next(filter(None, declared.groups())))
-            return line[declared.end():]
-        raise AssetError(f"{where}: an export form the bundler does not know: {line[:60]}")
+            return declared.end(), ""
+        raise AssetError(f"{where}: an export form the bundler does not know:"
+                         f" {text[at:at + 60]}")
 
 
 _MINIFIERS = {".js": minify_js, ".css": minify_css}
@@ -331,7 +324,6 @@ class AssetCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._minified: dict[Path, tuple[tuple[int, int], str]] = {}
         self._assets: dict[Path, tuple[dict[Path, tuple[int, int]], Asset]] = {}
 
     @staticmethod
@@ -339,18 +331,12 @@ class AssetCache:
         stat = path.stat()
         return (stat.st_mtime_ns, stat.st_size)
 
-    def _minify(self, path: Path) -> str:
-        stamp = self._stamp(path)
-        cached = self._minified.get(path)
-        if cached and cached[0] == stamp:
-            return cached[1]
-        text = _MINIFIERS[path.suffix](path.read_text(encoding="utf-8"))
-        with self._lock:
-            self._minified[path] = (stamp, text)
-        return text
-
     def get(self, path: Path) -> Asset | None:
-        """The asset for ``path``, or None when it is not JavaScript or CSS."""
+        """The asset for ``path``, or None when it is not JavaScript or CSS.
+
+        :raises AssetError: when a JavaScript module cannot be bundled.
+        :raises OSError: when a file that goes into it cannot be read.
+        """
         if path.suffix not in _MINIFIERS:
             return None
         path = path.resolve()
@@ -362,12 +348,12 @@ class AssetCache:
             pass  # a part was removed: build again, which reports it
         used: dict[Path, tuple[int, int]] = {}
 
-        def minified(part: Path) -> str:
+        def source(part: Path) -> str:
             used[part] = self._stamp(part)
-            return self._minify(part)
+            return part.read_text(encoding="utf-8")
 
-        text = _Bundle(path, minified).build() if path.suffix == ".js" else minified(path)
-        body = text.encode()
+        text = _Bundle(path, source).build() if path.suffix == ".js" else source(path)
+        body = _MINIFIERS[path.suffix](text).encode()
         asset = Asset(body, gzip.compress(body, compresslevel=9, mtime=0),
                       hashlib.sha256(body).hexdigest()[:32], frozenset(used))
         with self._lock:

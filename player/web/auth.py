@@ -54,6 +54,8 @@ class AuthError(PlayerError):
 
 @dataclass(frozen=True)
 class Publisher:
+    """A publisher account: its row id and its name."""
+
     id: int
     name: str
 
@@ -61,10 +63,12 @@ class Publisher:
 # -- accounts (no Flask) ------------------------------------------------------
 
 def new_token() -> str:
+    """A new random API token, with the prefix that marks it as one."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_token(token: str) -> str:
+    """The form a token is stored and looked up in: its SHA-256, in hex."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -160,6 +164,8 @@ def login_wait(conn: sqlite3.Connection, address: str, name: str, now: float) ->
 
 
 def record_login_failure(conn: sqlite3.Connection, address: str, name: str, now: float) -> None:
+    """Count a wrong password against both the name and the address; failures
+    older than the login window are forgotten."""
     db.record_login_failure(conn, list(_login_keys(address, name)), now,
                             forget_before=now - LOGIN_WINDOW_SECONDS)
 
@@ -172,6 +178,7 @@ def record_login_success(conn: sqlite3.Connection, address: str, name: str) -> N
 # -- requests -----------------------------------------------------------------
 
 def current_publisher() -> Publisher | None:
+    """The publisher this request was authenticated as, or None."""
     return g.get("publisher")
 
 
@@ -192,12 +199,14 @@ def check_csrf(value: str | None) -> None:
 
 
 def log_in(publisher: Publisher) -> None:
+    """Start a fresh session for ``publisher``, with a new CSRF token."""
     session.clear()
     session["publisher_id"] = publisher.id
     session["csrf"] = secrets.token_urlsafe(32)
 
 
 def log_out() -> None:
+    """End the session: nothing of it is kept."""
     session.clear()
 
 
@@ -280,6 +289,8 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
+    """Sessions only for those who have a cookie, which is HttpOnly and
+    SameSite=Lax unless configured otherwise; ``csrf_token()`` in templates."""
     app.session_interface = _SessionInterface()
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -297,7 +308,10 @@ def _connect() -> sqlite3.Connection:
 @click.argument("name")
 @with_appcontext
 def create_publisher_command(name: str) -> None:
-    """Add a publisher and print their API token (shown this once only)."""
+    """Add a publisher and print their API token (shown this once only).
+    \f
+    :raises click.ClickException: when the name is not allowed or already taken.
+    """
     conn = _connect()
     try:
         token = create_publisher(conn, name)
@@ -313,7 +327,10 @@ def create_publisher_command(name: str) -> None:
 @click.argument("name")
 @with_appcontext
 def revoke_publisher_command(name: str) -> None:
-    """Revoke a publisher: their token, password and open sessions stop working."""
+    """Revoke a publisher: their token, password and open sessions stop working.
+    \f
+    :raises click.ClickException: when there is no such active publisher.
+    """
     conn = _connect()
     try:
         revoke_publisher(conn, name)
@@ -347,7 +364,11 @@ def list_publishers_command() -> None:
     help=f"At least {MIN_PASSWORD_LENGTH} characters; asked for when not given.")
 @with_appcontext
 def set_password_command(name: str, password: str) -> None:
-    """Let a publisher sign in to the publisher pages with a password."""
+    """Let a publisher sign in to the publisher pages with a password.
+    \f
+    :raises click.ClickException: when the password is too short or there is no such
+        active publisher.
+    """
     conn = _connect()
     try:
         set_password(conn, name, password)

@@ -23,7 +23,7 @@ import io
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, Response, current_app, request
+from flask import Response, current_app, request
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import PreconditionFailed
 from werkzeug.http import http_date
@@ -135,8 +135,3 @@ def _current_representation() -> tuple[int, Headers]:
         body.close()
     return int(status.split(" ", 1)[0]), headers
 
-
-def init_app(app: Flask) -> None:
-    """Run :func:`finish_response` on every response, before the CORS and
-    security headers are added, so a 304 or 412 gets them too."""
-    app.after_request(finish_response)

@@ -7,7 +7,7 @@
   every other page, publisher pages above all, only by this site.
 - ``Cache-Control: private`` on every answer to a publisher, so no shared
   cache keeps their pages or API answers.
-- CORS comes from flask-cors (configured in :mod:`player.library.files`); this module
+- CORS comes from flask-cors (configured in :mod:`player.web.cors`); this module
   is the last word on it: responses of publisher endpoints and responses
   that set a cookie never carry CORS headers, and no response ever allows
   credentials, whatever the resource list says.
@@ -46,6 +46,8 @@ def embed_origins(value: str | Iterable[str] | None) -> tuple[str, ...]:
     ``value`` is ``PLAYER_EMBED_ORIGINS``: origins separated by commas or
     spaces, or a list. A typo must not open the player to every site, so
     anything that is not an origin is an error rather than ignored.
+
+    :raises ConfigError: when an entry is not an origin.
 
     >>> embed_origins("https://a.example, http://localhost:8000/")
     ('https://a.example', 'http://localhost:8000')
@@ -129,7 +131,11 @@ def _strip_cors(response: Response) -> None:
         response.headers.pop(name, None)
 
 
-def _headers(response: Response) -> Response:
+def add_headers(response: Response) -> Response:
+    """The after-request hook: the headers above, on every response the app makes.
+
+    It runs after the CORS hooks, so it has the last word on their headers.
+    """
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     embeddable = request.endpoint == "embed.embed_page"
     _add_directive(response, frame_ancestors(embeddable, current_app.config["EMBED_ORIGINS"]))
@@ -146,9 +152,8 @@ def _headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Parse ``EMBED_ORIGINS`` once (a bad value stops the start), and add
-    the headers to every response."""
+    """Parse ``EMBED_ORIGINS`` once, so a bad value stops the start.
+
+    :raises ConfigError: when ``EMBED_ORIGINS`` holds something that is not an origin.
+    """
     app.config["EMBED_ORIGINS"] = embed_origins(app.config["EMBED_ORIGINS"])
-    # Flask runs after_request functions last-registered first; at the front
-    # of the list this one runs after flask-cors, whenever either was added.
-    app.after_request_funcs.setdefault(None, []).insert(0, _headers)

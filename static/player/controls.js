@@ -1,6 +1,7 @@
 // The control bar. Controls only ask (player.request); what they show comes
 // back from the player's 'state' events. The menus' lists come from menu.js,
 // loaded on demand.
+import { EVENT, REQUEST } from './constants.js';
 import { h, icon } from './dom.js';
 import { withModule } from './ondemand.js';
 import { clock, timePhrase } from './timefmt.js';
@@ -40,7 +41,7 @@ export class Controls {
     this.seek = h('input', {
       type: 'range', class: 'ap-seek', min: 0, max: 0, step: 'any', value: 0, disabled: true, 'aria-label': t('Seek'),
       oninput: () => {
-        p.request('seek', +this.seek.value);
+        p.request(REQUEST.SEEK, +this.seek.value);
         this.showTime(true);
       },
       onkeydown: (e) => this.seekKey(e),
@@ -48,7 +49,7 @@ export class Controls {
     });
     this.volume = h('input', {
       type: 'range', class: 'ap-volume', min: 0, max: 100, step: 5, 'aria-label': t('Volume'),
-      oninput: () => p.request('volume', this.volume.value / 100),
+      oninput: () => p.request(REQUEST.VOLUME, this.volume.value / 100),
     });
     this.clock = h('span', { 'aria-hidden': 'true' });
     this.spoken = h('span', { class: 'ap-sr' });
@@ -80,7 +81,7 @@ export class Controls {
     this.rate = glyph();
     this.rateMenu = menu('rate', t('Playback speed'), '', this.rate);
     this.fullscreen = video && document.fullscreenEnabled
-      && named('fs', 'fullscreen', 'fullscreen', [t('Full screen'), FULL], [t('Exit full screen'), EXIT]);
+      && named('fs', REQUEST.FULLSCREEN, 'fullscreen', [t('Full screen'), FULL], [t('Exit full screen'), EXIT]);
     if (chapters) {
       const show = () => { this.chapter.textContent = this.chapterNow()?.text || ''; };
       chapters.addEventListener('cuechange', show);
@@ -88,27 +89,27 @@ export class Controls {
     }
     this.el = h('div', { class: 'ap-controls', role: 'group', 'aria-label': t('Player controls') },
       this.seek,
-      named('play', 'toggle', 'paused', [t('Pause'), PAUSE], [t('Play'), PLAY]),
-      named('mute', 'mute', 'muted', [t('Mute'), SOUND], [t('Unmute'), MUTED]),
+      named('play', REQUEST.TOGGLE, 'paused', [t('Pause'), PAUSE], [t('Play'), PLAY]),
+      named('mute', REQUEST.MUTE, 'muted', [t('Mute'), SOUND], [t('Unmute'), MUTED]),
       this.volume,
       h('span', { class: 'ap-time' }, this.clock, this.spoken),
       this.chapter,
       p.captions.tracks.length > 0 && menu('captions', t('Captions'), 'ap-cc', glyph('CC')),
-      p.described && pressed('ad', 'descriptions', t('Descriptions'), glyph('AD')),
+      p.described && pressed('ad', REQUEST.DESCRIPTIONS, t('Descriptions'), glyph('AD')),
       chapters && menu('chapters', t('Chapters'), '', icon(CHAPTERS)),
       this.rateMenu,
-      p.transcript && pressed('show-transcript', 'transcript', t('Transcript'), icon(TRANSCRIPT)),
-      button('settings', t('Settings'), icon(SETTINGS), 'settings', { 'aria-haspopup': 'dialog' }),
-      button('keys', t('Keyboard shortcuts'), glyph('?'), 'shortcuts', { 'aria-haspopup': 'dialog' }),
+      p.transcript && pressed('show-transcript', REQUEST.TRANSCRIPT, t('Transcript'), icon(TRANSCRIPT)),
+      button('settings', t('Settings'), icon(SETTINGS), REQUEST.SETTINGS, { 'aria-haspopup': 'dialog' }),
+      button('keys', t('Keyboard shortcuts'), glyph('?'), REQUEST.SHORTCUTS, { 'aria-haspopup': 'dialog' }),
       video && document.pictureInPictureEnabled
-        && named('pip', 'pip', 'pip', [t('Picture in picture'), PIP], [t('Exit picture in picture'), PIP]),
+        && named('pip', REQUEST.PIP, 'pip', [t('Picture in picture'), PIP], [t('Exit picture in picture'), PIP]),
       this.fullscreen);
 
     for (const type of ['timeupdate', 'durationchange', 'loadedmetadata', 'seeked']) {
       p.media.addEventListener(type, () => this.showTime(type != 'timeupdate'));
     }
-    p.on('state', (s) => this.render(s));
-    p.on('ready', () => this.showTime(true));
+    p.on(EVENT.STATE, (s) => this.render(s));
+    p.on(EVENT.READY, () => this.showTime(true));
   }
 
   rateText(rate) {
@@ -169,7 +170,7 @@ export class Controls {
     const by = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5, PageDown: -10, PageUp: 10 }[e.key];
     if (!by || e.altKey || e.ctrlKey || e.metaKey) return;
     e.preventDefault();
-    this.p.request('skip', by);
+    this.p.request(REQUEST.SKIP, by);
     this.showTime(true);
   }
 }

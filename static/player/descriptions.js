@@ -17,6 +17,8 @@
  *   end, or is cut short by a seek or by speaking being turned off, resumes
  *   playback too: the media is never left waiting.
  */
+import { EVENT, REQUEST } from './constants.js';
+
 const START_TIMEOUT_MS = 2000;
 // Chromium may stop a long utterance without an end event; a generous
 // speaking time per character bounds the wait.
@@ -31,8 +33,8 @@ class Descriptions {
     this.region = p.described;
     this.said = new Set();
     for (const track of p.tracks('descriptions')) track.addEventListener('cuechange', () => this.cueChange(track));
-    p.on('descriptions', ({ on }) => on || this.stop());
-    p.on('speech', () => this.release());
+    p.on(EVENT.DESCRIPTIONS, ({ on }) => on || this.stop());
+    p.on(EVENT.SPEECH, () => this.release());
     // A play during the pause is the viewer's; the speech ending must not touch playback after it.
     p.media.addEventListener('play', () => { this.holding = false; });
     p.media.addEventListener('seeking', () => this.release());
@@ -83,7 +85,7 @@ class Descriptions {
     this.utterance = utterance;
     if (this.p.prefs.get('extendedDescriptions') && !this.p.media.paused) {
       this.holding = true;
-      this.p.request('pause');
+      this.p.request(REQUEST.PAUSE);
     }
     const finish = () => this.utterance == utterance && this.release();
     utterance.onend = utterance.onerror = finish;
@@ -100,7 +102,7 @@ class Descriptions {
     this.silence();
     if (this.holding) {
       this.holding = false;
-      if (this.p.media.paused) this.p.request('play');
+      if (this.p.media.paused) this.p.request(REQUEST.PLAY);
     }
   }
 

@@ -4,7 +4,8 @@
 // with settings.js, and its styles with extras.css, which only someone
 // reaching for the player downloads (player.js fetches them early); other
 // modules and plugins may add their own sections to `body` at any time.
-import { h, wrapTab } from './dom.js';
+import { h } from './dom.js';
+import { wrapTab } from './focus.js';
 import { withModule } from './ondemand.js';
 
 export class Dialog {

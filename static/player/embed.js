@@ -28,6 +28,7 @@
  * configured origin; with origins configured it must be one of them. While no
  * origin is known nothing is posted, and a host's 'hello' makes one known.
  */
+import { EVENT, REQUEST } from './constants.js';
 import { upgrade } from './player.js';
 
 const CHANNEL = 'accessible-player';
@@ -52,12 +53,12 @@ function clip(player, ended) {
   media.addEventListener('timeupdate', () => {
     if (done || media.paused || media.currentTime < end) return;
     if ('loop' in el.dataset) {
-      player.request('seek', start);
+      player.request(REQUEST.SEEK, start);
       return;
     }
     // Once only: a viewer who presses Play again gets the rest of the media.
     done = true;
-    player.request('pause');
+    player.request(REQUEST.PAUSE);
     ended();
   });
 }
@@ -77,9 +78,9 @@ class EmbedApi {
     media.addEventListener('pause', () => this.post('pause'));
     media.addEventListener('ended', () => this.post('ended'));
     media.addEventListener('timeupdate', () => this.timeupdate());
-    player.on('ready', () => this.post('ready'));
-    player.on('error', () => this.error());
-    player.on('captions', ({ track }) => this.post('captionschange', { label: track?.label || null }));
+    player.on(EVENT.READY, () => this.post('ready'));
+    player.on(EVENT.ERROR, () => this.error());
+    player.on(EVENT.CAPTIONS, ({ track }) => this.post('captionschange', { label: track?.label || null }));
     // The player may have settled before this module got it.
     if (player.state.state === 'ready') this.post('ready');
     if (player.state.state === 'error') this.error();
@@ -131,14 +132,14 @@ class EmbedApi {
     const { command, value } = message;
     const number = typeof value === 'number' && Number.isFinite(value);
     switch (command) {
-      case 'play': p.request('play'); break;
-      case 'pause': p.request('pause'); break;
-      case 'seek': if (number) p.request('seek', value); break;
+      case 'play': p.request(REQUEST.PLAY); break;
+      case 'pause': p.request(REQUEST.PAUSE); break;
+      case 'seek': if (number) p.request(REQUEST.SEEK, value); break;
       case 'setCaptions':
-        if (value === null || typeof value === 'string') p.request('captions', value || '');
+        if (value === null || typeof value === 'string') p.request(REQUEST.CAPTIONS, value || '');
         break;
-      case 'setVolume': if (number) p.request('volume', value); break;
-      case 'setRate': if (number) p.request('rate', value); break;
+      case 'setVolume': if (number) p.request(REQUEST.VOLUME, value); break;
+      case 'setRate': if (number) p.request(REQUEST.RATE, value); break;
       case 'hello': if (p.state.state === 'ready') this.post('ready'); break;
       default: break;
     }

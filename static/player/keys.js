@@ -1,8 +1,9 @@
-// What each single-key shortcut does (ACCESSIBILITY.md's table) but `?`,
+// What each single-key shortcut does (the table in settings.js's KEYS) but `?`,
 // which keyboard.js handles itself. keyboard.js decides when a key press is
 // a shortcut; this module, fetched when the pointer or focus first comes to
 // the player, acts on it.
-import { RATES, timePhrase } from './player.js';
+import { RATES, REQUEST } from './constants.js';
+import { timePhrase } from './timefmt.js';
 
 /** Act on `key` (character keys in lower case) for the player `p`. */
 export function act(p, key) {
@@ -14,30 +15,30 @@ export function act(p, key) {
     p.request(type, value);
     p.announce(words());
   };
-  const skip = (by) => say('skip', by, () => timePhrase(m.currentTime, t));
-  const volume = (by) => say('volume', m.volume + by, () => t('Volume {n}%', { n: Math.round(m.volume * 100) }));
+  const skip = (by) => say(REQUEST.SKIP, by, () => timePhrase(m.currentTime, t));
+  const volume = (by) => say(REQUEST.VOLUME, m.volume + by, () => t('Volume {n}%', { n: Math.round(m.volume * 100) }));
   // From any rate (the embed API sets unlisted ones) to the next listed one.
-  const rate = (by) => say('rate', RATES.filter((r) => (r - m.playbackRate) * by > 0).at(by > 0 ? 0 : -1) || m.playbackRate,
+  const rate = (by) => say(REQUEST.RATE, RATES.filter((r) => (r - m.playbackRate) * by > 0).at(by > 0 ? 0 : -1) || m.playbackRate,
     () => t('Speed {rate}', { rate: p.controls.rateText(m.playbackRate) }));
-  const action = /^\d$/.test(key) ? ask('seek', (p.duration * key) / 10) : {
-    ' ': ask('toggle'),
-    k: ask('toggle'),
+  const action = /^\d$/.test(key) ? ask(REQUEST.SEEK, (p.duration * key) / 10) : {
+    ' ': ask(REQUEST.TOGGLE),
+    k: ask(REQUEST.TOGGLE),
     ArrowLeft: skip(-5),
     ArrowRight: skip(5),
     j: skip(-10),
     l: skip(10),
     ArrowUp: volume(0.05),
     ArrowDown: volume(-0.05),
-    Home: ask('seek', 0),
-    End: ask('seek', p.duration),
-    m: say('mute', undefined, () => t(m.muted ? 'Muted' : 'Unmuted')),
+    Home: ask(REQUEST.SEEK, 0),
+    End: ask(REQUEST.SEEK, p.duration),
+    m: say(REQUEST.MUTE, undefined, () => t(m.muted ? 'Muted' : 'Unmuted')),
     c: p.captions.tracks.length > 0 && (() => {
-      const track = p.request('captions');
+      const track = p.request(REQUEST.CAPTIONS);
       p.announce(track ? t('Captions: {label}', { label: track.label || track.language }) : t('Captions off'));
     }),
-    d: p.described && say('descriptions', undefined, () => t(p.state.descriptions ? 'Descriptions on' : 'Descriptions off')),
-    t: p.transcript && ask('transcript'),
-    f: p.controls.fullscreen && ask('fullscreen'),
+    d: p.described && say(REQUEST.DESCRIPTIONS, undefined, () => t(p.state.descriptions ? 'Descriptions on' : 'Descriptions off')),
+    t: p.transcript && ask(REQUEST.TRANSCRIPT),
+    f: p.controls.fullscreen && ask(REQUEST.FULLSCREEN),
     '<': rate(-1),
     '>': rate(1),
   }[key];

@@ -4,19 +4,21 @@
 // goes back to the button whenever the menu closes from inside. The buttons
 // are the control bar's (controls.js); this module, fetched with extras.css
 // when the pointer or focus first comes to the player, makes and runs their lists.
-import { clock, h, RATES } from './player.js';
+import { RATES, REQUEST } from './constants.js';
+import { h } from './dom.js';
+import { clock } from './timefmt.js';
 
 // Each menu: the request its choice makes, and its items,
 // [[label, value, checked]], read at each opening.
 const MENUS = {
-  captions: ['captions', (p) => [[p.t('Off'), '', !p.state.captions],
+  captions: [REQUEST.CAPTIONS, (p) => [[p.t('Off'), '', !p.state.captions],
     ...p.captions.tracks.map((track) => [track.label || track.language, track.language, track == p.captions.active])]],
-  chapters: ['seek', (p) => {
+  chapters: [REQUEST.SEEK, (p) => {
     const now = p.controls.chapterNow();
     return [...p.tracks('chapters')[0].cues || []].map((cue) => [
       [h('span', { text: cue.text }), h('span', { class: 'ap-dim', text: clock(cue.startTime) })], cue.startTime, cue == now]);
   }],
-  rate: ['rate', (p) => RATES.map((rate) => [rate == 1 ? p.t('Normal') : p.controls.rateText(rate), rate, rate == p.media.playbackRate])],
+  rate: [REQUEST.RATE, (p) => RATES.map((rate) => [rate == 1 ? p.t('Normal') : p.controls.rateText(rate), rate, rate == p.media.playbackRate])],
 };
 
 const made = new WeakMap();

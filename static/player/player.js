@@ -10,7 +10,8 @@
  * none); data-start on the media: seconds to start at (?t=). Links with
  * data-share-for="<wrapper id>" keep ?t= current (share.js).
  *
- * Requests up, state down: controls call player.request(type, value); the
+ * Requests up, state down: controls call player.request(type, value) (the
+ * names of requests and events are in constants.js); the
  * player acts on the media and reflects state as data-* on the wrapper
  * (data-state=loading|ready|error, data-paused, data-buffering, data-muted,
  * data-captions=<lang>, data-descriptions, data-transcript, data-fullscreen,
@@ -44,7 +45,8 @@
  * With descriptions on, the descriptions track is in "hidden" mode (cues and
  * cuechange work); the descriptions plugin does the speaking.
  */
-import { clamp, h } from './dom.js';
+import { EVENT, EVENT_PREFIX, REQUEST } from './constants.js';
+import { h } from './dom.js';
 import { I18n } from './i18n.js';
 import { Preferences } from './prefs.js';
 import { Captions } from './captions.js';
@@ -52,17 +54,11 @@ import { Controls } from './controls.js';
 import { Keyboard } from './keyboard.js';
 import { Dialog } from './dialog.js';
 import { withModule } from './ondemand.js';
-import { clock, timePhrase } from './timefmt.js';
 import transcript from './transcript.js';
 import progress from './progress.js';
 
-// For plugins and modules loaded on demand: importing these from here keeps
-// one copy of each in what the server sends (it inlines a file's imports).
-export { clock, h, timePhrase };
-// The speeds the speed menu offers and the < and > keys step through.
-export const RATES = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
-
 const BUILT_IN = { transcript, progress };
+const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
 // Fetched, with extras.css, when the pointer or focus first comes to a player.
 const ON_DEMAND = ['menu', 'keys', 'settings'];
 const FLAGS = ['paused', 'buffering', 'muted', 'descriptions', 'transcript', 'fullscreen', 'pip'];
@@ -95,7 +91,7 @@ export class Player {
 
     this.alert = h('p', { role: 'alert' });
     this.errorActions = h('p', { class: 'ap-actions' });
-    this.stage = h('div', { class: 'ap-stage', onclick: (e) => e.target === media && this.request('toggle') });
+    this.stage = h('div', { class: 'ap-stage', onclick: (e) => e.target === media && this.request(REQUEST.TOGGLE) });
     media.before(this.stage);
     this.stage.append(media,
       h('div', { class: 'ap-wait' }, h('span', { class: 'ap-spinner' }), h('span', { text: t('Please wait') })),
@@ -124,9 +120,9 @@ export class Player {
     if (!media.defaultMuted) media.muted = !!prefs.get('muted', false);
     media.playbackRate = media.defaultPlaybackRate = clamp(+prefs.get('rate', 1) || 1, 0.5, 2);
     this.lastCaptions = defaultTrack?.srclang || el.dataset.captions || this.captions.tracks[0]?.language || '';
-    this.request('captions', prefs.get('captions', defaultTrack || el.dataset.captions ? this.lastCaptions : ''));
-    this.request('descriptions', prefs.get('descriptions', false));
-    this.request('transcript', prefs.get('transcript', true));
+    this.request(REQUEST.CAPTIONS, prefs.get('captions', defaultTrack || el.dataset.captions ? this.lastCaptions : ''));
+    this.request(REQUEST.DESCRIPTIONS, prefs.get('descriptions', false));
+    this.request(REQUEST.TRANSCRIPT, prefs.get('transcript', true));
     this.starting = false;
     this.sync();
     this.load(true);
@@ -155,12 +151,12 @@ export class Player {
 
   on(type, fn) {
     const listener = (e) => fn(e.detail);
-    this.el.addEventListener(`ap:${type}`, listener);
-    return () => this.el.removeEventListener(`ap:${type}`, listener);
+    this.el.addEventListener(EVENT_PREFIX + type, listener);
+    return () => this.el.removeEventListener(EVENT_PREFIX + type, listener);
   }
 
   emit(type, detail = {}) {
-    this.el.dispatchEvent(new CustomEvent(`ap:${type}`, { detail }));
+    this.el.dispatchEvent(new CustomEvent(EVENT_PREFIX + type, { detail }));
   }
 
   set(patch) {
@@ -169,7 +165,7 @@ export class Player {
     for (const flag of FLAGS) this.el.toggleAttribute(`data-${flag}`, !!s[flag]);
     if (s.captions) this.el.dataset.captions = s.captions;
     else delete this.el.dataset.captions;
-    this.emit('state', s);
+    this.emit(EVENT.STATE, s);
   }
 
   announce(text) {
@@ -198,26 +194,26 @@ export class Player {
     const m = this.media;
     const s = this.state;
     switch (type) {
-      case 'play': return m.play().catch(() => {});
-      case 'pause': return m.pause();
-      case 'toggle': return this.request(m.paused || m.ended ? 'play' : 'pause');
-      case 'seek': m.currentTime = clamp(value, 0, this.duration); break;
-      case 'skip': return this.request('seek', m.currentTime + value);
-      case 'volume':
+      case REQUEST.PLAY: return m.play().catch(() => {});
+      case REQUEST.PAUSE: return m.pause();
+      case REQUEST.TOGGLE: return this.request(m.paused || m.ended ? REQUEST.PLAY : REQUEST.PAUSE);
+      case REQUEST.SEEK: m.currentTime = clamp(value, 0, this.duration); break;
+      case REQUEST.SKIP: return this.request(REQUEST.SEEK, m.currentTime + value);
+      case REQUEST.VOLUME:
         m.volume = clamp(value, 0, 1);
         if (m.volume > 0) m.muted = false;
         break;
-      case 'mute': m.muted = value ?? !m.muted; break;
-      case 'rate': m.playbackRate = m.defaultPlaybackRate = clamp(value, 0.5, 2); break;
-      case 'captions': {
+      case REQUEST.MUTE: m.muted = value ?? !m.muted; break;
+      case REQUEST.RATE: m.playbackRate = m.defaultPlaybackRate = clamp(value, 0.5, 2); break;
+      case REQUEST.CAPTIONS: {
         const track = this.captions.select(value ?? (s.captions ? '' : this.lastCaptions));
         if (track) this.lastCaptions = track.language;
         this.remember('captions', track?.language || '');
         this.set({ captions: track?.language || '' });
-        this.emit('captions', { track });
+        this.emit(EVENT.CAPTIONS, { track });
         return track;
       }
-      case 'descriptions': {
+      case REQUEST.DESCRIPTIONS: {
         const on = !!(value ?? !s.descriptions);
         const tracks = this.tracks('descriptions');
         for (const track of tracks) track.mode = on ? 'hidden' : 'disabled';
@@ -225,25 +221,25 @@ export class Player {
         if (on && tracks.length) this.plugin('descriptions');
         this.remember('descriptions', on);
         this.set({ descriptions: on });
-        return this.emit('descriptions', { on });
+        return this.emit(EVENT.DESCRIPTIONS, { on });
       }
-      case 'transcript': {
+      case REQUEST.TRANSCRIPT: {
         if (!this.transcript) return;
         const shown = !!(value ?? !s.transcript);
         this.transcript.hidden = !shown;
         this.remember('transcript', shown);
         this.set({ transcript: shown });
-        return this.emit('transcript', { shown });
+        return this.emit(EVENT.TRANSCRIPT, { shown });
       }
-      case 'fullscreen':
+      case REQUEST.FULLSCREEN:
         if (value ?? !document.fullscreenElement) return this.el.requestFullscreen?.().catch(() => {});
         return document.fullscreenElement && document.exitFullscreen();
-      case 'pip':
+      case REQUEST.PIP:
         if (document.pictureInPictureElement) return document.exitPictureInPicture();
         return m.requestPictureInPicture?.().catch(() => {});
-      case 'settings': return this.settings.open();
-      case 'shortcuts': return this.keyboard.dialog.open();
-      case 'retry': return this.load();
+      case REQUEST.SETTINGS: return this.settings.open();
+      case REQUEST.SHORTCUTS: return this.keyboard.dialog.open();
+      case REQUEST.RETRY: return this.load();
     }
   }
 
@@ -303,10 +299,10 @@ export class Player {
     const start = +this.media.dataset.start || 0;
     // Even when a #t= fragment already put it there: the seek also brings
     // share.js, so share links carry the start time from the first moment.
-    if (start && !this.started) this.request('seek', start);
+    if (start && !this.started) this.request(REQUEST.SEEK, start);
     this.started = true;
     this.set({ state: 'ready' });
-    this.emit('ready');
+    this.emit(EVENT.READY);
   }
 
   fail() {
@@ -321,13 +317,13 @@ export class Player {
     this.set({ state: 'error' });
     const download = m.currentSrc || m.querySelector('source')?.src || m.src;
     const transcript = this.el.dataset.transcriptUrl || this.item?.transcript?.html;
-    const retry = h('button', { type: 'button', text: t('Try again'), onclick: () => this.request('retry') });
+    const retry = h('button', { type: 'button', text: t('Try again'), onclick: () => this.request(REQUEST.RETRY) });
     this.errorActions.replaceChildren(retry,
       download ? h('a', { href: download, download: '', text: t('Download the media') }) : '',
       transcript ? h('a', { href: transcript, text: t('Read the transcript') }) : '');
     this.alert.textContent = t('No media source currently available');
     if (hadFocus) retry.focus();
-    this.emit('error');
+    this.emit(EVENT.ERROR);
   }
 
   stall() {

@@ -5,7 +5,9 @@
  * reachable by Tab, closed by any of its buttons or Escape, never trapping
  * focus; playing by other means answers it too.
  */
-import { clock, h } from './player.js';
+import { EVENT, REQUEST } from './constants.js';
+import { h } from './dom.js';
+import { clock } from './timefmt.js';
 
 export default function show(pr, answer) {
   const t = pr.player.t;
@@ -15,8 +17,8 @@ export default function show(pr, answer) {
   const again = audio ? t('Play again') : t('Watch again');
   const choose = (seconds) => () => {
     pr.dismiss();
-    pr.player.request('seek', seconds);
-    pr.player.request('play');
+    pr.player.request(REQUEST.SEEK, seconds);
+    pr.player.request(REQUEST.PLAY);
   };
   const button = (text, onclick) => h('button', { type: 'button', text, onclick });
   const buttons = resume
@@ -39,7 +41,7 @@ export default function show(pr, answer) {
     ? t('You stopped at {time}. Resume from {time}, or start over.', { time: at })
     : t(audio ? 'You reached the end last time. Play again?' : 'You reached the end last time. Watch again?'));
   // Playing by any other means (the play button, a shortcut) answers the offer.
-  const stop = pr.player.on('state', (s) => {
+  const stop = pr.player.on(EVENT.STATE, (s) => {
     if (!s.paused && pr.box) pr.dismiss();
     if (!pr.box) stop();
   });

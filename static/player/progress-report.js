@@ -12,6 +12,7 @@
  * Progress object `pr` (player, media, url, token, viewer, session, seq,
  * storing, forgotten).
  */
+import { EVENT } from './constants.js';
 
 const HEARTBEAT_MS = 10000;
 const SEEK_SETTLE_MS = 1000;
@@ -175,8 +176,8 @@ export class Reporter {
       this.report('tracks');
       this.trackState = now;
     };
-    player.on('captions', tracksChanged);
-    player.on('descriptions', tracksChanged);
+    player.on(EVENT.CAPTIONS, tracksChanged);
+    player.on(EVENT.DESCRIPTIONS, tracksChanged);
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden') this.beacon('hidden');
     });

@@ -17,6 +17,7 @@
  *   history" button in the settings dialog) to erase what the server keeps
  *   and start a new anonymous id.
  */
+import { EVENT } from './constants.js';
 import { withModule } from './ondemand.js';
 
 const VIEWER_PREF = 'viewer';
@@ -92,7 +93,7 @@ class Progress {
     const whenReady = () => this.show(answer);
     if (this.player.state.state === 'ready') whenReady();
     else {
-      const stop = this.player.on('ready', () => {
+      const stop = this.player.on(EVENT.READY, () => {
         stop();
         whenReady();
       });

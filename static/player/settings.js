@@ -6,7 +6,8 @@
 // says what it did.
 //
 // Keyboard shortcuts: the table of keys, and the switch for the character keys.
-import { h } from './player.js';
+import { EVENT } from './constants.js';
+import { h } from './dom.js';
 
 const percents = (...list) => Object.fromEntries(list.map((n) => [`${n}%`, n / 100]));
 const COLOURS = {
@@ -103,7 +104,7 @@ function speech(d, t) {
     h('h3', { text: t('Descriptions') }),
     d.check('speakDescriptions', speaking, t('Speak descriptions'), (on) => {
       extended.firstChild.disabled = !on;
-      p.emit('speech');
+      p.emit(EVENT.SPEECH);
     }),
     extended,
     h('p', { id: hint, class: 'ap-hint', text: t('Pauses the media while each description is spoken.') })));

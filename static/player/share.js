@@ -1,7 +1,7 @@
 // Links with data-share-for="<player id>" keep ?t= at the media's current
 // second, and their [data-share-time] child shows it. Installed at the first
 // play or seek: until then the page's own link is right.
-import { clock } from './player.js';
+import { clock } from './timefmt.js';
 
 export default function install(p) {
   const links = document.querySelectorAll(`[data-share-for="${p.el.id}"]`);

@@ -7,7 +7,8 @@ const pad = (n) => String(n).padStart(2, '0');
 export function clock(seconds) {
   const s = whole(seconds);
   const m = Math.floor(s / 60);
-  return `${s < 3600 ? m : `${Math.floor(m / 60)}:${pad(m % 60)}`}:${pad(s % 60)}`;
+  const minutes = s < 3600 ? m : Math.floor(m / 60) + ':' + pad(m % 60);
+  return `${minutes}:${pad(s % 60)}`;
 }
 
 /** 65 → "1 minute 5 seconds" in the catalog's language, with its plural forms. */

@@ -4,7 +4,7 @@
  * renders, with text set as text, never parsed as HTML. Loaded on demand by
  * transcript.js.
  */
-import { h } from './player.js';
+import { h } from './dom.js';
 
 /** Make a built player's section from the transcript JSON, as templates/_transcript.html would. */
 export default async function make({ t, item, el, uid, lang }, section) {

@@ -18,6 +18,7 @@
  * - A search box marks matches and steps through them (transcript-search.js,
  *   loaded when the search box is first focused).
  */
+import { EVENT, REQUEST } from './constants.js';
 import { h, icon } from './dom.js';
 import { withModule } from './ondemand.js';
 
@@ -134,7 +135,7 @@ class Transcript {
     body.addEventListener('scroll', () => {
       if (Math.abs(body.scrollTop - this.scrolledTo) > SCROLL_SLACK) this.pause();
     }, { passive: true });
-    this.player.on('transcript', ({ shown }) => {
+    this.player.on(EVENT.TRANSCRIPT, ({ shown }) => {
       if (!shown) return;
       this.scrolledTo = body.scrollTop;
       if (this.following) this.reveal(this.index.cues[this.current]);
@@ -184,7 +185,7 @@ class Transcript {
     // Modified clicks keep their usual meaning (open the ?t= link elsewhere).
     if (!cue || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
-    this.player.request('seek', +cue.dataset.start || 0);
+    this.player.request(REQUEST.SEEK, +cue.dataset.start || 0);
     // Marked now rather than at the 'seeking' event, so the cue lights up as it is chosen.
     this.update();
   }

@@ -91,3 +91,15 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_cues USING fts5(
     text, start UNINDEXED, "end" UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE TABLE IF NOT EXISTS progress_live (
+    media_id TEXT PRIMARY KEY,
+    basis TEXT NOT NULL,
+    tally TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS progress_duration_votes (
+    media_id TEXT NOT NULL,
+    voter TEXT NOT NULL,
+    duration REAL NOT NULL,
+    voted_at REAL NOT NULL,
+    PRIMARY KEY (media_id, voter)
+);
