@@ -56,7 +56,7 @@ _PATH_METHODS = {"read_bytes", "read_text", "write_bytes", "write_text", "unlink
 ALLOWED = {
     "player/__init__.py": "the instance folder and its secret key; the template and static"
                           " folders",
-    "player/db.py": "the folder of the SQLite database file",
+    "player/db/": "the folder of the SQLite database file; the schema's migration files",
     "player/web/assets.py": "the player's static JavaScript and CSS files",
     "player/web/streaming.py": "sends the local file Storage.local_path names (sendfile needs"
                                " an open descriptor); it never makes a library path itself",
