@@ -4,9 +4,11 @@ against SQLite's."""
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import sqlite3
+import sys
 import threading
 import time
 
@@ -101,6 +103,24 @@ def test_a_pooled_connection_the_server_dropped_is_replaced(app, client, postgre
         admin.close()
     assert client.get("/api/search?q=welcome").status_code == 200
     assert client.get("/api/media/clip").status_code == 200
+
+
+@pytest.mark.databases("postgresql")
+def test_a_connection_dropped_in_a_reference_cycle_closes_quietly(database_url):
+    """A connection nobody closed (one kept per thread by an app that is
+    gone) is closed when collected, even together with what held it, and
+    psycopg has no open connection to warn about."""
+    unraisable = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        for _ in range(5):
+            holder = {"conn": db.connect(database_url)}
+            holder["self"] = holder
+            del holder
+            gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert unraisable == []
 
 
 def test_only_sqlite_writers_take_turns_on_a_lock_file(database_url):

@@ -51,6 +51,7 @@ import os
 import re
 import threading
 import unicodedata
+import weakref
 import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -137,6 +138,12 @@ class Connection:
     def __init__(self, raw: psycopg.Connection, pool: ConnectionPool | None = None):
         self.raw: psycopg.Connection | None = raw
         self._pool = pool
+        # A connection of its own kept per thread (the media fast path keeps
+        # one) is closed when its owner goes, as a sqlite3 one would be. The
+        # finalizer holds the psycopg connection, so that the two are never
+        # collected together with the connection's own finalizer first (it
+        # warns when it finds itself open).
+        self._finalizer = weakref.finalize(self, _close_quietly, raw) if pool is None else None
 
     def execute(self, sql: str, params: Sequence | dict = ()) -> psycopg.Cursor:
         """Run a statement written with ``?`` placeholders.
@@ -188,6 +195,7 @@ class Connection:
         if raw is None:
             return
         if self._pool is None:
+            self._finalizer.detach()
             raw.close()
             return
         if not raw.closed and raw.info.transaction_status != TransactionStatus.IDLE:
@@ -197,15 +205,11 @@ class Connection:
                 pass  # the pool finds the connection broken and replaces it
         self._pool.putconn(raw)
 
-    def __del__(self) -> None:
-        # A connection kept per thread (the media fast path keeps one) is
-        # closed when its thread's storage goes, as a sqlite3 one would be.
-        raw = getattr(self, "raw", None)
-        if raw is not None and self._pool is None:
-            try:
-                raw.close()
-            except Exception:
-                pass
+def _close_quietly(raw: psycopg.Connection) -> None:
+    try:
+        raw.close()
+    except Exception:
+        pass  # a connection the server dropped, or one already closed
 
 
 def connect(url: str) -> Connection:
