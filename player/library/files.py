@@ -4,7 +4,9 @@ Only names the catalog knows are served, so no part of the URL is ever
 joined onto a filesystem path. The bytes never pass through the app's own
 reads: a local file goes to the server's ``sendfile`` by the path the
 storage gives, and a storage without local files gives the client a URL to
-fetch them from itself.
+fetch them from itself (a CDN's under ``MEDIA_BASE_URL``, else one the
+storage signs). Caption tracks are the exception: small, and loaded in CORS
+mode, they are sent by the app from such a storage.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, redirect, request
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
 from flask_cors import CORS
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
@@ -22,7 +24,8 @@ from werkzeug.http import http_date
 from .. import db
 from ..web import conditional
 from ..web.streaming import media_response, needs_date, send_media
-from .catalog import find_item, get_storage
+from .catalog import find_item, get_storage, media_base_url
+from .storage import Storage
 
 bp = Blueprint("files", __name__)
 
@@ -50,6 +53,8 @@ def served_files(item: dict, media_max_age: int) -> dict[str, tuple[str, str]]:
     return files
 
 
+#: The Content-Type of caption tracks, which the app sends itself.
+TRACK_TYPE = "text/vtt"
 #: Seconds a client may use a URL the storage signs for it.
 CLIENT_URL_SECONDS = 3600
 
@@ -68,7 +73,9 @@ def media_file(item_id: str, name: str):
     storage = get_storage()
     path = storage.local_path(name)
     if path is None:
-        url = storage.url_for_client(name, CLIENT_URL_SECONDS)
+        if mime.startswith(TRACK_TYPE):
+            return _track_response(storage, name, mime, cache_control)
+        url = media_base_url(name) or storage.url_for_client(name, CLIENT_URL_SECONDS)
         if url is None:
             abort(404, f"The file '{name}' cannot be sent from this storage.")
         response = redirect(url, 307)
@@ -76,6 +83,24 @@ def media_file(item_id: str, name: str):
         response.headers["Cache-Control"] = "private, max-age=60"
         return response
     return send_media(path, mime, cache_control=cache_control)
+
+
+def _track_response(storage: Storage, name: str, mime: str, cache_control: str) -> Response:
+    """A caption track the storage cannot send itself, sent by the app.
+
+    Tracks are small and <track> loads them in CORS mode, so they are not
+    redirected: the app's own CORS answer (which origins may read them) and
+    Content-Type apply whatever the bucket's settings say, no redirect from
+    another origin makes the browser send ``Origin: null``, and the digest
+    of the body is the entity tag a revalidation gets a 304 for.
+    """
+    try:
+        data = storage.read_bytes(name)
+    except FileNotFoundError:
+        abort(404, f"The file '{name}' is no longer in the library.")
+    response = Response(data, content_type=mime)
+    response.headers["Cache-Control"] = cache_control
+    return response
 
 
 class MediaFastPath:
