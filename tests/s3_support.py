@@ -25,6 +25,7 @@ through :func:`player.library.catalog.get_storage` instead.
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
 import socket
 import subprocess
@@ -140,8 +141,11 @@ def s3_server(tmp_path_factory) -> Iterator[S3Server]:
     port = _free_port()
     log = tmp_path_factory.mktemp("moto") / "moto_server.log"
     with open(log, "wb") as out:
+        # Without its blanket CORS answer the server answers cross-origin
+        # requests by the bucket's CORS rules alone, as S3 does.
         process = subprocess.Popen(
             [moto_server_executable(), "-H", "127.0.0.1", "-p", str(port)],
+            env={**os.environ, "MOTO_DISABLE_GLOBAL_CORS": "true"},
             stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT

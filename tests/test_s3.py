@@ -418,16 +418,35 @@ def test_files_redirect_to_the_bucket_and_ranges_work(app, s3_server, media_dir)
         assert tail.status_code == 206 and tail.content == data[-10:]
 
 
-def test_tracks_are_sent_by_the_app(client):
+def test_tracks_are_sent_by_the_app(app, client):
     response = client.get("/files/clip/clip.en.vtt", headers={"Origin": "https://news.example"})
     assert response.status_code == 200
     assert response.text == CAPTIONS_EN
     assert response.headers["Content-Type"] == "text/vtt; charset=utf-8"
     assert response.headers["Cache-Control"] == "public, max-age=300"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    again = client.get("/files/clip/clip.en.vtt",
-                       headers={"If-None-Match": response.headers["ETag"]})
-    assert again.status_code == 304
+    etag = response.headers["ETag"]
+    again = client.get("/files/clip/clip.en.vtt", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag
+    since = client.get("/files/clip/clip.en.vtt",
+                       headers={"If-Modified-Since": response.headers["Last-Modified"]})
+    assert since.status_code == 304
+    part = client.get("/files/clip/clip.en.vtt", headers={"Range": "bytes=0-5"})
+    assert part.status_code == 206 and part.data == b"WEBVTT"
+    assert part.headers["Content-Range"] == f"bytes 0-5/{len(CAPTIONS_EN)}"
+    stale = client.get("/files/clip/clip.en.vtt", headers={"Range": "bytes=0-5",
+                                                           "If-Range": '"other"'})
+    assert stale.status_code == 200 and stale.text == CAPTIONS_EN
+    unsatisfiable = client.get("/files/clip/clip.en.vtt", headers={"Range": "bytes=9999-"})
+    assert unsatisfiable.status_code == 416
+    assert unsatisfiable.headers["Content-Range"] == f"bytes */{len(CAPTIONS_EN)}"
+    assert client.get("/files/clip/clip.en.vtt",
+                      headers={"If-Match": '"other"'}).status_code == 412
+    # A publisher's change is seen at once, by every app server alike.
+    get_storage(app).write("clip.en.vtt", CAPTIONS_EN.replace("welcome", "goodbye").encode())
+    changed = client.get("/files/clip/clip.en.vtt", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "goodbye" in changed.text
+    assert changed.headers["ETag"] != etag
 
 
 def test_item_sources_point_at_the_app_which_redirects(client):

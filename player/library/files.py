@@ -11,6 +11,7 @@ mode, they are sent by the app from such a storage.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -23,7 +24,14 @@ from werkzeug.http import http_date
 
 from .. import db
 from ..web import conditional
-from ..web.streaming import media_response, needs_date, send_media
+from ..web.streaming import (
+    media_response,
+    needs_date,
+    parse_range_header,
+    precondition_status,
+    resolve_ranges,
+    send_media,
+)
 from .catalog import find_item, get_storage, media_base_url
 from .storage import Storage
 
@@ -90,17 +98,68 @@ def _track_response(storage: Storage, name: str, mime: str, cache_control: str) 
 
     Tracks are small and <track> loads them in CORS mode, so they are not
     redirected: the app's own CORS answer (which origins may read them) and
-    Content-Type apply whatever the bucket's settings say, no redirect from
-    another origin makes the browser send ``Origin: null``, and the digest
-    of the body is the entity tag a revalidation gets a 304 for.
+    Content-Type apply whatever the bucket's settings say, and no redirect
+    from another origin makes the browser send ``Origin: null``. They answer
+    preconditions and a single range as media files do; several ranges get
+    the whole track (RFC 9110 §14.2 lets a server ignore Range).
+
+    :raises NotFound: if the track is gone from the storage.
     """
     try:
+        # Stat first: were the track replaced in between, Last-Modified is
+        # older than the bytes, so the next request sees it change.
+        entry = storage.stat(name)
         data = storage.read_bytes(name)
     except FileNotFoundError:
         abort(404, f"The file '{name}' is no longer in the library.")
-    response = Response(data, content_type=mime)
-    response.headers["Cache-Control"] = cache_control
+    # A digest of the bytes: the same on every app server, whatever the storage.
+    etag = hashlib.blake2b(data, digest_size=16).hexdigest()
+    now = int(time.time())
+    last_modified = min(int(entry.mtime), now)
+    headers = {"Accept-Ranges": "bytes", "ETag": f'"{etag}"',
+               "Last-Modified": http_date(last_modified)}
+    environ = request.environ
+    status = precondition_status(environ, etag, last_modified=last_modified)
+    if status == 412:
+        return _empty(412, headers)
+    if status == 304:
+        return _empty(304, {**headers, "Cache-Control": cache_control})
+    # A date is a strong validator once its second is over (RFC 9110 §8.8.2.2).
+    byte_range = _single_range(environ, etag, last_modified if last_modified < now else None,
+                               len(data))
+    if byte_range is False:
+        return _empty(416, {**headers, "Content-Range": f"bytes */{len(data)}"})
+    headers["Cache-Control"] = cache_control
+    if byte_range is None:
+        return Response(data, 200, headers, content_type=mime)
+    headers["Content-Range"] = byte_range.content_range(len(data))
+    return Response(data[byte_range.start:byte_range.end + 1], 206, headers, content_type=mime)
+
+
+def _empty(status: int, headers: dict[str, str]) -> Response:
+    response = Response(b"", status, headers)
+    # An empty answer has no content whose type could be named.
+    del response.headers["Content-Type"]
     return response
+
+
+def _single_range(environ, etag: str, strong_date: int | None, length: int):
+    """The one range a GET asks for: ``None`` for the whole body, ``False``
+    when it cannot be satisfied."""
+    header = environ.get("HTTP_RANGE")
+    if environ["REQUEST_METHOD"] != "GET" or header is None or length == 0:
+        return None
+    if_range = environ.get("HTTP_IF_RANGE")
+    # If-Range holds only for the same strong entity tag, or exactly the
+    # date of a strong Last-Modified.
+    valid = {f'"{etag}"'} | ({http_date(strong_date)} if strong_date is not None else set())
+    if if_range is not None and if_range.strip(" \t") not in valid:
+        return None
+    specs = parse_range_header(header)
+    if specs is None or len(specs) != 1:
+        return None
+    ranges = resolve_ranges(specs, length)
+    return ranges[0] if ranges else False
 
 
 class MediaFastPath:
