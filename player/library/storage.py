@@ -499,25 +499,6 @@ def as_storage(value: Storage | str | os.PathLike) -> Storage:
     return value if isinstance(value, Storage) else LocalStorage(value)
 
 
-def for_app(app) -> Storage:
-    """The storage of a Flask app: its ``STORAGE`` setting when that is a
-    :class:`Storage`, else its media folder (``MEDIA_DIR``).
-
-    :raises StorageError: if ``STORAGE`` is set to anything else.
-    """
-    storage = app.extensions.get(APP_KEY)
-    if storage is not None:
-        return storage
-    configured = app.config.get("STORAGE")
-    if configured is None:
-        configured = LocalStorage(app.config["MEDIA_DIR"])
-    elif not isinstance(configured, Storage):
-        raise StorageError("PLAYER_STORAGE is not supported yet: leave it unset to keep the"
-                           " library in the media folder (PLAYER_MEDIA_DIR).")
-    # setdefault: of two threads that get here first, both use the first storage.
-    return app.extensions.setdefault(APP_KEY, configured)
-
-
 # -- the naming rule ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
