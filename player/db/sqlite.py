@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 NAME = "sqlite"
+#: How long a statement waits for another process's write lock.
+BUSY_SECONDS = 30
 
 # Cue text of every offered track is in the FTS5 table search_cues. A cue's
 # rowid is its track's id shifted left by SEARCH_TRACK_SHIFT plus the cue's
@@ -30,17 +33,37 @@ def connect(path: str | Path) -> sqlite3.Connection:
 
     WAL mode is a property of the database file, set once by :func:`prepare`.
     """
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None,
+                           check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
 
 def prepare(conn: sqlite3.Connection) -> None:
-    """Put the database file in WAL mode (outside any transaction, as SQLite requires)."""
-    conn.execute("PRAGMA journal_mode = WAL")
+    """Put the database file in WAL mode (outside any transaction, as SQLite requires).
+
+    The switch needs the file to itself and SQLite answers "database is
+    locked" at once rather than wait for it, so when several processes open
+    a new database together, each tries again for as long as the busy
+    timeout lasts.
+
+    :raises sqlite3.OperationalError: if the file stays locked that long.
+    """
+    deadline = time.monotonic() + BUSY_SECONDS
+    delay = 0.005
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
 
 def begin(conn: sqlite3.Connection) -> None:
