@@ -43,6 +43,7 @@ def server_bin_dir() -> Path | None:
 
 
 def free_port() -> int:
+    """A loopback port nothing listens on (as of now)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -116,6 +117,7 @@ class Cluster:
     # -- databases ----------------------------------------------------------------
 
     def url(self, database: str) -> str:
+        """The URL of one of the cluster's databases."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _admin(self, sql: str) -> None:

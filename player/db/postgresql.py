@@ -284,14 +284,17 @@ def prepare(conn: Connection) -> None:
 
 
 def begin(conn: Connection) -> None:
+    """Start a write transaction."""
     conn.run("BEGIN")
 
 
 def commit(conn: Connection) -> None:
+    """Commit the open transaction."""
     conn.run("COMMIT")
 
 
 def rollback(conn: Connection) -> None:
+    """Roll the open transaction back."""
     conn.run("ROLLBACK")
 
 
@@ -332,6 +335,7 @@ def run_script(conn: Connection, script: str) -> None:
 
 
 def table_exists(conn: Connection, name: str) -> bool:
+    """Whether the database has a table of that name."""
     return conn.run("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]
 
 
@@ -340,6 +344,7 @@ def table_exists(conn: Connection, name: str) -> bool:
 def cached_track(
     conn: Connection, path: str, size: int, mtime_ns: int, duration: float | None
 ) -> str | None:
+    """PostgreSQL's :func:`player.db.queries.cached_track`."""
     row = conn.run(
         "SELECT result FROM track_cache WHERE path = %s AND size = %s AND mtime_ns = %s"
         " AND duration IS NOT DISTINCT FROM %s::float8",
@@ -349,6 +354,7 @@ def cached_track(
 
 
 def scan_problems(conn: Connection) -> list[tuple[str, str]]:
+    """PostgreSQL's :func:`player.db.queries.scan_problems`."""
     return [(r[0], r[1]) for r in conn.run("SELECT path, message FROM scan_problems ORDER BY id")]
 
 
@@ -370,6 +376,7 @@ def progress_batch_state(
     conn: Connection, media_ids: list[str], keys: list[tuple[str, str, str]]
 ) -> tuple[dict[str, tuple[float | None, float | None]], dict[tuple[str, str, str], dict],
            dict[str, float]]:
+    """PostgreSQL's :func:`player.db.queries.progress_batch_state`."""
     # Sessions that exist are locked as they are read; for those that do not
     # (yet), their viewers are locked and they are looked for again, since
     # another server may have written one meanwhile. Then the items, whose
@@ -399,6 +406,7 @@ def progress_batch_state(
 def progress_item_durations(
     conn: Connection, media_id: str
 ) -> tuple[float | None, float | None] | None:
+    """PostgreSQL's :func:`player.db.queries.progress_item_durations`."""
     row = conn.run(
         "SELECT i.data::json -> 'duration', d.duration FROM items AS i"
         " LEFT JOIN progress_durations AS d ON d.media_id = i.id WHERE i.id = %s",
@@ -410,6 +418,7 @@ def progress_item_durations(
 def progress_save_sessions(
     conn: Connection, rows: list[tuple[str, str, str, float, float, bool, dict]],
 ) -> None:
+    """PostgreSQL's :func:`player.db.queries.progress_save_sessions`."""
     conn.run(
         "INSERT INTO progress_sessions"
         " (viewer, media_id, session, started_at, updated_at, position, at_end, state)"
@@ -425,6 +434,7 @@ def progress_save_sessions(
 
 
 def progress_expired_sessions(conn: Connection, before: float, limit: int) -> list[Row]:
+    """PostgreSQL's :func:`player.db.queries.progress_expired_sessions`."""
     # One folder at a time, and the sessions it folds locked: a report
     # written meanwhile either lands before (the session is no longer
     # expired and stays) or after (it starts a new session).
@@ -442,6 +452,7 @@ def progress_expired_sessions(conn: Connection, before: float, limit: int) -> li
 
 def progress_live_tallies(conn: Connection, media_ids: list[str]
                           ) -> dict[str, tuple[str, str]]:
+    """PostgreSQL's :func:`player.db.queries.progress_live_tallies`."""
     lock_media(conn, media_ids)
     rows = conn.run("SELECT media_id, basis, tally FROM progress_live"
                     " WHERE media_id = ANY(%s::text[])", (media_ids,))
@@ -449,6 +460,7 @@ def progress_live_tallies(conn: Connection, media_ids: list[str]
 
 
 def progress_drop_live_of_viewer(conn: Connection, viewer: str) -> None:
+    """PostgreSQL's :func:`player.db.queries.progress_drop_live_of_viewer`."""
     # The erasure's locks, in the writer's order (sessions, viewer, items),
     # before the items are known for certain: a session another server adds
     # meanwhile is then either seen here or written after the erasure.
@@ -463,6 +475,7 @@ def progress_drop_live_of_viewer(conn: Connection, viewer: str) -> None:
 
 def progress_viewers_with_plays(conn: Connection, pairs: list[tuple[str, str]]
                                 ) -> set[tuple[str, str]]:
+    """PostgreSQL's :func:`player.db.queries.progress_viewers_with_plays`."""
     rows = conn.run(
         "SELECT DISTINCT s.viewer, s.media_id FROM progress_sessions AS s"
         " JOIN unnest(%s::text[], %s::text[]) AS p(viewer, media_id)"
@@ -473,6 +486,7 @@ def progress_viewers_with_plays(conn: Connection, pairs: list[tuple[str, str]]
 
 
 def progress_duration_votes(conn: Connection, media_ids: list[str]) -> list[Row]:
+    """PostgreSQL's :func:`player.db.queries.progress_duration_votes`."""
     lock_media(conn, media_ids)
     return conn.run(
         "SELECT media_id, voter, duration, voted_at FROM progress_duration_votes"
@@ -613,6 +627,7 @@ def _highlight(text: str, lexemes: list, terms: Terms, open_mark: str, close_mar
 
 
 def search_forget_track(conn: Connection, track_id: int) -> None:
+    """PostgreSQL's :func:`player.db.queries.search_forget_track`."""
     first = track_id << SEARCH_TRACK_SHIFT
     conn.run("DELETE FROM search_cues WHERE id BETWEEN %s AND %s",
              (first, first + (1 << SEARCH_TRACK_SHIFT) - 1))
@@ -623,6 +638,7 @@ def search_store_track(
     conn: Connection, path: str, media_id: str, kind: str, lang: str, size: int,
     mtime_ns: int, cues: Iterable[tuple[float, float, str]],
 ) -> int:
+    """PostgreSQL's :func:`player.db.queries.search_store_track`."""
     track_id = conn.run(
         "INSERT INTO search_tracks (path, media_id, kind, lang, size, mtime_ns)"
         " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
@@ -647,6 +663,7 @@ def search_store_track(
 
 
 def search_counts(conn: Connection, fts_query: str, limit: int) -> list[Row]:
+    """PostgreSQL's :func:`player.db.queries.search_counts`."""
     # Matches are counted in id order, as FTS5 counts them in rowid order,
     # so that a limited count stops at the same cue on both backends.
     tsquery, _ = _query(conn, fts_query)
@@ -668,6 +685,7 @@ def search_hits(
     conn: Connection, fts_query: str, track_id: int, limit: int, open_mark: str,
     close_mark: str,
 ) -> list[dict]:
+    """PostgreSQL's :func:`player.db.queries.search_hits`."""
     tsquery, terms = _query(conn, fts_query)
     if not tsquery:
         return []

@@ -67,14 +67,17 @@ def prepare(conn: sqlite3.Connection) -> None:
 
 
 def begin(conn: sqlite3.Connection) -> None:
+    """Start a write transaction."""
     conn.execute("BEGIN IMMEDIATE")
 
 
 def commit(conn: sqlite3.Connection) -> None:
+    """Commit the open transaction."""
     conn.execute("COMMIT")
 
 
 def rollback(conn: sqlite3.Connection) -> None:
+    """Roll the open transaction back."""
     conn.execute("ROLLBACK")
 
 
@@ -106,6 +109,7 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
 
 
 def table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the database has a table of that name."""
     return conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
     ).fetchone() is not None
@@ -116,6 +120,7 @@ def table_exists(conn: sqlite3.Connection, name: str) -> bool:
 def cached_track(
     conn: sqlite3.Connection, path: str, size: int, mtime_ns: int, duration: float | None
 ) -> str | None:
+    """SQLite's :func:`player.db.queries.cached_track`."""
     row = conn.execute(
         "SELECT result FROM track_cache WHERE path = ? AND size = ? AND mtime_ns = ?"
         " AND duration IS ?",
@@ -125,6 +130,7 @@ def cached_track(
 
 
 def scan_problems(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """SQLite's :func:`player.db.queries.scan_problems`."""
     rows = conn.execute("SELECT path, message FROM scan_problems ORDER BY rowid")
     return [(r["path"], r["message"]) for r in rows]
 
@@ -135,6 +141,7 @@ def progress_batch_state(
     conn: sqlite3.Connection, media_ids: list[str], keys: list[tuple[str, str, str]]
 ) -> tuple[dict[str, tuple[float | None, float | None]], dict[tuple[str, str, str], dict],
            dict[str, float]]:
+    """SQLite's :func:`player.db.queries.progress_batch_state`."""
     # One statement, one row of JSON, however many keys: every statement and
     # every row stepped costs the writer a round trip through the GIL. Each
     # state comes decoded, inside that one JSON document, not as a string to
@@ -159,6 +166,7 @@ def progress_batch_state(
 def progress_item_durations(
     conn: sqlite3.Connection, media_id: str
 ) -> tuple[float | None, float | None] | None:
+    """SQLite's :func:`player.db.queries.progress_item_durations`."""
     row = conn.execute(
         "SELECT i.data ->> '$.duration', d.duration FROM items i"
         " LEFT JOIN progress_durations d ON d.media_id = i.id WHERE i.id = ?",
@@ -171,6 +179,7 @@ def progress_save_sessions(
     conn: sqlite3.Connection,
     rows: list[tuple[str, str, str, float, float, bool, dict]],
 ) -> None:
+    """SQLite's :func:`player.db.queries.progress_save_sessions`."""
     conn.execute(
         "INSERT INTO progress_sessions"
         " (viewer, media_id, session, started_at, updated_at, position, at_end, state)"
@@ -187,6 +196,7 @@ def progress_save_sessions(
 def progress_expired_sessions(
     conn: sqlite3.Connection, before: float, limit: int
 ) -> list[sqlite3.Row]:
+    """SQLite's :func:`player.db.queries.progress_expired_sessions`."""
     return conn.execute(
         "SELECT id, media_id, viewer, state FROM"
         " (SELECT * FROM progress_sessions WHERE updated_at < ? ORDER BY updated_at LIMIT ?)"
@@ -198,6 +208,7 @@ def progress_expired_sessions(
 # -- search -----------------------------------------------------------------------------
 
 def search_forget_track(conn: sqlite3.Connection, track_id: int) -> None:
+    """SQLite's :func:`player.db.queries.search_forget_track`."""
     first = track_id << SEARCH_TRACK_SHIFT
     conn.execute("DELETE FROM search_cues WHERE rowid BETWEEN ? AND ?",
                  (first, first + (1 << SEARCH_TRACK_SHIFT) - 1))
@@ -208,6 +219,7 @@ def search_store_track(
     conn: sqlite3.Connection, path: str, media_id: str, kind: str, lang: str, size: int,
     mtime_ns: int, cues: Iterable[tuple[float, float, str]],
 ) -> int:
+    """SQLite's :func:`player.db.queries.search_store_track`."""
     track_id = int(conn.execute(
         "INSERT INTO search_tracks (path, media_id, kind, lang, size, mtime_ns)"
         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -222,6 +234,7 @@ def search_store_track(
 
 
 def search_counts(conn: sqlite3.Connection, fts_query: str, limit: int) -> list[sqlite3.Row]:
+    """SQLite's :func:`player.db.queries.search_counts`."""
     # Only rowids are read from the full-text index here, never cue text, and
     # the limit bounds the work for words that occur everywhere.
     return conn.execute(
@@ -240,6 +253,7 @@ def search_hits(
     conn: sqlite3.Connection, fts_query: str, track_id: int, limit: int, open_mark: str,
     close_mark: str,
 ) -> list[sqlite3.Row]:
+    """SQLite's :func:`player.db.queries.search_hits`."""
     first = track_id << SEARCH_TRACK_SHIFT
     return conn.execute(
         'SELECT start, "end", highlight(search_cues, 0, ?, ?) AS marked FROM search_cues'
@@ -251,6 +265,7 @@ def search_hits(
 
 def progress_live_tallies(conn: sqlite3.Connection, media_ids: list[str]
                           ) -> dict[str, tuple[str, str]]:
+    """SQLite's :func:`player.db.queries.progress_live_tallies`."""
     rows = conn.execute(
         "SELECT media_id, basis, tally FROM progress_live"
         " WHERE media_id IN (SELECT value FROM json_each(?))", (json.dumps(media_ids),))
@@ -258,6 +273,7 @@ def progress_live_tallies(conn: sqlite3.Connection, media_ids: list[str]
 
 
 def progress_drop_live_of_viewer(conn: sqlite3.Connection, viewer: str) -> None:
+    """SQLite's :func:`player.db.queries.progress_drop_live_of_viewer`."""
     conn.execute(
         "DELETE FROM progress_live WHERE media_id IN"
         " (SELECT DISTINCT media_id FROM progress_sessions WHERE viewer = ?)", (viewer,))
@@ -265,6 +281,7 @@ def progress_drop_live_of_viewer(conn: sqlite3.Connection, viewer: str) -> None:
 
 def progress_viewers_with_plays(conn: sqlite3.Connection, pairs: list[tuple[str, str]]
                                 ) -> set[tuple[str, str]]:
+    """SQLite's :func:`player.db.queries.progress_viewers_with_plays`."""
     rows = conn.execute(
         "SELECT DISTINCT viewer, media_id FROM progress_sessions WHERE (viewer, media_id) IN"
         " (SELECT value ->> 0, value ->> 1 FROM json_each(?)) AND state ->> '$.watched' > 0",
@@ -273,6 +290,7 @@ def progress_viewers_with_plays(conn: sqlite3.Connection, pairs: list[tuple[str,
 
 
 def progress_duration_votes(conn: sqlite3.Connection, media_ids: list[str]) -> list:
+    """SQLite's :func:`player.db.queries.progress_duration_votes`."""
     return conn.execute(
         "SELECT media_id, voter, duration, voted_at FROM progress_duration_votes"
         " WHERE media_id IN (SELECT value FROM json_each(?))", (json.dumps(media_ids),)
