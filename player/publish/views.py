@@ -41,12 +41,15 @@ from ..library.catalog import (
 from ..library.probe import EXTENSIONS
 from ..progress import views as progress_api
 from ..web import auth
-from ..web.auth import CSRF_FIELD, publisher_required
+from ..web.auth import publisher_required
 from ..web.conditional import preconditions
-from . import uploads
+from ..web.security import guard_session_writes
+from . import history, uploads
 from .uploads import UploadError
 
 bp = Blueprint("publish", __name__)
+# Every unsafe request of a page must come from this site with its CSRF token.
+bp.before_request(guard_session_writes)
 
 MAX_PROBLEMS_SHOWN = 100
 
@@ -76,15 +79,11 @@ def _refresh() -> None:
     library.scan(get_storage(), db.get_db())
 
 
-def _check_form_token(form: uploads.ReceivedForm) -> None:
-    auth.check_csrf(form.value(CSRF_FIELD))
-
-
 def receive_form() -> uploads.ReceivedForm:
     """Stream the request's multipart body to temporary files.
 
-    On a page, the form's CSRF token must come before any file part; it is
-    checked before a byte of a file is stored.
+    On a page, the form's CSRF token, which must come before any file part,
+    was checked before the view ran (:func:`guard_session_writes`).
     """
     try:
         stream = request.stream
@@ -93,7 +92,6 @@ def receive_form() -> uploads.ReceivedForm:
     return uploads.receive_form(
         stream, request.headers.get("Content-Type", ""),
         storage=get_storage(), limit=_limit(),
-        check_fields=None if request.path.startswith("/api/") else _check_form_token,
     )
 
 
@@ -198,6 +196,7 @@ def remove_track(item: dict, track: dict) -> None:
 def api_create():
     with receive_form() as form:
         item_id = create_item(form)
+    history.item_created(find_item(item_id))
     response = jsonify(public_item(find_item(item_id)))
     response.status_code = 201
     response.headers["Location"] = absolute_url("api.media_item", item_id=item_id)
@@ -208,7 +207,10 @@ def api_create():
 @publisher_required
 @preconditions
 def api_delete(item_id: str):
-    remove_item(find_item(item_id))
+    item = find_item(item_id)
+    history.check_delete_item(item)
+    remove_item(item)
+    history.item_deleted(item)
     return "", 204
 
 
@@ -222,6 +224,7 @@ def api_add_track(item_id: str):
     key = f"{track.srclang}.{track.kind}"
     stored = uploads.find_track(find_item(item_id), track.srclang, track.kind)
     assert stored is not None
+    history.track_saved(item, key, stored["label"], replaced)
     url = absolute_url("files.media_file", item_id=item_id, name=stored["file"])
     response = jsonify({
         "id": key, "url": url, "kind": track.kind, "srclang": track.srclang,
@@ -238,7 +241,10 @@ def api_add_track(item_id: str):
 @preconditions
 def api_delete_track(item_id: str, track_key: str):
     item = find_item(item_id)
-    remove_track(item, _find_track(item, track_key))
+    track = _find_track(item, track_key)
+    history.check_delete_track(item, track_key)
+    remove_track(item, track)
+    history.track_deleted(item, track_key, track["label"])
     return "", 204
 
 
@@ -371,7 +377,6 @@ def login():
         next_url = url_for("publish.library")
     if request.method == "GET":
         return render_template("publish/login.html", errors={}, values={}, next=next_url)
-    auth.check_csrf(request.form.get(CSRF_FIELD))
     name = request.form.get("name", "").strip()
     secret = request.form.get("secret", "")
     errors = {}
@@ -405,7 +410,6 @@ def login():
 
 @bp.post("/publish/logout")
 def logout():
-    auth.check_csrf(request.form.get(CSRF_FIELD))
     auth.log_out()
     flash("You have signed out.")
     return redirect(url_for("publish.login"), 303)
@@ -479,6 +483,7 @@ def upload():
     except UploadError as exc:
         return _render_error("publish/upload.html", exc, values=values, **_upload_context())
     item = find_item(item_id)
+    history.item_created(item)
     flash(f"Uploaded “{item['title']}”.")
     return redirect(url_for("publish.edit", item_id=item_id), 303)
 
@@ -510,6 +515,7 @@ def edit(item_id: str):
     except UploadError as exc:
         return _render_error("publish/edit.html", exc, values=values, track_errors={},
                              track_values={}, default_field="title", **_edit_context(item))
+    history.item_updated(item, find_item(item_id))
     flash("Your changes have been saved.")
     return redirect(url_for("publish.edit", item_id=item_id), 303)
 
@@ -558,6 +564,8 @@ def add_track(item_id: str):
             track_values=values, problems=exc.problems[:MAX_PROBLEMS_SHOWN],
             problems_total=len(exc.problems), **context), exc.status
     key = f"{track.srclang}.{track.kind}"
+    stored = uploads.find_track(find_item(item_id), track.srclang, track.kind)
+    history.track_saved(item, key, stored["label"] if stored else track.label, replaced)
     warnings = sum(1 for p in track.problems if p["severity"] == "warning")
     verb = "replaced" if replaced else "added"
     note = f" with {warnings} warning{'s' if warnings != 1 else ''}: see below" if warnings else ""
@@ -569,9 +577,11 @@ def add_track(item_id: str):
 @publisher_required
 def delete(item_id: str):
     item = find_item(item_id)
+    history.check_delete_item(item)
     if request.method == "GET":
         return render_template("publish/delete.html", item=item, track=None)
     remove_item(item)
+    history.item_deleted(item)
     flash(f"Deleted “{item['title']}”.")
     return redirect(url_for("publish.library"), 303)
 
@@ -581,9 +591,11 @@ def delete(item_id: str):
 def delete_track(item_id: str, track_key: str):
     item = find_item(item_id)
     track = _find_track(item, track_key)
+    history.check_delete_track(item, track_key)
     if request.method == "GET":
         return render_template("publish/delete.html", item=item, track=track,
                                track_key=track_key)
     remove_track(item, track)
+    history.track_deleted(item, track_key, track["label"])
     flash(f"Deleted the track “{track['label']}”.")
     return redirect(url_for("publish.edit", item_id=item_id) + "#tracks", 303)
