@@ -454,7 +454,9 @@ def _session_publisher() -> Publisher | None:
     session_id = session.get("session_id")
     row = db.auth_session(conn, hash_token(session_id)) if isinstance(session_id, str) else None
     now = time.time()
-    if (row is None or row["publisher_id"] != publisher_id or row["revoked_at"] is not None
+    if row is not None and row["publisher_id"] != publisher_id:
+        row = None  # another publisher's session: not this cookie's to end
+    if (row is None or row["revoked_at"] is not None
             or now - row["seen_at"] > SESSION_IDLE_SECONDS
             or now - row["started_at"] > SESSION_MAX_SECONDS):
         if row is not None:
