@@ -240,7 +240,7 @@ def test_an_upload_with_the_token_first_arrives_whole(app, client, signed_in, me
         response = send(client, "POST", "/publish/upload", MULTIPART, data, environ)
         assert response.status_code == 303, response.text
         item_id = response.headers["Location"].rsplit("/", 1)[1]
-        stored = next(p for p in media_dir.iterdir() if p.stem == item_id)
+        stored = media_dir / f"{item_id}.mp3"
         assert stored.read_bytes() == mp3
 
 
