@@ -606,6 +606,139 @@ def search_hits(
     ).fetchall()
 
 
+# == progress: flood-proof statistics and agreed durations ======================
+# New tables and statements only (the functions above are left as they were):
+#
+# progress_live keeps each item's statistics of its raw sessions as running
+# totals, which the progress writer updates with every batch, so reading the
+# statistics costs the same however many sessions there are. ``basis`` names
+# the duration and rules the totals were computed with; totals on another
+# basis are recomputed from the raw sessions once.
+#
+# progress_duration_votes keeps, for items whose duration the server cannot
+# read, the duration players reported, one vote per client address (a keyed
+# hash, never the address); what enough of them agree on goes into
+# progress_durations.
+
+PROGRESS_LIVE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS progress_live (
+    media_id TEXT PRIMARY KEY,
+    basis TEXT NOT NULL,
+    tally TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS progress_duration_votes (
+    media_id TEXT NOT NULL,
+    voter TEXT NOT NULL,
+    duration REAL NOT NULL,
+    voted_at REAL NOT NULL,
+    PRIMARY KEY (media_id, voter)
+);
+"""
+
+
+def progress_init_live_schema(conn: sqlite3.Connection) -> None:
+    """Create the tables of this block where they are missing."""
+    conn.executescript(PROGRESS_LIVE_SCHEMA)
+
+
+def progress_live_tallies(conn: sqlite3.Connection, media_ids: list[str]
+                          ) -> dict[str, tuple[str, str]]:
+    """For each of ``media_ids`` that has running totals: ``(basis, tally JSON)``."""
+    rows = conn.execute(
+        "SELECT media_id, basis, tally FROM progress_live"
+        " WHERE media_id IN (SELECT value FROM json_each(?))", (json.dumps(media_ids),))
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def progress_save_live(conn: sqlite3.Connection, rows: list[tuple[str, str, str]]) -> None:
+    """Insert or replace running totals, each ``(media_id, basis, tally JSON)``."""
+    conn.executemany(
+        "INSERT INTO progress_live (media_id, basis, tally) VALUES (?, ?, ?)"
+        " ON CONFLICT (media_id) DO UPDATE SET basis = excluded.basis, tally = excluded.tally",
+        rows)
+
+
+def progress_drop_live(conn: sqlite3.Connection, media_ids: Iterable[str]) -> None:
+    """Forget running totals, to be recomputed from the raw sessions when next read."""
+    conn.executemany("DELETE FROM progress_live WHERE media_id = ?",
+                     [(media_id,) for media_id in media_ids])
+
+
+def progress_drop_live_of_viewer(conn: sqlite3.Connection, viewer: str) -> None:
+    """Forget the running totals of every item the viewer has sessions of."""
+    conn.execute(
+        "DELETE FROM progress_live WHERE media_id IN"
+        " (SELECT DISTINCT media_id FROM progress_sessions WHERE viewer = ?)", (viewer,))
+
+
+def progress_viewers_with_plays(conn: sqlite3.Connection, pairs: list[tuple[str, str]]
+                                ) -> set[tuple[str, str]]:
+    """Which ``(viewer, media_id)`` of ``pairs`` have a stored session that
+    played something."""
+    if not pairs:
+        return set()
+    rows = conn.execute(
+        "SELECT DISTINCT viewer, media_id FROM progress_sessions WHERE (viewer, media_id) IN"
+        " (SELECT value ->> 0, value ->> 1 FROM json_each(?)) AND state ->> '$.watched' > 0",
+        (json.dumps(pairs),))
+    return {(row[0], row[1]) for row in rows}
+
+
+def progress_sessions_states(conn: sqlite3.Connection, media_id: str) -> list[tuple[str, str]]:
+    """``(viewer, state JSON)`` of every raw session of an item."""
+    return [(row[0], row[1]) for row in conn.execute(
+        "SELECT viewer, state FROM progress_sessions WHERE media_id = ?", (media_id,))]
+
+
+def progress_duration_votes(conn: sqlite3.Connection, media_ids: list[str]
+                            ) -> dict[str, dict[str, tuple[float, float]]]:
+    """For each of ``media_ids``: ``{voter: (duration, voted_at)}``."""
+    votes: dict[str, dict[str, tuple[float, float]]] = {m: {} for m in media_ids}
+    for row in conn.execute(
+            "SELECT media_id, voter, duration, voted_at FROM progress_duration_votes"
+            " WHERE media_id IN (SELECT value FROM json_each(?))", (json.dumps(media_ids),)):
+        votes[row[0]][row[1]] = (row[2], row[3])
+    return votes
+
+
+def progress_save_votes(conn: sqlite3.Connection, media_id: str,
+                        votes: list[tuple[str, float, float]], keep: int) -> None:
+    """Record votes ``(voter, duration, voted_at)`` for an item, a voter's newest
+    replacing their earlier one, and keep only the ``keep`` newest votes."""
+    conn.executemany(
+        "INSERT INTO progress_duration_votes (media_id, voter, duration, voted_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (media_id, voter) DO UPDATE SET"
+        " duration = excluded.duration, voted_at = excluded.voted_at",
+        [(media_id, *vote) for vote in votes])
+    conn.execute(
+        "DELETE FROM progress_duration_votes WHERE media_id = ?1 AND voter NOT IN"
+        " (SELECT voter FROM progress_duration_votes WHERE media_id = ?1"
+        "  ORDER BY voted_at DESC, voter LIMIT ?2)", (media_id, keep))
+
+
+def progress_forget_votes(conn: sqlite3.Connection, before: float) -> None:
+    """Forget votes older than ``before``."""
+    conn.execute("DELETE FROM progress_duration_votes WHERE voted_at < ?", (before,))
+
+
+def progress_set_player_duration(conn: sqlite3.Connection, media_id: str,
+                                 duration: float | None, now: float) -> None:
+    """Set the duration players agree on for an item (None: they agree on none)."""
+    if duration is None:
+        conn.execute("DELETE FROM progress_durations WHERE media_id = ?", (media_id,))
+    else:
+        conn.execute(
+            "INSERT INTO progress_durations (media_id, duration, reported_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (media_id) DO UPDATE SET duration = excluded.duration,"
+            " reported_at = excluded.reported_at", (media_id, duration, now))
+
+
+def progress_delete_media_live(conn: sqlite3.Connection, media_id: str) -> None:
+    """Forget the running totals and duration votes of a deleted media item."""
+    for table in ("progress_live", "progress_duration_votes"):
+        conn.execute(f"DELETE FROM {table} WHERE media_id = ?", (media_id,))
+
+
 # == Publisher roles, server-side sessions and the audit log =====================
 # Everything from here to the end of the file is one block, added together:
 # an idempotent schema step (run by init_schema) and the SQL it serves.

@@ -471,7 +471,7 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
 
 #: What a progress report's answer means, for PUT and POST alike.
 PROGRESS_DESCRIPTION = (
-    "The report is checked (its shape, the viewer, the flood limit, the item and whether"
+    "The report is checked (its shape, the viewer, the flood limits, the item and whether"
     " positions lie past its end) and then queued: `202` means it is accepted and written"
     " within milliseconds. Reads by the same server process (the resume point, statistics,"
     " erasure) wait for what it accepted before them. A server that stops in an orderly"
@@ -485,14 +485,16 @@ def _progress_responses() -> dict:
     return {
         "200": _json({"type": "object", "required": ["stored", "reason"], "properties": {
             "stored": {"const": False}, "reason": _STRING}},
-            "Not stored: tracking is off, or the request asks not to be tracked (`reason`)."),
+            "Not stored: tracking is off, the request asks not to be tracked, or the report"
+            " would start a play session beyond the limits of its client address or item"
+            " (`reason`: `too_many_new_sessions`)."),
         "202": _json({"type": "object", "required": ["stored"], "properties": {
             "stored": {"const": True}}}, "Accepted: queued, and written within milliseconds."),
         "400": _error("The report or the viewer is not valid; `details` names the field."),
         "404": _error("No such item."),
         "413": _error("The report is too large."),
         "415": _error("The body is not JSON."),
-        "429": _error("Too many reports from this viewer; see Retry-After."),
+        "429": _error("Too many reports from this viewer or client address; see Retry-After."),
         "503": _error("Too many reports are waiting to be written; this one was not stored."
                       " See Retry-After."),
     }

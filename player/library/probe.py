@@ -43,6 +43,10 @@ _HEAD_SIZE = 512
 class ProbeError(PlayerError, ValueError):
     """A file is not audio or video the player can serve.
 
+    Its message names the server's path, so views that take files from
+    clients catch it and say what to fix; an uncaught one is a 500 like any
+    other unexpected error.
+
     :param path: the file.
     :param reason: a sentence for a person, such as ``"the file is empty"``.
     """
