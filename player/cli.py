@@ -21,8 +21,8 @@ def _create_app() -> Flask:
 def scan_command() -> None:
     """Rescan the media folder and report every problem found."""
     from . import db
+    from .library.backends import for_app
     from .library.scan import scan
-    from .library.storage import for_app
 
     storage = for_app(current_app)
     conn = db.connect(current_app.config["DATABASE"])

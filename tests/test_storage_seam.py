@@ -32,7 +32,7 @@ from tests.publish_support import GOOD_SRT, GOOD_VTT, bearer, create_publisher, 
 PACKAGE = Path(player.__file__).resolve().parent
 SEAM = PACKAGE / "library" / "storage.py"
 #: The seam's modules: the interface with the media folder, and object storage.
-SEAMS = (SEAM, PACKAGE / "library" / "s3.py")
+SEAMS = (SEAM, PACKAGE / "library" / "s3.py", PACKAGE / "library" / "s3lock.py")
 
 # -- static: no filesystem calls outside the seam ------------------------------------------------
 

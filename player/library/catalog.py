@@ -7,8 +7,9 @@ from urllib.parse import quote
 from flask import Flask, abort, current_app, request, url_for
 
 from .. import db
+from .backends import for_app
 from .scan import is_valid_id
-from .storage import Storage, for_app
+from .storage import Storage
 
 
 def absolute_url(endpoint: str, **values) -> str:

@@ -33,18 +33,14 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
-import json
 import logging
 import os
-import random
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
@@ -52,6 +48,15 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .s3lock import (
+    LOCK_TTL,
+    NOT_FOUND,
+    ObjectLock,
+    ObjectStoreError,
+    error_code,
+    http_status,
+    is_conflict,
+)
 from .storage import Entry, Storage, StorageError, Upload, check_key, extension_of
 
 log = logging.getLogger(__name__)
@@ -65,9 +70,6 @@ PART_SIZE = 8 * MiB
 #: in parts (UploadPartCopy).
 COPY_LIMIT = 5 * 1024 * MiB
 COPY_PART_SIZE = 512 * MiB
-#: Seconds a lock lives without being renewed; its holder renews it every
-#: third of that, so only a holder that died (or hung that long) loses it.
-LOCK_TTL = 30
 #: Staged uploads older than this are taken as abandoned by
 #: :meth:`S3Storage.cleanup_uploads`. Unlike a local file lock, nothing tells
 #: whether the app server writing one is still alive, so only age does.
@@ -91,10 +93,6 @@ CONTENT_TYPES = {
     ".sbv": "text/plain; charset=utf-8", ".json": "application/json",
     ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
 }
-_NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
-#: Answers to a conditional request whose condition did not hold. AWS gives
-#: 409 ConditionalRequestConflict when two conditional writes race.
-_CONFLICT = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 
 
 def content_type(key: str) -> str:
@@ -125,18 +123,6 @@ def parse_storage_url(url: str) -> tuple[str, str]:
     return parts.netloc, f"{prefix}/" if prefix else ""
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _status(exc: ClientError) -> int:
-    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-
-
-def _is_conflict(exc: ClientError) -> bool:
-    return _code(exc) in _CONFLICT or _status(exc) in (409, 412)
-
-
 def _strip(etag: str) -> str:
     return etag.strip('"')
 
@@ -165,10 +151,6 @@ def _session() -> boto3.session.Session:
         if session is None:
             session = _SESSIONS[os.getpid()] = boto3.session.Session()
         return session
-
-
-class ObjectStoreError(OSError):
-    """The object store refused or could not be reached; the message says which call."""
 
 
 class S3Storage(Storage):
@@ -259,8 +241,8 @@ class S3Storage(Storage):
         try:
             return getattr(self.client, method)(Bucket=self.bucket, **params)
         except ClientError as exc:
-            if _code(exc) in _NOT_FOUND or _status(exc) == 404:
-                raise FileNotFoundError(errno.ENOENT, f"no such object ({_code(exc)})",
+            if error_code(exc) in NOT_FOUND or http_status(exc) == 404:
+                raise FileNotFoundError(errno.ENOENT, f"no such object ({error_code(exc)})",
                                         self.location(key)) from None
             raise ObjectStoreError(errno.EIO, f"{what} failed: {exc}",
                                    self.location(key)) from exc
@@ -344,12 +326,12 @@ class S3Storage(Storage):
         try:
             response = self.client.get_object(Bucket=self.bucket, **params)
         except ClientError as exc:
-            if _code(exc) == "InvalidRange" or _status(exc) == 416:
+            if error_code(exc) == "InvalidRange" or http_status(exc) == 416:
                 return b""  # starts at or past the end
-            if etag is not None and _is_conflict(exc):
+            if etag is not None and is_conflict(exc):
                 raise ObjectStoreError(errno.EIO, "the object was replaced while being read",
                                        self.location(key)) from None
-            if _code(exc) in _NOT_FOUND or _status(exc) == 404:
+            if error_code(exc) in NOT_FOUND or http_status(exc) == 404:
                 raise FileNotFoundError(errno.ENOENT, "no such object",
                                         self.location(key)) from None
             raise ObjectStoreError(errno.EIO, f"reading a range failed: {exc}",
@@ -466,7 +448,7 @@ class S3Storage(Storage):
         :raises ObjectStoreError: if the service fails.
         """
         self._check_conditional_writes()
-        held = _Lock(self, self.prefix + _LOCKS + check_key(item_id))
+        held = ObjectLock(self, self.prefix + _LOCKS + check_key(item_id))
         held.acquire()
         try:
             yield
@@ -484,7 +466,7 @@ class S3Storage(Storage):
             try:
                 self.client.put_object(Bucket=self.bucket, Key=key, Body=b"", IfNoneMatch="*")
             except ClientError as exc:
-                if not _is_conflict(exc):
+                if not is_conflict(exc):
                     raise ObjectStoreError(errno.EIO, f"writing a lock failed: {exc}",
                                            self.location()) from exc
             else:
@@ -771,131 +753,6 @@ class _S3Upload(Upload):
         elif self._etag is not None and not self._done:
             self._delete_staged()
         self._done = True
-
-
-class _Lock:
-    """One item's lock, held as an object, across app servers.
-
-    S3 has no locks, but it has conditional writes: a PUT with
-    ``If-None-Match: *`` creates the object only if there is none, and exactly
-    one of several racing writers succeeds. The lock object says who holds it
-    and for how long without renewal; the holder renews it (a PUT with
-    ``If-Match`` its own ETag) from a background thread every third of that,
-    and deletes it (``If-Match`` again) on release.
-
-    A waiter polls. It may break a lock that was not renewed for longer than
-    its lifetime: its holder died. Age is measured on the service's clock
-    (its ``Date`` answer against the object's LastModified), so clocks of app
-    servers that disagree do not matter. Breaking is a PUT with ``If-Match``
-    the stale ETag, so of several waiters only one takes it over, and every
-    renewal writes a new count, so a lock renewed meanwhile has a new ETag
-    and cannot be taken.
-    """
-
-    def __init__(self, storage: S3Storage, object_key: str) -> None:
-        self._storage = storage
-        self._object_key = object_key
-        self._ttl = storage.lock_ttl
-        self._owner = uuid.uuid4().hex
-        self._count = 0
-        self._etag: str | None = None
-        self._stop = threading.Event()
-        self._renewer: threading.Thread | None = None
-
-    def _body(self) -> bytes:
-        self._count += 1
-        return json.dumps({"owner": self._owner, "host": socket.gethostname(),
-                           "pid": os.getpid(), "ttl": self._ttl,
-                           "renewal": self._count}).encode()
-
-    def _put(self, **condition) -> str | None:
-        """A conditional PUT of the lock; its ETag, or None if the condition failed."""
-        storage = self._storage
-        try:
-            response = storage.client.put_object(
-                Bucket=storage.bucket, Key=self._object_key, Body=self._body(),
-                ContentType="application/json", **condition)
-        except ClientError as exc:
-            if _is_conflict(exc):
-                return None
-            raise ObjectStoreError(errno.EIO, f"writing a lock failed: {exc}",
-                                   self._object_key) from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(errno.EIO, f"writing a lock failed: {exc}",
-                                   self._object_key) from exc
-        return response["ETag"]
-
-    def acquire(self) -> None:
-        delay = 0.02
-        while True:
-            self._etag = self._put(IfNoneMatch="*")
-            if self._etag is None:
-                stale = self._stale_etag()
-                if stale is not None:
-                    self._etag = self._put(IfMatch=stale)
-                    if self._etag is not None:
-                        log.warning("broke the stale lock %s", self._object_key)
-            if self._etag is not None:
-                break
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 1.0)
-        self._stop.clear()
-        self._renewer = threading.Thread(target=self._renew, name="s3-lock-renewal",
-                                         daemon=True)
-        self._renewer.start()
-
-    def _stale_etag(self) -> str | None:
-        """The lock's ETag if it outlived its lifetime, else None."""
-        storage = self._storage
-        try:
-            response = storage.client.get_object(Bucket=storage.bucket, Key=self._object_key)
-            body = response["Body"].read()
-        except ClientError as exc:
-            if _code(exc) in _NOT_FOUND or _status(exc) == 404:
-                return None  # released meanwhile: try again at once
-            raise ObjectStoreError(errno.EIO, f"reading a lock failed: {exc}",
-                                   self._object_key) from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(errno.EIO, f"reading a lock failed: {exc}",
-                                   self._object_key) from exc
-        try:
-            ttl = float(json.loads(body)["ttl"])
-        except (ValueError, KeyError, TypeError):
-            ttl = self._ttl  # not written by this code: judged by our own lifetime
-        date = response["ResponseMetadata"].get("HTTPHeaders", {}).get("date")
-        now = parsedate_to_datetime(date) if date else datetime.now(UTC)
-        age = (now - response["LastModified"]).total_seconds()
-        return response["ETag"] if age > ttl else None
-
-    def _renew(self) -> None:
-        while not self._stop.wait(self._ttl / 3):
-            try:
-                etag = self._put(IfMatch=self._etag)
-            except ObjectStoreError as exc:
-                log.warning("could not renew the lock %s: %s", self._object_key, exc)
-                continue
-            if etag is None:
-                log.error("the lock %s was taken over while held", self._object_key)
-                return
-            self._etag = etag
-
-    def release(self) -> None:
-        self._stop.set()
-        if self._renewer is not None:
-            self._renewer.join()
-        storage = self._storage
-        try:
-            storage.client.delete_object(Bucket=storage.bucket, Key=self._object_key,
-                                         IfMatch=self._etag)
-        except ClientError as exc:
-            if _code(exc) == "NotImplemented" or _status(exc) == 501:
-                # A service without conditional deletes: the lock is ours
-                # unless it was broken while held, which the renewal logged.
-                storage.client.delete_object(Bucket=storage.bucket, Key=self._object_key)
-            elif not (_is_conflict(exc) or _code(exc) in _NOT_FOUND):
-                log.warning("could not release the lock %s: %s", self._object_key, exc)
-        except BotoCoreError as exc:
-            log.warning("could not release the lock %s: %s", self._object_key, exc)
 
 
 __all__ = ["CONTENT_TYPES", "ObjectStoreError", "S3Storage", "content_type",

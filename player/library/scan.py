@@ -23,6 +23,7 @@ from ..captions import CaptionError, convert, detect_format
 from ..languages import track_label
 from ..search import index as search
 from . import cues
+from .backends import for_app
 from .probe import ProbeError, probe
 from .storage import (
     CAPTION_SOURCE_EXTENSIONS,
@@ -34,7 +35,6 @@ from .storage import (
     as_storage,
     converted_name,
     extension_of,
-    for_app,
     group_sidecars,
     is_media_name,
     is_poster,
