@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from . import db
+from . import db_auth
 
 #: What the log says of an actor that is not a publisher.
 COMMAND_LINE = "command line"
@@ -115,7 +115,7 @@ def record(conn: sqlite3.Connection, actor, action: str, *, item_id: str | None 
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    db.audit_insert(conn, time.time(), getattr(actor, "id", None),
+    db_auth.audit_insert(conn, time.time(), getattr(actor, "id", None),
                     getattr(actor, "name", COMMAND_LINE), action, item_id, track,
                     json.dumps(details, ensure_ascii=False, sort_keys=True))
 
@@ -124,19 +124,19 @@ def entries(conn: sqlite3.Connection, *, item_id: str | None = None, actor: str 
             before: int | None = None, limit: int = 50) -> list[Entry]:
     """The newest ``limit`` entries (older than entry ``before`` if given),
     newest first, of one item and/or one actor when asked."""
-    rows = db.audit_entries(conn, item_id=item_id, actor=actor, before_id=before, limit=limit)
+    rows = db_auth.audit_entries(conn, item_id=item_id, actor=actor, before_id=before, limit=limit)
     return [_entry(row) for row in rows]
 
 
 def actors(conn: sqlite3.Connection) -> list[str]:
     """Every name that appears as an actor, sorted."""
-    return db.audit_actors(conn)
+    return db_auth.audit_actors(conn)
 
 
 def item_owner(conn: sqlite3.Connection, item_id: str) -> int | None:
     """The id of the publisher who uploaded the item now under ``item_id``,
     or None when it was not uploaded (or was deleted since)."""
-    row = db.audit_latest(conn, item_id, _OWNING_ITEM, None, ())
+    row = db_auth.audit_latest(conn, item_id, _OWNING_ITEM, None, ())
     return row["publisher_id"] if row is not None and row["action"] == ITEM_CREATE else None
 
 
@@ -144,7 +144,7 @@ def track_owner(conn: sqlite3.Connection, item_id: str, key: str) -> int | None:
     """The id of the publisher who last uploaded the track ``key`` (such as
     ``fr.captions``) of the item, or None when nobody did since the item
     was made."""
-    row = db.audit_latest(conn, item_id, _OWNING_ITEM, key, _OWNING_TRACK)
+    row = db_auth.audit_latest(conn, item_id, _OWNING_ITEM, key, _OWNING_TRACK)
     if row is None or row["action"] not in (TRACK_CREATE, TRACK_REPLACE):
         return None
     return row["publisher_id"]

@@ -39,6 +39,15 @@ def test_configured_defaults(tmp_path):
     assert config["PROGRESS_MAX_BODY"] == 4096 and "4 KiB a report" in DOC
     assert config["PROGRESS_QUEUE_LIMIT"] == 10_000 and "10,000 reports" in DOC
     assert config["RAW_RETENTION_DAYS"] == 30 and "30 days after the session's last" in DOC
+    assert (config["PROGRESS_ADDRESS_BURST"], config["PROGRESS_ADDRESS_PER_SECOND"]) == (300, 30)
+    assert "bursts of 300, then 30 a second" in DOC
+    assert (config["PROGRESS_NEW_SESSIONS_BURST"],
+            config["PROGRESS_NEW_SESSIONS_PER_SECOND"]) == (60, 0.5)
+    assert "bursts of 60, then one every 2 seconds" in DOC
+    assert (config["PROGRESS_ITEM_NEW_SESSIONS_BURST"],
+            config["PROGRESS_ITEM_NEW_SESSIONS_PER_SECOND"]) == (600, 10)
+    assert "bursts of 600, then 10 a second" in DOC
+    assert config["PROGRESS_DURATION_QUORUM"] == 3 and "3 client addresses agree" in DOC
 
 
 def test_every_command_it_names_exists(tmp_path):
@@ -48,3 +57,9 @@ def test_every_command_it_names_exists(tmp_path):
                  "revoke-publisher", "audit"):
         assert f"player {name}" in DOC
         assert name in app.cli.commands, name
+
+
+def test_duration_votes_kept():
+    from player.progress import store
+
+    assert store.VOTES_KEPT == 64 and "the newest 64 per item" in DOC

@@ -45,7 +45,7 @@ from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import audit, db
+from .. import audit, db, db_auth
 from ..errors import PlayerError
 
 #: Every token starts with this, so a leaked one is easy to recognise in logs
@@ -144,11 +144,11 @@ def create_publisher(conn: sqlite3.Connection, name: str, role: str | None = Non
             f"'{name}' is not a valid publisher name: use 1 to 64 letters, digits,"
             " '.', '_' or '-', starting with a letter or digit.")
     if role is None:
-        role = "editor" if db.auth_count_admins(conn) else "admin"
+        role = "editor" if db_auth.auth_count_admins(conn) else "admin"
     _check_role(role)
     token = new_token()
     try:
-        db.auth_insert_publisher(conn, name, hash_token(token), role)
+        db_auth.auth_insert_publisher(conn, name, hash_token(token), role)
     except sqlite3.IntegrityError:
         raise AuthError(f"There is already a publisher called '{name}'.") from None
     audit.record(conn, by, audit.PUBLISHER_CREATE, publisher=name, role=role)
@@ -171,7 +171,7 @@ def revoke_publisher(conn: sqlite3.Connection, name: str, *,
     row = _active_row(conn, name)
     if not db.revoke_publisher(conn, name):
         raise AuthError(f"There is no active publisher called '{name}'.")
-    db.auth_end_sessions(conn, row["id"])
+    db_auth.auth_end_sessions(conn, row["id"])
     audit.record(conn, by, audit.PUBLISHER_REVOKE, publisher=name)
 
 
@@ -187,7 +187,7 @@ def set_password(conn: sqlite3.Connection, name: str, password: str, *,
     row = _active_row(conn, name)
     if not db.set_publisher_password(conn, name, generate_password_hash(password)):
         raise AuthError(f"There is no active publisher called '{name}'.")
-    db.auth_end_sessions(conn, row["id"])
+    db_auth.auth_end_sessions(conn, row["id"])
     audit.record(conn, by, audit.PUBLISHER_PASSWORD, publisher=name)
 
 
@@ -200,9 +200,9 @@ def set_role(conn: sqlite3.Connection, name: str, role: str, *,
     """
     _check_role(role)
     row = _active_row(conn, name)
-    if row["role"] == "admin" and role != "admin" and db.auth_count_admins(conn) <= 1:
+    if row["role"] == "admin" and role != "admin" and db_auth.auth_count_admins(conn) <= 1:
         raise AuthError(f"'{name}' is the only admin: make another publisher an admin first.")
-    db.auth_set_role(conn, name, role)
+    db_auth.auth_set_role(conn, name, role)
     audit.record(conn, by, audit.PUBLISHER_ROLE, publisher=name, role=role)
 
 
@@ -211,7 +211,7 @@ def end_sessions(conn: sqlite3.Connection, name: str, *, by: Publisher | None = 
 
     :raises AuthError: if there is no active publisher by that name.
     """
-    db.auth_end_sessions(conn, _active_row(conn, name)["id"])
+    db_auth.auth_end_sessions(conn, _active_row(conn, name)["id"])
     audit.record(conn, by, audit.PUBLISHER_SIGN_OUT_ALL, publisher=name)
 
 
@@ -402,7 +402,7 @@ def log_in(publisher: Publisher) -> None:
     session.clear()
     session_id = secrets.token_urlsafe(32)
     now = time.time()
-    db.auth_start_session(db.get_db(), hash_token(session_id), publisher.id, now,
+    db_auth.auth_start_session(db.get_db(), hash_token(session_id), publisher.id, now,
                           idle_before=now - SESSION_IDLE_SECONDS,
                           started_before=now - SESSION_MAX_SECONDS)
     session["publisher_id"] = publisher.id
@@ -416,8 +416,8 @@ def log_out() -> None:
     session_id = session.get("session_id")
     if isinstance(session_id, str):
         conn = db.get_db()
-        row = db.auth_session(conn, hash_token(session_id))
-        db.auth_end_session(conn, hash_token(session_id))
+        row = db_auth.auth_session(conn, hash_token(session_id))
+        db_auth.auth_end_session(conn, hash_token(session_id))
         if row is not None:
             audit.record(conn, Publisher(row["publisher_id"], row["name"], row["role"]),
                          audit.SIGN_OUT)
@@ -452,7 +452,8 @@ def _session_publisher() -> Publisher | None:
         return None
     conn = db.get_db()
     session_id = session.get("session_id")
-    row = db.auth_session(conn, hash_token(session_id)) if isinstance(session_id, str) else None
+    row = (db_auth.auth_session(conn, hash_token(session_id))
+           if isinstance(session_id, str) else None)
     now = time.time()
     if row is not None and row["publisher_id"] != publisher_id:
         row = None  # another publisher's session: not this cookie's to end
@@ -460,14 +461,14 @@ def _session_publisher() -> Publisher | None:
             or now - row["seen_at"] > SESSION_IDLE_SECONDS
             or now - row["started_at"] > SESSION_MAX_SECONDS):
         if row is not None:
-            db.auth_end_session(conn, row["id_hash"])
+            db_auth.auth_end_session(conn, row["id_hash"])
         if _active(db.publisher_by_id(conn, publisher_id)) is None:
             session.clear()
             abort(403, "This publisher account has been revoked.")
         session.clear()
         return None
     if now - row["seen_at"] > _SESSION_TOUCH_SECONDS:
-        db.auth_touch_session(conn, row["id_hash"], now)
+        db_auth.auth_touch_session(conn, row["id_hash"], now)
     return Publisher(row["publisher_id"], row["name"], row["role"])
 
 
