@@ -167,14 +167,16 @@ def scan(storage: Storage | str, conn: sqlite3.Connection) -> ScanResult:
         db.replace_catalog(conn, [], result.problems)
         return result
 
-    for name in sorted(listing):
+    media_names = [n for n in sorted(listing) if is_media_name(n)]
+    for name in sorted(_grouped(group_sidecars(listing, media_names))):
         if extension_of(name) in CAPTION_SOURCE_EXTENSIONS:
             converted = walk.convert_sidecar(name, set(listing))
             if converted is not None:
                 listing[converted] = storage.stat(converted)
     names = sorted(listing)
-    media_names = [n for n in names if is_media_name(n)]
     sidecars = group_sidecars(names, media_names)
+    for name in _confirmed_orphans(storage, _orphans(names, media_names, sidecars)):
+        result.problems.append((name, ORPHAN_PROBLEM))
 
     seen_ids: dict[str, str] = {}
     indexed = search.indexed_tracks(conn)
@@ -207,6 +209,55 @@ def scan(storage: Storage | str, conn: sqlite3.Connection) -> ScanResult:
     result.items.sort(key=lambda i: i["title"].casefold())
     db.replace_catalog(conn, result.items, result.problems)
     return result
+
+
+#: What the scan says of a sidecar file without its media file.
+ORPHAN_PROBLEM = ("left over: no media file in the folder has its stem, so no item uses it;"
+                  " delete it, or put back the media file it belongs to")
+_SIDECAR_EXTENSIONS = frozenset({".vtt", ".json", *POSTER_EXTENSIONS,
+                                 *CAPTION_SOURCE_EXTENSIONS})
+
+
+def _grouped(sidecars: dict[str, list[str]]) -> set[str]:
+    return {name for names in sidecars.values() for name in names}
+
+
+def _orphans(names: list[str], media_names: list[str],
+             sidecars: dict[str, list[str]]) -> list[str]:
+    """Sidecar files (by extension) that belong to no media file.
+
+    >>> _orphans(["a.mp4", "a.en.vtt", "b.json", "b.en.vtt", "notes.txt"], ["a.mp4"],
+    ...          {"a": ["a.en.vtt"]})
+    ['b.en.vtt', 'b.json']
+    """
+    grouped, media = _grouped(sidecars), set(media_names)
+    return sorted(n for n in names if n not in media and n not in grouped
+                  and extension_of(n) in _SIDECAR_EXTENSIONS)
+
+
+def _stems_of(name: str) -> list[str]:
+    """Every stem ``name`` could be a sidecar of.
+
+    >>> _stems_of("talk.v2.en.vtt")
+    ['talk', 'talk.v2', 'talk.v2.en']
+    """
+    parts = name.split(".")[:-1]
+    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+
+
+def _confirmed_orphans(storage: Storage, orphans: list[str]) -> list[str]:
+    """The ``orphans`` that are orphans still once no change to an item they
+    could belong to is under way: deleting an item removes its media file
+    first, so a scan meanwhile sees its sidecars alone for a moment."""
+    if not orphans:
+        return []
+    for item_id in sorted({slugify(stem) for name in orphans for stem in _stems_of(name)}):
+        with storage.lock(item_id):
+            pass
+    names = sorted(entry.name for entry in storage.list())
+    media_names = [n for n in names if is_media_name(n)]
+    now = set(_orphans(names, media_names, group_sidecars(names, media_names)))
+    return [name for name in orphans if name in now]
 
 
 def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
