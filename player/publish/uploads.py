@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import errno
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -43,9 +44,11 @@ from ..library.storage import (
     Storage,
     Upload,
     caption_sources,
+    extension_of,
     group_sidecars,
     is_media_name,
     metadata_name,
+    parse_track_name,
     poster_name,
     stem_of,
     track_name,
@@ -78,6 +81,11 @@ _DEFAULT_EXTENSION = {
     ("flac", "audio"): ".flac", ("wav", "audio"): ".wav",
 }
 _POSTER_TYPES = {".jpg": "JPEG", ".png": "PNG", ".webp": "WebP"}
+#: The form fields that carry files, on every publishing form and in the API.
+FILE_FIELDS = frozenset({"file", "poster", "captions"})
+# C0 and C1 control characters, DEL among them, but tab and line feed.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ALL_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 # -- errors ---------------------------------------------------------------------
@@ -135,6 +143,30 @@ class Disconnected(UploadError):
     """The client went away mid-upload; nobody is left to read a reply."""
 
 
+class TookTooLong(UploadError):
+    """The upload was staged for longer than any upload takes, and dropped."""
+
+    status = 408
+    code = "request_timeout"
+
+
+def _took_too_long() -> TookTooLong:
+    # Only the sweep removes a staged file its writer holds, once it has
+    # been idle for longer than any upload takes.
+    return TookTooLong("The upload took longer than any upload may, and its file was"
+                       " removed; nothing was saved. Send it again.")
+
+
+class ItemGone(PlayerError, LookupError):
+    """The item a change was meant for was deleted meanwhile; nothing was changed."""
+
+    status = 404
+    code = "not_found"
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__(f"There is no media item with the id '{item_id}'.")
+
+
 def format_size(size: int) -> str:
     """A size for people, in binary units.
 
@@ -168,6 +200,38 @@ def accepted_formats() -> list[str]:
     return [f"{_CONTAINER_NAMES.get(c, c)} ({', '.join(exts)})" for c, exts in by_container.items()]
 
 
+# -- text fields ---------------------------------------------------------------------
+
+def clean_text(value: str) -> str:
+    """``value`` with line breaks as ``\\n`` and without control characters
+    but tab and line feed: a NUL or an escape sequence never reaches a title,
+    a file or a page.
+
+    >>> clean_text("Title\\x00\\x1b[31m red\\r\\nnext\\rline\\x85")
+    'Title[31m red\\nnext\\nline'
+    """
+    return _CONTROLS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def one_line(value: str) -> str:
+    """``value`` as one line: control characters dropped, tabs and line
+    breaks made spaces, and the ends stripped.
+
+    >>> one_line(" Two\\nlines\\tand a tab\\x00 ")
+    'Two lines and a tab'
+    """
+    return re.sub("[\t\n]", " ", clean_text(value)).strip()
+
+
+def clean_filename(name: str) -> str:
+    """A client's file name without control characters.
+
+    >>> clean_filename("talk\\x00.mp4\\n")
+    'talk.mp4'
+    """
+    return _ALL_CONTROLS.sub("", name)
+
+
 # -- files being received -----------------------------------------------------------
 
 class TempFile:
@@ -178,13 +242,28 @@ class TempFile:
     :param filename: the name the client gave it, if any.
     """
 
-    def __init__(self, storage: Storage, field_name: str = "", filename: str = "") -> None:
+    def __init__(self, storage: Storage, field_name: str = "", filename: str = "",
+                 upload: Upload | None = None) -> None:
         self.field = field_name
-        self.filename = filename
-        self.size = 0
+        self.filename = clean_filename(filename)
+        self._upload: Upload = upload if upload is not None else storage.begin_upload()
+        #: Whether it was committed, kept or discarded: nothing more can be done with it.
+        self.finished = False
+        self.size = self._upload.size
         #: The first bytes, for telling the format.
         self.head = b""
-        self._upload: Upload = storage.begin_upload()
+        if self.size:
+            with self._upload.open() as reader:
+                self.head = reader.read(_HEAD)
+
+    @classmethod
+    def take(cls, storage: Storage, name: str, field_name: str = "",
+             filename: str = "") -> TempFile:
+        """The kept upload ``name`` (see :meth:`keep`), taken back.
+
+        :raises FileNotFoundError: if it is not kept (any more).
+        """
+        return cls(storage, field_name, filename, storage.take_upload(name))
 
     @property
     def name(self) -> str:
@@ -202,20 +281,47 @@ class TempFile:
         self.size += len(data)
 
     def open(self) -> BinaryIO:
-        """A seekable reader of what arrived so far; the caller closes it."""
-        return self._upload.open()
+        """A seekable reader of what arrived so far; the caller closes it.
+
+        :raises TookTooLong: if the staged file was dropped for its age.
+        """
+        try:
+            return self._upload.open()
+        except FileNotFoundError:
+            raise _took_too_long() from None
 
     def read_all(self) -> bytes:
-        """Everything that arrived."""
-        return self._upload.read_all()
+        """Everything that arrived.
+
+        :raises TookTooLong: if the staged file was dropped for its age.
+        """
+        with self.open() as reader:
+            return reader.read()
 
     def commit(self, key: str) -> Entry:
-        """Make the file the library's object ``key``, replacing it atomically."""
-        return self._upload.commit(key)
+        """Make the file the library's object ``key``, replacing it atomically.
+
+        :raises TookTooLong: if the staged file was dropped for its age.
+        """
+        try:
+            entry = self._upload.commit(key)
+        except FileNotFoundError:
+            raise _took_too_long() from None
+        self.finished = True
+        return entry
+
+    def keep(self, name: str) -> None:
+        """Keep the file after this request as the kept upload ``name``.
+
+        :raises NotImplementedError: if the storage cannot keep uploads.
+        """
+        self._upload.keep(name)
+        self.finished = True
 
     def discard(self) -> None:
-        """Drop the file unless committed; safe to call more than once."""
+        """Drop the file unless committed or kept; safe to call more than once."""
         self._upload.discard()
+        self.finished = True
 
 
 @dataclass
@@ -229,6 +335,10 @@ class ReceivedForm:
         """The first value of the text field ``name``, or ``""``."""
         values = self.fields.get(name)
         return values[0] if values else ""
+
+    def line(self, name: str) -> str:
+        """The first value of the one-line text field ``name`` (see :func:`one_line`)."""
+        return one_line(self.value(name))
 
     def file(self, name: str) -> TempFile | None:
         """The first file of the field ``name``, or ``None``."""
@@ -255,6 +365,7 @@ def receive_form(
     storage: Storage,
     limit: int,
     check_fields: Callable[[ReceivedForm], None] | None = None,
+    file_fields: Collection[str] = FILE_FIELDS,
 ) -> ReceivedForm:
     """Parse a ``multipart/form-data`` body as it streams in.
 
@@ -267,6 +378,10 @@ def receive_form(
     :param check_fields: called once with the text fields, before the first
         file part is stored (or at the end if there is none), so a request can
         be refused before anything reaches the disk.
+    :param file_fields: fields whose parts are files even without a file
+        name (some clients send none); an empty one counts as no file, as a
+        browser's empty file input does. Text fields lose their control
+        characters but tab and line feed (see :func:`clean_text`).
     :raises UploadError: :class:`TooLarge`, :class:`Disconnected`, or 400 for
         a body that is not well-formed multipart. No temporary file survives.
     """
@@ -302,16 +417,18 @@ def receive_form(
                                       f" ({exc or 'too many parts'}).") from None
                 if isinstance(event, NeedData | Epilogue):
                     break
-                if isinstance(event, Field):
+                if isinstance(event, Field) and event.name not in file_fields:
                     name, current = event.name, bytearray()
-                elif isinstance(event, File):
+                elif isinstance(event, Field | File):
                     if not checked:
                         check_fields(form)  # type: ignore[misc]
                         checked = True
                     name = event.name
-                    current = TempFile(storage, name, event.filename) if event.filename else None
-                    if current is not None:
+                    if isinstance(event, Field) or event.filename:
+                        current = TempFile(storage, name, getattr(event, "filename", ""))
                         form.files.setdefault(name, []).append(current)
+                    else:
+                        current = None  # a file input left empty
                 elif isinstance(event, Data):
                     if isinstance(current, bytearray):
                         current += event.data
@@ -326,10 +443,20 @@ def receive_form(
                 break
         if not checked:
             check_fields(form)  # type: ignore[misc]
+        _drop_empty_nameless(form)
         return form
     except BaseException:
         form.discard()
         raise
+
+
+def _drop_empty_nameless(form: ReceivedForm) -> None:
+    for name, files in list(form.files.items()):
+        for temp in [t for t in files if not t.filename and not t.size]:
+            temp.discard()
+            files.remove(temp)
+        if not files:
+            del form.files[name]
 
 
 def _write_part(temp: TempFile, data: bytes) -> None:
@@ -344,9 +471,11 @@ def _write_part(temp: TempFile, data: bytes) -> None:
 
 def _text(data: bytearray, name: str) -> str:
     try:
-        return data.decode("utf-8").replace("\r\n", "\n")
+        return clean_text(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise UploadError(f"The form field '{name}' is not UTF-8 text.") from None
+        message = (f"The form field '{name}' is not UTF-8 text. Send text in UTF-8; a file"
+                   f" goes in a file part, with a file name (as curl -F '{name}=@FILE' does).")
+        raise UploadError(message, fields={name: message}) from None
 
 
 # -- checking content -----------------------------------------------------------------
@@ -508,11 +637,11 @@ def add_media(
     :returns: the new item's id.
     :raises OSError: if the storage refuses; nothing of the item then stays.
     """
-    client_name = PurePosixPath(media.filename or "upload")
+    client_name = PurePosixPath(media.filename)
     extension = client_name.suffix.lower()
     if EXTENSIONS.get(extension) != info.container:
         extension = _DEFAULT_EXTENSION[(info.container, info.kind)]
-    title = title or client_name.stem.replace("_", " ").replace("-", " ").strip() or "Untitled"
+    title = title or one_line(client_name.stem.replace("_", " ").replace("-", " ")) or "Untitled"
     poster_ext = poster_extension(poster) if poster is not None else ""
     base, number = slugify(title), 1
     names = _names(storage)
@@ -558,25 +687,79 @@ def _put_new_item(
         raise
 
 
-def store_track(storage: Storage, item: dict, track: PreparedTrack) -> bool:
+@contextmanager
+def _changing(storage: Storage, item: dict) -> Iterator[None]:
+    """Hold the item's lock, as deletion does, and check there that the
+    item is still there: a change never brings back files of a deleted item.
+
+    :raises ItemGone: if its media file is gone.
+    """
+    with storage.lock(item["id"]):
+        if not storage.exists(item["file"]):
+            raise ItemGone(item["id"])
+        yield
+
+
+@dataclass(frozen=True)
+class StoredTrack:
+    """Where :func:`store_track` put a track, and whether it replaced one.
+
+    :param track: the track as stored: its language is spelled as the
+        replaced file's, when one was replaced.
+    """
+
+    track: PreparedTrack
+    name: str
+    replaced: bool
+
+
+def _track_file(storage: Storage, stem: str, language: str, srclang: str,
+                kind: str) -> tuple[str, str] | None:
+    """The name and language of the item's WebVTT file for ``srclang`` (in
+    any letter case, as language tags are) and ``kind``, as the library has
+    it now: the file a new one of that language and kind replaces."""
+    names = _names(storage)
+    media = [n for n in names if is_media_name(n)]
+    for name in sorted(group_sidecars(names, media).get(stem, [])):
+        if extension_of(name) != ".vtt":
+            continue
+        parsed = parse_track_name(stem, name, language)
+        if parsed and parsed.kind == kind and parsed.srclang.lower() == srclang.lower():
+            return name, parsed.srclang
+    return None
+
+
+def store_track(storage: Storage, item: dict, track: PreparedTrack) -> StoredTrack:
     """Add a track to an item, or replace the one of the same language and kind.
 
-    The new file replaces the old in one atomic write, so players see one or the other.
+    Whether one is replaced is decided under the item's lock, from the
+    library as it is then, so of uploads of one track at once exactly one
+    adds it and the others replace it. The new file replaces the old in one
+    atomic write, so players see one or the other.
 
-    :returns: whether an existing track was replaced.
+    :raises ItemGone: if the item was deleted meanwhile; nothing is written.
     :raises OSError: if the storage refuses.
     """
     stem = stem_of(item["file"])
-    existing = find_track(item, track.srclang, track.kind)
-    target = existing["file"] if existing else track_name(stem, track.srclang, track.kind)
-    with storage.lock(item["id"]):
+    with _changing(storage, item):
+        metadata = read_metadata(storage, stem)
+        language = metadata.get("language")
+        existing = _track_file(storage, stem, language if isinstance(language, str)
+                               else item["language"], track.srclang, track.kind)
+        if existing is None:
+            target = track_name(stem, track.srclang, track.kind)
+        else:
+            target, srclang = existing
+            if srclang != track.srclang:
+                default = track.label == track_label(track.srclang, track.kind)
+                track = replace(track, srclang=srclang, label=track_label(srclang, track.kind)
+                                if default else track.label)
         _write_track(storage, target, track)
         for source in caption_sources(target):
             storage.delete(source)
-        metadata = read_metadata(storage, stem)
         _set_label(metadata, track)
         write_metadata(storage, stem, metadata)
-    return existing is not None
+    return StoredTrack(track, target, existing is not None)
 
 
 def find_track(item: dict, srclang: str, kind: str) -> dict | None:
@@ -590,10 +773,11 @@ def find_track(item: dict, srclang: str, kind: str) -> dict | None:
 def delete_track(storage: Storage, item: dict, track: dict) -> None:
     """Remove a track's file (and the SRT or SBV it was made from) and its label.
 
+    :raises ItemGone: if the item was deleted meanwhile.
     :raises OSError: if the storage refuses.
     """
     stem = stem_of(item["file"])
-    with storage.lock(item["id"]):
+    with _changing(storage, item):
         storage.delete(track["file"])
         for source in caption_sources(track["file"]):
             storage.delete(source)
@@ -612,11 +796,12 @@ def update_item(
 
     :param labels: ``"en.captions"`` → label; an empty label restores the default.
     :raises Unsupported: if ``poster`` is not a JPEG, PNG or WebP image.
+    :raises ItemGone: if the item was deleted meanwhile; nothing is written.
     :raises OSError: if the storage refuses.
     """
     stem = stem_of(item["file"])
     poster_ext = poster_extension(poster) if poster is not None else ""
-    with storage.lock(item["id"]):
+    with _changing(storage, item):
         metadata = read_metadata(storage, stem)
         metadata.update(title=title, description=description)
         metadata.setdefault("language", item["language"])

@@ -44,21 +44,36 @@ from ..web import auth
 from ..web.auth import CSRF_FIELD, publisher_required
 from ..web.conditional import preconditions
 from . import uploads
+from .sweeper import SWEEP_SECONDS, Sweeper, longest_upload_seconds
 from .uploads import UploadError
 
 bp = Blueprint("publish", __name__)
 
 MAX_PROBLEMS_SHOWN = 100
+_SWEEPER = "player.upload_sweeper"
 
 
 @bp.record_once
 def _setup(state) -> None:
     app = state.app
     auth.init_app(app)
-    removed = get_storage(app).cleanup_uploads()
-    if removed:
-        app.logger.warning("removed %d unfinished upload(s) left by a stopped server: %s",
-                           len(removed), ", ".join(removed))
+    app.config.setdefault("UPLOAD_SWEEP_SECONDS", SWEEP_SECONDS)
+    app.config.setdefault("UPLOAD_KEEP_SECONDS", 24 * 3600)
+    # Longer than any upload takes; by default derived from the upload limit.
+    app.config.setdefault("UPLOAD_STALE_SECONDS", None)
+    stale = app.config["UPLOAD_STALE_SECONDS"]
+    sweeper = Sweeper(
+        get_storage(app), every=float(app.config["UPLOAD_SWEEP_SECONDS"]),
+        stale_after=float(stale) if stale else longest_upload_seconds(
+            int(app.config["MAX_UPLOAD_BYTES"])),
+        keep_for=float(app.config["UPLOAD_KEEP_SECONDS"]), logger=app.logger)
+    app.extensions[_SWEEPER] = sweeper
+    sweeper.sweep()
+
+
+@bp.before_app_request
+def _sweep_uploads() -> None:
+    current_app.extensions[_SWEEPER].maybe_sweep()
 
 
 # -- shared steps ------------------------------------------------------------------
@@ -119,9 +134,9 @@ def _side_file(form: uploads.ReceivedForm, name: str) -> uploads.TempFile | None
 
 def create_item(form: uploads.ReceivedForm) -> str:
     """Check an upload and put it in the library; returns the new id."""
-    title = form.value("title").strip()
+    title = form.line("title")
     description = form.value("description").strip()
-    language = form.value("language").strip() or "en"
+    language = form.line("language") or "en"
     media = form.file("file")
     _field_errors({
         "title": _length(title, uploads.MAX_TITLE, "The title"),
@@ -145,11 +160,15 @@ def create_item(form: uploads.ReceivedForm) -> str:
     return item_id
 
 
-def save_track(item: dict, form: uploads.ReceivedForm) -> tuple[uploads.PreparedTrack, bool]:
-    """Check an uploaded caption file and store it; returns it and whether it replaced one."""
-    kind = form.value("kind").strip() or "captions"
-    srclang = form.value("srclang").strip() or item["language"]
-    label = form.value("label").strip()
+def save_track(item: dict, form: uploads.ReceivedForm) -> uploads.StoredTrack:
+    """Check an uploaded caption file and store it; returns where, and whether
+    it replaced one.
+
+    :raises ItemGone: if the item was deleted meanwhile.
+    """
+    kind = form.line("kind") or "captions"
+    srclang = form.line("srclang") or item["language"]
+    label = form.line("label")
     temp = _side_file(form, "file")
     _field_errors({
         "kind": uploads.check_kind(kind),
@@ -160,9 +179,9 @@ def save_track(item: dict, form: uploads.ReceivedForm) -> tuple[uploads.Prepared
     assert temp is not None
     track = uploads.prepare_track(temp, kind=kind, srclang=srclang, label=label,
                                   duration=item["duration"])
-    replaced = uploads.store_track(get_storage(), item, track)
+    stored = uploads.store_track(get_storage(), item, track)
     _refresh()
-    return track, replaced
+    return stored
 
 
 def remove_item(item: dict) -> None:
@@ -218,17 +237,16 @@ def api_delete(item_id: str):
 def api_add_track(item_id: str):
     item = find_item(item_id)
     with receive_form() as form:
-        track, replaced = save_track(item, form)
+        stored = save_track(item, form)
+    track = stored.track
     key = f"{track.srclang}.{track.kind}"
-    stored = uploads.find_track(find_item(item_id), track.srclang, track.kind)
-    assert stored is not None
-    url = absolute_url("files.media_file", item_id=item_id, name=stored["file"])
+    url = absolute_url("files.media_file", item_id=item_id, name=stored.name)
     response = jsonify({
         "id": key, "url": url, "kind": track.kind, "srclang": track.srclang,
-        "label": stored["label"], "cues": track.cues, "problems": track.problems,
-        "replaced": replaced,
+        "label": track.label, "cues": track.cues, "problems": track.problems,
+        "replaced": stored.replaced,
     })
-    response.status_code = 200 if replaced else 201
+    response.status_code = 200 if stored.replaced else 201
     response.headers["Location"] = url
     return response
 
@@ -515,11 +533,11 @@ def edit(item_id: str):
 
 
 def _update(item: dict, form: uploads.ReceivedForm) -> None:
-    title = form.value("title").strip()
+    title = form.line("title")
     description = form.value("description").strip()
-    described = form.value("described_version").strip()
+    described = form.line("described_version")
     # Labels missing from the form stay as they are; an empty one means the default.
-    labels = {track_id(t): form.value(f"label-{track_id(t)}").strip()
+    labels = {track_id(t): form.line(f"label-{track_id(t)}")
               for t in [*item["tracks"], *item.get("rejected_tracks", [])]
               if f"label-{track_id(t)}" in form.fields}
     known = {i["id"] for i in all_items()} - {item["id"]}
@@ -549,7 +567,7 @@ def add_track(item_id: str):
     try:
         with receive_form() as form:
             values = {k: form.value(k) for k in ("kind", "srclang", "label")}
-            track, replaced = save_track(item, form)
+            stored = save_track(item, form)
     except UploadError as exc:
         errors = exc.fields or {"file": exc.message}
         context = _edit_context(item)
@@ -557,9 +575,10 @@ def add_track(item_id: str):
             "publish/edit.html", errors={}, values={}, track_errors=errors,
             track_values=values, problems=exc.problems[:MAX_PROBLEMS_SHOWN],
             problems_total=len(exc.problems), **context), exc.status
+    track = stored.track
     key = f"{track.srclang}.{track.kind}"
     warnings = sum(1 for p in track.problems if p["severity"] == "warning")
-    verb = "replaced" if replaced else "added"
+    verb = "replaced" if stored.replaced else "added"
     note = f" with {warnings} warning{'s' if warnings != 1 else ''}: see below" if warnings else ""
     flash(f"Track “{track.label}” {verb}{note}.")
     return redirect(url_for("publish.edit", item_id=item_id) + f"#track-{key}", 303)
