@@ -141,6 +141,25 @@ def test_the_running_app_clears_a_killed_writers_part(media_dir, tmp_path):
     assert not dead.exists()
 
 
+def test_the_running_app_clears_expired_pending_uploads(media_dir, tmp_path, media_cache):
+    from tests.publish_support import BROKEN_VTT
+
+    app = app_with(media_dir, tmp_path, UPLOAD_SWEEP_SECONDS=0, UPLOAD_KEEP_SECONDS=600)
+    client = app.test_client()
+    response = client.post("/api/media", headers=bearer(create_publisher(app)), data={
+        "file": (make_media("mp3", media_cache).open("rb"), "a.mp3"),
+        "captions": (BROKEN_VTT, "c.vtt")}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    kept = temp_files(media_dir)
+    assert len(kept) == 2
+    client.get("/api/media")
+    assert temp_files(media_dir) == kept
+    for name in kept:
+        age(staged(media_dir, name), 601)
+    client.get("/api/media")
+    assert temp_files(media_dir) == []
+
+
 def test_the_settings_and_their_defaults(media_dir, tmp_path):
     sweeper = app_with(media_dir, tmp_path).extensions["player.upload_sweeper"]
     assert (sweeper.every, sweeper.keep_for) == (300, 24 * 3600)

@@ -40,10 +40,13 @@ from ..library.catalog import (
 )
 from ..library.probe import EXTENSIONS
 from ..progress import views as progress_api
+from ..timefmt import words as duration_words
 from ..web import auth
 from ..web.auth import CSRF_FIELD, publisher_required
 from ..web.conditional import preconditions
+from . import pending as pending_uploads
 from . import uploads
+from .pending import CaptionsToFix
 from .sweeper import SWEEP_SECONDS, Sweeper, longest_upload_seconds
 from .uploads import UploadError
 
@@ -58,7 +61,7 @@ def _setup(state) -> None:
     app = state.app
     auth.init_app(app)
     app.config.setdefault("UPLOAD_SWEEP_SECONDS", SWEEP_SECONDS)
-    app.config.setdefault("UPLOAD_KEEP_SECONDS", 24 * 3600)
+    app.config.setdefault("UPLOAD_KEEP_SECONDS", pending_uploads.KEEP_SECONDS)
     # Longer than any upload takes; by default derived from the upload limit.
     app.config.setdefault("UPLOAD_STALE_SECONDS", None)
     stale = app.config["UPLOAD_STALE_SECONDS"]
@@ -85,6 +88,10 @@ def _pub_date(timestamp: float) -> str:
 
 def _limit() -> int:
     return int(current_app.config["MAX_UPLOAD_BYTES"])
+
+
+def _keep_for() -> float:
+    return float(current_app.config["UPLOAD_KEEP_SECONDS"])
 
 
 def _refresh() -> None:
@@ -133,7 +140,13 @@ def _side_file(form: uploads.ReceivedForm, name: str) -> uploads.TempFile | None
 
 
 def create_item(form: uploads.ReceivedForm) -> str:
-    """Check an upload and put it in the library; returns the new id."""
+    """Check an upload and put it in the library; returns the new id.
+
+    :raises CaptionsToFix: if only the caption file is at fault: the media
+        file (and poster) are kept as a pending upload, to finish with a
+        corrected caption file alone.
+    :raises UploadError: for anything else at fault; nothing is kept.
+    """
     title = form.line("title")
     description = form.value("description").strip()
     language = form.line("language") or "en"
@@ -147,15 +160,45 @@ def create_item(form: uploads.ReceivedForm) -> str:
     assert media is not None
     info = uploads.check_media(media)
     poster = _side_file(form, "poster")
-    captions_file = _side_file(form, "captions")
+    if poster is not None:
+        uploads.poster_extension(poster)
+    captions_file = form.file("captions")
     captions = None
-    if captions_file is not None:
-        captions = uploads.prepare_track(
-            captions_file, kind="captions", srclang=language, label="",
-            duration=info.duration, field_name="captions")
+    try:
+        if captions_file is not None:
+            _side_file(form, "captions")
+            captions = uploads.prepare_track(
+                captions_file, kind="captions", srclang=language, label="",
+                duration=info.duration, field_name="captions")
+    except UploadError as exc:
+        try:
+            raise pending_uploads.keep(
+                get_storage(), media, poster, title=title, description=description,
+                language=language, error=exc, captions=captions_file,
+                keep_for=_keep_for()) from None
+        except NotImplementedError:
+            raise exc from None  # a storage that cannot keep uploads
     item_id = uploads.add_media(
         get_storage(), media, info, title=title, description=description, language=language,
         poster=poster, captions=captions)
+    _refresh()
+    return item_id
+
+
+def finish_pending(pending_id: str, form: uploads.ReceivedForm) -> str:
+    """Finish a pending upload with the form's corrected caption file; returns the new id.
+
+    :raises PendingGone: if there is no such pending upload.
+    :raises CaptionsToFix: if the caption file is missing or still has errors.
+    """
+    def add(media, info, pending, poster, captions) -> str:
+        return uploads.add_media(
+            get_storage(), media, info, title=pending.title, description=pending.description,
+            language=pending.language, poster=poster, captions=captions)
+
+    captions = _side_file(form, "captions") if form.file("captions") else None
+    item_id = pending_uploads.finish(get_storage(), pending_id, captions, add,
+                                     keep_for=_keep_for())
     _refresh()
     return item_id
 
@@ -211,16 +254,58 @@ def remove_track(item: dict, track: dict) -> None:
 
 # -- the JSON API -----------------------------------------------------------------------
 
-@bp.post("/api/media")
-@publisher_required
-@preconditions
-def api_create():
-    with receive_form() as form:
-        item_id = create_item(form)
+def _created(item_id: str):
     response = jsonify(public_item(find_item(item_id)))
     response.status_code = 201
     response.headers["Location"] = absolute_url("api.media_item", item_id=item_id)
     return response
+
+
+def _with_link(exc: CaptionsToFix) -> CaptionsToFix:
+    """``exc`` with the URL to send the corrected caption file to, in its
+    message and in ``details.pending_upload.url``."""
+    url = absolute_url("publish.api_finish_upload", pending_id=exc.pending.id)
+    exc.details["pending_upload"]["url"] = url
+    message = (f"{exc.cause.message} The media file was kept for"
+               f" {duration_words(exc.keep_for)}: to finish, send"
+               f" only the corrected caption file, as the multipart field 'captions', in a"
+               f" POST to {url}.")
+    exc.message = message
+    exc.args = (message,)
+    return exc
+
+
+@bp.post("/api/media")
+@publisher_required
+@preconditions
+def api_create():
+    try:
+        with receive_form() as form:
+            item_id = create_item(form)
+    except CaptionsToFix as exc:
+        raise _with_link(exc) from None
+    return _created(item_id)
+
+
+@bp.post("/api/uploads/<pending_id>")
+@publisher_required
+@preconditions
+def api_finish_upload(pending_id: str):
+    try:
+        with receive_form() as form:
+            item_id = finish_pending(pending_id, form)
+    except CaptionsToFix as exc:
+        raise _with_link(exc) from None
+    return _created(item_id)
+
+
+@bp.delete("/api/uploads/<pending_id>")
+@publisher_required
+@preconditions
+def api_discard_upload(pending_id: str):
+    if not pending_uploads.discard(get_storage(), pending_id):
+        raise pending_uploads.PendingGone(pending_id)
+    return "", 204
 
 
 @bp.delete("/api/media/<item_id>")
@@ -494,11 +579,53 @@ def upload():
         with receive_form() as form:
             values = {k: form.value(k) for k in ("title", "description", "language")}
             item_id = create_item(form)
+    except CaptionsToFix as exc:
+        return _pending_page(exc.pending, exc.status)
     except UploadError as exc:
         return _render_error("publish/upload.html", exc, values=values, **_upload_context())
+    return _uploaded(item_id)
+
+
+def _uploaded(item_id: str):
     item = find_item(item_id)
     flash(f"Uploaded “{item['title']}”.")
     return redirect(url_for("publish.edit", item_id=item_id), 303)
+
+
+def _pending_page(pending: pending_uploads.Pending, status: int = 200):
+    """The page of a pending upload: the caption file's errors, what is
+    kept, and a form for the corrected caption file alone."""
+    keep_for = _keep_for()
+    return render_template(
+        "publish/pending.html", pending=pending,
+        errors={"captions": pending.message} if pending.message else {},
+        problems=pending.problems[:MAX_PROBLEMS_SHOWN], problems_total=pending.problems_total,
+        size_text=uploads.format_size(pending.size),
+        keep_text=duration_words(keep_for),
+        expires_at=pending_uploads.utc_timestamp(pending.kept_at + keep_for),
+        side_limit_text=uploads.format_size(uploads.MAX_SIDE_FILE_BYTES)), status
+
+
+@bp.route("/publish/upload/<pending_id>", methods=["GET", "POST"])
+@publisher_required
+def pending_upload(pending_id: str):
+    if request.method == "GET":
+        return _pending_page(pending_uploads.find(get_storage(), pending_id))
+    try:
+        with receive_form() as form:
+            item_id = finish_pending(pending_id, form)
+    except CaptionsToFix as exc:
+        return _pending_page(exc.pending, exc.status)
+    return _uploaded(item_id)
+
+
+@bp.post("/publish/upload/<pending_id>/discard")
+@publisher_required
+def discard_upload(pending_id: str):
+    if not pending_uploads.discard(get_storage(), pending_id):
+        raise pending_uploads.PendingGone(pending_id)
+    flash("The kept upload has been discarded.")
+    return redirect(url_for("publish.upload"), 303)
 
 
 def _edit_context(item: dict) -> dict:
