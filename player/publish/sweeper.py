@@ -5,9 +5,9 @@ size), and a client that stops sending mid-upload can hold one for as long
 as its connection stays open. Start-up alone is not enough to clear them:
 under ``gunicorn --preload`` a killed worker is replaced by a fork of the
 master, which never starts again. So every process that serves requests
-sweeps the staging area again at most every :data:`SWEEP_SECONDS`, on the
-first request after that time: no thread is needed, and a quiet server has
-nothing new to clear.
+sweeps the staging area again at most every :data:`SWEEP_SECONDS`, as the
+first request after that time ends: no thread is needed, and a quiet server
+has nothing new to clear.
 
 A sweep removes (see :meth:`~player.library.storage.Storage.cleanup_uploads`)
 staged files whose writer has gone, staged files not written to for longer

@@ -74,8 +74,11 @@ def _setup(state) -> None:
     sweeper.sweep()
 
 
-@bp.before_app_request
-def _sweep_uploads() -> None:
+@bp.teardown_app_request
+def _sweep_uploads(exc: BaseException | None = None) -> None:
+    # On the way out rather than in: the progress fast path answers reports
+    # itself only while the app has no before-request hook, and a sweep need
+    # not come before any answer.
     current_app.extensions[_SWEEPER].maybe_sweep()
 
 
