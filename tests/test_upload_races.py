@@ -304,3 +304,41 @@ def test_the_scan_waits_for_a_delete_under_way(app, media_dir):
     deleter.join(WAIT)
     scanner.join(WAIT)
     assert problems == [[]]
+
+
+# -- rescans at once ----------------------------------------------------------------------
+
+def test_scans_at_once_run_one_after_the_other(app, media_dir):
+    # Every change rescans; two at once both found the new track unindexed
+    # and both added it (a 500 after the track was stored).
+    (media_dir / "clip.fr.vtt").write_bytes(GOOD_VTT)
+    (media_dir / "clip.de.vtt").write_bytes(GOOD_VTT)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(scan_problems(app)))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert results == [[]] * 4
+
+
+def test_a_scan_waits_for_the_scan_under_way(app, media_dir):
+    storage = LocalStorage(media_dir)
+    held, done = threading.Event(), threading.Event()
+
+    def other_scan() -> None:
+        with storage.lock(library.SCAN_LOCK):
+            held.set()
+            done.wait(WAIT)
+
+    holder = threading.Thread(target=other_scan)
+    holder.start()
+    assert held.wait(WAIT)
+    scanner, problems = in_thread(scan_problems, app)
+    scanner.join(0.3)
+    assert scanner.is_alive()
+    done.set()
+    holder.join(WAIT)
+    scanner.join(WAIT)
+    assert problems == [[]]

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from .. import db
@@ -155,9 +157,18 @@ def scan(storage: Storage | str, conn: sqlite3.Connection) -> ScanResult:
     its search index brought up to date as its item is built. Never raises
     for bad files: each problem is reported with the file name and a reason.
 
+    Scans of one library run one at a time, across processes: each change
+    a publisher makes rescans, and two scans at once would both add what
+    they found new to the caches.
+
     :param storage: the library, or the path of a media folder.
     """
     storage = as_storage(storage)
+    with _holding(storage, SCAN_LOCK):
+        return _scan(storage, conn)
+
+
+def _scan(storage: Storage, conn: sqlite3.Connection) -> ScanResult:
     walk = _Scan(storage, conn)
     result = walk.result
     try:
@@ -211,6 +222,22 @@ def scan(storage: Storage | str, conn: sqlite3.Connection) -> ScanResult:
     return result
 
 
+#: The lock a scan holds: never an item's id, which starts with a letter or digit.
+SCAN_LOCK = "_scan"
+
+
+@contextmanager
+def _holding(storage: Storage, lock_id: str) -> Iterator[None]:
+    """Hold the storage's lock ``lock_id``, or nothing where no lock can be
+    taken (a missing or read-only media folder), which the scan still reads."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(storage.lock(lock_id))
+        except OSError:
+            pass
+        yield
+
+
 #: What the scan says of a sidecar file without its media file.
 ORPHAN_PROBLEM = ("left over: no media file in the folder has its stem, so no item uses it;"
                   " delete it, or put back the media file it belongs to")
@@ -252,7 +279,7 @@ def _confirmed_orphans(storage: Storage, orphans: list[str]) -> list[str]:
     if not orphans:
         return []
     for item_id in sorted({slugify(stem) for name in orphans for stem in _stems_of(name)}):
-        with storage.lock(item_id):
+        with _holding(storage, item_id):
             pass
     names = sorted(entry.name for entry in storage.list())
     media_names = [n for n in names if is_media_name(n)]
