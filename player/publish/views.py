@@ -40,10 +40,10 @@ from ..library.catalog import (
 )
 from ..library.probe import EXTENSIONS
 from ..progress import views as progress_api
-from ..timefmt import words as duration_words
 from ..web import auth
 from ..web.auth import publisher_required
 from ..web.conditional import preconditions
+from ..web.i18n import words as duration_words
 from ..web.security import guard_session_writes
 from . import history, uploads
 from . import pending as pending_uploads
