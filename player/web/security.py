@@ -2,7 +2,11 @@
 
 - ``X-Content-Type-Options: nosniff`` on everything, so a caption file or an
   upload is never run as a script or styled as CSS by a guessing browser.
-- ``Content-Security-Policy: frame-ancestors``: embed pages may be framed by
+- ``Content-Security-Policy``: on every page, scripts, styles, fonts and
+  connections from this site only (no inline script or style element, no
+  ``eval``), media and images also from the storage's own origin (a bucket
+  or a CDN), no plugins, no ``<base href>``, forms posting only here (see
+  :func:`content_policy`). ``frame-ancestors``: embed pages may be framed by
   the origins in ``PLAYER_EMBED_ORIGINS`` (any origin when it is unset);
   every other page, publisher pages above all, only by this site.
 - ``Cache-Control: private`` on every answer to a publisher, so no shared
@@ -99,6 +103,49 @@ def frame_ancestors(embeddable: bool, origins: tuple[str, ...]) -> str:
     return "frame-ancestors " + (" ".join(("'self'", *origins)) if origins else "*")
 
 
+def content_policy(media_origins: Iterable[str] = ()) -> str:
+    """The page policy, without ``frame-ancestors`` (added per page).
+
+    Style attributes stay allowed (``style-src-attr``): they cannot run code,
+    and the player positions its menus and captions with them.
+
+    >>> content_policy(["https://cdn.example"]).split("; ")[3]
+    "img-src 'self' data: https://cdn.example"
+    """
+    media = "".join(f" {origin}" for origin in sorted(set(media_origins)))
+    return "; ".join((
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src 'self' data:{media}",
+        f"media-src 'self' blob:{media}",
+        "style-src-attr 'unsafe-inline'",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ))
+
+
+def _media_origins(app: Flask) -> tuple[str, ...]:
+    """Origins other than this site's that media and posters may come from:
+    ``MEDIA_BASE_URL``'s, and the storage's for signed URLs."""
+    cached = app.extensions.get("player.media_origins")
+    if cached is not None:
+        return cached
+    origins = set()
+    if app.config.get("MEDIA_BASE_URL"):
+        origins.add(_origin(app.config["MEDIA_BASE_URL"]))
+    from ..library.backends import for_app
+
+    signed = for_app(app).url_for_client("policy-probe.mp4", 60)
+    if signed:
+        origins.add(_origin(signed))
+    origins.discard(None)
+    return app.extensions.setdefault("player.media_origins", tuple(sorted(origins)))
+
+
 def _add_directive(response: Response, directive: str) -> None:
     policy = response.headers.get("Content-Security-Policy")
     if not policy:
@@ -147,6 +194,9 @@ def add_headers(response: Response) -> Response:
     """
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     embeddable = request.endpoint == "embed.embed_page"
+    if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = content_policy(
+            _media_origins(current_app))
     _add_directive(response, frame_ancestors(embeddable, current_app.config["EMBED_ORIGINS"]))
     response.headers.pop("Access-Control-Allow-Credentials", None)
     publisher = _publisher_request()
