@@ -50,10 +50,11 @@ def init_app(app: Flask) -> None:
     """Register every command of the ``player`` CLI: the one place they are listed."""
     from .captions import check_captions
     from .progress.views import fold_progress_command
+    from .publish.history import audit_command
     from .web.auth import COMMANDS as publisher_commands
 
     for command in (scan_command, _db_command, check_captions, fold_progress_command,
-                    *publisher_commands):
+                    *publisher_commands, audit_command):
         app.cli.add_command(command)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from player import create_app, db
+from player.db import auth as db_auth
 from player.db import migrate
 from tests.pg_support import table_columns
 
@@ -29,21 +30,26 @@ V0_CONFIG = {"SECRET_KEY": "v0-secret", "SCAN_ON_START": False,
 V0_VIEWER = "viewer-a-0123456789"
 
 
-#: Where the v0 schema's last block starts: tables the progress package made
-#: at start-up, which databases of earlier releases lack.
-LATE_TABLES = "-- Created at start-up by the progress package"
+#: The v0 schema's blocks that the release added at start-up, oldest first,
+#: by the first words of their marking comment, and the rows of their tables.
+STEPS = [("-- Created at start-up by the progress package",
+          ("INSERT INTO progress_live ", "INSERT INTO progress_duration_votes ")),
+         ("-- Added at start-up by the publisher roles step",
+          ("INSERT INTO publisher_sessions ", "INSERT INTO audit_log ",
+           "UPDATE publishers SET role"))]
+#: The databases that release made, as it grew: name -> start-up steps taken.
+V0_STAGES = {"v0": 2, "v0-before-roles": 1, "v0-before-running-totals": 0}
 
 
-def make_v0_database(path: Path, late_tables: bool = True) -> None:
+def make_v0_database(path: Path, steps: int = len(STEPS)) -> None:
     """A SQLite database as the release before schema versions left it, full
-    of rows (without the tables of the last block, if not ``late_tables``)."""
+    of rows (as it was before its last start-up steps, unless ``steps`` is all)."""
     schema = (FIXTURES / "schema_v0_sqlite.sql").read_text(encoding="utf-8")
     data = (FIXTURES / "data_v0_sqlite.sql").read_text(encoding="utf-8")
-    if not late_tables:
-        schema = schema.split(LATE_TABLES)[0]
-        data = "\n".join(line for line in data.splitlines()
-                         if not line.startswith(("INSERT INTO progress_live ",
-                                                 "INSERT INTO progress_duration_votes ")))
+    if steps < len(STEPS):
+        schema = schema.split(STEPS[steps][0])[0]
+    for _, rows in STEPS[steps:]:
+        data = "\n".join(line for line in data.splitlines() if not line.startswith(rows))
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.executescript(schema)
@@ -63,23 +69,27 @@ def dump(conn) -> dict[str, list[tuple]]:
     return tables
 
 
-@pytest.mark.parametrize("late_tables", [True, False], ids=["v0", "v0-without-running-totals"])
-def test_a_database_from_before_versions_upgrades_with_every_row(tmp_path, media_dir,
-                                                                 late_tables):
+@pytest.mark.parametrize("stage", V0_STAGES)
+def test_a_database_from_before_versions_upgrades_with_every_row(tmp_path, media_dir, stage):
     database = tmp_path / "v0.sqlite"
-    make_v0_database(database, late_tables)
+    make_v0_database(database, V0_STAGES[stage])
     conn = db.connect(database)
     before = dump(conn)
     assert db.schema_version(conn) == 0
     conn.close()
     # Every table of the old schema has rows, so every one is checked.
     assert [t for t, rows in before.items() if not rows] == []
-    if not late_tables:
+    if V0_STAGES[stage] < 1:
         before.update(progress_live=[], progress_duration_votes=[])
+    if V0_STAGES[stage] < 2:
+        # Every account from before roles becomes an admin.
+        before.update(audit_log=[], publisher_sessions=[], publishers=[
+            (*row, "admin") for row in before["publishers"]])
 
     app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "DATABASE": str(database),
                       **V0_CONFIG})
-    assert [str(step) for step in app.extensions["db_upgrade"]] == ["0001 baseline"]
+    assert [str(step) for step in app.extensions["db_upgrade"]] == [
+        "0001 baseline", "0002 publisher roles sessions audit"]
     conn = db.connect(database)
     try:
         assert db.schema_version(conn) == migrate.latest_version(conn)
@@ -115,9 +125,16 @@ def test_a_database_from_before_versions_upgrades_with_every_row(tmp_path, media
                                200.0) == {"ok": True, "cues": 2, "problems": []}
         assert db.progress_reported_duration(conn, "song") == 3.1
         votes = db.progress_duration_votes(conn, ["song"])["song"]
-        assert votes == ({"3f9a1c0d2b7e4a65": (3.1, 1735725700.0)} if late_tables else {})
+        assert votes == ({"3f9a1c0d2b7e4a65": (3.1, 1735725700.0)} if V0_STAGES[stage] else {})
+        entries = [(e["actor"], e["action"]) for e in db_auth.audit_entries(conn, None, None,
+                                                                             None, 10)]
+        assert entries == ([("pat", "item.create"), ("command line", "publisher.create")]
+                           if V0_STAGES[stage] == 2 else [])
         assert db.catalog_version(conn) == 7
-    assert [p["name"] for p in db.list_publishers(db.connect(database))] == ["old", "pat"]
+    conn = db.connect(database)
+    roles = {p["name"]: p["role"] for p in db.list_publishers(conn)}
+    conn.close()
+    assert roles == {"old": "editor" if V0_STAGES[stage] == 2 else "admin", "pat": "admin"}
 
 
 def test_a_new_database_gets_the_whole_schema_and_upgrades_once(make_database):
@@ -158,7 +175,7 @@ def test_processes_starting_at_once_upgrade_once(make_database):
     for thread in threads:
         thread.join(60)
     assert errors == []
-    assert sorted(results, key=len) == [[], [], [], [1]]
+    assert sorted(results, key=len) == [[], [], [], [1, 2]]
 
 
 def test_with_automatic_upgrades_off_an_old_schema_is_refused(tmp_path, media_dir):
@@ -190,9 +207,10 @@ def test_player_db_upgrade_works_when_start_up_upgrades_are_off(make_database, m
     upgraded = player_command("db", "upgrade", env=env)
     assert upgraded.returncode == 0, upgraded.stderr
     assert upgraded.stdout.splitlines() == [
-        "Applied 0001 baseline.", "The database schema is at version 1, up to date."]
+        "Applied 0001 baseline.", "Applied 0002 publisher roles sessions audit.",
+        "The database schema is at version 2, up to date."]
     again = player_command("db", "upgrade", env=env)
-    assert again.stdout.splitlines() == ["The database schema is at version 1, up to date."]
+    assert again.stdout.splitlines() == ["The database schema is at version 2, up to date."]
     listed = player_command("list-publishers", env=env)
     assert listed.returncode == 0, listed.stderr
 

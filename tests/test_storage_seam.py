@@ -180,9 +180,13 @@ class RecordingStorage(Storage):
         self.calls["lock"] += 1
         return self.inner.lock(item_id)
 
-    def cleanup_uploads(self) -> list[str]:
+    def cleanup_uploads(self, **ages) -> list[str]:
         self.calls["cleanup_uploads"] += 1
-        return self.inner.cleanup_uploads()
+        return self.inner.cleanup_uploads(**ages)
+
+    def take_upload(self, name: str) -> Upload:
+        self.calls["take_upload"] += 1
+        return self.inner.take_upload(name)
 
     def local_path(self, key: str) -> str | None:
         self.calls["local_path"] += 1

@@ -293,6 +293,12 @@ def test_bad_extras_reject_the_whole_upload(client, headers, media_cache, media_
     assert field in error["details"]["fields"]
     if field == "captions":
         assert [p["line"] for p in error["details"]["problems"]] == [3, 6]
+        # The library is as it was; the media file waits, outside it, for
+        # corrected captions (see test_upload_pending.py).
+        pending_id = error["details"]["pending_upload"]["id"]
+        assert temp_files(media_dir) == [f"kept-{pending_id}.json", f"kept-{pending_id}.media"]
+        before = {**before, **{f".uploads/{name}": (media_dir / ".uploads" / name).read_bytes()
+                               for name in temp_files(media_dir)}}
     assert folder_state(media_dir) == before
 
 

@@ -12,6 +12,7 @@ needs a lock of its own.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -93,14 +94,28 @@ def lock_media(conn: sqlite3.Connection, media_ids: Iterable[str]) -> None:
     """Nothing to do: ``BEGIN IMMEDIATE`` already holds the one write lock."""
 
 
+_ADD_COLUMN = re.compile(r"^\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+(?:COLUMN\s+)?(\w+)\b",
+                         re.IGNORECASE)
+
+
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run the statements of ``script`` one by one inside the open transaction
-    (``executescript`` would commit it first)."""
+    (``executescript`` would commit it first).
+
+    ``ALTER TABLE t ADD COLUMN c`` is skipped where ``t`` has ``c`` already:
+    SQLite cannot say IF NOT EXISTS there, and a database made before schema
+    versions may have any of the columns added since.
+    """
     statement = ""
     for line in script.splitlines(keepends=True):
         statement += line
         if sqlite3.complete_statement(statement):
-            conn.execute(statement)
+            code = "\n".join(part for part in statement.splitlines()
+                             if not part.strip().startswith("--"))
+            added = _ADD_COLUMN.match(code)
+            if added is None or added[2] not in {
+                    row[1] for row in conn.execute(f'PRAGMA table_info("{added[1]}")')}:
+                conn.execute(statement)
             statement = ""
     rest = [line for line in statement.splitlines()
             if line.strip() and not line.strip().startswith("--")]

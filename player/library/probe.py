@@ -244,7 +244,10 @@ def _probe_with_mutagen(f: BinaryIO, size: int, container: str, head: bytes) -> 
     # mutagen reports bad files with MutagenError, but crafted input can
     # still reach a struct or index error inside it.
     except (mutagen.MutagenError, struct.error, IndexError, ValueError, EOFError) as exc:
-        raise Invalid(f"the {label} file is damaged or truncated ({exc})") from None
+        # mutagen's messages may be empty, or a quoted repr: only their words are kept.
+        detail = str(exc).strip().strip("\"'").strip()
+        raise Invalid(f"the {label} file is damaged or truncated"
+                      + (f" ({detail})" if detail else "")) from None
     if container == "wav":
         _check_wav_data(f, size)
     elif container == "ogg":
