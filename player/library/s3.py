@@ -481,15 +481,22 @@ class S3Storage(Storage):
                 pass
         self._conditional_writes_checked = True
 
-    def cleanup_uploads(self) -> list[str]:
+    def cleanup_uploads(self, *, stale_after: float | None = None,
+                        keep_for: float | None = None) -> list[str]:
         """Abort the multipart uploads and delete the staged objects under
-        ``PREFIX/.uploads/`` older than :attr:`stale_upload_seconds`, and
-        delete locks long past their lifetime; returns the uploads' names.
+        ``PREFIX/.uploads/`` idle longer than ``stale_after`` seconds (by
+        default :attr:`stale_upload_seconds`), and delete locks long past
+        their lifetime; returns the uploads' names.
+
+        Nothing tells whether the app server writing a staged upload is still
+        alive, so only its idle time counts. ``keep_for`` is accepted for the
+        interface: this storage keeps no uploads (:meth:`take_upload`).
 
         :raises ObjectStoreError: if the service fails.
         """
         staging = self.prefix + _STAGING
-        cutoff = time.time() - self.stale_upload_seconds
+        idle = self.stale_upload_seconds if stale_after is None else stale_after
+        cutoff = time.time() - idle
         removed: list[str] = []
         params = {"Prefix": staging}
         while True:
