@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from player import create_app, db
+from player.progress import writer as progress_writer
 from tests.mediagen import make_media
 from tests.pg_support import Cluster, server_bin_dir
 
@@ -83,6 +84,10 @@ def make_database(request, database_backend, tmp_path):
 
     yield make
     for url in made:
+        # Writers of the test's apps write what they hold while the database is there.
+        for writer in list(progress_writer._WRITERS):
+            if writer.database == url:
+                writer.close(10)
         db.release(url)
         cluster.drop_database(url)
 
