@@ -50,8 +50,15 @@ DEFAULT_WIDTH = 640
 #: wide (tests/test_browser_embed.py checks it). When the buttons wrap onto
 #: another row (narrow frames, many tracks) the picture shrinks to fit.
 CONTROLS_HEIGHT = 108
-#: An audio embed: room for two lines of captions, the controls and the links.
-AUDIO_HEIGHT = 200
+#: An audio embed, the compact audio player (artwork and title beside the
+#: controls, two lines of captions under them, then the links), measured in
+#: Chromium (tests/test_browser_embed.py checks it): at least
+#: AUDIO_WIDE_WIDTH wide, where the controls keep to one row...
+AUDIO_HEIGHT = 220
+AUDIO_WIDE_WIDTH = 600
+#: ... and narrower, down to 320 px, where they take two rows. The watch
+#: page's embed code, whose width the host decides, uses this one.
+AUDIO_NARROW_HEIGHT = 300
 #: Used when the media does not say its size (audio posters, odd files).
 FALLBACK_RATIO = (16, 9)
 #: Below this width (12rem, a breakpoint in templates/embed.html) the embed
@@ -172,7 +179,8 @@ def frame_size(item: dict, maxwidth: int | None = None,
                maxheight: int | None = None) -> tuple[int, int]:
     """Width and height of an iframe showing ``item`` whole, within the maxima.
 
-    Video keeps its aspect ratio above the controls; audio is a fixed height.
+    Video keeps its aspect ratio above the controls; audio gets the height
+    of the compact audio player at that width.
 
     >>> frame_size({"kind": "video", "width": 160, "height": 90})
     (640, 468)
@@ -180,6 +188,8 @@ def frame_size(item: dict, maxwidth: int | None = None,
     (320, 288)
     >>> frame_size({"kind": "video", "width": 160, "height": 90}, maxheight=288)
     (320, 288)
+    >>> frame_size({"kind": "audio"}), frame_size({"kind": "audio"}, maxwidth=320)
+    ((640, 220), (320, 300))
     >>> frame_size({"kind": "audio"}, maxwidth=300, maxheight=100)
     (300, 100)
 
@@ -191,7 +201,8 @@ def frame_size(item: dict, maxwidth: int | None = None,
     """
     width = min(DEFAULT_WIDTH, maxwidth) if maxwidth else DEFAULT_WIDTH
     if item["kind"] == "audio":
-        return width, min(AUDIO_HEIGHT, maxheight) if maxheight else AUDIO_HEIGHT
+        height = AUDIO_HEIGHT if width >= AUDIO_WIDE_WIDTH else AUDIO_NARROW_HEIGHT
+        return width, min(height, maxheight) if maxheight else height
     ratio_w, ratio_h = _ratio(item)
     height = round(width * ratio_h / ratio_w) + CONTROLS_HEIGHT
     if maxheight and height > maxheight:
@@ -274,11 +285,12 @@ def iframe_html(src: str, title: str, width: int | None = None,
 @bp.app_template_global()
 def embed_snippet(item: dict) -> Markup:
     """The watch page's copyable embed code for ``item`` (ITEM JSON): full
-    width of the host's column, the picture's shape above the controls."""
+    width of the host's column, the picture's shape above the controls; for
+    audio, the compact player's height at the narrowest width it is made for."""
     src = embed_url(item["id"])
     if item["kind"] == "audio":
         return iframe_html(src, item["title"],
-                           style=f"width:100%;height:{AUDIO_HEIGHT}px;border:0")
+                           style=f"width:100%;height:{AUDIO_NARROW_HEIGHT}px;border:0")
     ratio_w, ratio_h = _ratio(item)
     frame = iframe_html(src, item["title"],
                         style="position:absolute;top:0;left:0;width:100%;height:100%;border:0")
@@ -397,7 +409,10 @@ def oembed():
     item = public_item(raw)
     width, height = frame_size(item, maxwidth, maxheight)
     body: dict[str, object] = {
-        "type": "video",
+        # oEmbed's "video" is for playable video, and consumers may give such
+        # an embed the picture's shape; an audio player is "rich" HTML, which
+        # keeps the height given (both types carry the same html, width and height).
+        "type": "rich" if item["kind"] == "audio" else "video",
         "version": "1.0",
         "title": item["title"],
         "provider_name": current_app.config["SITE_NAME"],

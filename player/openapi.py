@@ -292,7 +292,8 @@ SCHEMAS: dict[str, dict] = {
         "required": ["type", "version", "title", "provider_name", "provider_url", "width",
                      "height", "html"],
         "properties": {
-            "type": {"const": "video"}, "version": {"const": "1.0"}, "title": _STRING,
+            "type": {"enum": ["video", "rich"], "description": "rich for audio"},
+            "version": {"const": "1.0"}, "title": _STRING,
             "provider_name": _STRING, "provider_url": _URL,
             "width": {"type": "integer", "minimum": 1},
             "height": {"type": "integer", "minimum": 1},

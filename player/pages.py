@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 
 from .library.catalog import all_items, find_item, get_storage, public_item
 from .timecodes import parse_time
@@ -14,6 +14,13 @@ bp = Blueprint("pages", __name__)
 def library():
     items = [public_item(item) for item in all_items()]
     return render_template("library.html", items=items)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site's icon, an SVG, where browsers look for it when a response
+    names none (JSON, plain text), so no visit logs a 404 for it."""
+    return current_app.send_static_file("favicon.svg")
 
 
 @bp.get("/watch/<item_id>")

@@ -106,19 +106,19 @@ def test_ready_controls_are_native_named_and_enabled(page, live_server):
     open_player(page, live_server)
     controls = [c for c in page.evaluate(CONTROLS) if c["role"] != "group"]
     assert [c["name"] for c in controls] == [
-        "Seek", "Play", "Mute", "Volume", "Captions", "Descriptions", "Chapters",
-        "Playback speed", "Transcript", "Settings", "Keyboard shortcuts",
+        "Seek", "Play", "Mute", "Volume", "CC: Captions", "AD: Descriptions", "Chapters",
+        "Playback speed: 1×", "Transcript", "Settings", "Keyboard shortcuts (?)",
         "Picture in picture", "Full screen"]
     for control in controls:
         native = {("BUTTON", "button"), ("INPUT", "range")}
         assert (control["tag"], control["type"]) in native, control
         assert control["role"] is None and not control["disabled"], control
     menus = [c["name"] for c in controls if c["expanded"] is not None]
-    assert menus == ["Captions", "Chapters", "Playback speed"]
+    assert menus == ["CC: Captions", "Chapters", "Playback speed: 1×"]
 
 
 @pytest.mark.parametrize("key, cls, before", [
-    ("k", "play", "Play"), ("m", "mute", "Mute"), ("d", "ad", "Descriptions"),
+    ("k", "play", "Play"), ("m", "mute", "Mute"), ("d", "ad", "AD: Descriptions"),
     ("t", "show-transcript", "Transcript"), ("f", "fs", "Full screen"),
 ])
 def test_a_toggle_changes_its_name_or_aria_pressed_never_both(page, live_server, key, cls, before):
@@ -151,7 +151,7 @@ def test_shift_tab_walks_the_controls_backwards(page, live_server):
 
 def test_menus_home_end_escape_and_settings_dialog_trap(page, live_server):
     open_player(page, live_server)
-    speed = page.get_by_role("button", name="Playback speed", exact=True)
+    speed = page.get_by_role("button", name="Playback speed: 1×", exact=True)
     speed.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("menu", name="Playback speed")).to_be_visible()
@@ -353,7 +353,7 @@ FORCED = """() => {
 def test_forced_colors_keep_controls_focus_and_fill_visible(page, live_server):
     page.emulate_media(forced_colors="active")
     open_player(page, live_server)
-    page.get_by_role("button", name="Descriptions", exact=True).click()
+    page.get_by_role("button", name="AD: Descriptions", exact=True).click()
     page.get_by_role("button", name="Play", exact=True).focus()
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Tab")
@@ -430,7 +430,7 @@ def test_every_part_is_marked_with_its_language(page, live_server):
     assert page.locator("#player").evaluate(lang) == "uk"
     for part in [".ap-transcript-tools label", ".ap-transcript-resume", ".ap-transcript-count"]:
         assert page.locator(part).evaluate(lang) == "uk", part
-    page.get_by_role("button", name="Описи", exact=True).click()
+    page.get_by_role("button", name="AD: Описи", exact=True).click()
     seek(page, 2.5)
     expect(page.locator(".ap-described")).to_have_text(DESCRIPTION)
     assert page.locator(".ap-described").evaluate(lang) == "en"
@@ -454,7 +454,7 @@ def test_page_lang_chooses_and_hl_overrides(page, live_server):
     with LiveServer(site, host="localhost") as host:
         page.goto(host.url + "/")
         page.wait_for_selector("#lesson[data-state=ready]")
-        assert page.locator("#lesson").get_attribute("aria-label") == "Відеопрогравач"
+        assert page.locator("#lesson").get_attribute("aria-label") == "Відеопрогравач: A test clip"
         # The page already says Ukrainian: the player adds no lang of its own.
         assert page.locator("#lesson").get_attribute("lang") is None
         expect(page.locator("#lesson .ap-time .ap-sr")).to_have_text("0 секунд, усього 30 секунд")
@@ -468,7 +468,7 @@ def test_page_lang_chooses_and_hl_overrides(page, live_server):
 
         page.goto(host.url + "/?hl=en")
         page.wait_for_selector("#lesson[data-state=ready]")
-        assert page.locator("#lesson").get_attribute("aria-label") == "Video player"
+        assert page.locator("#lesson").get_attribute("aria-label") == "Video player: A test clip"
         assert page.locator("#lesson").get_attribute("lang") == "en"
         page.get_by_role("button", name="Play", exact=True).wait_for()
 
@@ -476,7 +476,7 @@ def test_page_lang_chooses_and_hl_overrides(page, live_server):
 def test_mute_and_captions_off_are_remembered(page, live_server):
     open_player(page, live_server)
     page.get_by_role("button", name="Mute", exact=True).click()
-    page.get_by_role("button", name="Captions", exact=True).click()
+    page.get_by_role("button", name="CC: Captions", exact=True).click()
     page.get_by_role("menuitemradio", name="Off").click()
     page.reload()
     page.wait_for_selector("#player[data-state=ready]")
@@ -486,7 +486,7 @@ def test_mute_and_captions_off_are_remembered(page, live_server):
     assert json.loads(page.evaluate("localStorage.getItem('ap-player')"))["captions"] == ""
 
 
-@pytest.mark.parametrize("name", ["Captions", "Chapters", "Playback speed"])
+@pytest.mark.parametrize("name", ["CC: Captions", "Chapters", "Playback speed: 1×"])
 def test_an_open_menu_stays_on_screen_when_the_window_narrows(page, live_server, name):
     page.set_viewport_size({"width": 1280, "height": 800})
     open_player(page, live_server)

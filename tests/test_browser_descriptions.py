@@ -69,7 +69,7 @@ def region(page):
 
 
 def descriptions_on(page):
-    button = page.get_by_role("button", name="Descriptions", exact=True)
+    button = page.get_by_role("button", name="AD: Descriptions", exact=True)
     button.click()
     assert button.get_attribute("aria-pressed") == "true"
 

@@ -19,8 +19,8 @@ from tests.browser_media import (  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.browser
 
 # What Tab reaches inside the player, in the order it appears on screen.
-PLAYER_STOPS = ["Seek", "Play", "Mute", "Volume", "Captions", "Descriptions", "Chapters",
-                "Playback speed", "Transcript", "Settings", "Keyboard shortcuts",
+PLAYER_STOPS = ["Seek", "Play", "Mute", "Volume", "CC: Captions", "AD: Descriptions", "Chapters",
+                "Playback speed: 1×", "Transcript", "Settings", "Keyboard shortcuts (?)",
                 "Picture in picture", "Full screen"]
 STATUS = "#player > [role=status]"
 # What the player fetches when the pointer or focus first comes to it.
@@ -173,7 +173,8 @@ def test_space_plays_and_the_shortcut_table_works(watch):
     page.keyboard.press("c")
     assert player.get_attribute("data-captions") == "en"
     page.keyboard.press("d")
-    assert page.get_by_role("button", name="Descriptions").get_attribute("aria-pressed") == "true"
+    descriptions = page.get_by_role("button", name="AD: Descriptions")
+    assert descriptions.get_attribute("aria-pressed") == "true"
     assert page.js_errors == []
 
 
@@ -193,7 +194,7 @@ def test_slider_keys_belong_to_the_slider(watch):
 
 def test_menus_open_move_choose_and_close_with_focus_returned(watch):
     page = watch
-    button = page.get_by_role("button", name="Captions")
+    button = page.get_by_role("button", name="CC: Captions")
     button.focus()
     page.keyboard.press("Enter")
     # The first menu opens once menu.js (fetched as focus came in) is here.
@@ -207,23 +208,23 @@ def test_menus_open_move_choose_and_close_with_focus_returned(watch):
     assert focused(page)["name"] == "Українська (subtitles)"
     page.keyboard.press("Escape")
     assert button.get_attribute("aria-expanded") == "false"
-    assert focused(page)["name"] == "Captions"
+    assert focused(page)["name"] == "CC: Captions"
 
     page.keyboard.press("ArrowDown")
     assert focused(page)["name"] == "Off"
     page.keyboard.press("ArrowUp")
     page.keyboard.press("Enter")
     assert page.locator("#player").get_attribute("data-captions") == "uk"
-    assert focused(page)["name"] == "Captions"
+    assert focused(page)["name"] == "CC: Captions"
     media(page, "m.currentTime = 6")
     expect(page.locator(".ap-captions")).to_have_text(SUBTITLES_UK[1])
 
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
     assert button.get_attribute("aria-expanded") == "false"
-    assert focused(page)["name"] == "Descriptions"
+    assert focused(page)["name"] == "AD: Descriptions"
 
-    speed = page.get_by_role("button", name="Playback speed")
+    speed = page.get_by_role("button", name="Playback speed: 1×")
     speed.focus()
     page.keyboard.press("Enter")
     assert focused(page)["name"] == "Normal"
@@ -231,7 +232,7 @@ def test_menus_open_move_choose_and_close_with_focus_returned(watch):
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Space")
     assert media(page, "m.playbackRate") == 1.5
-    assert focused(page)["name"] == "Playback speed"
+    assert focused(page)["name"] == "Playback speed: 1.5×"
 
     chapters = page.get_by_role("button", name="Chapters")
     chapters.focus()
@@ -309,14 +310,14 @@ def held_back(page, live_server) -> Valve:
 
 @pytest.mark.parametrize("name, keys, focus, expanded, media_state", [
     # Enter opens at the checked item; ArrowDown then moves to the next one.
-    ("Captions", ["Enter", "ArrowDown"], "Українська (subtitles)", "true", {}),
-    ("Playback speed", ["Enter", "ArrowDown", "Enter"], "Playback speed", "false",
+    ("CC: Captions", ["Enter", "ArrowDown"], "Українська (subtitles)", "true", {}),
+    ("Playback speed: 1×", ["Enter", "ArrowDown", "Enter"], "Playback speed: 1.25×", "false",
      {"playbackRate": 1.25}),
     # In the menu End is the last chapter, not the shortcut to the end of the media.
     ("Chapters", ["Enter", "End", "Enter"], "Chapters", "false", {"currentTime": 20}),
-    ("Captions", ["ArrowDown", "Escape"], "Captions", "false", {}),
+    ("CC: Captions", ["ArrowDown", "Escape"], "CC: Captions", "false", {}),
     # Focus moved on: the menu does not open behind the viewer's back.
-    ("Captions", ["Enter", "Tab"], "Descriptions", "false", {}),
+    ("CC: Captions", ["Enter", "Tab"], "AD: Descriptions", "false", {}),
 ], ids=["enter-down", "choose-speed", "end-chapter", "escape", "tab-away"])
 def test_keys_pressed_while_a_menu_loads_act_as_in_the_open_menu(
         page, live_server, name, keys, focus, expanded, media_state):
@@ -324,7 +325,8 @@ def test_keys_pressed_while_a_menu_loads_act_as_in_the_open_menu(
     keys pressed on its button meanwhile do is what they do in the open menu,
     each once."""
     valve = held_back(page, live_server)
-    button = page.get_by_role("button", name=name, exact=True)
+    # The element, not its name: the speed button's name changes with the speed.
+    button = page.get_by_role("button", name=name, exact=True).element_handle()
     button.focus()
     for key in keys:
         page.keyboard.press(key)
@@ -342,7 +344,7 @@ def test_keys_pressed_while_a_menu_loads_act_as_in_the_open_menu(
     ("Mute", ["?", "Escape"], False, "Mute"),
     ("Settings", ["Enter", "Escape"], False, "Settings"),
     # Focus moved on: the dialog does not take it back.
-    ("Settings", ["Enter", "Tab"], False, "Keyboard shortcuts"),
+    ("Settings", ["Enter", "Tab"], False, "Keyboard shortcuts (?)"),
 ], ids=["question-mark", "question-mark-escape", "settings-escape", "settings-tab-away"])
 def test_a_dialog_that_loads_opens_unless_the_viewer_moved_on(page, live_server, opener, keys,
                                                                 opened, focus):

@@ -97,7 +97,7 @@ def test_what_comes_as_the_viewer_reaches_the_player_and_without_it(page, live_s
     open_player(page, live_server)
     page.wait_for_load_state("networkidle")
     assert asked == []
-    captions = page.get_by_role("button", name="Captions", exact=True)
+    captions = page.get_by_role("button", name="CC: Captions", exact=True)
     captions.click()
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function("!document.querySelector('#player video').paused")
@@ -122,7 +122,7 @@ def test_menus_wait_for_their_styles_and_work_without_them(page, live_server):
     page.add_init_script(UNSTYLED)
     page.route(extras, lambda route: route.abort())
     open_player(page, live_server)
-    captions = page.get_by_role("button", name="Captions", exact=True)
+    captions = page.get_by_role("button", name="CC: Captions", exact=True)
     gone = "!document.querySelector('link[href$=\"/extras.css\"]')"
     with page.expect_event("requestfailed", failing("extras.css")):
         page.hover("#player")
@@ -337,7 +337,7 @@ def test_ukrainian_interface_and_spoken_times(page, live_server):
     # The page is Ukrainian too (?hl=), so the player needs no lang of its own.
     assert page.locator("html").get_attribute("lang") == "uk"
     assert player.evaluate("el => el.closest('[lang]').lang") == "uk"
-    assert player.get_attribute("aria-label") == "Відеопрогравач"
+    assert player.get_attribute("aria-label") == "Відеопрогравач: A test clip"
     assert page.get_by_role("button", name="Відтворити", exact=True).is_visible()
     seek(page, 22)
     assert page.get_by_role("slider", name="Позиція відтворення").get_attribute(
@@ -375,7 +375,7 @@ def test_switching_caption_language_changes_the_rendered_cue(page, live_server):
     expect(captions).to_have_text(CAPTIONS_EN[1])
     assert captions.get_attribute("aria-hidden") == "true"
 
-    page.get_by_role("button", name="Captions", exact=True).click()
+    page.get_by_role("button", name="CC: Captions", exact=True).click()
     page.get_by_role("menuitemradio", name="Українська (subtitles)", exact=True).click()
     expect(captions).to_have_text(SUBTITLES_UK[1])
     assert page.locator("#player").get_attribute("data-captions") == "uk"
@@ -383,7 +383,7 @@ def test_switching_caption_language_changes_the_rendered_cue(page, live_server):
         "[...document.querySelector('#player video').textTracks].map(t => t.mode)")
     assert "showing" not in modes
 
-    page.get_by_role("button", name="Captions", exact=True).click()
+    page.get_by_role("button", name="CC: Captions", exact=True).click()
     page.get_by_role("menuitemradio", name="Off", exact=True).click()
     assert captions.text_content() == ""
     assert page.locator("#player").get_attribute("data-captions") is None
@@ -475,11 +475,11 @@ def test_share_link_follows_playback(page, live_server):
 def test_preferences_are_remembered(page, live_server):
     open_player(page, live_server)
     page.get_by_role("slider", name="Volume").fill("40")
-    page.get_by_role("button", name="Playback speed", exact=True).click()
+    page.get_by_role("button", name="Playback speed: 1×", exact=True).click()
     page.get_by_role("menuitemradio", name="1.5×", exact=True).click()
-    page.get_by_role("button", name="Captions", exact=True).click()
+    page.get_by_role("button", name="CC: Captions", exact=True).click()
     page.get_by_role("menuitemradio", name="Українська (subtitles)", exact=True).click()
-    page.get_by_role("button", name="Descriptions", exact=True).click()
+    page.get_by_role("button", name="AD: Descriptions", exact=True).click()
 
     page.reload()
     page.wait_for_selector("#player[data-state=ready]")
@@ -487,9 +487,10 @@ def test_preferences_are_remembered(page, live_server):
                           "(document.querySelector('#player video'))")
     assert media == {"volume": 0.4, "playbackRate": 1.5}
     assert page.get_by_role("slider", name="Volume").get_attribute("aria-valuetext") == "Volume 40%"
-    assert page.get_by_role("button", name="Playback speed", exact=True).inner_text() == "1.5×"
+    speed = page.get_by_role("button", name="Playback speed: 1.5×", exact=True)
+    assert speed.inner_text() == "1.5×"
     assert page.locator("#player").get_attribute("data-captions") == "uk"
-    descriptions = page.get_by_role("button", name="Descriptions", exact=True)
+    descriptions = page.get_by_role("button", name="AD: Descriptions", exact=True)
     assert descriptions.get_attribute("aria-pressed") == "true"
     assert page.evaluate("[...document.querySelector('#player video').textTracks]"
                          ".find(t => t.kind === 'descriptions').mode") == "hidden"
@@ -513,7 +514,7 @@ def test_transcript_button_shows_and_hides_the_transcript(page, live_server):
 
 def test_audio_player(page, live_server):
     open_player(page, live_server, "/watch/song")
-    assert page.locator("#player").get_attribute("aria-label") == "Audio player"
+    assert page.locator("#player").get_attribute("aria-label") == "Audio player: A steady tone"
     assert page.locator(".ap-time [aria-hidden=true]").text_content() == "0:00 / 0:03"
     expect(page.locator(".ap-captions")).to_have_text("A steady tone plays.")
     assert page.get_by_role("button", name="Full screen", exact=True).count() == 0

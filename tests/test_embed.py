@@ -171,6 +171,23 @@ def test_an_unknown_item_is_a_404_page_that_may_show_in_the_frame(client):
     assert response.status_code == 404
     assert "nothing-here" in response.text
     assert response.headers["Content-Security-Policy"].split("; ")[-1] == "frame-ancestors *"
+    # The message alone: the site's header, navigation and footer do not fit a frame.
+    doc = parse_html(response.text)
+    assert not doc.find_all("header") and not doc.find_all("nav") and not doc.find_all("footer")
+    assert doc.find("h1").text == "Not Found"
+    assert doc.find("base").attrs["target"] == "_blank"
+    assert [a.attrs["href"] for a in doc.find_all("a")] == ["/"]
+
+
+def test_errors_outside_embeds_keep_the_site_around_them(client):
+    doc = parse_html(client.get("/watch/nothing-here").text)
+    assert doc.find_all("header") and doc.find_all("footer")
+
+
+def test_the_players_title_names_its_region(client):
+    for path in ("/embed/lecture", "/watch/lecture", "/embed/song"):
+        wrapper = page(client, path).find(id="player")
+        assert wrapper.attrs["data-title"] in (LECTURE_TITLE, "A steady tone"), path
 
 
 @pytest.mark.parametrize("query, start", [
@@ -361,6 +378,9 @@ def test_audio_embed_code_is_a_fixed_height(client):
     frame = parse_html(snippet_of(page(client, "/watch/song"))).find("iframe")
     assert re.fullmatch(r"width:100%;height:\d+px;border:0", frame.attrs["style"])
     assert frame.attrs["title"] == "A steady tone"
+    # The compact audio player's height at 320 px wide, which fits every wider frame.
+    height = player.embed.AUDIO_NARROW_HEIGHT
+    assert frame.attrs["style"] == f"width:100%;height:{height}px;border:0"
 
 
 def test_watch_page_advertises_oembed(client):

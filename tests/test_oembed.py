@@ -1,7 +1,7 @@
 """GET /oembed, checked against the oEmbed 1.0 specification (https://oembed.com):
 section 2.2 (the request and its errors), 2.3.4 (the response's fields and
-types) and 2.3.4.4 (the video type), for the demo items that ship in media/
-and for awkward titles."""
+types), 2.3.4.4 (the video type) and 2.3.4.5 (the rich type, for audio), for
+the demo items that ship in media/ and for awkward titles."""
 
 from __future__ import annotations
 
@@ -31,9 +31,11 @@ SANDBOX_TOKENS = {
 OPTIONAL_TEXT = ("title", "author_name", "author_url", "provider_name", "provider_url")
 
 
-def check_oembed(body: dict, maxwidth: int | None = None, maxheight: int | None = None) -> None:
-    """Everything oEmbed 1.0 requires of a "video" response."""
-    assert body["type"] == "video"
+def check_oembed(body: dict, maxwidth: int | None = None, maxheight: int | None = None,
+                 kind: str = "video") -> None:
+    """Everything oEmbed 1.0 requires of a "video" response, or for audio
+    (``kind``) of a "rich" one, which requires the same fields."""
+    assert body["type"] == ("rich" if kind == "audio" else "video")
     assert body["version"] == "1.0"
     assert isinstance(body["html"], str) and body["html"]
     for name in ("width", "height"):
@@ -111,9 +113,11 @@ def test_demo_video(client, url):
 
 def test_demo_audio(client):
     body = oembed(client, url="http://localhost/watch/audio-tour", format="json")
-    check_oembed(body)
+    check_oembed(body, kind="audio")
     assert body["title"] == "Audio tour: listening with a transcript"
     assert body["width"] == 640 and body["height"] < 300
+    narrow = oembed(client, url="http://localhost/watch/audio-tour", maxwidth="320")
+    assert narrow["width"] == 320 and body["height"] < narrow["height"] <= 320
     assert "thumbnail_url" not in body
     assert frame_of(body)["src"] == "http://localhost/embed/audio-tour"
 
@@ -125,7 +129,7 @@ def test_demo_audio(client):
 def test_maxima_are_respected(client, item, maxwidth, maxheight):
     params = {k: v for k, v in (("maxwidth", maxwidth), ("maxheight", maxheight)) if v}
     body = oembed(client, url=f"http://localhost/watch/{item}", **params)
-    check_oembed(body, maxwidth, maxheight)
+    check_oembed(body, maxwidth, maxheight, "audio" if item == "audio-tour" else "video")
     assert body["width"] <= 640
     if item == "welcome" and body["height"] > CONTROLS_HEIGHT:
         # Within a pixel of 16:9 above the controls.

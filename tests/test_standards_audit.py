@@ -584,9 +584,9 @@ def oembed(client, status: int = 200, **params) -> dict:
 
 
 def assert_video_response(body: dict, maxwidth: int | None = None,
-                          maxheight: int | None = None) -> None:
-    """oEmbed 1.0 §2.3.4 and §2.3.4.4."""
-    assert body["type"] == "video" and body["version"] == "1.0"
+                          maxheight: int | None = None, audio: bool = False) -> None:
+    """oEmbed 1.0 §2.3.4 and §2.3.4.4 (for audio, §2.3.4.5: "rich", the same fields)."""
+    assert body["type"] == ("rich" if audio else "video") and body["version"] == "1.0"
     assert isinstance(body["html"], str) and "<iframe" in body["html"]
     for name in ("width", "height"):
         assert type(body[name]) is int and body[name] > 0
@@ -630,7 +630,7 @@ def test_formats_other_than_json_are_not_implemented(client, fmt):
 def test_oembed_maxima_are_respected(client, item, maxwidth, maxheight):
     params = {k: v for k, v in (("maxwidth", maxwidth), ("maxheight", maxheight)) if v}
     body = oembed(client, url=f"http://localhost/watch/{item}", **params)
-    assert_video_response(body, maxwidth, maxheight)
+    assert_video_response(body, maxwidth, maxheight, audio=item == "song")
 
 
 @pytest.mark.parametrize("params", [

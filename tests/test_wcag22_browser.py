@@ -147,7 +147,7 @@ def player_states(page) -> Iterator[str]:
     `?`), yielding each one's name."""
     page.wait_for_selector("#player[data-state=ready]")
     yield "ready"
-    page.get_by_role("button", name="Captions", exact=True).click()
+    page.get_by_role("button", name="CC: Captions", exact=True).click()
     expect(page.get_by_role("menu", name="Captions")).to_be_visible()
     yield "captions menu open"
     page.keyboard.press("Escape")
@@ -214,7 +214,8 @@ def test_focus_in_a_dialog_is_never_hidden_under_its_close_bar(page, live_server
     resize(page, *size)
     page.goto(live_server.url + "/watch/clip")
     page.wait_for_selector("#player[data-state=ready]")
-    page.get_by_role("button", name=dialog, exact=True).click()
+    button = {"Keyboard shortcuts": "Keyboard shortcuts (?)"}.get(dialog, dialog)
+    page.get_by_role("button", name=button, exact=True).click()
     expect(page.get_by_role("dialog", name=dialog)).to_be_visible()
     hidden = []
     for key in ["Tab"] * 12 + ["Shift+Tab"] * 12:

@@ -46,8 +46,11 @@ def _answer(status: int, name: str, message: str, details: dict | None, code: st
         lang = request_language()
         title, title_lang = message_in(lang, name)
         message, message_lang = message_in(lang, message)
+        # Inside an embed's frame the site's header and footer would crowd out
+        # the message: embeds get a page of the message alone.
+        template = "embed_error.html" if request.path.startswith("/embed/") else "error.html"
         response = make_response(
-            render_template("error.html", status=status, title=title, title_lang=title_lang,
+            render_template(template, status=status, title=title, title_lang=title_lang,
                             message=message, message_lang=message_lang),
             status,
         )

@@ -48,6 +48,8 @@ _UKRAINIAN: dict[str, Entry] = {
     "Skip to main content": "Перейти до основного вмісту",
     "Skip to player": "Перейти до програвача",
     "Skip to transcript": "Перейти до стенограми",
+    "Skip the transcript": "Пропустити стенограму",
+    "End of the transcript": "Кінець стенограми",
     "Site": "Сайт",
     "Library": "Бібліотека",
     "Search transcripts": "Пошук у стенограмах",

@@ -79,7 +79,8 @@ export class Controls {
       return box;
     };
     this.rate = glyph();
-    this.rateMenu = menu('rate', t('Playback speed'), '', this.rate);
+    // Named by render(), with the speed it shows.
+    this.rateMenu = menu('rate', '', '', this.rate);
     this.fullscreen = video && document.fullscreenEnabled
       && named('fs', REQUEST.FULLSCREEN, 'fullscreen', [t('Full screen'), FULL], [t('Exit full screen'), EXIT]);
     if (chapters) {
@@ -94,13 +95,14 @@ export class Controls {
       this.volume,
       h('span', { class: 'ap-time' }, this.clock, this.spoken),
       this.chapter,
-      p.captions.tracks.length > 0 && menu('captions', t('Captions'), 'ap-cc', glyph('CC')),
-      p.described && pressed('ad', REQUEST.DESCRIPTIONS, t('Descriptions'), glyph('AD')),
+      // A button that shows letters has a name that starts with them (WCAG 2.5.3: "click CC" works by voice).
+      p.captions.tracks.length > 0 && menu('captions', `CC: ${t('Captions')}`, 'ap-cc', glyph('CC')),
+      p.described && pressed('ad', REQUEST.DESCRIPTIONS, `AD: ${t('Descriptions')}`, glyph('AD')),
       chapters && menu('chapters', t('Chapters'), '', icon(CHAPTERS)),
       this.rateMenu,
       p.transcript && pressed('show-transcript', REQUEST.TRANSCRIPT, t('Transcript'), icon(TRANSCRIPT)),
       button('settings', t('Settings'), icon(SETTINGS), REQUEST.SETTINGS, { 'aria-haspopup': 'dialog' }),
-      button('keys', t('Keyboard shortcuts'), glyph('?'), REQUEST.SHORTCUTS, { 'aria-haspopup': 'dialog' }),
+      button('keys', `${t('Keyboard shortcuts')} (?)`, glyph('?'), REQUEST.SHORTCUTS, { 'aria-haspopup': 'dialog' }),
       video && document.pictureInPictureEnabled
         && named('pip', REQUEST.PIP, 'pip', [t('Picture in picture'), PIP], [t('Exit picture in picture'), PIP]),
       this.fullscreen);
@@ -142,7 +144,9 @@ export class Controls {
     const volume = Math.round(s.volume * 100);
     this.volume.value = volume;
     this.volume.ariaValueText = this.p.t('Volume {n}%', { n: volume });
-    this.rate.textContent = this.rateText(s.rate);
+    const rate = this.rateText(s.rate);
+    this.rate.textContent = rate;
+    this.rate.parentNode.ariaLabel = this.p.t('Playback speed: {rate}', { rate });
   }
 
   /**

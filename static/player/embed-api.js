@@ -46,7 +46,8 @@
       this.onLoad = () => this.send('hello');
       window.addEventListener('message', this.onMessage);
       // The player may have said 'ready' before this script ran: 'hello'
-      // asks it to say so again, now and once the frame has loaded.
+      // asks it to say so again, now if its page is there (send() checks)
+      // and whenever the frame loads.
       iframe.addEventListener('load', this.onLoad);
       this.send('hello');
     }
@@ -77,9 +78,24 @@
       else this.queue.push([name, value]);
     }
 
+    /**
+     * Whether the frame holds the player's page yet. Until it does, it holds
+     * the initial about:blank of this page's origin, which a message for the
+     * player's origin would not reach (the browser logs the mismatch).
+     */
+    arrived() {
+      var doc = null;
+      try {
+        doc = this.iframe.contentDocument;
+      } catch (e) {
+        // A page of another origin: the player's.
+      }
+      return !doc || doc.URL !== 'about:blank';
+    }
+
     send(command, value) {
       var target = this.iframe.contentWindow;
-      if (target) target.postMessage({ channel: CHANNEL, command: command, value: value }, this.origin);
+      if (target && this.arrived()) target.postMessage({ channel: CHANNEL, command: command, value: value }, this.origin);
     }
 
     receive(e) {

@@ -36,7 +36,7 @@ class Menu {
   constructor(p, box, type, items) {
     Object.assign(this, { p, type, items, button: box.firstChild });
     this.list = h('ul', {
-      role: 'menu', 'aria-label': this.button.ariaLabel, class: 'ap-menu-list', hidden: true, onkeydown: (e) => this.key(e),
+      role: 'menu', class: 'ap-menu-list', hidden: true, onkeydown: (e) => this.key(e),
     });
     box.append(this.list);
     box.addEventListener('focusout', (e) => box.contains(e.relatedTarget) || this.close(false));
@@ -74,10 +74,15 @@ class Menu {
     this.list.replaceChildren(...items.map(([label, value, checked]) => h('li', { role: 'none' }, h('button', {
       type: 'button', role: 'menuitemradio', tabindex: -1, 'aria-checked': !!checked + '',
       onclick: () => {
-        this.close();
         p.request(this.type, value);
+        // Shown now, not at the media's event: the button focus returns to
+        // is heard with its new name (the speed it shows).
+        p.sync();
+        this.close();
       },
     }, label))));
+    // Named as its button is now (the speed button's name says the speed).
+    this.list.ariaLabel = this.button.ariaLabel;
     this.list.hidden = false;
     this.button.ariaExpanded = 'true';
     this.place();
@@ -86,11 +91,17 @@ class Menu {
   }
 
   // Flush with the button's right edge, then slid back inside the viewport,
-  // so a menu is never cut off at 320 px, also when the window narrows.
+  // so a menu is never cut off at 320 px, also when the window narrows; above
+  // the button, or below it where there is more room, and no taller than that.
   place() {
-    this.list.style.right = '';
+    const style = this.list.style;
+    style.right = style.top = style.bottom = '';
+    const { top, bottom } = this.button.getBoundingClientRect();
+    const below = innerHeight - bottom > top;
+    if (below) Object.assign(style, { top: 'calc(100% + .25rem)', bottom: 'auto' });
+    style.maxHeight = `min(19rem, ${Math.max(below ? innerHeight - bottom : top, 80) - 8}px)`;
     const { left, right } = this.list.getBoundingClientRect();
-    this.list.style.right = `${Math.min(0, left - 4) || Math.max(0, right - innerWidth + 4)}px`;
+    style.right = `${Math.min(0, left - 4) || Math.max(0, right - innerWidth + 4)}px`;
   }
 
   close(focus = true) {

@@ -5,6 +5,7 @@
  * player, tracks and transcript still work.
  *
  * Wrapper options: id (named by the transcript's data-transcript-for),
+ * data-title (names the player's region, as does a built player's ITEM title),
  * data-transcript-url (linked from the error state), data-duration (until
  * the media knows), data-captions (caption language when the viewer chose
  * none); data-start on the media: seconds to start at (?t=). Links with
@@ -19,7 +20,9 @@
  *
  * Plugins default-export install(player): transcript.js and progress.js
  * are imported here (the server sends them inside this module);
- * descriptions.js loads when descriptions are first turned on; a plugin
+ * descriptions.js loads when descriptions are first turned on, audio.js
+ * for audio, slow.js when loading lasts (data-slow-after on the wrapper:
+ * seconds without progress before it says so, 20 by default); a plugin
  * that fails to load or install is skipped. What a viewer reaching for the
  * player needs next (the menus' lists, what shortcut keys do, the dialogs'
  * content, and the styles of menus and dialogs in extras.css) is fetched
@@ -85,7 +88,12 @@ export class Player {
     if (!el.id) el.id = this.uid;
     el.tabIndex = -1;
     el.setAttribute('role', 'region');
-    el.setAttribute('aria-label', t(media.tagName === 'AUDIO' ? 'Audio player' : 'Video player'));
+    // Named with the title, so a page with several players has regions a screen reader tells apart.
+    const audio = media.tagName == 'AUDIO';
+    const title = el.dataset.title || item?.title;
+    el.setAttribute('aria-label', title
+      ? t(audio ? 'Audio player: {title}' : 'Video player: {title}', { title })
+      : t(audio ? 'Audio player' : 'Video player'));
     el.dataset.kind = media.tagName.toLowerCase();
     if (i18n.lang !== (el.closest('[lang]')?.lang || '').split('-')[0]) el.lang = i18n.lang;
 
@@ -131,6 +139,7 @@ export class Player {
       for (const type of ['play', 'seeked']) media.addEventListener(type, () => this.plugin('share'), { once: true });
     }
     for (const name in BUILT_IN) this.plugin(name);
+    if (audio) withModule('audio', (m) => m.default(this), true);
   }
 
   /** Install a plugin once: one imported above, or ./<name>.js loaded now. */
@@ -277,7 +286,12 @@ export class Player {
     this.errorActions.replaceChildren();
     this.stage.setAttribute('aria-busy', 'true');
     this.set({ state: 'loading', buffering: false });
-    this.loadTimer = setTimeout(() => this.state.state === 'loading' && this.announce(this.t('Loading, please wait')), LOADING_QUIET_MS);
+    this.loadTimer = setTimeout(() => {
+      if (this.state.state !== 'loading') return;
+      this.announce(this.t('Loading, please wait'));
+      // A load that lasts brings the code that tells when it stalls.
+      this.plugin('slow');
+    }, LOADING_QUIET_MS);
     if (!m.src && !m.querySelector('source')) return this.fail();
     if (!initial) return m.load();
     // A failure before the upgrade fired its event unheard, and one pending
@@ -305,9 +319,18 @@ export class Player {
     this.emit(EVENT.READY);
   }
 
-  fail() {
+  /** What the viewer can do when the media does not come: try again, download it, read the transcript. */
+  recovery() {
     const t = this.t;
     const m = this.media;
+    const download = m.currentSrc || m.querySelector('source')?.src || m.src;
+    const transcript = this.el.dataset.transcriptUrl || this.item?.transcript?.html;
+    return [h('button', { type: 'button', text: t('Try again'), onclick: () => this.request(REQUEST.RETRY) }),
+      download ? h('a', { href: download, download: '', text: t('Download the media') }) : '',
+      transcript ? h('a', { href: transcript, text: t('Read the transcript') }) : ''];
+  }
+
+  fail() {
     clearTimeout(this.loadTimer);
     clearInterval(this.watch);
     this.unstall();
@@ -315,14 +338,10 @@ export class Player {
     this.stage.removeAttribute('aria-busy');
     const hadFocus = this.controls.el.contains(document.activeElement);
     this.set({ state: 'error' });
-    const download = m.currentSrc || m.querySelector('source')?.src || m.src;
-    const transcript = this.el.dataset.transcriptUrl || this.item?.transcript?.html;
-    const retry = h('button', { type: 'button', text: t('Try again'), onclick: () => this.request(REQUEST.RETRY) });
-    this.errorActions.replaceChildren(retry,
-      download ? h('a', { href: download, download: '', text: t('Download the media') }) : '',
-      transcript ? h('a', { href: transcript, text: t('Read the transcript') }) : '');
-    this.alert.textContent = t('No media source currently available');
-    if (hadFocus) retry.focus();
+    const actions = this.recovery();
+    this.errorActions.replaceChildren(...actions);
+    this.alert.textContent = this.t('No media source currently available');
+    if (hadFocus) actions[0].focus();
     this.emit(EVENT.ERROR);
   }
 

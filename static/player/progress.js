@@ -13,9 +13,9 @@
  *   by Tab right after the media, closed by either button, its close button or
  *   Escape, never trapping focus. A start time (`?t=`, `data-start` on the
  *   media) wins: no offer is made;
- * - gives `player.progress.forget()` (settings.js puts a "Forget my viewing
- *   history" button in the settings dialog) to erase what the server keeps
- *   and start a new anonymous id.
+ * - gives `player.progress` to settings.js, whose "Forget my viewing
+ *   history" button erases what the server keeps and then calls renew() for
+ *   a new anonymous id.
  */
 import { EVENT } from './constants.js';
 import { withModule } from './ondemand.js';
@@ -28,9 +28,8 @@ function randomId() {
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function endpoint(player, path) {
+function endpoint(player) {
   const base = new URL(player.itemUrl || `/api/media/${player.el.dataset.mediaId}`, location.href);
-  if (path) return new URL(path, base).href;
   base.pathname = base.pathname.replace(/\/$/, '') + '/progress';
   base.search = '';
   return base.href;
@@ -118,22 +117,11 @@ class Progress {
     if (hadFocus) this.player.el.focus();
   }
 
-  // -- forgetting ----------------------------------------------------------------------
-
-  /** Erase this viewer's history on the server and start a new anonymous id. */
-  async forget() {
-    const response = await fetch(endpoint(this.player, '/api/viewer/history'), {
-      method: 'DELETE', headers: this.headers(),
-    });
-    if (!response.ok) throw new Error(`history not erased (${response.status})`);
-    // What played so far stays out of reports, also of a reporter still to come.
-    this.forgotten = this.media.played;
-    this.reporter?.forget();
-    this.dismiss();
+  /** A new anonymous id and session, once the server has erased this viewer's history (settings.js). */
+  renew() {
     if (!this.token) this.player.prefs.set(VIEWER_PREF, randomId());
     this.session = randomId();
     this.seq = 0;
-    return (await response.json()).erased;
   }
 }
 

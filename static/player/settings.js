@@ -110,6 +110,22 @@ function speech(d, t) {
     h('p', { id: hint, class: 'ap-hint', text: t('Pauses the media while each description is spoken.') })));
 }
 
+/**
+ * Erase the viewer's history on the server, then what the player keeps of
+ * it (progress.js's state, here rather than there: only this dialog asks).
+ * Resolves to the number of records erased.
+ */
+async function forget(pr) {
+  const response = await fetch(new URL('/api/viewer/history', pr.url), { method: 'DELETE', headers: pr.headers() });
+  if (!response.ok) throw new Error(`history not erased (${response.status})`);
+  // What played so far stays out of reports, also of a reporter still to come.
+  pr.forgotten = pr.media.played;
+  pr.reporter?.forget();
+  pr.dismiss();
+  pr.renew();
+  return (await response.json()).erased;
+}
+
 /** "Forget my viewing history", for a player whose progress plugin runs. */
 function history(body, progress, t) {
   const note = h('p', { role: 'status', class: 'ap-note' });
@@ -118,7 +134,7 @@ function history(body, progress, t) {
     onclick: async () => {
       note.textContent = '';
       try {
-        await progress.forget();
+        await forget(progress);
         note.textContent = t('Your viewing history has been forgotten.');
       } catch {
         note.textContent = t('Your viewing history could not be forgotten. Try again later.');
