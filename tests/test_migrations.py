@@ -175,7 +175,8 @@ def test_processes_starting_at_once_upgrade_once(make_database):
     for thread in threads:
         thread.join(60)
     assert errors == []
-    assert sorted(results, key=len) == [[], [], [], [1, 2]]
+    # Each step once, by whichever process got to it first.
+    assert sorted(step for applied in results for step in applied) == [1, 2]
 
 
 def test_with_automatic_upgrades_off_an_old_schema_is_refused(tmp_path, media_dir):
