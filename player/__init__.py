@@ -77,9 +77,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _load_secret_key(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"])
 
-    from . import api, cli, db, embed, pages, progress, timefmt, web
+    from . import api, cli, db, embed, pages, progress, timecodes, web
     from .library import files
     from .library import scan as library
+    from .publish import history
     from .publish import views as publish
     from .search import views as search_views
     from .web import assets
@@ -91,12 +92,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     files.init_app(app)
     web.init_app(app)
     assets.init_app(app)
-    for blueprint in (pages.bp, api.bp, files.bp, search_views.bp, publish.bp, embed.bp):
+    for blueprint in (pages.bp, api.bp, files.bp, search_views.bp, publish.bp, history.bp,
+                      embed.bp):
         app.register_blueprint(blueprint)
     progress.init_app(app)
     library.init_app(app)
-    app.add_template_filter(timefmt.clock, "clock")
-    app.add_template_filter(timefmt.words, "duration_words")
+    app.add_template_filter(timecodes.clock, "clock")
+    app.add_template_filter(ui_text.words, "duration_words")
     ui_text.init_app(app)
     cli.init_app(app)
     if int(app.config["PROXY_FIX"]):

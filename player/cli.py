@@ -9,11 +9,18 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from .db.migrate import db_command as _db_command
+
 
 def _create_app() -> Flask:
     from . import create_app
+    from .db import SchemaError
 
-    return create_app()
+    try:
+        return create_app()
+    except SchemaError as exc:
+        # A message to act on, not a traceback.
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command("scan")
@@ -21,8 +28,8 @@ def _create_app() -> Flask:
 def scan_command() -> None:
     """Rescan the media folder and report every problem found."""
     from . import db
+    from .library.backends import for_app
     from .library.scan import scan
-    from .library.storage import for_app
 
     storage = for_app(current_app)
     conn = db.connect(current_app.config["DATABASE"])
@@ -43,9 +50,11 @@ def init_app(app: Flask) -> None:
     """Register every command of the ``player`` CLI: the one place they are listed."""
     from .captions import check_captions
     from .progress.views import fold_progress_command
+    from .publish.history import audit_command
     from .web.auth import COMMANDS as publisher_commands
 
-    for command in (scan_command, check_captions, fold_progress_command, *publisher_commands):
+    for command in (scan_command, _db_command, check_captions, fold_progress_command,
+                    *publisher_commands, audit_command):
         app.cli.add_command(command)
 
 
@@ -53,3 +62,6 @@ main = FlaskGroup(
     create_app=_create_app,
     help="Accessible Player: serve audio and video with captions, transcripts and descriptions.",
 )
+# Also on the group itself, so that `player db upgrade` runs before the app
+# is built: building it upgrades the schema, even with PLAYER_AUTO_UPGRADE=0.
+main.add_command(_db_command)

@@ -16,6 +16,7 @@ from .progress.model import EVENTS, MAX_RANGES_PER_REPORT, MAX_RATE, MAX_SESSION
 from .publish.uploads import MAX_DESCRIPTION, MAX_LABEL, MAX_TITLE, accepted_formats
 
 ID_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$"
+PENDING_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
 
 def _ref(name: str) -> dict:
@@ -171,6 +172,37 @@ SCHEMAS: dict[str, dict] = {
             "watch_url": _URL,
             "embed_url": _URL,
         },
+    },
+    "PendingUpload": {
+        "type": "object",
+        "description": "A media file kept, outside the library, while its caption file is"
+                       " corrected: POST only the corrected caption file to `url` to finish"
+                       " the upload, or DELETE `url` to discard it.",
+        "required": ["id", "url", "expires_at"],
+        "properties": {
+            "id": {"type": "string", "pattern": PENDING_ID_PATTERN},
+            "url": _URL,
+            "expires_at": {"type": "string", "format": "date-time",
+                           "description": "When the kept file is discarded, unless another"
+                                          " attempt keeps it longer."},
+        },
+    },
+    "CaptionsToFix": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "examples": ["unprocessable"]},
+                "message": _STRING,
+                "details": {"type": "object", "required": ["problems", "pending_upload"],
+                            "properties": {
+                                "problems": {"type": "array", "items": _ref("Problem")},
+                                "fields": {"type": "object"},
+                                "pending_upload": _ref("PendingUpload")}},
+            },
+        }},
     },
     "ItemList": {"type": "object", "required": ["items"],
                  "properties": {"items": {"type": "array", "items": _ref("Item")}}},
@@ -330,6 +362,13 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
         "poster": {**_FILE, "description": "A JPEG, PNG or WebP image."},
         "captions": {**_FILE, "description": "WebVTT, SRT or SBV captions in `language`."},
     }, ["file"], ["file", "poster", "captions"])
+    finish_body = _multipart({
+        "captions": {**_FILE, "description": "The corrected WebVTT, SRT or SBV captions, in"
+                                             " the language the upload gave."},
+    }, ["captions"], ["captions"])
+    pending_param = [{"name": "pending_id", "in": "path", "required": True,
+                      "description": "The kept upload's id, from `details.pending_upload`.",
+                      "schema": {"type": "string", "pattern": PENDING_ID_PATTERN}}]
     track_body = _multipart({
         "file": _FILE,
         "kind": {"enum": list(TRACK_KINDS), "default": "captions"},
@@ -354,12 +393,38 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
                 "415": _error("The file is not media the player accepts (judged by its"
                               " content; `details.accepted_formats`), the poster is not an"
                               " image, or the body is not multipart/form-data."),
-                "422": _error("The media cannot be read (`details.reason`), or the caption"
-                              " file has errors (`details.problems`, with line numbers)."),
+                "422": {"description": "The media cannot be read (`details.reason`), or the"
+                                       " caption file has errors (`details.problems`, with"
+                                       " line numbers).",
+                        "content": {"application/json": {"schema": {"anyOf": [
+                            _ref("CaptionsToFix"), _ref("Error")]}}}},
             }, secured=True, body=upload_body,
                 description=f"Accepted formats: {formats}. The file is checked by its"
                             " content and moved into the library only once complete and"
-                            " valid."),
+                            " valid. When only the caption file has errors, the media file"
+                            " (and poster) are kept as a pending upload"
+                            " (`details.pending_upload`), so that only a corrected caption"
+                            " file needs sending: POST it to `details.pending_upload.url`."),
+        },
+        "/api/uploads/{pending_id}": {
+            "post": _operation("finishUpload", "Finish a kept upload with corrected captions", {
+                "201": created,
+                "400": _error("No caption file was sent (`details.fields`); the media file"
+                              " stays kept (`details.pending_upload`)."),
+                "404": _error("No kept upload has this id: it was finished, discarded, or"
+                              " kept too long."),
+                "413": _error("The caption file is over 10 MiB; the media file stays kept."),
+                "415": _error("The body is not multipart/form-data."),
+                "422": _json(_ref("CaptionsToFix"), "The caption file still has errors"
+                             " (`details.problems`); the media file is kept again."),
+            }, parameters=pending_param, secured=True, body=finish_body,
+                description="Puts the kept media file into the library with the corrected"
+                            " captions, as `uploadMedia` would have with the fields it was"
+                            " sent with."),
+            "delete": _operation("discardUpload", "Discard a kept upload", {
+                "204": {"description": "Discarded."},
+                "404": _error("No kept upload has this id."),
+            }, parameters=pending_param, secured=True),
         },
         "/api/media/{item_id}": {
             "get": _operation("getMedia", "One item", {
@@ -472,7 +537,7 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
 
 #: What a progress report's answer means, for PUT and POST alike.
 PROGRESS_DESCRIPTION = (
-    "The report is checked (its shape, the viewer, the flood limit, the item and whether"
+    "The report is checked (its shape, the viewer, the flood limits, the item and whether"
     " positions lie past its end) and then queued: `202` means it is accepted and written"
     " within milliseconds. Reads by the same server process (the resume point, statistics,"
     " erasure) wait for what it accepted before them. A server that stops in an orderly"
@@ -486,14 +551,16 @@ def _progress_responses() -> dict:
     return {
         "200": _json({"type": "object", "required": ["stored", "reason"], "properties": {
             "stored": {"const": False}, "reason": _STRING}},
-            "Not stored: tracking is off, or the request asks not to be tracked (`reason`)."),
+            "Not stored: tracking is off, the request asks not to be tracked, or the report"
+            " would start a play session beyond the limits of its client address or item"
+            " (`reason`: `too_many_new_sessions`)."),
         "202": _json({"type": "object", "required": ["stored"], "properties": {
             "stored": {"const": True}}}, "Accepted: queued, and written within milliseconds."),
         "400": _error("The report or the viewer is not valid; `details` names the field."),
         "404": _error("No such item."),
         "413": _error("The report is too large."),
         "415": _error("The body is not JSON."),
-        "429": _error("Too many reports from this viewer; see Retry-After."),
+        "429": _error("Too many reports from this viewer or client address; see Retry-After."),
         "503": _error("Too many reports are waiting to be written; this one was not stored."
                       " See Retry-After."),
     }

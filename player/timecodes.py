@@ -1,4 +1,4 @@
-"""Times as people write them in URLs: ``90``, ``1m30s``, ``1:30``."""
+"""Times as people write them in URLs (``90``, ``1m30s``, ``1:30``), and in clock form."""
 
 from __future__ import annotations
 
@@ -37,3 +37,17 @@ def parse_time(value: str, duration: float | None = None) -> float:
     if duration is not None and seconds >= duration:
         return 0.0
     return seconds
+
+
+def clock(seconds: float | None) -> str:
+    """``226`` → ``"3:46"``; ``3723`` → ``"1:02:03"``.
+
+    >>> clock(5), clock(226.9), clock(3723)
+    ('0:05', '3:46', '1:02:03')
+    """
+    total = int(max(0.0, seconds or 0.0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"

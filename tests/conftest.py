@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from player import create_app
+from player import create_app, db
+from player.progress import writer as progress_writer
 from tests.mediagen import make_media
+from tests.pg_support import Cluster, server_bin_dir
 
 pytest_plugins = ["tests.browser_support"]
 
@@ -18,6 +21,81 @@ Hello and welcome.
 00:00:01.500 --> 00:00:03.000
 This clip has captions.
 """
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "databases(*names): run the tests that use the database once per"
+        " backend named (without it: SQLite only)")
+
+
+def pytest_generate_tests(metafunc):
+    """Run tests that use the database once per backend their module names
+    (``pytestmark = pytest.mark.databases("sqlite", "postgresql")``).
+
+    TEST_DATABASES=sqlite (a comma-separated list) narrows that, e.g. on a
+    machine without PostgreSQL.
+    """
+    if "database_backend" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("databases")
+    names = list(marker.args) if marker else ["sqlite"]
+    wanted = os.environ.get("TEST_DATABASES")
+    if wanted:
+        names = [n for n in names if n in wanted.split(",")]
+    if names != ["sqlite"]:
+        metafunc.parametrize("database_backend", names, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL server for the session, with a migrated template database."""
+    bin_dir = server_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    cluster = Cluster(bin_dir).start()
+    try:
+        cluster.make_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def database_backend(request) -> str:
+    """``sqlite`` or ``postgresql`` (see :func:`pytest_generate_tests`)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def make_database(request, database_backend, tmp_path):
+    """``make(name)`` gives the DATABASE setting of a fresh database of the
+    test's backend: a SQLite file, or a PostgreSQL database dropped afterwards
+    (with the current schema, unless ``make(name, empty=True)``)."""
+    cluster = (request.getfixturevalue("postgres_cluster")
+               if database_backend == "postgresql" else None)
+    made: list[str] = []
+
+    def make(name: str = "player", empty: bool = False) -> str:
+        if cluster is None:
+            return str(tmp_path / f"{name}.sqlite")
+        made.append(cluster.create_database(empty=empty))
+        return made[-1]
+
+    yield make
+    for url in made:
+        # Writers of the test's apps write what they hold while the database is there.
+        for writer in list(progress_writer._WRITERS):
+            if writer.database == url:
+                writer.close(10)
+        db.release(url)
+        cluster.drop_database(url)
+
+
+@pytest.fixture
+def database_url(make_database) -> str:
+    """The DATABASE setting of the app fixtures: a fresh database."""
+    return make_database()
 
 
 @pytest.fixture(scope="session")
@@ -39,11 +117,11 @@ def media_dir(tmp_path, media_cache) -> Path:
 
 
 @pytest.fixture
-def app(media_dir, tmp_path):
+def app(media_dir, database_url):
     return create_app({
         "TESTING": True,
         "MEDIA_DIR": str(media_dir),
-        "DATABASE": str(tmp_path / "player.sqlite"),
+        "DATABASE": database_url,
         "SECRET_KEY": "test-secret",
     })
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
+
 
 def test_media_list_and_item(client):
     items = client.get("/api/media").get_json()["items"]

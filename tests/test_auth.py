@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from types import SimpleNamespace
 
 import pytest
@@ -21,6 +20,8 @@ from tests.publish_support import (
     log_in,
     revoke,
 )
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
 # Every write endpoint of the API, with a body that would succeed with a good token.
 WRITE_ENDPOINTS = [
@@ -49,8 +50,9 @@ def test_create_publisher_prints_a_token_once_and_stores_only_its_hash(runner, a
     token = result.stdout.strip()
     assert token.startswith(auth.TOKEN_PREFIX) and len(token) > 40
     assert "shown this once" in result.stderr
-    conn = sqlite3.connect(app.config["DATABASE"])
+    conn = db.connect(app.config["DATABASE"])
     stored = conn.execute("SELECT token_hash FROM publishers WHERE name = 'ann'").fetchone()[0]
+    conn.close()
     assert stored == auth.hash_token(token) and token not in stored
     listing = runner.invoke(args=["list-publishers"])
     assert "ann\tactive" in listing.output and token not in listing.output

@@ -5,6 +5,7 @@ and axe-core on every publisher page."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -209,5 +210,95 @@ def test_publisher_pages_are_axe_clean(page, live_server, token, client, media_d
     assert page.locator("[data-error-summary]").evaluate(
         "node => node === document.activeElement")
     assert "Line 3, column 13" in page.locator("#track-problems").inner_text()
+    assert_axe_clean(page)
+    assert page.js_errors == []
+
+
+# -- a caption error keeps the media file: keyboard only --------------------------------------
+
+def focused(page, selector: str) -> bool:
+    return page.evaluate("s => document.activeElement.matches(s)", selector)
+
+
+def tab_to(page, selector: str, limit: int = 40) -> None:
+    """Press Tab until ``selector`` has focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if focused(page, selector):
+            return
+    pytest.fail(f"Tab never reached {selector}")
+
+
+def choose_file_with_keyboard(page, path) -> None:
+    """Open the focused file input's chooser with Space, and pick ``path`` there."""
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(path))
+
+
+def test_a_caption_error_keeps_the_media_and_asks_only_for_captions_keyboard_only(
+        page, live_server, token, media_cache, media_dir, tmp_path):
+    media = tmp_path / "talk.mp4"
+    media.write_bytes(make_media("mp4", media_cache).read_bytes())
+    broken, fixed = tmp_path / "talk.vtt", tmp_path / "fixed.vtt"
+    broken.write_bytes(BROKEN_VTT)
+    fixed.write_bytes(b"WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello there.\n")
+    bodies: list[tuple[str, int]] = []
+    page.on("request", lambda r: r.method == "POST" and bodies.append(
+        (r.url, len(r.post_data_buffer or b""))))
+
+    page.goto(f"{live_server.url}/publish/login")
+    tab_to(page, "#name")
+    page.keyboard.type("pat")
+    tab_to(page, "#secret")
+    page.keyboard.type(token)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/publish/")
+    tab_to(page, "nav a[href='/publish/upload']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/publish/upload")
+    tab_to(page, "#title")
+    page.keyboard.type("Kept by keyboard")
+    tab_to(page, "#file")
+    choose_file_with_keyboard(page, media)
+    tab_to(page, "#captions")
+    choose_file_with_keyboard(page, broken)
+    tab_to(page, "[data-upload-submit]")
+    page.keyboard.press("Enter")
+
+    # The caption errors, with their lines, and the media file kept.
+    summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    assert focused(page, "[data-error-summary]")
+    assert page.title().startswith("Error: Upload media: correct the captions")
+    assert "The caption file has 2 errors" in summary.inner_text()
+    problems = page.locator("#captions-problems").inner_text()
+    assert "Line 3, column 13" in problems and "Line 6, column 18" in problems
+    kept = page.locator("#kept").inner_text()
+    assert "Your media file is kept" in kept and "“talk.mp4”" in kept
+    assert page.locator("input[type=file]").count() == 1
+    # The address is the kept upload's, so a reload shows the same page.
+    assert re.fullmatch(rf"{live_server.url}/publish/upload/[A-Za-z0-9_-]+", page.url)
+    assert_axe_clean(page)
+    page.reload()
+    summary.wait_for()
+    assert "Your media file is kept" in page.locator("#kept").inner_text()
+    assert_axe_clean(page)
+
+    # From the summary's link to the field, and only the caption file is sent.
+    sent_before = len(bodies)
+    tab_to(page, "[data-error-summary] a")
+    page.keyboard.press("Enter")
+    assert focused(page, "#captions")
+    choose_file_with_keyboard(page, fixed)
+    tab_to(page, "form[data-pending-url] button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/publish/media/kept-by-keyboard")
+    assert page.locator(".pub-notice").inner_text() == "Uploaded “Kept by keyboard”."
+    [(url, size)] = bodies[sent_before:]
+    assert "/publish/upload/" in url and size < 4096 < media.stat().st_size
+    assert (media_dir / "kept-by-keyboard.mp4").read_bytes() == media.read_bytes()
+    assert (media_dir / "kept-by-keyboard.en.vtt").exists()
+    assert temp_files(media_dir) == []
     assert_axe_clean(page)
     assert page.js_errors == []

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from player import db
 from player.library.scan import scan, slugify
 from tests.mediagen import make_media
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
-def _scan(folder, tmp_path):
-    conn = db.connect(tmp_path / "lib.sqlite")
+
+def _scan(folder, database_url):
+    conn = db.connect(database_url)
     db.init_schema(conn)
     return conn, scan(folder, conn)
 
@@ -20,8 +24,8 @@ def test_slugify_gives_url_safe_ids():
     assert slugify("★★★") == "item"
 
 
-def test_scan_builds_items_with_sidecars(media_dir, tmp_path):
-    conn, result = _scan(media_dir, tmp_path)
+def test_scan_builds_items_with_sidecars(media_dir, database_url):
+    conn, result = _scan(media_dir, database_url)
     items = {item["id"]: item for item in result.items}
     assert set(items) == {"clip", "song"}
     clip = items["clip"]
@@ -33,34 +37,35 @@ def test_scan_builds_items_with_sidecars(media_dir, tmp_path):
     assert result.problems == []
 
 
-def test_rescan_of_unchanged_library_probes_nothing(media_dir, tmp_path):
-    conn, first = _scan(media_dir, tmp_path)
+def test_rescan_of_unchanged_library_probes_nothing(media_dir, database_url):
+    conn, first = _scan(media_dir, database_url)
     assert first.probed == 2 and first.validated == 1
     second = scan(media_dir, conn)
     assert second.probed == 0 and second.validated == 0
     assert [i["id"] for i in second.items] == [i["id"] for i in first.items]
 
 
-def test_changed_file_is_probed_again(media_dir, tmp_path):
-    conn, _ = _scan(media_dir, tmp_path)
+def test_changed_file_is_probed_again(media_dir, database_url):
+    conn, _ = _scan(media_dir, database_url)
     (media_dir / "clip.en.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:01.000\nChanged\n")
     again = scan(media_dir, conn)
     assert again.probed == 0 and again.validated == 1
 
 
-def test_colliding_ids_are_reported_not_merged(media_dir, tmp_path, media_cache):
+def test_colliding_ids_are_reported_not_merged(media_dir, database_url, media_cache):
     shutil.copy(make_media("webm_vp8_vorbis", media_cache), media_dir / "Clip.webm")
-    _, result = _scan(media_dir, tmp_path)
+    _, result = _scan(media_dir, database_url)
     assert sum(1 for i in result.items if i["id"] == "clip") == 1
     (path, message), = [p for p in result.problems if "already taken" in p[1]]
     assert path in ("Clip.webm", "clip.mp4") and "'clip'" in message
 
 
-def test_files_that_are_not_media_are_reported_and_scan_goes_on(media_dir, tmp_path, media_cache):
+def test_files_that_are_not_media_are_reported_and_scan_goes_on(media_dir, database_url,
+                                                                 media_cache):
     (media_dir / "notes.mp4").write_text("this is a text file, not a video")
     (media_dir / "empty.mp3").write_bytes(b"")
     shutil.copy(make_media("png", media_cache), media_dir / "picture.webm")
-    _, result = _scan(media_dir, tmp_path)
+    _, result = _scan(media_dir, database_url)
     assert {i["id"] for i in result.items} == {"clip", "song"}
     reported = dict(result.problems)
     assert set(reported) == {"notes.mp4", "empty.mp3", "picture.webm"}
@@ -68,9 +73,9 @@ def test_files_that_are_not_media_are_reported_and_scan_goes_on(media_dir, tmp_p
     assert "PNG" in reported["picture.webm"]
 
 
-def test_track_with_errors_is_not_offered(media_dir, tmp_path):
+def test_track_with_errors_is_not_offered(media_dir, database_url):
     (media_dir / "clip.uk.subtitles.vtt").write_text("WEBVTTX\n\n00:00.000 --> 00:01.000\nПривіт\n")
-    _, result = _scan(media_dir, tmp_path)
+    _, result = _scan(media_dir, database_url)
     clip = next(i for i in result.items if i["id"] == "clip")
     assert [t["srclang"] for t in clip["tracks"]] == ["en"]
     assert [t["srclang"] for t in clip["rejected_tracks"]] == ["uk"]
@@ -78,17 +83,17 @@ def test_track_with_errors_is_not_offered(media_dir, tmp_path):
     assert path == "clip.uk.subtitles.vtt" and "line 1" in message
 
 
-def test_srt_sidecar_is_converted_on_scan(media_dir, tmp_path):
+def test_srt_sidecar_is_converted_on_scan(media_dir, database_url):
     (media_dir / "song.en.srt").write_text(
         "1\r\n00:00:00,500 --> 00:00:01,500\r\nLa la la\r\n", encoding="utf-8")
-    _, result = _scan(media_dir, tmp_path)
+    _, result = _scan(media_dir, database_url)
     assert (media_dir / "song.en.vtt").read_text(encoding="utf-8").startswith("WEBVTT")
     song = next(i for i in result.items if i["id"] == "song")
     assert [t["file"] for t in song["tracks"]] == ["song.en.vtt"]
 
 
-def test_missing_media_folder_is_a_problem_not_a_crash(tmp_path):
-    _, result = _scan(tmp_path / "nowhere", tmp_path)
+def test_missing_media_folder_is_a_problem_not_a_crash(tmp_path, database_url):
+    _, result = _scan(tmp_path / "nowhere", database_url)
     assert result.items == [] and "does not exist" in result.problems[0][1]
 
 

@@ -11,8 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from player import create_app
-from player.timefmt import words
-from player.web.i18n import CATALOGS, pick_language, plural_category, translate
+from player.web.i18n import CATALOGS, pick_language, plural_category, translate, words
 
 
 @pytest.fixture

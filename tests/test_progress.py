@@ -48,9 +48,32 @@ def test_unknown_duration_no_offer():
     assert offer(100, None).reason == "unknown_duration"
 
 
-def test_items_under_a_minute_are_not_resumable():
-    assert offer(40, 59.9) == progress.ResumeOffer(None, 0.0, "too_short")
-    assert offer(40, 60).offer == "resume"
+def test_items_under_ten_seconds_are_not_resumable():
+    # Deliberately changed: the floor was a minute, so the demo's 22 s audio
+    # item never resumed.
+    assert offer(5, 9.9) == progress.ResumeOffer(None, 0.0, "too_short")
+    assert offer(5, 10).offer == "resume"
+
+
+@pytest.mark.parametrize(("duration", "resume_from", "finished_at"), [
+    # A one-minute clip resumes from 15 s, the 22 s audio item from 5.5 s.
+    (10, 2.5, 10 - 10 / 6), (22, 5.5, 22 - 22 / 6), (60, 15, 50), (120, 30, 108),
+    (600, 30, 540), (7200, 360, 6480),
+])
+def test_the_bar_scales_with_the_length(duration, resume_from, finished_at):
+    assert RULES.resume_from(duration) == pytest.approx(resume_from)
+    assert RULES.finished_at(duration) == pytest.approx(finished_at)
+    below = math.nextafter(resume_from, 0)
+    assert offer(below, duration).reason == "too_early"
+    assert offer(resume_from, duration) == progress.ResumeOffer("resume", resume_from, "resume")
+    assert offer(math.nextafter(finished_at, 0), duration).offer == "resume"
+    assert offer(finished_at, duration).offer == "watch_again"
+
+
+def test_every_resumable_length_has_a_resume_window():
+    for tenth in range(100, 100_000, 7):
+        duration = tenth / 10
+        assert RULES.resume_from(duration) < RULES.finished_at(duration), duration
 
 
 def test_no_offer_under_five_percent():
@@ -92,9 +115,12 @@ def test_rules_come_from_configuration():
     assert ResumeRules.from_config({}) == RULES
 
 
-def test_short_items_finish_by_percent_only():
-    assert RULES.finished_at(20) == 18
+def test_items_too_short_to_resume_finish_by_percent_only():
+    # Deliberately changed for 20 s: resumable now, it ends within its last
+    # sixth (the 10 s tail scaled down), not at 90 % only.
+    assert RULES.finished_at(20) == pytest.approx(20 - 20 / 6)
     assert RULES.finished_at(5) == 4.5
+    assert RULES.finished_at(9.9) == pytest.approx(8.91)
 
 
 # -- reports -----------------------------------------------------------------------

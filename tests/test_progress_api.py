@@ -25,7 +25,10 @@ from player.progress.model import parse_report
 from player.progress.viewer import identify, sign_viewer
 from player.web import auth
 from tests.mediagen import _run
+from tests.publish_support import log_in
 from tests.test_openapi import check
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
 LECTURE_SECONDS = 200
 VIEWER = "viewer-a-0123456789"
@@ -45,13 +48,13 @@ def make_lecture(media_cache: Path) -> Path:
 
 
 @pytest.fixture
-def make_app(media_dir, media_cache, tmp_path):
+def make_app(media_dir, media_cache, database_url):
     shutil.copy(make_lecture(media_cache), media_dir / "lecture.flac")
 
     def factory(**config):
         return create_app({
             "TESTING": True, "MEDIA_DIR": str(media_dir),
-            "DATABASE": str(tmp_path / "player.sqlite"), "SECRET_KEY": "test-secret",
+            "DATABASE": database_url, "SECRET_KEY": "test-secret",
             **config,
         })
 
@@ -325,24 +328,37 @@ def forget_probed_duration(app, media_id: str) -> None:
     """Make the catalog look as if probing could not tell the duration."""
     conn = db.connect(app.config["DATABASE"])
     try:
-        conn.execute("UPDATE items SET data = json_set(data, '$.duration', NULL) WHERE id = ?",
-                     (media_id,))
+        item = db.catalog_item(conn, media_id)
+        conn.execute("UPDATE items SET data = ? WHERE id = ?",
+                     (json.dumps({**item, "duration": None}), media_id))
     finally:
         conn.close()
 
 
-def test_first_player_report_fills_an_unknown_duration(app, client):
+def test_players_must_agree_on_an_unknown_duration(app, client):
+    """Deliberately changed: the first duration a player reported used to be
+    the item's for good; now the reports of three client addresses must
+    agree (tests/test_progress_durations.py tries the attacks)."""
     forget_probed_duration(app, "lecture")
     assert put(client, duration=None, position=10).status_code == 202
     assert get(client).json["duration"] is None
     put(client, duration=201.0, position=83, viewer=OTHER)
     put(client, duration=260.0, position=90)
-    assert get(client).json["duration"] == 201.0
-    assert put(client, duration=260.0, position=230).status_code == 400
+    assert get(client).json["duration"] is None
+    for n, address in enumerate(["198.51.100.1", "198.51.100.2", "198.51.100.3"]):
+        body = {"viewer": f"viewer-{n}-0123456789", "session": "session-1", "position": 83,
+                "duration": 201.0 + n * 0.2}
+        assert client.put("/api/media/lecture/progress", json=body,
+                          environ_overrides={"REMOTE_ADDR": address}).status_code == 202
+    assert get(client).json["duration"] == 201.2
+    # Past the agreed end but within its own duration: a player is never
+    # refused for the others' agreement, only for contradicting itself.
+    assert put(client, duration=260.0, position=230).status_code == 202
+    assert put(client, duration=200.0, position=230).status_code == 400
     stats = client.get("/api/media/lecture/stats", headers=publisher_token(app)).json
-    assert (stats["duration"], stats["duration_source"]) == (201.0, "player")
+    assert (stats["duration"], stats["duration_source"]) == (201.2, "player")
     assert [(r["reported"], r["authoritative"], r["count"]) for r in
-            stats["duration_reports"]] == [(260.0, 201.0, 1)]
+            stats["duration_reports"]] == [(260.0, 201.2, 1)]
 
 
 def test_reports_far_from_the_probed_duration_are_logged_not_trusted(app, client):
@@ -416,12 +432,12 @@ def test_statistics_page_shows_the_numbers(app, client):
     run_script(client)
     conn = db.connect(app.config["DATABASE"])
     try:
-        auth.create_publisher(conn, "pat")
-        publisher_id = db.publisher_by_name(conn, "pat")["id"]
+        token = auth.create_publisher(conn, "pat")
     finally:
         conn.close()
-    with client.session_transaction() as session:
-        session["publisher_id"] = publisher_id
+    # Signed in through the form: a session is a row on the server, not
+    # just a cookie that names the publisher.
+    log_in(client, "pat", token)
     page = client.get("/publish/stats/lecture").get_data(as_text=True)
     assert "<dd>4</dd>" in page and "<dd>3</dd>" in page
     assert "53.8 %" in page and "50.0 %" in page
@@ -472,7 +488,8 @@ def test_expired_sessions_are_folded_without_the_command(make_app):
 def test_concurrent_writers_lose_nothing(make_app):
     """Eight threads in each of two app instances (two writers on one
     database, as two gunicorn workers would be) report at once."""
-    apps = [make_app(PROGRESS_RATE_BURST=1000), make_app(PROGRESS_RATE_BURST=1000)]
+    # Out of the flood limits' way: all 800 reports come from one address.
+    apps = [make_app(PROGRESS_RATE_BURST=1000, PROGRESS_ADDRESS_BURST=1000) for _ in range(2)]
     errors: list[str] = []
     per_thread = 25
 
@@ -549,17 +566,24 @@ def test_reads_wait_for_the_reports_accepted_before_them(app, client, monkeypatc
     headers = publisher_token(app)
     writer = app.extensions["progress_writer"]
     reading = threading.Event()
-    flush = writer.flush
+    flush, submit = writer.flush, writer.submit
 
     def flush_and_tell(*args):
         reading.set()
         return flush(*args)
 
-    monkeypatch.setattr(writer, "flush", flush_and_tell)
+    def submit_and_tell(fn):
+        # The statistics are read by the writer, after what is queued.
+        job = submit(fn)
+        reading.set()
+        return job
+
     with ThreadPoolExecutor(1) as pool:
         with writer_held(writer):
             assert put(client, played=[[0, 83]]).status_code == 202
             assert session_count(app) == 0
+            monkeypatch.setattr(writer, "flush", flush_and_tell)
+            monkeypatch.setattr(writer, "submit", submit_and_tell)
             if read == "resume point":
                 answer = pool.submit(lambda: get(app.test_client()).json["resume_at"])
             else:

@@ -25,6 +25,8 @@ from player.progress import store as progress_store
 from player.progress.viewer import sign_viewer
 from tests.test_progress_api import make_lecture, writer_held
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
+
 PATH = "/api/media/lecture/progress"
 SECRET = "host-secret"
 BURST = 5
@@ -103,7 +105,7 @@ def stored(app) -> dict:
 
 
 @pytest.fixture
-def twin_apps(media_dir, media_cache, tmp_path, monkeypatch):
+def twin_apps(media_dir, media_cache, make_database, monkeypatch):
     """Make two apps alike but for their databases."""
     shutil.copy(make_lecture(media_cache), media_dir / "lecture.flac")
     # The duration stays cached for the whole test however slowly it runs,
@@ -113,7 +115,7 @@ def twin_apps(media_dir, media_cache, tmp_path, monkeypatch):
     def make(**config):
         return [create_app({
             "TESTING": True, "MEDIA_DIR": str(media_dir),
-            "DATABASE": str(tmp_path / f"{name}.sqlite"), "SECRET_KEY": "test-secret",
+            "DATABASE": make_database(name), "SECRET_KEY": "test-secret",
             "VIEWER_SECRET": SECRET, "PROGRESS_RATE_BURST": BURST,
             # One token per 100 s: nothing refills during the test.
             "PROGRESS_RATE_PER_SECOND": 0.01, "PROGRESS_QUEUE_LIMIT": 2, **config,

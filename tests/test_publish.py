@@ -23,6 +23,8 @@ from tests.publish_support import (
     temp_files,
 )
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
+
 
 @pytest.fixture
 def csrf(app, client):
@@ -147,6 +149,12 @@ def test_upload_form_shows_caption_errors_with_line_numbers(client, csrf, media_
     assert '<a href="#captions">The caption file has 2 errors' in response.text
     assert "<strong>Line 3, column 13</strong> (error)" in response.text
     assert "<strong>Line 6, column 18</strong> (error)" in response.text
+    # Nothing reaches the library; the media file is kept aside for corrected
+    # captions (see test_upload_pending.py).
+    kept = temp_files(media_dir)
+    assert [name.rsplit(".", 1)[1] for name in kept] == ["json", "media"]
+    before = {**before, **{f".uploads/{name}": (media_dir / ".uploads" / name).read_bytes()
+                           for name in kept}}
     assert folder_state(media_dir) == before
 
 

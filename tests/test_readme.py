@@ -51,3 +51,22 @@ def test_ci_runs_the_readme_test_command():
     block = re.search(r"<!-- test-command -->\n```\n(.+?)\n```", README, re.S)
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert block.group(1) in ci_lines
+
+
+def test_publisher_commands_run_as_written(tmp_path):
+    block = re.search(r"<!-- publisher-commands -->\n```\n(.*?)```", README, re.S).group(1)
+    env = {**os.environ, "PLAYER_DATABASE": str(tmp_path / "db.sqlite"),
+           "PLAYER_MEDIA_DIR": str(tmp_path / "media"), "PLAYER_SECRET_KEY": "readme"}
+    (tmp_path / "media").mkdir()
+    ran = []
+    for line in block.splitlines():
+        words = line.split("#", 1)[0].split()
+        assert words[0] == "player"
+        run = subprocess.run([PLAYER, *words[1:]], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, input="correct horse battery\ncorrect horse battery\n",
+                             timeout=60)
+        assert run.returncode == 0, (line, run.stdout, run.stderr)
+        ran.append((words[1], run.stdout))
+    listing = dict(ran)["list-publishers"]
+    assert re.search(r"^alice\b.*admin$", listing, re.M), listing
+    assert re.search(r"^bob\b.*admin$", listing, re.M), listing

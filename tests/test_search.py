@@ -19,6 +19,8 @@ from tests.html_support import parse_html
 from tests.mediagen import make_media
 from tests.publish_support import bearer, create_publisher
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
+
 CLIP_EN = """WEBVTT
 
 00:00:00.000 --> 00:00:00.400
@@ -77,9 +79,9 @@ def library(tmp_path, media_cache) -> Path:
 
 
 @pytest.fixture
-def app(library, tmp_path):
+def app(library, database_url):
     return create_app({"TESTING": True, "MEDIA_DIR": str(library),
-                       "DATABASE": str(tmp_path / "s.sqlite"), "SECRET_KEY": "test"})
+                       "DATABASE": database_url, "SECRET_KEY": "test"})
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The storage seam: LocalStorage's promises, the naming rule, STEM.json,
+"""The storage seam: the promises every storage keeps (run against the media
+folder and against a bucket of a real S3 API), the naming rule, STEM.json,
 and what the app does with a storage that has no local files."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from player.library.storage import (
     InvalidKey,
     LocalStorage,
     MetadataError,
+    Storage,
     TrackName,
     caption_sources,
     converted_name,
@@ -29,32 +31,107 @@ from player.library.storage import (
 )
 from tests.mediagen import make_media
 from tests.publish_support import temp_files
+from tests.s3_support import (  # noqa: F401  (fixtures)
+    PREFIX,
+    s3_bucket,
+    s3_env,
+    s3_server,
+    s3_storage,
+)
+
+
+class Backend:
+    """One implementation of the seam, with a way around it for the checks:
+    what is really stored, and what the storage left behind."""
+
+    name: str
+    storage: Storage
+
+    def raw(self, name: str) -> bytes:
+        """The stored bytes of ``name``, read without the storage."""
+        raise NotImplementedError
+
+    def put_raw(self, name: str, data: bytes) -> None:
+        """Store ``data`` as ``name`` without the storage, as an operator would."""
+        raise NotImplementedError
+
+    def has(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def leftovers(self) -> list[str]:
+        """Staged uploads and locks still there."""
+        raise NotImplementedError
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def __init__(self, media_dir):
+        self.folder = media_dir
+        self.storage = LocalStorage(media_dir)
+
+    def raw(self, name):
+        return (self.folder / name).read_bytes()
+
+    def put_raw(self, name, data):
+        (self.folder / name).write_bytes(data)
+
+    def has(self, name):
+        return (self.folder / name).exists()
+
+    def leftovers(self):
+        return temp_files(self.folder)
+
+
+class S3Backend(Backend):
+    name = "s3"
+
+    def __init__(self, server, bucket, storage):
+        self.server, self.bucket, self.storage = server, bucket, storage
+
+    def raw(self, name):
+        return self.server.client.get_object(Bucket=self.bucket, Key=PREFIX + name)["Body"].read()
+
+    def put_raw(self, name, data):
+        self.server.client.put_object(Bucket=self.bucket, Key=PREFIX + name, Body=data)
+
+    def has(self, name):
+        return PREFIX + name in self.server.keys(self.bucket, PREFIX)
+
+    def leftovers(self):
+        return self.server.leftovers(self.bucket)
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request, media_dir) -> Backend:
+    """Each implementation of the seam over the files of ``media_dir``."""
+    if request.param == "local":
+        return LocalBackend(media_dir)
+    storage = request.getfixturevalue("s3_storage")
+    return S3Backend(request.getfixturevalue("s3_server"), storage.bucket, storage)
 
 
 @pytest.fixture
-def storage(media_dir) -> LocalStorage:
-    return LocalStorage(media_dir)
+def storage(backend) -> Storage:
+    return backend.storage
 
 
-# -- LocalStorage ---------------------------------------------------------------------------
+# -- the promises of every storage ------------------------------------------------------------
 
-def test_listing_gives_visible_files_by_name(storage, media_dir):
-    (media_dir / ".hidden.mp4").write_bytes(b"x")
-    (media_dir / "folder.mp4").mkdir()
+def test_listing_gives_the_library_by_name(backend, storage, media_dir):
     entries = storage.list()
     assert [e.name for e in entries] == ["clip.en.vtt", "clip.json", "clip.mp4", "song.mp3"]
     clip = entries[2]
-    st = (media_dir / "clip.mp4").stat()
-    assert (clip.size, clip.mtime, clip.mtime_ns) == (st.st_size, st.st_mtime, st.st_mtime_ns)
+    assert clip.size == (media_dir / "clip.mp4").stat().st_size
     assert storage.stat("clip.mp4") == clip
 
 
-def test_a_missing_folder_or_object_is_file_not_found(tmp_path, storage):
-    with pytest.raises(FileNotFoundError):
-        LocalStorage(tmp_path / "nowhere").list()
+def test_a_missing_object_is_file_not_found(storage):
     for call in (storage.stat, storage.read_bytes, storage.open):
         with pytest.raises(FileNotFoundError):
             call("nothing.mp4")
+    with pytest.raises(FileNotFoundError):
+        storage.read_range("nothing.mp4", 0, 10)
     assert not storage.exists("nothing.mp4") and storage.exists("clip.mp4")
 
 
@@ -70,25 +147,30 @@ def test_reading_whole_or_a_range(storage, media_dir):
     assert storage.read_bytes("clip.mp4") == data
     assert storage.read_range("clip.mp4", 4, 8) == data[4:12]
     assert storage.read_range("clip.mp4", len(data) - 2, 100) == data[-2:]
+    assert storage.read_range("clip.mp4", len(data), 100) == b""
     with storage.open("clip.mp4") as reader:
         reader.seek(100)
         assert reader.read(10) == data[100:110]
+        assert reader.seek(0, os.SEEK_END) == len(data)
+        reader.seek(-5, os.SEEK_END)
+        assert reader.read() == data[-5:]
 
 
 @pytest.mark.parametrize("source", [
-    b"WEBVTT\n\nabc",
-    [b"WEBVTT", b"\n\n", b"abc"],
-    io.BytesIO(b"WEBVTT\n\nabc"),
+    lambda: b"WEBVTT\n\nabc",
+    lambda: [b"WEBVTT", b"\n\n", b"abc"],
+    lambda: io.BytesIO(b"WEBVTT\n\nabc"),
 ], ids=["bytes", "chunks", "file"])
-def test_writes_take_bytes_chunks_or_a_file(storage, media_dir, source):
-    entry = storage.write("clip.fr.vtt", source)
-    assert (media_dir / "clip.fr.vtt").read_bytes() == b"WEBVTT\n\nabc"
+def test_writes_take_bytes_chunks_or_a_file(backend, storage, source):
+    # Made anew for each storage: a file is used up by one write.
+    entry = storage.write("clip.fr.vtt", source())
+    assert backend.raw("clip.fr.vtt") == b"WEBVTT\n\nabc"
     assert entry == storage.stat("clip.fr.vtt")
-    assert temp_files(media_dir) == []
+    assert backend.leftovers() == []
 
 
-def test_a_failed_write_leaves_the_old_object(storage, media_dir):
-    old = (media_dir / "clip.en.vtt").read_bytes()
+def test_a_failed_write_leaves_the_old_object(backend, storage):
+    old = backend.raw("clip.en.vtt")
 
     def chunks():
         yield b"WEBVTT\n\nhalf"
@@ -96,13 +178,13 @@ def test_a_failed_write_leaves_the_old_object(storage, media_dir):
 
     with pytest.raises(OSError):
         storage.write("clip.en.vtt", chunks())
-    assert (media_dir / "clip.en.vtt").read_bytes() == old
-    assert temp_files(media_dir) == []
+    assert backend.raw("clip.en.vtt") == old
+    assert backend.leftovers() == []
 
 
-def test_delete_says_whether_there_was_an_object(storage, media_dir):
+def test_delete_says_whether_there_was_an_object(backend, storage):
     assert storage.delete("song.mp3") is True
-    assert not (media_dir / "song.mp3").exists()
+    assert not backend.has("song.mp3")
     assert storage.delete("song.mp3") is False
 
 
@@ -112,29 +194,42 @@ def test_keys_are_plain_names(storage, key):
         storage.read_bytes(key)
     with pytest.raises(InvalidKey):
         storage.local_path(key)
+    with pytest.raises(InvalidKey):
+        storage.write(key, b"x")
     assert isinstance(InvalidKey("x"), ValueError)
 
 
-def test_bytes_reach_clients_by_a_local_path(storage, media_dir):
-    assert storage.local_path("clip.mp4") == str(media_dir / "clip.mp4")
-    assert storage.url_for_client("clip.mp4") is None
-    assert storage.location() == str(media_dir)
-    assert storage.location("clip.mp4") == str(media_dir / "clip.mp4")
-
-
-def test_an_upload_is_invisible_until_committed(storage, media_dir):
+def test_an_upload_is_invisible_until_committed(backend, storage):
     upload = storage.begin_upload()
     upload.write(b"WEBVTT\n\n")
     upload.write(b"00:00.000 --> 00:01.000\nHi\n")
     assert upload.size == 35 and upload.read_all().startswith(b"WEBVTT")
+    with upload.open() as reader:
+        reader.seek(8)
+        assert reader.read(9) == b"00:00.000"
     assert "clip.de.vtt" not in [e.name for e in storage.list()]
     entry = upload.commit("clip.de.vtt")
     upload.discard()
-    assert entry.size == 35 and (media_dir / "clip.de.vtt").exists()
-    assert temp_files(media_dir) == []
+    assert entry.size == 35 and backend.has("clip.de.vtt")
+    assert entry == storage.stat("clip.de.vtt")
+    assert backend.leftovers() == []
 
 
-def test_the_lock_of_an_item_excludes_other_threads(storage, media_dir):
+def test_a_discarded_upload_leaves_nothing(backend, storage):
+    before = [e.name for e in storage.list()]
+    upload = storage.begin_upload()
+    upload.write(b"x" * 1000)
+    upload.discard()
+    read = storage.begin_upload()
+    read.write(b"y" * 1000)
+    assert read.read_all() == b"y" * 1000
+    read.discard()
+    read.discard()
+    assert [e.name for e in storage.list()] == before
+    assert backend.leftovers() == []
+
+
+def test_the_lock_of_an_item_excludes_other_threads(backend, storage):
     order = []
 
     def other():
@@ -151,15 +246,58 @@ def test_the_lock_of_an_item_excludes_other_threads(storage, media_dir):
     thread.join(5)
     assert order == ["first", "song", "other"]
     # Lock files go with their holder.
-    assert temp_files(media_dir) == []
+    assert backend.leftovers() == []
 
 
-def test_cleanup_removes_stale_lock_files_but_reports_uploads_only(storage, media_dir):
+def test_metadata_is_read_in_one_place(backend, storage):
+    assert read_metadata(storage, "clip") == {"title": "A short clip", "description": "Testing."}
+    assert read_metadata(storage, "song") == {}
+    write_metadata(storage, "song", {"title": "Песня"})
+    assert backend.raw("song.json").decode("utf-8") == '{\n  "title": "Песня"\n}\n'
+    backend.put_raw("song.json", b"[1, 2]")
+    with pytest.raises(MetadataError, match="expected a JSON object"):
+        read_metadata(storage, "song")
+    backend.put_raw("song.json", b"{\xff")
+    with pytest.raises(MetadataError, match="not valid JSON"):
+        read_metadata(storage, "song")
+
+
+# -- LocalStorage ---------------------------------------------------------------------------
+
+@pytest.fixture
+def local(media_dir) -> LocalStorage:
+    return LocalStorage(media_dir)
+
+
+def test_the_folder_listing_leaves_out_hidden_files_and_folders(local, media_dir):
+    (media_dir / ".hidden.mp4").write_bytes(b"x")
+    (media_dir / "folder.mp4").mkdir()
+    entries = local.list()
+    assert [e.name for e in entries] == ["clip.en.vtt", "clip.json", "clip.mp4", "song.mp3"]
+    clip = entries[2]
+    st = (media_dir / "clip.mp4").stat()
+    assert (clip.size, clip.mtime, clip.mtime_ns) == (st.st_size, st.st_mtime, st.st_mtime_ns)
+    assert local.stat("clip.mp4") == clip
+
+
+def test_a_missing_folder_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        LocalStorage(tmp_path / "nowhere").list()
+
+
+def test_bytes_reach_clients_by_a_local_path(local, media_dir):
+    assert local.local_path("clip.mp4") == str(media_dir / "clip.mp4")
+    assert local.url_for_client("clip.mp4") is None
+    assert local.location() == str(media_dir)
+    assert local.location("clip.mp4") == str(media_dir / "clip.mp4")
+
+
+def test_cleanup_removes_stale_lock_files_but_reports_uploads_only(local, media_dir):
     folder = media_dir / ".uploads"
     folder.mkdir()
     (folder / "lock-clip").write_bytes(b"")
     (folder / "upload-1.part").write_bytes(b"x")
-    assert storage.cleanup_uploads() == ["upload-1.part"]
+    assert local.cleanup_uploads() == ["upload-1.part"]
     assert temp_files(media_dir) == []
 
 
@@ -199,19 +337,6 @@ def test_sidecars_go_to_the_longest_stem():
     }
 
 
-def test_metadata_is_read_in_one_place(storage, media_dir):
-    assert read_metadata(storage, "clip") == {"title": "A short clip", "description": "Testing."}
-    assert read_metadata(storage, "song") == {}
-    write_metadata(storage, "song", {"title": "Песня"})
-    assert (media_dir / "song.json").read_text(encoding="utf-8") == '{\n  "title": "Песня"\n}\n'
-    (media_dir / "song.json").write_text("[1, 2]")
-    with pytest.raises(MetadataError, match="expected a JSON object"):
-        read_metadata(storage, "song")
-    (media_dir / "song.json").write_bytes(b"{\xff")
-    with pytest.raises(MetadataError, match="not valid JSON"):
-        read_metadata(storage, "song")
-
-
 # -- a storage without local files --------------------------------------------------------------
 
 class SignedURLStorage(LocalStorage):
@@ -241,7 +366,7 @@ def test_a_storage_setting_that_is_not_a_storage_is_refused(media_dir, tmp_path)
     from player.library.storage import StorageError
 
     with pytest.raises(StorageError, match="PLAYER_STORAGE"):
-        create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "STORAGE": "s3://bucket",
+        create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "STORAGE": "ftp://bucket",
                     "DATABASE": str(tmp_path / "db.sqlite"), "SECRET_KEY": "t"})
 
 

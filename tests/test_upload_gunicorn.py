@@ -1,5 +1,7 @@
-"""Uploads through a real gunicorn: a server killed mid-upload, a client that
-goes away, and a 1 GiB upload whose server memory must stay flat."""
+"""Uploads through a real gunicorn: a server killed mid-upload, a worker
+killed mid-upload under the README's ``--preload`` (its master lives on), a
+client that goes away or stalls, and a 1 GiB upload whose server memory must
+stay flat."""
 
 from __future__ import annotations
 
@@ -39,15 +41,17 @@ class Gunicorn:
     """A gunicorn master with one production worker (player.worker), serving
     the app on a free port."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, options: tuple[str, ...] = (),
+                 workers: int = 1) -> None:
         self.log = log
         # A server started again after a kill writes on after the first one.
         offset = log.stat().st_size if log.exists() else 0
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "1",
-                 "--no-control-socket", "--worker-class", "player.worker.KeepAliveWorker",
-                 "--threads", "2", "--timeout", "120", "player:create_app()"],
+                [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers",
+                 str(workers), "--no-control-socket", "--worker-class",
+                 "player.worker.KeepAliveWorker", "--threads", "2", "--timeout", "120",
+                 *options, "player:create_app()"],
                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         self.address = wait_until_serving(self.process, log, offset)
 
@@ -60,9 +64,10 @@ class Gunicorn:
         finally:
             connection.close()
 
-    def worker_pid(self) -> int:
+    def worker_pids(self) -> list[int]:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
+            found = []
             for entry in os.listdir("/proc"):
                 if not entry.isdigit():
                     continue
@@ -72,9 +77,14 @@ class Gunicorn:
                     continue
                 # The parent pid is the second field after the parenthesised name.
                 if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                    return int(entry)
+                    found.append(int(entry))
+            if found:
+                return sorted(found)
             time.sleep(0.1)
         pytest.fail("gunicorn has no worker")
+
+    def worker_pid(self) -> int:
+        return self.worker_pids()[0]
 
     def kill(self) -> None:
         """SIGKILL the worker and the master: nothing gets to clean up."""
@@ -113,8 +123,10 @@ def token(server_env, tmp_path) -> str:
 def gunicorn(server_env, tmp_path) -> Iterator[Gunicorn]:
     servers: list[Gunicorn] = []
 
-    def start() -> Gunicorn:
-        servers.append(Gunicorn(server_env, tmp_path / "gunicorn.log"))
+    def start(options: tuple[str, ...] = (), workers: int = 1,
+              **env: str) -> Gunicorn:
+        servers.append(Gunicorn({**server_env, **env}, tmp_path / "gunicorn.log", options,
+                                workers))
         return servers[-1]
 
     yield start
@@ -189,6 +201,77 @@ def test_killed_mid_upload_leaves_the_library_unchanged(
     # ...until the next start removes it; the library never saw it.
     assert temp_files(media_dir) == []
     assert library_listing(restarted) == items_before
+    assert folder_state(media_dir) == files_before
+
+
+def uploading_worker(server: Gunicorn) -> int:
+    """The worker whose thread holds the partial upload (it has it open)."""
+    def holder() -> int | None:
+        for pid in server.worker_pids():
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                try:
+                    if "/.uploads/upload-" in os.readlink(fd):
+                        return pid
+                except OSError:
+                    continue
+        return None
+
+    return wait_for(holder, "a worker holding the upload")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_killed_worker_leaves_nothing_once_its_master_sweeps_again(
+        gunicorn, token, media_dir, media_cache, workers):
+    """Under --preload (the README's command) the master builds the app once
+    and forks each new worker from it: nothing starts again after a worker
+    is killed, yet its partial upload goes at the next sweep."""
+    server = gunicorn(("--preload",), workers, PLAYER_UPLOAD_SWEEP_SECONDS="1")
+    items_before = library_listing(server)
+    files_before = folder_state(media_dir)
+    sock = start_chunked_upload(server.address, token,
+                                make_media("mp4", media_cache).read_bytes())
+    try:
+        [partial] = wait_for(lambda: partial_upload(media_dir), "the upload to reach the disk")
+        os.kill(uploading_worker(server), signal.SIGKILL)
+    finally:
+        sock.close()
+    assert partial.exists()
+
+    def swept() -> bool:
+        # Requests keep coming, as on a live site; each may start a sweep.
+        server.request("GET", "/publish/login")
+        return temp_files(media_dir) == []
+
+    wait_for(swept, "a sweep to remove the killed worker's upload")
+    assert server.process.poll() is None, "the master was never restarted"
+    assert library_listing(server) == items_before
+    assert folder_state(media_dir) == files_before
+
+
+def test_a_stalled_upload_goes_once_idle_past_the_longest_upload(
+        gunicorn, token, media_dir, media_cache):
+    """A client that stops sending but keeps its connection open holds a
+    thread and its staged file; the file goes once idle for longer than an
+    upload may take (set to 2 s here), and the library never sees it."""
+    server = gunicorn(("--preload",), PLAYER_UPLOAD_SWEEP_SECONDS="0.5",
+                      PLAYER_UPLOAD_STALE_SECONDS="2")
+    files_before = folder_state(media_dir)
+    sock = start_chunked_upload(server.address, token,
+                                make_media("mp4", media_cache).read_bytes())
+    try:
+        [partial] = wait_for(lambda: partial_upload(media_dir), "the upload to reach the disk")
+        started = time.monotonic()
+
+        def swept() -> bool:
+            server.request("GET", "/api/media")
+            return not partial.exists()
+
+        wait_for(swept, "a sweep to remove the stalled upload")
+        assert time.monotonic() - started > 1.5, "not before it was idle long enough"
+    finally:
+        sock.close()
+    assert server.request("GET", "/api/media")[0] == 200
+    assert temp_files(media_dir) == []
     assert folder_state(media_dir) == files_before
 
 

@@ -26,6 +26,9 @@ class CaptionError(PlayerError, ValueError):
     :param problems: the problems found, each with its line and column.
     """
 
+    status = 422
+    code = "unprocessable"
+
     def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
         super().__init__(message)
         self.problems = tuple(problems)

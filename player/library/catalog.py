@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Flask, abort, current_app, request, url_for
 
 from .. import db
+from .backends import for_app
 from .scan import is_valid_id
-from .storage import Storage, for_app
+from .storage import Storage
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -25,6 +28,13 @@ def site_url() -> str:
     """The site's root URL, on ``PUBLIC_URL`` when the operator set one."""
     public = current_app.config.get("PUBLIC_URL")
     return public.rstrip("/") + "/" if public else request.host_url
+
+
+def media_base_url(name: str) -> str | None:
+    """The stored object ``name`` under the ``MEDIA_BASE_URL`` setting (a CDN
+    in front of the storage), or ``None`` when it is not set."""
+    base = current_app.config.get("MEDIA_BASE_URL")
+    return f"{base.rstrip('/')}/{quote(name)}" if base else None
 
 
 def get_storage(app: Flask | None = None) -> Storage:
@@ -69,7 +79,8 @@ def public_item(item: dict) -> dict:
         "width": item.get("width"),
         "height": item.get("height"),
         "sources": [{
-            "url": absolute_url("files.media_file", item_id=item_id, name=item["file"]),
+            "url": (media_base_url(item["file"])
+                    or absolute_url("files.media_file", item_id=item_id, name=item["file"])),
             "type": item["mime"],
         }],
         "tracks": [

@@ -4,23 +4,34 @@ Only names the catalog knows are served, so no part of the URL is ever
 joined onto a filesystem path. The bytes never pass through the app's own
 reads: a local file goes to the server's ``sendfile`` by the path the
 storage gives, and a storage without local files gives the client a URL to
-fetch them from itself.
+fetch them from itself (a CDN's under ``MEDIA_BASE_URL``, else one the
+storage signs). Caption tracks are the exception: small, and loaded in CORS
+mode, they are sent by the app from such a storage.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, redirect
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 
 from .. import db
 from ..web import cors
-from ..web.streaming import media_response, needs_date, send_media
-from .catalog import find_item, get_storage
+from ..web.streaming import (
+    media_response,
+    needs_date,
+    parse_range_header,
+    precondition_status,
+    resolve_ranges,
+    send_media,
+)
+from .catalog import find_item, get_storage, media_base_url
+from .storage import Storage
 
 bp = Blueprint("files", __name__)
 
@@ -44,6 +55,8 @@ def served_files(item: dict, media_max_age: int) -> dict[str, tuple[str, str]]:
     return files
 
 
+#: The Content-Type of caption tracks, which the app sends itself.
+TRACK_TYPE = "text/vtt"
 #: Seconds a client may use a URL the storage signs for it.
 CLIENT_URL_SECONDS = 3600
 
@@ -62,7 +75,9 @@ def media_file(item_id: str, name: str):
     storage = get_storage()
     path = storage.local_path(name)
     if path is None:
-        url = storage.url_for_client(name, CLIENT_URL_SECONDS)
+        if mime.startswith(TRACK_TYPE):
+            return _track_response(storage, name, mime, cache_control)
+        url = media_base_url(name) or storage.url_for_client(name, CLIENT_URL_SECONDS)
         if url is None:
             abort(404, f"The file '{name}' cannot be sent from this storage.")
         response = redirect(url, 307)
@@ -70,6 +85,75 @@ def media_file(item_id: str, name: str):
         response.headers["Cache-Control"] = "private, max-age=60"
         return response
     return send_media(path, mime, cache_control=cache_control)
+
+
+def _track_response(storage: Storage, name: str, mime: str, cache_control: str) -> Response:
+    """A caption track the storage cannot send itself, sent by the app.
+
+    Tracks are small and <track> loads them in CORS mode, so they are not
+    redirected: the app's own CORS answer (which origins may read them) and
+    Content-Type apply whatever the bucket's settings say, and no redirect
+    from another origin makes the browser send ``Origin: null``. They answer
+    preconditions and a single range as media files do; several ranges get
+    the whole track (RFC 9110 §14.2 lets a server ignore Range).
+
+    :raises NotFound: if the track is gone from the storage.
+    """
+    try:
+        # Stat first: were the track replaced in between, Last-Modified is
+        # older than the bytes, so the next request sees it change.
+        entry = storage.stat(name)
+        data = storage.read_bytes(name)
+    except FileNotFoundError:
+        abort(404, f"The file '{name}' is no longer in the library.")
+    # A digest of the bytes: the same on every app server, whatever the storage.
+    etag = hashlib.blake2b(data, digest_size=16).hexdigest()
+    now = int(time.time())
+    last_modified = min(int(entry.mtime), now)
+    headers = {"Accept-Ranges": "bytes", "ETag": f'"{etag}"',
+               "Last-Modified": http_date(last_modified)}
+    environ = request.environ
+    status = precondition_status(environ, etag, last_modified=last_modified)
+    if status == 412:
+        return _empty(412, headers)
+    if status == 304:
+        return _empty(304, {**headers, "Cache-Control": cache_control})
+    # A date is a strong validator once its second is over (RFC 9110 §8.8.2.2).
+    byte_range = _single_range(environ, etag, last_modified if last_modified < now else None,
+                               len(data))
+    if byte_range is False:
+        return _empty(416, {**headers, "Content-Range": f"bytes */{len(data)}"})
+    headers["Cache-Control"] = cache_control
+    if byte_range is None:
+        return Response(data, 200, headers, content_type=mime)
+    headers["Content-Range"] = byte_range.content_range(len(data))
+    return Response(data[byte_range.start:byte_range.end + 1], 206, headers, content_type=mime)
+
+
+def _empty(status: int, headers: dict[str, str]) -> Response:
+    response = Response(b"", status, headers)
+    # An empty answer has no content whose type could be named.
+    del response.headers["Content-Type"]
+    return response
+
+
+def _single_range(environ, etag: str, strong_date: int | None, length: int):
+    """The one range a GET asks for: ``None`` for the whole body, ``False``
+    when it cannot be satisfied."""
+    header = environ.get("HTTP_RANGE")
+    if environ["REQUEST_METHOD"] != "GET" or header is None or length == 0:
+        return None
+    if_range = environ.get("HTTP_IF_RANGE")
+    # If-Range holds only for the same strong entity tag, or exactly the
+    # date of a strong Last-Modified.
+    valid = {f'"{etag}"'} | ({http_date(strong_date)} if strong_date is not None else set())
+    if if_range is not None and if_range.strip(" \t") not in valid:
+        return None
+    specs = parse_range_header(header)
+    if specs is None or len(specs) != 1:
+        return None
+    ranges = resolve_ranges(specs, length)
+    return ranges[0] if ranges else False
 
 
 class MediaFastPath:

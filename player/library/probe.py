@@ -43,6 +43,10 @@ _HEAD_SIZE = 512
 class ProbeError(PlayerError, ValueError):
     """A file is not audio or video the player can serve.
 
+    Its message names the server's path, so views that take files from
+    clients catch it and say what to fix; an uncaught one is a 500 like any
+    other unexpected error.
+
     :param path: the file.
     :param reason: a sentence for a person, such as ``"the file is empty"``.
     """
@@ -240,7 +244,10 @@ def _probe_with_mutagen(f: BinaryIO, size: int, container: str, head: bytes) -> 
     # mutagen reports bad files with MutagenError, but crafted input can
     # still reach a struct or index error inside it.
     except (mutagen.MutagenError, struct.error, IndexError, ValueError, EOFError) as exc:
-        raise Invalid(f"the {label} file is damaged or truncated ({exc})") from None
+        # mutagen's messages may be empty, or a quoted repr: only their words are kept.
+        detail = str(exc).strip().strip("\"'").strip()
+        raise Invalid(f"the {label} file is damaged or truncated"
+                      + (f" ({detail})" if detail else "")) from None
     if container == "wav":
         _check_wav_data(f, size)
     elif container == "ogg":

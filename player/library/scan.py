@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from .. import db
@@ -23,6 +25,7 @@ from ..captions import CaptionError, convert, detect_format
 from ..languages import track_label
 from ..search import index as search
 from . import cues
+from .backends import for_app
 from .probe import ProbeError, probe
 from .storage import (
     CAPTION_SOURCE_EXTENSIONS,
@@ -34,7 +37,6 @@ from .storage import (
     as_storage,
     converted_name,
     extension_of,
-    for_app,
     group_sidecars,
     is_media_name,
     is_poster,
@@ -155,9 +157,18 @@ def scan(storage: Storage | str, conn: sqlite3.Connection) -> ScanResult:
     its search index brought up to date as its item is built. Never raises
     for bad files: each problem is reported with the file name and a reason.
 
+    Scans of one library run one at a time, across processes: each change
+    a publisher makes rescans, and two scans at once would both add what
+    they found new to the caches.
+
     :param storage: the library, or the path of a media folder.
     """
     storage = as_storage(storage)
+    with _holding(storage, SCAN_LOCK):
+        return _scan(storage, conn)
+
+
+def _scan(storage: Storage, conn: sqlite3.Connection) -> ScanResult:
     walk = _Scan(storage, conn)
     result = walk.result
     try:
@@ -167,14 +178,16 @@ def scan(storage: Storage | str, conn: sqlite3.Connection) -> ScanResult:
         db.replace_catalog(conn, [], result.problems)
         return result
 
-    for name in sorted(listing):
+    media_names = [n for n in sorted(listing) if is_media_name(n)]
+    for name in sorted(_grouped(group_sidecars(listing, media_names))):
         if extension_of(name) in CAPTION_SOURCE_EXTENSIONS:
             converted = walk.convert_sidecar(name, set(listing))
             if converted is not None:
                 listing[converted] = storage.stat(converted)
     names = sorted(listing)
-    media_names = [n for n in names if is_media_name(n)]
     sidecars = group_sidecars(names, media_names)
+    for name in _confirmed_orphans(storage, _orphans(names, media_names, sidecars)):
+        result.problems.append((name, ORPHAN_PROBLEM))
 
     seen_ids: dict[str, str] = {}
     indexed = search.indexed_tracks(conn)
@@ -207,6 +220,71 @@ def scan(storage: Storage | str, conn: sqlite3.Connection) -> ScanResult:
     result.items.sort(key=lambda i: i["title"].casefold())
     db.replace_catalog(conn, result.items, result.problems)
     return result
+
+
+#: The lock a scan holds: never an item's id, which starts with a letter or digit.
+SCAN_LOCK = "_scan"
+
+
+@contextmanager
+def _holding(storage: Storage, lock_id: str) -> Iterator[None]:
+    """Hold the storage's lock ``lock_id``, or nothing where no lock can be
+    taken (a missing or read-only media folder), which the scan still reads."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(storage.lock(lock_id))
+        except OSError:
+            pass
+        yield
+
+
+#: What the scan says of a sidecar file without its media file.
+ORPHAN_PROBLEM = ("left over: no media file in the folder has its stem, so no item uses it;"
+                  " delete it, or put back the media file it belongs to")
+_SIDECAR_EXTENSIONS = frozenset({".vtt", ".json", *POSTER_EXTENSIONS,
+                                 *CAPTION_SOURCE_EXTENSIONS})
+
+
+def _grouped(sidecars: dict[str, list[str]]) -> set[str]:
+    return {name for names in sidecars.values() for name in names}
+
+
+def _orphans(names: list[str], media_names: list[str],
+             sidecars: dict[str, list[str]]) -> list[str]:
+    """Sidecar files (by extension) that belong to no media file.
+
+    >>> _orphans(["a.mp4", "a.en.vtt", "b.json", "b.en.vtt", "notes.txt"], ["a.mp4"],
+    ...          {"a": ["a.en.vtt"]})
+    ['b.en.vtt', 'b.json']
+    """
+    grouped, media = _grouped(sidecars), set(media_names)
+    return sorted(n for n in names if n not in media and n not in grouped
+                  and extension_of(n) in _SIDECAR_EXTENSIONS)
+
+
+def _stems_of(name: str) -> list[str]:
+    """Every stem ``name`` could be a sidecar of.
+
+    >>> _stems_of("talk.v2.en.vtt")
+    ['talk', 'talk.v2', 'talk.v2.en']
+    """
+    parts = name.split(".")[:-1]
+    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+
+
+def _confirmed_orphans(storage: Storage, orphans: list[str]) -> list[str]:
+    """The ``orphans`` that are orphans still once no change to an item they
+    could belong to is under way: deleting an item removes its media file
+    first, so a scan meanwhile sees its sidecars alone for a moment."""
+    if not orphans:
+        return []
+    for item_id in sorted({slugify(stem) for name in orphans for stem in _stems_of(name)}):
+        with _holding(storage, item_id):
+            pass
+    names = sorted(entry.name for entry in storage.list())
+    media_names = [n for n in names if is_media_name(n)]
+    now = set(_orphans(names, media_names, group_sidecars(names, media_names)))
+    return [name for name in orphans if name in now]
 
 
 def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,

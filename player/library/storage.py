@@ -30,7 +30,8 @@ import errno
 import fcntl
 import json
 import os
-import tempfile
+import secrets
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -144,6 +145,19 @@ class Upload(ABC):
     def discard(self) -> None:
         """Drop the bytes unless committed; safe to call more than once."""
 
+    def keep(self, name: str) -> None:
+        """Keep the bytes after this request as the *kept upload* ``name``,
+        replacing any kept upload of that name; this object is then finished.
+
+        A kept upload is still outside the library: :meth:`Storage.take_upload`
+        gives it back (to commit, discard or keep again), and
+        :meth:`Storage.cleanup_uploads` drops it once it has been kept too long.
+
+        :raises InvalidKey: if ``name`` is not a plain name.
+        :raises NotImplementedError: if the storage cannot keep uploads.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot keep uploads")
+
 
 class Storage(ABC):
     """Where the library's bytes live, addressed by plain names (keys)."""
@@ -231,8 +245,29 @@ class Storage(ABC):
         """
 
     @abstractmethod
-    def cleanup_uploads(self) -> list[str]:
-        """Remove staged uploads whose writer has gone; returns their names."""
+    def cleanup_uploads(self, *, stale_after: float | None = None,
+                        keep_for: float | None = None) -> list[str]:
+        """Remove staged uploads whose writer has gone; returns their names.
+
+        :param stale_after: also remove staged uploads not written to for
+            this many seconds, whoever holds them: longer than any upload can
+            take, so their writer is stuck or gone.
+        :param keep_for: also remove kept uploads (:meth:`Upload.keep`) kept
+            longer ago than this many seconds and not taken back since;
+            ``None`` keeps them all.
+        """
+
+    def take_upload(self, name: str) -> Upload:
+        """Take back the kept upload ``name`` (see :meth:`Upload.keep`), to
+        commit, discard or keep again. While one caller has it, another
+        waits, then finds it gone if the first committed or discarded it.
+
+        :raises FileNotFoundError: if there is no kept upload of that name
+            (never kept, taken and finished, or dropped for its age).
+        :raises InvalidKey: if ``name`` is not a plain name.
+        :raises NotImplementedError: if the storage cannot keep uploads.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot keep uploads")
 
     def local_path(self, key: str) -> str | None:
         """A path the server can send with ``sendfile``, or ``None`` when the
@@ -265,6 +300,7 @@ def _chunks(data: bytes | Iterable[bytes] | BinaryIO) -> Iterator[bytes]:
 _STAGING = ".uploads"
 _UPLOAD_PREFIX = "upload-"
 _LOCK_PREFIX = "lock-"
+_KEPT_PREFIX = "kept-"
 
 
 class LocalStorage(Storage):
@@ -275,6 +311,11 @@ class LocalStorage(Storage):
     staged file is ``flock``-ed by the process writing it; the kernel drops
     the lock when that process ends, however it ends, so
     :meth:`cleanup_uploads` removes exactly the files whose writer is gone.
+    Kept uploads are ``kept-NAME`` files there, locked only while taken.
+
+    Files are created with mode ``0666`` less the process's umask (and the
+    folder's default ACL, if it has one), as any program's new files are, so
+    an uploaded file is readable by whoever may read the operator's own.
     """
 
     def __init__(self, root: str | os.PathLike) -> None:
@@ -372,19 +413,44 @@ class LocalStorage(Storage):
             finally:
                 os.close(fd)
 
-    def cleanup_uploads(self) -> list[str]:
-        """Remove the staged files and lock files no process holds a lock on;
-        returns the names of the staged files removed."""
+    def take_upload(self, name: str) -> Upload:
+        """The kept file ``.uploads/kept-NAME``, locked for this caller.
+
+        :raises FileNotFoundError: if there is none.
+        """
+        return _LocalUpload(self, self._staging(), kept=check_key(name))
+
+    def cleanup_uploads(self, *, stale_after: float | None = None,
+                        keep_for: float | None = None) -> list[str]:
+        """Remove the staged files and lock files no process holds a lock on,
+        staged files older than ``stale_after`` and kept ones older than
+        ``keep_for`` (by modification time); returns the names of the staged
+        and kept files removed."""
         folder = self.root / _STAGING
         if not folder.is_dir():
             return []
         removed = []
+        now = time.time()
         for entry in os.scandir(folder):
-            if not entry.name.startswith((_UPLOAD_PREFIX, _LOCK_PREFIX)):
+            if not entry.name.startswith((_UPLOAD_PREFIX, _LOCK_PREFIX, _KEPT_PREFIX)):
                 continue
-            if not entry.is_file(follow_symlinks=False):
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                age = now - entry.stat(follow_symlinks=False).st_mtime
+            except FileNotFoundError:
                 continue
-            if _remove_unless_locked(entry.path) and entry.name.startswith(_UPLOAD_PREFIX):
+            if entry.name.startswith(_KEPT_PREFIX):
+                # A kept file's lock means someone has taken it just now.
+                if keep_for is not None and age > keep_for and _remove_unless_locked(entry.path):
+                    removed.append(entry.name)
+            elif entry.name.startswith(_LOCK_PREFIX):
+                _remove_unless_locked(entry.path)
+            elif _remove_unless_locked(entry.path):
+                removed.append(entry.name)
+            elif stale_after is not None and age > stale_after and _unlink(entry.path):
+                # Its writer still holds it, but has not written for longer
+                # than any upload takes: stuck on a client that stopped sending.
                 removed.append(entry.name)
         return removed
 
@@ -411,6 +477,14 @@ def _entry(name: str, st: os.stat_result) -> Entry:
                  f"{st.st_size:x}-{st.st_mtime_ns:x}-{st.st_ino:x}")
 
 
+def _unlink(path: str) -> bool:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def _remove_unless_locked(path: str) -> bool:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -431,22 +505,22 @@ def _remove_unless_locked(path: str) -> bool:
 
 
 class _LocalUpload(Upload):
-    """A locked temporary file in the staging folder."""
+    """A locked file in the staging folder: a new temporary file, or a kept
+    one taken back (``kept``)."""
 
-    def __init__(self, storage: LocalStorage, folder: Path) -> None:
+    def __init__(self, storage: LocalStorage, folder: Path, kept: str | None = None) -> None:
         self._storage = storage
-        self.size = 0
+        self._folder = folder
         self._done = False
-        while True:
-            fd, name = tempfile.mkstemp(prefix=_UPLOAD_PREFIX, suffix=".part", dir=folder)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            # cleanup_uploads may have taken the file between mkstemp and flock.
-            if os.fstat(fd).st_nlink > 0:
-                break
-            os.close(fd)
-        self.name = os.path.basename(name)
-        self._path = name
-        self._file: BinaryIO | None = os.fdopen(fd, "wb")
+        if kept is None:
+            fd, path = _new_staged_file(folder)
+        else:
+            fd, path = _take_kept_file(folder / (_KEPT_PREFIX + kept))
+        self.name = os.path.basename(path)
+        self._path = path
+        self.size = os.fstat(fd).st_size
+        self._file: BinaryIO | None = os.fdopen(fd, "r+b")
+        self._file.seek(0, os.SEEK_END)
 
     def write(self, data: bytes) -> None:
         if self._file is None:
@@ -473,6 +547,21 @@ class _LocalUpload(Upload):
         self._close()
         return _entry(key, st)
 
+    def keep(self, name: str) -> None:
+        if self._file is None:
+            raise ValueError("keep of a finished upload")
+        target = str(self._folder / (_KEPT_PREFIX + check_key(name)))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        if target != self._path:
+            os.replace(self._path, target)
+            self._path = target
+        # Its age, which the clean-up goes by, counts from now; the lock is
+        # held until the time is set, so the clean-up never sees it old.
+        os.utime(self._file.fileno())
+        self._done = True
+        self._close()
+
     def _close(self) -> None:
         if self._file is not None:
             self._file.close()
@@ -480,12 +569,55 @@ class _LocalUpload(Upload):
 
     def discard(self) -> None:
         if not self._done:
-            try:
-                os.unlink(self._path)
-            except FileNotFoundError:
-                pass
+            # Only while the name still leads to this file: once dropped by
+            # the clean-up, the name may already be another upload's.
+            if self._file is not None and _same_file(self._path, self._file.fileno()):
+                _unlink(self._path)
             self._done = True
         self._close()
+
+
+def _new_staged_file(folder: Path) -> tuple[int, str]:
+    """A new, empty, locked file in ``folder``: its descriptor and path."""
+    while True:
+        path = os.path.join(folder, f"{_UPLOAD_PREFIX}{secrets.token_hex(8)}.part")
+        try:
+            # Mode 0666: the kernel takes the umask (or the folder's default
+            # ACL) off it, as for any new file. tempfile's 0600 would make
+            # the library's files unreadable to everyone but this user.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except FileExistsError:
+            continue
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        # cleanup_uploads may have taken the file between open and flock.
+        if _same_file(path, fd):
+            return fd, path
+        os.close(fd)
+
+
+def _take_kept_file(path: Path) -> tuple[int, str]:
+    """The kept file at ``path``, locked: its descriptor and path.
+
+    :raises FileNotFoundError: if there is none, or it went while this waited.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        # Whoever held it before may have committed, discarded or replaced it.
+        if not _same_file(str(path), fd):
+            raise FileNotFoundError(errno.ENOENT, "the kept upload is gone", str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, str(path)
+
+
+def _same_file(path: str, fd: int) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
 # -- the app's storage --------------------------------------------------------------------
@@ -497,25 +629,6 @@ def as_storage(value: Storage | str | os.PathLike) -> Storage:
     LocalStorage('media')
     """
     return value if isinstance(value, Storage) else LocalStorage(value)
-
-
-def for_app(app) -> Storage:
-    """The storage of a Flask app: its ``STORAGE`` setting when that is a
-    :class:`Storage`, else its media folder (``MEDIA_DIR``).
-
-    :raises StorageError: if ``STORAGE`` is set to anything else.
-    """
-    storage = app.extensions.get(APP_KEY)
-    if storage is not None:
-        return storage
-    configured = app.config.get("STORAGE")
-    if configured is None:
-        configured = LocalStorage(app.config["MEDIA_DIR"])
-    elif not isinstance(configured, Storage):
-        raise StorageError("PLAYER_STORAGE is not supported yet: leave it unset to keep the"
-                           " library in the media folder (PLAYER_MEDIA_DIR).")
-    # setdefault: of two threads that get here first, both use the first storage.
-    return app.extensions.setdefault(APP_KEY, configured)
 
 
 # -- the naming rule ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ The package's parts, from the pure to the wired:
 - :mod:`.writer` the write-behind thread that commits reports in batches;
 - :mod:`.store` reports into sessions and sessions into statistics, against
   the database seam;
+- :mod:`.limits` the flood limits, per viewer, client address and item (pure);
 - :mod:`.intake` a report as a request brings it, checked;
 - :mod:`.views` the routes and ``player fold-progress``;
 - :mod:`.fastpath` the usual report, answered below Flask;
@@ -17,15 +18,18 @@ The package's parts, from the pure to the wired:
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from flask import Flask
 
+from . import limits
 from .charts import retention_chart, usage_bars
 from .fastpath import ReportFastPath
 from .intake import VIEWER_HEADER, VIEWER_TOKEN_HEADER
-from .model import ProgressError, TokenBucket
+from .model import ProgressError, ResumeRules
 from .store import (
+    DURATION_QUORUM,
     Durations,
     Erased,
     PendingReport,
@@ -36,7 +40,7 @@ from .store import (
 )
 from .viewer import ViewerError, ViewerTokenError, identify, sign_viewer
 from .views import bp, flush, fold_progress_command, forget_media
-from .writer import Writer
+from .writer import Writer, write_queues_on_sigterm
 
 __all__ = [
     "DEFAULTS", "VIEWER_HEADER", "VIEWER_TOKEN_HEADER", "Durations", "Erased", "PendingReport",
@@ -53,11 +57,14 @@ DEFAULTS = {
     "RESUME_MIN_SECONDS": 30,
     "FINISHED_PERCENT": 90,
     "FINISHED_TAIL_SECONDS": 10,
-    "RESUME_MIN_DURATION": 60,
+    "RESUME_MIN_DURATION": 10,
+    "RESUME_MIN_SHARE": 25,
     "PROGRESS_MAX_BODY": 4096,
     "PROGRESS_RATE_BURST": 20,
     "PROGRESS_RATE_PER_SECOND": 1.0,
     "PROGRESS_QUEUE_LIMIT": 10_000,
+    "PROGRESS_DURATION_QUORUM": DURATION_QUORUM,
+    **limits.DEFAULTS,
 }
 
 
@@ -65,19 +72,20 @@ def init_app(app: Flask) -> None:
     """Wire progress into ``app``.
 
     Sets the defaults of the progress settings and adds the writer, the
-    duration cache, the flood limiter, the blueprint and its fast path
-    (``player fold-progress`` is registered with the other commands).
+    duration cache, the flood limits, the blueprint and its fast path
+    (``player fold-progress`` is registered with the other commands), and
+    makes SIGTERM write the queue before the process ends where nothing else
+    sees to it.
     """
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    bulk = functools.partial(store_reports, rules=ResumeRules.from_config(app.config),
+                             quorum=int(app.config["PROGRESS_DURATION_QUORUM"]))
     app.extensions["progress_writer"] = Writer(
-        app.config["DATABASE"], store_reports, limit=int(app.config["PROGRESS_QUEUE_LIMIT"]))
+        app.config["DATABASE"], bulk, limit=int(app.config["PROGRESS_QUEUE_LIMIT"]))
     app.extensions["progress_durations"] = Durations()
-    app.extensions["progress_limiter"] = (
-        TokenBucket(float(app.config["PROGRESS_RATE_BURST"]),
-                    float(app.config["PROGRESS_RATE_PER_SECOND"])),
-        threading.Lock(),
-    )
+    app.extensions["progress_limits"] = limits.Limits(app.config)
     app.extensions["progress_fold"] = {"lock": threading.Lock(), "next": 0.0}
     app.register_blueprint(bp)
     app.wsgi_app = ReportFastPath(app, app.wsgi_app)
+    write_queues_on_sigterm()

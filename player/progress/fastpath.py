@@ -11,11 +11,12 @@ from collections.abc import Callable
 from flask import Flask
 
 from ..library.scan import is_valid_id
-from .intake import decode_json, privacy_reason, viewer_claims
-from .model import Report, check_within, parse_report
+from .intake import client_address, decode_json, privacy_reason, viewer_claims, voter
+from .limits import NOT_COUNTED
+from .model import Report, check_within, parse_report, report_end
 from .store import PendingReport
 from .viewer import identify
-from .views import bp, maybe_fold, report_answer
+from .views import bp, enqueue, maybe_fold, report_answer
 
 #: Content types the fast path reads itself: what players and beacons send.
 #: Other types the view accepts too are left to it, so it alone judges them.
@@ -43,10 +44,12 @@ class ReportFastPath:
     duration is not in :class:`.store.Durations` just then, a request with a cookie
     (the session can change the headers), a chunked body, trusted hosts.
 
-    Two refusals are found only once the flood limit has been asked, and
-    both hand over as if this had not run: a viewer out of tokens (a refused
-    take spends none, so the view's own take decides afresh) and a full
-    queue (the token is given back first).
+    Two refusals are found only once the flood limits have been asked, and
+    both hand over as if this had not run: a viewer or an address out of
+    tokens (a refused take spends none, so the view's own take decides
+    afresh) and a full queue (the tokens are given back first). A report
+    beyond the new-session limits is answered "not stored" here, as the view
+    would.
 
     The answers are the view's: each kind, method and ``Origin`` value is
     built once by the view's response code, run through the app's
@@ -85,15 +88,17 @@ class ReportFastPath:
         if isinstance(checked, str):
             return self._answer(environ, {"stored": False, "reason": checked}, 200)
         key, report = checked
-        extensions = self.app.extensions
-        bucket, lock = extensions["progress_limiter"]
-        with lock:
-            if bucket.take(key, time.monotonic()):
-                return None
-        if not extensions["progress_writer"].put(
-                PendingReport(item_id, key, report, time.time())):
-            with lock:
-                bucket.give_back(key)
+        limits = self.app.extensions["progress_limits"]
+        address = client_address(environ)
+        if limits.take(key, address, time.monotonic()):
+            return None
+        pending = PendingReport(item_id, key, report, time.time(),
+                                voter(address, self.app.config["SECRET_KEY"]))
+        queued = enqueue(self.app, pending, address)
+        if queued is None:
+            return self._answer(environ, {"stored": False, "reason": NOT_COUNTED}, 200)
+        if not queued:
+            limits.give_back(key, address)
             return None
         maybe_fold(self.app)
         return self._answer(environ, {"stored": True}, 202)
@@ -128,10 +133,10 @@ class ReportFastPath:
             return reason
         viewer = identify(*viewer_claims(data, environ), secret=config.get("VIEWER_SECRET"),
                           pepper=config["SECRET_KEY"])
-        duration = self.app.extensions["progress_durations"].fresh(item_id, time.monotonic())
-        if duration is None:
+        durations = self.app.extensions["progress_durations"].fresh(item_id, time.monotonic())
+        if durations is None:
             return None
-        return viewer.key, check_within(report, duration)
+        return viewer.key, check_within(report, report_end(report, *durations))
 
     def _answer(self, environ: dict, body: dict, status: int) -> _Answer:
         key = (status, tuple(body.items()), environ["REQUEST_METHOD"], environ.get("HTTP_ORIGIN"))

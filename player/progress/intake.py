@@ -8,11 +8,11 @@ beacon of a string sends (and it needs no CORS preflight). The viewer travels
 in the body (``viewer`` or ``viewer_token``), since a beacon cannot set
 headers, or in the ``X-Player-Viewer`` / ``X-Player-Viewer-Token`` headers.
 
-The flood limit is a token bucket per viewer kept in each process: with W
-gunicorn workers a viewer can get up to W times the configured rate through.
-The limit is there to stop floods, which are orders of magnitude above a
-player's one report every ten seconds, so that factor is accepted in exchange
-for keeping the limiter off the database.
+The flood limits (see :mod:`.limits`) are token buckets kept in each
+process, per viewer and per client address; with W gunicorn workers up to W
+times the configured rates get through. The limits are there to stop floods,
+which are orders of magnitude above a player's one report every ten seconds,
+so that factor is accepted in exchange for keeping them off the database.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from collections.abc import Mapping
 from flask import current_app, request
 
 from ..errors import PlayerError
+from .limits import Refused, address_key
 from .model import ProgressError
-from .viewer import Viewer, identify
+from .viewer import Viewer, identify, viewer_key
 
 #: Headers that carry the viewer. Reports may carry it in the body instead
 #: (``viewer``, ``viewer_token``), since ``navigator.sendBeacon`` cannot set headers.
@@ -160,16 +161,36 @@ def _too_large(limit: int) -> ReportTooLarge:
                           details={"limit": limit})
 
 
-def limit_rate(viewer_key: str) -> None:
-    """Take one of the viewer's tokens of the flood limit.
+def client_address(environ: dict) -> str:
+    """The key the request's client address is limited by (see :func:`.limits.address_key`).
 
-    :raises TooManyReports: if the viewer has none left.
+    ``REMOTE_ADDR`` is the client's own, or behind trusted proxies what
+    Werkzeug's ProxyFix (``PLAYER_PROXY_FIX``) took from ``X-Forwarded-For``.
     """
-    bucket, lock = current_app.extensions["progress_limiter"]
-    with lock:
-        wait = bucket.take(viewer_key, time.monotonic())
-    if wait:
-        retry = max(1, math.ceil(wait))
-        raise TooManyReports(
-            f"Too many progress reports from this viewer; try again in {retry} s.",
-            details={"retry_after": retry}, headers={"Retry-After": str(retry)})
+    return address_key(environ.get("REMOTE_ADDR"))
+
+
+def voter(address: str, pepper: str) -> str:
+    """Who a duration a player reports counts for: one vote per client address,
+    kept as a keyed hash (the address itself is never stored)."""
+    return viewer_key("address", address, pepper)
+
+
+def too_many(refused: Refused) -> TooManyReports:
+    """The 429 a report over a flood limit is answered."""
+    retry = max(1, math.ceil(refused.wait))
+    who = "viewer" if refused.by == "viewer" else "address"
+    return TooManyReports(
+        f"Too many progress reports from this {who}; try again in {retry} s.",
+        details={"retry_after": retry}, headers={"Retry-After": str(retry)})
+
+
+def limit_rate(viewer_key: str, address: str) -> None:
+    """Take one of the viewer's and one of the address's tokens of the flood limits.
+
+    :raises TooManyReports: if either has none left (then neither is spent).
+    """
+    refused = current_app.extensions["progress_limits"].take(viewer_key, address,
+                                                            time.monotonic())
+    if refused:
+        raise too_many(refused)

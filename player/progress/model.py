@@ -67,28 +67,39 @@ class ProgressError(PlayerError, ValueError):
         self.field = field
 
 
+#: The "last seconds" that count as finished are at most this share of the
+#: item, so a short item is not finished a third of the way through.
+MAX_TAIL_SHARE = 1 / 6
+
+
 @dataclass(frozen=True)
 class ResumeRules:
     """When to offer "Resume from ..." and when an item counts as finished.
 
-    The defaults follow what Jellyfin users expect: under 5 % or 30 s in,
-    start over; from 90 % or the last 10 s, finished ("watch again"); items
-    under a minute are not worth resuming.
+    The bar scales with the item's length. An item is resumable from
+    ``min_duration`` seconds long. Resume is offered once the viewer is past
+    ``min_seconds`` or ``min_share`` percent of the item, whichever comes
+    first, and past ``min_percent`` percent: 15 s into a one-minute clip,
+    30 s into a ten-minute talk, 6 min into a two-hour film. An item is
+    finished ("watch again") from ``finished_percent`` in, or within its last
+    ``finished_tail_seconds``, those being at most a sixth of the item.
     """
 
     min_percent: float = 5.0
     min_seconds: float = 30.0
     finished_percent: float = 90.0
     finished_tail_seconds: float = 10.0
-    min_duration: float = 60.0
+    min_duration: float = 10.0
+    min_share: float = 25.0
 
     @classmethod
     def from_config(cls, config: Mapping) -> ResumeRules:
         """The rules an app's settings give.
 
         Reads ``RESUME_MIN_PERCENT``, ``RESUME_MIN_SECONDS``,
-        ``FINISHED_PERCENT``, ``FINISHED_TAIL_SECONDS`` and
-        ``RESUME_MIN_DURATION``; missing keys keep the defaults.
+        ``FINISHED_PERCENT``, ``FINISHED_TAIL_SECONDS``,
+        ``RESUME_MIN_DURATION`` and ``RESUME_MIN_SHARE``; missing keys keep
+        the defaults.
         """
         default = cls()
         names = {
@@ -97,25 +108,40 @@ class ResumeRules:
             "finished_percent": "FINISHED_PERCENT",
             "finished_tail_seconds": "FINISHED_TAIL_SECONDS",
             "min_duration": "RESUME_MIN_DURATION",
+            "min_share": "RESUME_MIN_SHARE",
         }
         return cls(**{
             attr: float(config.get(key, getattr(default, attr))) for attr, key in names.items()
         })
 
+    def resume_from(self, duration: float) -> float:
+        """The position from which resuming is offered.
+
+        >>> rules = ResumeRules()
+        >>> rules.resume_from(22), rules.resume_from(60), rules.resume_from(600)
+        (5.5, 15.0, 30.0)
+        >>> rules.resume_from(7200)
+        360.0
+        """
+        return max(duration * self.min_percent / 100,
+                   min(self.min_seconds, duration * self.min_share / 100))
+
     def finished_at(self, duration: float) -> float:
         """The position from which an item counts as finished.
 
-        In an item too short to resume, the last seconds are most of it, so
-        only the percent applies there.
+        In an item too short to resume only the percent applies.
 
         >>> rules = ResumeRules()
-        >>> rules.finished_at(300), rules.finished_at(80), rules.finished_at(20)
-        (270.0, 70.0, 18.0)
+        >>> rules.finished_at(300), rules.finished_at(80), rules.finished_at(60)
+        (270.0, 70.0, 50.0)
+        >>> round(rules.finished_at(22), 2), rules.finished_at(5)
+        (18.33, 4.5)
         """
         by_percent = duration * self.finished_percent / 100
         if duration < self.min_duration:
             return by_percent
-        return max(0.0, min(by_percent, duration - self.finished_tail_seconds))
+        tail = min(self.finished_tail_seconds, duration * MAX_TAIL_SHARE)
+        return max(0.0, min(by_percent, duration - tail))
 
     def is_finished(self, position: float, duration: float) -> bool:
         """Whether ``position`` is at or past :meth:`finished_at`."""
@@ -147,6 +173,8 @@ def resume_offer(
     'too_early'
     >>> resume_offer(220.0, 226.0, False, rules).offer
     'watch_again'
+    >>> resume_offer(16.0, 60.0, False, rules).offer
+    'resume'
     """
     if position is None:
         return ResumeOffer(None, 0.0, "no_history")
@@ -156,7 +184,7 @@ def resume_offer(
         return ResumeOffer(None, 0.0, "too_short")
     if ended or rules.is_finished(position, duration):
         return ResumeOffer("watch_again", 0.0, "finished")
-    if position < rules.min_seconds or position < duration * rules.min_percent / 100:
+    if position < rules.resume_from(duration):
         return ResumeOffer(None, 0.0, "too_early")
     return ResumeOffer("resume", position, "resume")
 
@@ -202,6 +230,55 @@ def durations_disagree(reported: float, authoritative: float) -> bool:
     (False, True)
     """
     return abs(reported - authoritative) > duration_tolerance(authoritative)
+
+
+def agreed_duration(votes: Iterable[float], current: float | None, quorum: int
+                    ) -> float | None:
+    """The duration players agree on, from one vote per voter.
+
+    Agreement is a majority of the votes, and at least ``quorum`` of them,
+    within :func:`duration_tolerance` of their median; the agreed value is
+    the median of those. Where the votes agree on nothing, ``current`` (what
+    they agreed on before) stands; where they agree on about ``current``, it
+    stands too, so that it does not move with every vote.
+
+    >>> agreed_duration([70.0, 2.0, 70.2, 69.9], None, 3)
+    70.0
+    >>> agreed_duration([2.0, 2.0, 70.0], None, 3) is None
+    True
+    >>> agreed_duration([70.0, 70.2, 69.9, 70.1], 2.0, 3), agreed_duration([70.4], 70.0, 3)
+    (70.05, 70.0)
+    """
+    values = sorted(votes)
+    if len(values) < quorum:
+        return current
+    middle = _median(values)
+    close = [v for v in values if not durations_disagree(v, middle)]
+    if len(close) < quorum or 2 * len(close) <= len(values):
+        return current
+    agreed = _median(close)
+    if current is not None and not durations_disagree(current, agreed):
+        return current
+    return agreed
+
+
+def _median(ordered: list[float]) -> float:
+    half = len(ordered) // 2
+    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
+def report_end(report: Report, probed: float | None, agreed: float | None) -> float | None:
+    """The end to check ``report`` against with :func:`check_within`.
+
+    The probed duration, when the server could read it. Otherwise the
+    report's own duration when it gives one (None here: :func:`check_within`
+    then takes the report's), so that a wrong agreement never refuses an
+    honest player's report, which would also keep it from being corrected;
+    else the duration players agreed on.
+    """
+    if probed:
+        return probed
+    return None if report.duration is not None else agreed
 
 
 # -- reports -----------------------------------------------------------------
@@ -479,29 +556,47 @@ def tally_sessions(
     tally = Tally()
     viewers = set()
     for viewer, state in sessions:
-        tally.sessions += 1
-        if state.watched <= 0:
-            continue
-        tally.plays += 1
-        viewers.add(viewer)
-        tally.watched += state.watched
-        tally.descriptions += state.descriptions
-        for lang, seconds in state.captions.items():
-            tally.captions[lang] = tally.captions.get(lang, 0.0) + seconds
-        if not duration:
-            tally.completed += state.ended
-            continue
-        ranges = clip_ranges(state.ranges, duration)
-        tally.percent_sum += min(100.0, total_length(ranges) / duration * 100)
-        furthest = max((end for _, end in ranges), default=0.0)
-        tally.completed += state.ended or rules.is_finished(furthest, duration)
-        seen = set()
-        for start, end in ranges:
-            seen.update(_retention_span(start, end, duration))
-        for point in seen:
-            tally.retention[point] += 1
+        if add_session(tally, state, duration, rules):
+            viewers.add(viewer)
     tally.viewers = len(viewers)
     return tally
+
+
+def add_session(tally: Tally, state: SessionState, duration: float | None,
+                rules: ResumeRules, sign: int = 1) -> bool:
+    """Add one session to ``tally`` (``sign=-1``: take it away again), all
+    but ``viewers``, which depends on the other sessions; True if it is a play.
+
+    Taking away exactly what adding gave is what keeps running totals (see
+    :mod:`.store`) equal to totals computed afresh.
+    """
+    tally.sessions += sign
+    if state.watched <= 0:
+        return False
+    tally.plays += sign
+    tally.watched += sign * state.watched
+    tally.descriptions += sign * state.descriptions
+    captions = tally.captions
+    for lang, seconds in state.captions.items():
+        total = captions.get(lang, 0.0) + sign * seconds
+        if sign < 0 and abs(total) < 1e-9:
+            # Gone with its last session, not left behind as rounding noise.
+            captions.pop(lang, None)
+        else:
+            captions[lang] = total
+    if not duration:
+        tally.completed += sign * state.ended
+        return True
+    ranges = clip_ranges(state.ranges, duration)
+    tally.percent_sum += sign * min(100.0, total_length(ranges) / duration * 100)
+    furthest = max((end for _, end in ranges), default=0.0)
+    tally.completed += sign * (state.ended or rules.is_finished(furthest, duration))
+    retention = tally.retention
+    # A session's ranges are merged, so apart: no percent lies in two of them.
+    for start, end in ranges:
+        for point in _retention_span(start, end, duration):
+            retention[point] += sign
+    return True
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,9 @@ from ..library.catalog import find_item, public_item
 from ..library.scan import is_valid_id
 from ..web.auth import publisher_required
 from .charts import retention_chart, usage_bars
-from .intake import json_body, limit_rate, privacy_reason, request_viewer
-from .model import ResumeRules, check_within, parse_report, resume_offer
+from .intake import client_address, json_body, limit_rate, privacy_reason, request_viewer, voter
+from .limits import NOT_COUNTED
+from .model import ResumeRules, check_within, parse_report, report_end, resume_offer
 from .store import (
     FOLD_BATCH,
     FoldResult,
@@ -144,6 +145,7 @@ def forget_media(media_id: str) -> None:
     """
     def delete(conn: sqlite3.Connection) -> None:
         db.progress_delete_media(conn, media_id)
+        db.progress_delete_media_live(conn, media_id)
 
     _writer().run(delete)
 
@@ -158,8 +160,9 @@ def report_progress(item_id: str):
 
     :raises NotFound: if there is no such item.
     :raises PlayerError: for a report refused (its body, its viewer, the
-        flood limit, a position past the end, a full queue); each answers
-        with its own status.
+        flood limits, a position past the end, a full queue); each answers
+        with its own status. A report that would start a play session
+        beyond the new-session limits is answered 200, not stored.
     """
     if not is_valid_id(item_id):
         abort(404, f"There is no media item with the id '{item_id}'.")
@@ -171,14 +174,41 @@ def report_progress(item_id: str):
         # but whether the item exists is not this request's business.
         return report_answer({"stored": False, "reason": reason})
     viewer = request_viewer(data)
-    limit_rate(viewer.key)
-    duration = current_app.extensions["progress_durations"].lookup(item_id, time.monotonic())
-    report = check_within(report, duration)
-    if not _writer().put(PendingReport(item_id, viewer.key, report, time.time())):
+    address = client_address(request.environ)
+    limit_rate(viewer.key, address)
+    probed, agreed = current_app.extensions["progress_durations"].lookup(item_id,
+                                                                         time.monotonic())
+    report = check_within(report, report_end(report, probed, agreed))
+    app = current_app._get_current_object()
+    pending = PendingReport(item_id, viewer.key, report, time.time(),
+                            voter(address, app.config["SECRET_KEY"]))
+    queued = enqueue(app, pending, address)
+    if queued is None:
+        return report_answer({"stored": False, "reason": NOT_COUNTED})
+    if not queued:
         raise ProgressUnavailable("Too many progress reports are waiting to be written;"
                                   " this one was not stored.")
-    maybe_fold(current_app._get_current_object())
+    maybe_fold(app)
     return report_answer({"stored": True}, 202)
+
+
+def enqueue(app: Flask, pending: PendingReport, address: str) -> bool | None:
+    """Queue a report that passed every other check, if the new-session limits allow.
+
+    True when queued; None when it would start a session beyond the limits
+    of its address or its item (not stored, counted nowhere); False when the
+    queue is full (nothing changed).
+    """
+    limits = app.extensions["progress_limits"]
+    session = (pending.viewer, pending.media_id, pending.report.session)
+    admitted = limits.admit_session(session, address, time.monotonic())
+    if admitted is False:
+        return None
+    if app.extensions["progress_writer"].put(pending):
+        return True
+    if admitted:
+        limits.withdraw_session(session, address)
+    return False
 
 
 @bp.get("/api/media/<item_id>/progress")
@@ -225,11 +255,13 @@ def erase_history():
     viewer = request_viewer()
 
     def erase(conn: sqlite3.Connection) -> int:
+        # The running totals of the items concerned are recomputed when next read.
+        db.progress_drop_live_of_viewer(conn, viewer.key)
         return db.progress_erase_viewer(conn, viewer.key, time.time())
 
     try:
         sessions = _writer().run(erase)
-    except (TimeoutError, OSError, sqlite3.Error) as exc:
+    except (TimeoutError, OSError, *db.Error) as exc:
         current_app.logger.exception("viewer history not erased")
         raise ProgressUnavailable(
             "Your viewing history could not be erased just now; try again.") from exc
@@ -259,9 +291,23 @@ def stats_json(item_id: str):
 
     :raises NotFound: if there is no such item.
     """
-    item = find_item(item_id)
-    _caught_up()
-    return jsonify(media_statistics(db.get_db(), item, rules()))
+    return jsonify(_statistics(find_item(item_id)))
+
+
+def _statistics(item: dict) -> dict:
+    """An item's statistics, read by the writer after the reports queued before.
+
+    The writer reads them because it may have to store them: see
+    :func:`.store.live_tally`.
+
+    :raises TimeoutError: if the writer has not got to it in time.
+    """
+    resume_rules = rules()
+
+    def read(conn: sqlite3.Connection) -> dict:
+        return media_statistics(conn, item, resume_rules)
+
+    return _writer().run(read)
 
 
 @bp.get("/publish/stats/<item_id>")
@@ -272,8 +318,7 @@ def stats_page(item_id: str):
     :raises NotFound: if there is no such item.
     """
     raw = find_item(item_id)
-    _caught_up()
-    stats = media_statistics(db.get_db(), raw, rules())
+    stats = _statistics(raw)
     return render_template("stats.html", item=public_item(raw), stats=stats,
                            retention_chart=retention_chart(stats["retention"]),
                            usage_bars=usage_bars(stats))

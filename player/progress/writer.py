@@ -8,16 +8,19 @@ costs more than the SQL. Reads wait for the queue first (:meth:`Writer.flush`),
 so they see every report this process accepted before them.
 
 The trade-off: a report is acknowledged before it is on disk. An orderly exit
-(a gunicorn worker stopping or restarting, Ctrl-C) writes the queue first;
-a killed process (SIGKILL, a crash, power loss) loses the reports of at most
-its last ten milliseconds or so. The player's next report repeats the position,
-but the seconds played in the lost ones are missing from the statistics.
+(a gunicorn worker stopping or restarting, Ctrl-C, SIGTERM to ``player
+run``) writes the queue first; a killed process (SIGKILL, a crash, power
+loss) loses the reports of at most its last ten milliseconds or so. The
+player's next report repeats the position, but the seconds played in the lost
+ones are missing from the statistics.
 When the queue is full (the database stalled) :meth:`Writer.put` says so, and
 the report is refused rather than held without limit.
 
-Across gunicorn workers the writer threads take turns on a lock file beside
-the database, so they queue instead of failing with "database is locked";
-other writers (a rescan, the CLI) meet them through SQLite's busy timeout.
+On SQLite, the writer threads of gunicorn workers take turns on a lock file
+beside the database, so they queue instead of failing with "database is
+locked"; other writers (a rescan, the CLI) meet them through SQLite's busy
+timeout. On PostgreSQL writers of any process or server run side by side,
+and the database seam locks what each batch reads to write back.
 
 Nothing here knows about reports: the writer hands batches of payloads to a
 bulk handler and runs jobs, so it can be tested (and reused) alone.
@@ -29,6 +32,7 @@ import atexit
 import fcntl
 import logging
 import os
+import signal
 import sqlite3
 import threading
 import time
@@ -74,13 +78,14 @@ class _Link:
 
     def __init__(self, database: str):
         self.database = database
-        self._files: tuple[sqlite3.Connection, BinaryIO] | None = None
+        self._files: tuple[sqlite3.Connection, BinaryIO | None] | None = None
 
-    def open(self) -> tuple[sqlite3.Connection, BinaryIO]:
+    def open(self) -> tuple[sqlite3.Connection, BinaryIO | None]:
         if self._files is None:
             conn = db.connect(self.database)
+            lock_path = db.writer_lock_file(self.database)
             try:
-                lock = open(self.database + ".writer-lock", "ab")
+                lock = open(lock_path, "ab") if lock_path else None
             except OSError:
                 conn.close()
                 raise
@@ -92,7 +97,8 @@ class _Link:
             conn, lock = self._files
             self._files = None
             conn.close()
-            lock.close()
+            if lock is not None:
+                lock.close()
 
 
 #: Every writer of this process, so that a forked child (a gunicorn worker)
@@ -134,6 +140,9 @@ class Writer:
         self.max_batch = max_batch
         self.idle_seconds = idle_seconds
         self.linger = linger
+        #: Whether :meth:`put` returns only once the payload is written (see
+        #: :func:`write_queues_on_sigterm`).
+        self.acknowledge_written = False
         self._reset()
         _WRITERS.add(self)
 
@@ -150,20 +159,25 @@ class Writer:
         self._written = 0
         self._thread: threading.Thread | None = None
         self._stopping = False
+        # The process is going: nothing more is accepted (see _close_writers).
+        self._final = False
         # The thread is letting a batch grow; callers of flush() waiting now.
         self._lingering = False
         self._hurried = 0
 
     def put(self, payload: Any) -> bool:
-        """Queue ``payload`` for the bulk handler; False if ``limit`` are waiting already.
+        """Queue ``payload`` for the bulk handler; False if ``limit`` are waiting
+        already, or the process is stopping.
 
         Nothing is queued then.
         """
         with self._lock:
-            if self._payloads >= self.limit:
+            if self._payloads >= self.limit or self._final:
                 return False
             self._payloads += 1
             self._enqueue(payload)
+        if self.acknowledge_written:
+            self.flush()
         return True
 
     def submit(self, fn: Callable[[sqlite3.Connection], Any]) -> _Job:
@@ -331,19 +345,15 @@ class Writer:
             # wakes the next one the moment it is free, where SQLite's busy
             # handler would poll with sleeps growing to 100 ms and can leave one
             # process waiting while another takes the lock again and again.
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            if lock is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                with db.Transaction(conn):
                     result = work(conn)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-        except (OSError, sqlite3.Error):
+                if lock is not None:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+        except (OSError, *db.Error):
             link.close()
             raise
         return result
@@ -354,12 +364,61 @@ def _reset_writers_in_child() -> None:
         writer._reset()
 
 
-def _close_writers() -> None:
+def _close_writers(final: bool = False) -> None:
+    """Write every writer's queue; with ``final``, refuse what comes after."""
     for writer in list(_WRITERS):
+        if final:
+            with writer._lock:
+                writer._final = True
         writer.close()
 
 
+def _write_then_die(signum: int, frame: object) -> None:
+    """A SIGTERM handler: write the queues, then die of the signal as before.
+
+    The process still ends by SIGTERM, so a supervisor reads the exit status it
+    always did; only the queues are written first. A report a request thread
+    queues meanwhile is refused (503), not acknowledged and lost. The queues are
+    written by another thread, waited for at most ``WRITE_TIMEOUT_SECONDS``:
+    this runs in the main thread between two bytecodes, which may be inside a
+    writer's lock (a single-threaded server), and must not wait for itself.
+    """
+    closing = threading.Thread(target=_close_writers, args=(True,), name="progress-final",
+                               daemon=True)
+    closing.start()
+    closing.join(WRITE_TIMEOUT_SECONDS)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def write_queues_on_sigterm() -> None:
+    """Make SIGTERM write every writer's queue before the process ends.
+
+    Only where SIGTERM would otherwise end the process on the spot (its
+    default action, as under ``player run`` and ``flask run``): a server that
+    handles SIGTERM itself (gunicorn's master and workers, werkzeug's
+    reloader) exits through ``sys.exit`` and so writes the queues at exit
+    already, and its handler is left alone. SIGINT needs nothing: Python turns
+    it into KeyboardInterrupt, and the process exits in an orderly way. Call it
+    from the main thread; elsewhere it does nothing (Python allows signal
+    handlers only there).
+
+    One server cannot be helped so: werkzeug's reloader (``player --debug
+    run``) answers SIGTERM by killing the child that serves with SIGKILL. In
+    that child every writer acknowledges a payload only once it is written.
+    """
+    if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        # The reloader's child: slower reports, in development only.
+        for writer in list(_WRITERS):
+            writer.acknowledge_written = True
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _write_then_die)
+
+
 os.register_at_fork(after_in_child=_reset_writers_in_child)
-# gunicorn workers leave through sys.exit, so this runs when they stop.
+# gunicorn workers leave through sys.exit, so this runs when they stop; so do
+# processes that Ctrl-C (KeyboardInterrupt) or _write_then_die end.
 atexit.register(_close_writers)
 

@@ -1,35 +1,28 @@
-"""Receiving uploads and changing the library without ever showing a
+"""Checking uploads and changing the library without ever showing a
 half-written file.
 
-Request bodies are parsed as they arrive and each file part is written
-straight into the storage's staging area (see
-:meth:`~player.library.storage.Storage.begin_upload`), so memory stays flat
-whatever the size; a checked file becomes part of the library with one
-atomic commit, and staged files whose writer has gone are removed at start.
+Forms are received by :mod:`.forms`, which stages their files; here a
+staged file is checked by its content and becomes part of the library with
+one atomic commit.
 
 Changes to an item (a new item, its tracks, metadata, deletion) happen under
 the item's lock, so two workers cannot pick the same id or interleave a
-read-modify-write of its metadata. A new item's sidecar files are put in
-place before its media file, and the media file last: an item appears
-complete or not at all.
+read-modify-write of its metadata. A change to an existing item checks there
+that the item is still there, so none brings back files of a deleted one. A
+new item's sidecar files are put in place before its media file, and the
+media file last: an item appears complete or not at all.
 
 Nothing here knows about Flask, or where the library's bytes live.
 """
 
 from __future__ import annotations
 
-import errno
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
-from werkzeug.http import parse_options_header
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
-
-from ..errors import PlayerError
 from ..languages import is_language_tag, track_label
 from ..library import cues
 from ..library import storage as library_storage
@@ -38,36 +31,64 @@ from ..library.scan import slugify
 from ..library.storage import (
     POSTER_EXTENSIONS,
     TRACK_KINDS,
-    Entry,
     MetadataError,
     Storage,
-    Upload,
     caption_sources,
+    extension_of,
     group_sidecars,
     is_media_name,
     metadata_name,
+    parse_track_name,
     poster_name,
     stem_of,
     track_name,
     write_metadata,
 )
+from .errors import (
+    Disconnected,
+    ItemGone,
+    NoSpace,
+    TookTooLong,
+    TooLarge,
+    Unprocessable,
+    Unsupported,
+    UploadError,
+    format_size,
+    too_large,
+)
+from .forms import (
+    FILE_FIELDS,
+    MAX_FIELD_BYTES,
+    MAX_PARTS,
+    ReceivedForm,
+    TempFile,
+    clean_filename,
+    clean_text,
+    one_line,
+    receive_form,
+)
 
 if TYPE_CHECKING:
     from ..captions import Report
 
-_CHUNK = 256 * 1024
-_HEAD = 512
-#: Text fields and caption or poster files are read into memory, so they are capped.
-MAX_FIELD_BYTES = 64 * 1024
+__all__ = [
+    # Re-exported: the errors and the form reception are used through this module.
+    "FILE_FIELDS", "MAX_FIELD_BYTES", "MAX_PARTS", "Disconnected", "ItemGone", "NoSpace",
+    "ReceivedForm", "TempFile", "TooLarge", "TookTooLong", "Unprocessable", "Unsupported",
+    "UploadError", "clean_filename", "clean_text", "format_size", "one_line", "receive_form",
+    "too_large",
+    # Its own.
+    "MAX_DESCRIPTION", "MAX_LABEL", "MAX_SIDE_FILE_BYTES", "MAX_TITLE", "PreparedTrack",
+    "StoredTrack", "accepted_formats", "add_media", "check_kind", "check_language",
+    "check_media", "delete_item", "delete_track", "find_track", "poster_extension",
+    "prepare_track", "read_metadata", "store_track", "update_item",
+]
+
+#: Caption and poster files are read into memory, so they are capped.
 MAX_SIDE_FILE_BYTES = 10 * 1024 * 1024
-MAX_PARTS = 64
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
 MAX_LABEL = 100
-# RFC 2046 allows these characters, not ending with a space, and caps the
-# length at 70; but real clients (Werkzeug's own
-# test client among them) send longer ones; accept up to 200.
-_BOUNDARY_RE = re.compile(r"[0-9A-Za-z'()+_,./:=? -]{0,199}[0-9A-Za-z'()+_,./:=?-]")
 
 _CONTAINER_NAMES = {"mp4": "MP4", "webm": "WebM", "matroska": "Matroska", "mp3": "MP3",
                     "ogg": "Ogg", "flac": "FLAC", "wav": "WAV"}
@@ -80,273 +101,12 @@ _DEFAULT_EXTENSION = {
 _POSTER_TYPES = {".jpg": "JPEG", ".png": "PNG", ".webp": "WebP"}
 
 
-# -- errors ---------------------------------------------------------------------
-
-class UploadError(PlayerError):
-    """An upload or change that is refused, with what a person needs to fix it.
-
-    :param message: the whole reason, as a sentence.
-    :param fields: form field name → message, for the fields at fault.
-    :param details: extra machine-readable facts for the JSON error body.
-    :param problems: caption problems (line, column, severity, code, message).
-    """
-
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message: str, *, fields: dict[str, str] | None = None,
-                 details: dict | None = None, problems: list[dict] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
-        self.details = details or {}
-        self.problems = problems or []
-
-
-class TooLarge(UploadError):
-    """The body, or a file in it, is over its limit."""
-
-    status = 413
-    code = "too_large"
-
-
-class Unsupported(UploadError):
-    """The file is not in a format the library accepts, or the body is not multipart."""
-
-    status = 415
-    code = "unsupported_media_type"
-
-
-class Unprocessable(UploadError):
-    """The file looks like an accepted format but cannot be read, or has errors."""
-
-    status = 422
-    code = "unprocessable"
-
-
-class NoSpace(UploadError):
-    """The storage has no room left for the upload."""
-
-    status = 507
-    code = "insufficient_storage"
-
-
-class Disconnected(UploadError):
-    """The client went away mid-upload; nobody is left to read a reply."""
-
-
-def format_size(size: int) -> str:
-    """A size for people, in binary units.
-
-    >>> format_size(2 * 1024**3), format_size(1536), format_size(10)
-    ('2 GiB', '1.5 KiB', '10 bytes')
-    """
-    value = float(size)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            break
-        value /= 1024
-    if unit == "bytes":
-        return f"{size} bytes"
-    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
-
-
-def too_large(limit: int, what: str = "The upload") -> TooLarge:
-    """The :class:`TooLarge` error for ``what`` over ``limit`` bytes, to raise."""
-    return TooLarge(
-        f"{what} is too large: the limit is {format_size(limit)} ({limit:,} bytes).",
-        fields={"file": f"{what} is too large: the limit is {format_size(limit)}."},
-        details={"limit_bytes": limit},
-    )
-
-
 def accepted_formats() -> list[str]:
     """``["MP4 (.mp4, .m4a, .m4v)", ...]``: what the library plays, for messages."""
     by_container: dict[str, list[str]] = {}
     for extension, container in EXTENSIONS.items():
         by_container.setdefault(container, []).append(extension)
     return [f"{_CONTAINER_NAMES.get(c, c)} ({', '.join(exts)})" for c, exts in by_container.items()]
-
-
-# -- files being received -----------------------------------------------------------
-
-class TempFile:
-    """One file part of a form, staged in the storage as it arrives; committed
-    into the library or discarded.
-
-    :param field_name: the form field it came in.
-    :param filename: the name the client gave it, if any.
-    """
-
-    def __init__(self, storage: Storage, field_name: str = "", filename: str = "") -> None:
-        self.field = field_name
-        self.filename = filename
-        self.size = 0
-        #: The first bytes, for telling the format.
-        self.head = b""
-        self._upload: Upload = storage.begin_upload()
-
-    @property
-    def name(self) -> str:
-        """The staged file's name, for messages."""
-        return self._upload.name
-
-    def write(self, data: bytes) -> None:
-        """Append a chunk of the part.
-
-        :raises OSError: when the storage refuses, e.g. when the disk is full.
-        """
-        if len(self.head) < _HEAD:
-            self.head += data[: _HEAD - len(self.head)]
-        self._upload.write(data)
-        self.size += len(data)
-
-    def open(self) -> BinaryIO:
-        """A seekable reader of what arrived so far; the caller closes it."""
-        return self._upload.open()
-
-    def read_all(self) -> bytes:
-        """Everything that arrived."""
-        return self._upload.read_all()
-
-    def commit(self, key: str) -> Entry:
-        """Make the file the library's object ``key``, replacing it atomically."""
-        return self._upload.commit(key)
-
-    def discard(self) -> None:
-        """Drop the file unless committed; safe to call more than once."""
-        self._upload.discard()
-
-
-@dataclass
-class ReceivedForm:
-    """The text fields of a multipart body, and its files as :class:`TempFile`."""
-
-    fields: dict[str, list[str]] = field(default_factory=dict)
-    files: dict[str, list[TempFile]] = field(default_factory=dict)
-
-    def value(self, name: str) -> str:
-        """The first value of the text field ``name``, or ``""``."""
-        values = self.fields.get(name)
-        return values[0] if values else ""
-
-    def file(self, name: str) -> TempFile | None:
-        """The first file of the field ``name``, or ``None``."""
-        files = self.files.get(name)
-        return files[0] if files else None
-
-    def discard(self) -> None:
-        """Discard every file not committed."""
-        for files in self.files.values():
-            for temp in files:
-                temp.discard()
-
-    def __enter__(self) -> ReceivedForm:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.discard()
-
-
-def receive_form(
-    stream: BinaryIO,
-    content_type: str,
-    *,
-    storage: Storage,
-    limit: int,
-    check_fields: Callable[[ReceivedForm], None] | None = None,
-) -> ReceivedForm:
-    """Parse a ``multipart/form-data`` body as it streams in.
-
-    :param stream: the request body (already bounded by Content-Length or the
-        server's chunked decoding).
-    :param content_type: the request's Content-Type header.
-    :param storage: the library, whose staging area receives the file parts.
-    :param limit: the most bytes the body may have; reading stops past it,
-        whether or not the client sent a Content-Length.
-    :param check_fields: called once with the text fields, before the first
-        file part is stored (or at the end if there is none), so a request can
-        be refused before anything reaches the disk.
-    :raises UploadError: :class:`TooLarge`, :class:`Disconnected`, or 400 for
-        a body that is not well-formed multipart. No temporary file survives.
-    """
-    mimetype, options = parse_options_header(content_type)
-    if mimetype != "multipart/form-data" or not options.get("boundary"):
-        raise Unsupported("Send the upload as multipart/form-data.",
-                          details={"content_type": mimetype or None})
-    if not _BOUNDARY_RE.fullmatch(options["boundary"]):
-        raise UploadError("The multipart boundary in the Content-Type header is not valid.")
-    decoder = MultipartDecoder(options["boundary"].encode("ascii"), max_parts=MAX_PARTS)
-    form = ReceivedForm()
-    checked = check_fields is None
-    current: TempFile | bytearray | None = None
-    name = ""
-    received = 0
-    try:
-        while True:
-            try:
-                chunk = stream.read(_CHUNK)
-            except RequestEntityTooLarge:
-                raise too_large(limit) from None
-            except (ClientDisconnected, OSError) as exc:
-                raise Disconnected("The client disconnected before the upload finished.") from exc
-            received += len(chunk)
-            if received > limit:
-                raise too_large(limit)
-            decoder.receive_data(chunk or None)
-            while True:
-                try:
-                    event = decoder.next_event()
-                except (ValueError, RequestEntityTooLarge) as exc:
-                    raise UploadError(f"The request body is not valid multipart/form-data"
-                                      f" ({exc or 'too many parts'}).") from None
-                if isinstance(event, NeedData | Epilogue):
-                    break
-                if isinstance(event, Field):
-                    name, current = event.name, bytearray()
-                elif isinstance(event, File):
-                    if not checked:
-                        check_fields(form)  # type: ignore[misc]
-                        checked = True
-                    name = event.name
-                    current = TempFile(storage, name, event.filename) if event.filename else None
-                    if current is not None:
-                        form.files.setdefault(name, []).append(current)
-                elif isinstance(event, Data):
-                    if isinstance(current, bytearray):
-                        current += event.data
-                        if len(current) > MAX_FIELD_BYTES:
-                            raise TooLarge(f"The form field '{name}' is longer than"
-                                           f" {format_size(MAX_FIELD_BYTES)}.")
-                        if not event.more_data:
-                            form.fields.setdefault(name, []).append(_text(current, name))
-                    elif current is not None:
-                        _write_part(current, event.data)
-            if not chunk:
-                break
-        if not checked:
-            check_fields(form)  # type: ignore[misc]
-        return form
-    except BaseException:
-        form.discard()
-        raise
-
-
-def _write_part(temp: TempFile, data: bytes) -> None:
-    try:
-        temp.write(data)
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise NoSpace("The server has no room left for this upload; nothing was saved."
-                          " Tell the site's operator.") from exc
-        raise
-
-
-def _text(data: bytearray, name: str) -> str:
-    try:
-        return data.decode("utf-8").replace("\r\n", "\n")
-    except UnicodeDecodeError:
-        raise UploadError(f"The form field '{name}' is not UTF-8 text.") from None
 
 
 # -- checking content -----------------------------------------------------------------
@@ -508,11 +268,11 @@ def add_media(
     :returns: the new item's id.
     :raises OSError: if the storage refuses; nothing of the item then stays.
     """
-    client_name = PurePosixPath(media.filename or "upload")
+    client_name = PurePosixPath(media.filename)
     extension = client_name.suffix.lower()
     if EXTENSIONS.get(extension) != info.container:
         extension = _DEFAULT_EXTENSION[(info.container, info.kind)]
-    title = title or client_name.stem.replace("_", " ").replace("-", " ").strip() or "Untitled"
+    title = title or one_line(client_name.stem.replace("_", " ").replace("-", " ")) or "Untitled"
     poster_ext = poster_extension(poster) if poster is not None else ""
     base, number = slugify(title), 1
     names = _names(storage)
@@ -558,25 +318,79 @@ def _put_new_item(
         raise
 
 
-def store_track(storage: Storage, item: dict, track: PreparedTrack) -> bool:
+@contextmanager
+def _changing(storage: Storage, item: dict) -> Iterator[None]:
+    """Hold the item's lock, as deletion does, and check there that the
+    item is still there: a change never brings back files of a deleted item.
+
+    :raises ItemGone: if its media file is gone.
+    """
+    with storage.lock(item["id"]):
+        if not storage.exists(item["file"]):
+            raise ItemGone(item["id"])
+        yield
+
+
+@dataclass(frozen=True)
+class StoredTrack:
+    """Where :func:`store_track` put a track, and whether it replaced one.
+
+    :param track: the track as stored: its language is spelled as the
+        replaced file's, when one was replaced.
+    """
+
+    track: PreparedTrack
+    name: str
+    replaced: bool
+
+
+def _track_file(storage: Storage, stem: str, language: str, srclang: str,
+                kind: str) -> tuple[str, str] | None:
+    """The name and language of the item's WebVTT file for ``srclang`` (in
+    any letter case, as language tags are) and ``kind``, as the library has
+    it now: the file a new one of that language and kind replaces."""
+    names = _names(storage)
+    media = [n for n in names if is_media_name(n)]
+    for name in sorted(group_sidecars(names, media).get(stem, [])):
+        if extension_of(name) != ".vtt":
+            continue
+        parsed = parse_track_name(stem, name, language)
+        if parsed and parsed.kind == kind and parsed.srclang.lower() == srclang.lower():
+            return name, parsed.srclang
+    return None
+
+
+def store_track(storage: Storage, item: dict, track: PreparedTrack) -> StoredTrack:
     """Add a track to an item, or replace the one of the same language and kind.
 
-    The new file replaces the old in one atomic write, so players see one or the other.
+    Whether one is replaced is decided under the item's lock, from the
+    library as it is then, so of uploads of one track at once exactly one
+    adds it and the others replace it. The new file replaces the old in one
+    atomic write, so players see one or the other.
 
-    :returns: whether an existing track was replaced.
+    :raises ItemGone: if the item was deleted meanwhile; nothing is written.
     :raises OSError: if the storage refuses.
     """
     stem = stem_of(item["file"])
-    existing = find_track(item, track.srclang, track.kind)
-    target = existing["file"] if existing else track_name(stem, track.srclang, track.kind)
-    with storage.lock(item["id"]):
+    with _changing(storage, item):
+        metadata = read_metadata(storage, stem)
+        language = metadata.get("language")
+        existing = _track_file(storage, stem, language if isinstance(language, str)
+                               else item["language"], track.srclang, track.kind)
+        if existing is None:
+            target = track_name(stem, track.srclang, track.kind)
+        else:
+            target, srclang = existing
+            if srclang != track.srclang:
+                default = track.label == track_label(track.srclang, track.kind)
+                track = replace(track, srclang=srclang, label=track_label(srclang, track.kind)
+                                if default else track.label)
         _write_track(storage, target, track)
         for source in caption_sources(target):
             storage.delete(source)
-        metadata = read_metadata(storage, stem)
         _set_label(metadata, track)
         write_metadata(storage, stem, metadata)
-    return existing is not None
+    return StoredTrack(track, target, existing is not None)
 
 
 def find_track(item: dict, srclang: str, kind: str) -> dict | None:
@@ -590,10 +404,11 @@ def find_track(item: dict, srclang: str, kind: str) -> dict | None:
 def delete_track(storage: Storage, item: dict, track: dict) -> None:
     """Remove a track's file (and the SRT or SBV it was made from) and its label.
 
+    :raises ItemGone: if the item was deleted meanwhile.
     :raises OSError: if the storage refuses.
     """
     stem = stem_of(item["file"])
-    with storage.lock(item["id"]):
+    with _changing(storage, item):
         storage.delete(track["file"])
         for source in caption_sources(track["file"]):
             storage.delete(source)
@@ -612,11 +427,12 @@ def update_item(
 
     :param labels: ``"en.captions"`` → label; an empty label restores the default.
     :raises Unsupported: if ``poster`` is not a JPEG, PNG or WebP image.
+    :raises ItemGone: if the item was deleted meanwhile; nothing is written.
     :raises OSError: if the storage refuses.
     """
     stem = stem_of(item["file"])
     poster_ext = poster_extension(poster) if poster is not None else ""
-    with storage.lock(item["id"]):
+    with _changing(storage, item):
         metadata = read_metadata(storage, stem)
         metadata.update(title=title, description=description)
         metadata.setdefault("language", item["language"])

@@ -41,24 +41,48 @@ from ..library.catalog import (
 from ..library.probe import EXTENSIONS
 from ..progress import views as progress_api
 from ..web import auth
-from ..web.auth import CSRF_FIELD, publisher_required
+from ..web.auth import publisher_required
 from ..web.conditional import preconditions
-from . import uploads
+from ..web.i18n import words as duration_words
+from ..web.security import guard_session_writes
+from . import history, uploads
+from . import pending as pending_uploads
+from .pending import CaptionsToFix
+from .sweeper import SWEEP_SECONDS, Sweeper, longest_upload_seconds
 from .uploads import UploadError
 
 bp = Blueprint("publish", __name__)
+# Every unsafe request of a page must come from this site with its CSRF token.
+bp.before_request(guard_session_writes)
 
 MAX_PROBLEMS_SHOWN = 100
+_SWEEPER = "player.upload_sweeper"
 
 
 @bp.record_once
 def _setup(state) -> None:
     app = state.app
     auth.init_app(app)
-    removed = get_storage(app).cleanup_uploads()
-    if removed:
-        app.logger.warning("removed %d unfinished upload(s) left by a stopped server: %s",
-                           len(removed), ", ".join(removed))
+    app.config.setdefault("UPLOAD_SWEEP_SECONDS", SWEEP_SECONDS)
+    app.config.setdefault("UPLOAD_KEEP_SECONDS", pending_uploads.KEEP_SECONDS)
+    # Longer than any upload takes; by default derived from the upload limit.
+    app.config.setdefault("UPLOAD_STALE_SECONDS", None)
+    stale = app.config["UPLOAD_STALE_SECONDS"]
+    sweeper = Sweeper(
+        get_storage(app), every=float(app.config["UPLOAD_SWEEP_SECONDS"]),
+        stale_after=float(stale) if stale else longest_upload_seconds(
+            int(app.config["MAX_UPLOAD_BYTES"])),
+        keep_for=float(app.config["UPLOAD_KEEP_SECONDS"]), logger=app.logger)
+    app.extensions[_SWEEPER] = sweeper
+    sweeper.sweep()
+
+
+@bp.teardown_app_request
+def _sweep_uploads(exc: BaseException | None = None) -> None:
+    # On the way out rather than in: the progress fast path answers reports
+    # itself only while the app has no before-request hook, and a sweep need
+    # not come before any answer.
+    current_app.extensions[_SWEEPER].maybe_sweep()
 
 
 # -- shared steps ------------------------------------------------------------------
@@ -72,19 +96,19 @@ def _limit() -> int:
     return int(current_app.config["MAX_UPLOAD_BYTES"])
 
 
+def _keep_for() -> float:
+    return float(current_app.config["UPLOAD_KEEP_SECONDS"])
+
+
 def _refresh() -> None:
     library.scan(get_storage(), db.get_db())
-
-
-def _check_form_token(form: uploads.ReceivedForm) -> None:
-    auth.check_csrf(form.value(CSRF_FIELD))
 
 
 def receive_form() -> uploads.ReceivedForm:
     """Stream the request's multipart body to temporary files.
 
-    On a page, the form's CSRF token must come before any file part; it is
-    checked before a byte of a file is stored.
+    On a page, the form's CSRF token, which must come before any file part,
+    was checked before the view ran (:func:`guard_session_writes`).
     """
     try:
         stream = request.stream
@@ -93,7 +117,6 @@ def receive_form() -> uploads.ReceivedForm:
     return uploads.receive_form(
         stream, request.headers.get("Content-Type", ""),
         storage=get_storage(), limit=_limit(),
-        check_fields=None if request.path.startswith("/api/") else _check_form_token,
     )
 
 
@@ -118,10 +141,16 @@ def _side_file(form: uploads.ReceivedForm, name: str) -> uploads.TempFile | None
 
 
 def create_item(form: uploads.ReceivedForm) -> str:
-    """Check an upload and put it in the library; returns the new id."""
-    title = form.value("title").strip()
+    """Check an upload and put it in the library; returns the new id.
+
+    :raises CaptionsToFix: if only the caption file is at fault: the media
+        file (and poster) are kept as a pending upload, to finish with a
+        corrected caption file alone.
+    :raises UploadError: for anything else at fault; nothing is kept.
+    """
+    title = form.line("title")
     description = form.value("description").strip()
-    language = form.value("language").strip() or "en"
+    language = form.line("language") or "en"
     media = form.file("file")
     _field_errors({
         "title": _length(title, uploads.MAX_TITLE, "The title"),
@@ -132,12 +161,24 @@ def create_item(form: uploads.ReceivedForm) -> str:
     assert media is not None
     info = uploads.check_media(media)
     poster = _side_file(form, "poster")
-    captions_file = _side_file(form, "captions")
+    if poster is not None:
+        uploads.poster_extension(poster)
+    captions_file = form.file("captions")
     captions = None
-    if captions_file is not None:
-        captions = uploads.prepare_track(
-            captions_file, kind="captions", srclang=language, label="",
-            duration=info.duration, field_name="captions")
+    try:
+        if captions_file is not None:
+            _side_file(form, "captions")
+            captions = uploads.prepare_track(
+                captions_file, kind="captions", srclang=language, label="",
+                duration=info.duration, field_name="captions")
+    except UploadError as exc:
+        try:
+            raise pending_uploads.keep(
+                get_storage(), media, poster, title=title, description=description,
+                language=language, error=exc, captions=captions_file,
+                keep_for=_keep_for()) from None
+        except NotImplementedError:
+            raise exc from None  # a storage that cannot keep uploads
     item_id = uploads.add_media(
         get_storage(), media, info, title=title, description=description, language=language,
         poster=poster, captions=captions)
@@ -145,11 +186,33 @@ def create_item(form: uploads.ReceivedForm) -> str:
     return item_id
 
 
-def save_track(item: dict, form: uploads.ReceivedForm) -> tuple[uploads.PreparedTrack, bool]:
-    """Check an uploaded caption file and store it; returns it and whether it replaced one."""
-    kind = form.value("kind").strip() or "captions"
-    srclang = form.value("srclang").strip() or item["language"]
-    label = form.value("label").strip()
+def finish_pending(pending_id: str, form: uploads.ReceivedForm) -> str:
+    """Finish a pending upload with the form's corrected caption file; returns the new id.
+
+    :raises PendingGone: if there is no such pending upload.
+    :raises CaptionsToFix: if the caption file is missing or still has errors.
+    """
+    def add(media, info, pending, poster, captions) -> str:
+        return uploads.add_media(
+            get_storage(), media, info, title=pending.title, description=pending.description,
+            language=pending.language, poster=poster, captions=captions)
+
+    captions = _side_file(form, "captions") if form.file("captions") else None
+    item_id = pending_uploads.finish(get_storage(), pending_id, captions, add,
+                                     keep_for=_keep_for())
+    _refresh()
+    return item_id
+
+
+def save_track(item: dict, form: uploads.ReceivedForm) -> uploads.StoredTrack:
+    """Check an uploaded caption file and store it; returns where, and whether
+    it replaced one.
+
+    :raises ItemGone: if the item was deleted meanwhile.
+    """
+    kind = form.line("kind") or "captions"
+    srclang = form.line("srclang") or item["language"]
+    label = form.line("label")
     temp = _side_file(form, "file")
     _field_errors({
         "kind": uploads.check_kind(kind),
@@ -160,9 +223,9 @@ def save_track(item: dict, form: uploads.ReceivedForm) -> tuple[uploads.Prepared
     assert temp is not None
     track = uploads.prepare_track(temp, kind=kind, srclang=srclang, label=label,
                                   duration=item["duration"])
-    replaced = uploads.store_track(get_storage(), item, track)
+    stored = uploads.store_track(get_storage(), item, track)
     _refresh()
-    return track, replaced
+    return stored
 
 
 def remove_item(item: dict) -> None:
@@ -192,23 +255,70 @@ def remove_track(item: dict, track: dict) -> None:
 
 # -- the JSON API -----------------------------------------------------------------------
 
+def _created(item_id: str):
+    item = find_item(item_id)
+    history.item_created(item)
+    response = jsonify(public_item(item))
+    response.status_code = 201
+    response.headers["Location"] = absolute_url("api.media_item", item_id=item_id)
+    return response
+
+
+def _with_link(exc: CaptionsToFix) -> CaptionsToFix:
+    """``exc`` with the URL to send the corrected caption file to, in its
+    message and in ``details.pending_upload.url``."""
+    url = absolute_url("publish.api_finish_upload", pending_id=exc.pending.id)
+    exc.details["pending_upload"]["url"] = url
+    message = (f"{exc.cause.message} The media file was kept for"
+               f" {duration_words(exc.keep_for)}: to finish, send"
+               f" only the corrected caption file, as the multipart field 'captions', in a"
+               f" POST to {url}.")
+    exc.message = message
+    exc.args = (message,)
+    return exc
+
+
 @bp.post("/api/media")
 @publisher_required
 @preconditions
 def api_create():
-    with receive_form() as form:
-        item_id = create_item(form)
-    response = jsonify(public_item(find_item(item_id)))
-    response.status_code = 201
-    response.headers["Location"] = absolute_url("api.media_item", item_id=item_id)
-    return response
+    try:
+        with receive_form() as form:
+            item_id = create_item(form)
+    except CaptionsToFix as exc:
+        raise _with_link(exc) from None
+    return _created(item_id)
+
+
+@bp.post("/api/uploads/<pending_id>")
+@publisher_required
+@preconditions
+def api_finish_upload(pending_id: str):
+    try:
+        with receive_form() as form:
+            item_id = finish_pending(pending_id, form)
+    except CaptionsToFix as exc:
+        raise _with_link(exc) from None
+    return _created(item_id)
+
+
+@bp.delete("/api/uploads/<pending_id>")
+@publisher_required
+@preconditions
+def api_discard_upload(pending_id: str):
+    if not pending_uploads.discard(get_storage(), pending_id):
+        raise pending_uploads.PendingGone(pending_id)
+    return "", 204
 
 
 @bp.delete("/api/media/<item_id>")
 @publisher_required
 @preconditions
 def api_delete(item_id: str):
-    remove_item(find_item(item_id))
+    item = find_item(item_id)
+    history.check_delete_item(item)
+    remove_item(item)
+    history.item_deleted(item)
     return "", 204
 
 
@@ -218,17 +328,17 @@ def api_delete(item_id: str):
 def api_add_track(item_id: str):
     item = find_item(item_id)
     with receive_form() as form:
-        track, replaced = save_track(item, form)
+        stored = save_track(item, form)
+    track = stored.track
     key = f"{track.srclang}.{track.kind}"
-    stored = uploads.find_track(find_item(item_id), track.srclang, track.kind)
-    assert stored is not None
-    url = absolute_url("files.media_file", item_id=item_id, name=stored["file"])
+    history.track_saved(item, key, track.label, stored.replaced)
+    url = absolute_url("files.media_file", item_id=item_id, name=stored.name)
     response = jsonify({
         "id": key, "url": url, "kind": track.kind, "srclang": track.srclang,
-        "label": stored["label"], "cues": track.cues, "problems": track.problems,
-        "replaced": replaced,
+        "label": track.label, "cues": track.cues, "problems": track.problems,
+        "replaced": stored.replaced,
     })
-    response.status_code = 200 if replaced else 201
+    response.status_code = 200 if stored.replaced else 201
     response.headers["Location"] = url
     return response
 
@@ -238,7 +348,10 @@ def api_add_track(item_id: str):
 @preconditions
 def api_delete_track(item_id: str, track_key: str):
     item = find_item(item_id)
-    remove_track(item, _find_track(item, track_key))
+    track = _find_track(item, track_key)
+    history.check_delete_track(item, track_key)
+    remove_track(item, track)
+    history.track_deleted(item, track_key, track["label"])
     return "", 204
 
 
@@ -371,7 +484,6 @@ def login():
         next_url = url_for("publish.library")
     if request.method == "GET":
         return render_template("publish/login.html", errors={}, values={}, next=next_url)
-    auth.check_csrf(request.form.get(CSRF_FIELD))
     name = request.form.get("name", "").strip()
     secret = request.form.get("secret", "")
     errors = {}
@@ -405,7 +517,6 @@ def login():
 
 @bp.post("/publish/logout")
 def logout():
-    auth.check_csrf(request.form.get(CSRF_FIELD))
     auth.log_out()
     flash("You have signed out.")
     return redirect(url_for("publish.login"), 303)
@@ -476,11 +587,54 @@ def upload():
         with receive_form() as form:
             values = {k: form.value(k) for k in ("title", "description", "language")}
             item_id = create_item(form)
+    except CaptionsToFix as exc:
+        return _pending_page(exc.pending, exc.status)
     except UploadError as exc:
         return _render_error("publish/upload.html", exc, values=values, **_upload_context())
+    return _uploaded(item_id)
+
+
+def _uploaded(item_id: str):
     item = find_item(item_id)
+    history.item_created(item)
     flash(f"Uploaded “{item['title']}”.")
     return redirect(url_for("publish.edit", item_id=item_id), 303)
+
+
+def _pending_page(pending: pending_uploads.Pending, status: int = 200):
+    """The page of a pending upload: the caption file's errors, what is
+    kept, and a form for the corrected caption file alone."""
+    keep_for = _keep_for()
+    return render_template(
+        "publish/pending.html", pending=pending,
+        errors={"captions": pending.message} if pending.message else {},
+        problems=pending.problems[:MAX_PROBLEMS_SHOWN], problems_total=pending.problems_total,
+        size_text=uploads.format_size(pending.size),
+        keep_text=duration_words(keep_for),
+        expires_at=pending_uploads.utc_timestamp(pending.kept_at + keep_for),
+        side_limit_text=uploads.format_size(uploads.MAX_SIDE_FILE_BYTES)), status
+
+
+@bp.route("/publish/upload/<pending_id>", methods=["GET", "POST"])
+@publisher_required
+def pending_upload(pending_id: str):
+    if request.method == "GET":
+        return _pending_page(pending_uploads.find(get_storage(), pending_id))
+    try:
+        with receive_form() as form:
+            item_id = finish_pending(pending_id, form)
+    except CaptionsToFix as exc:
+        return _pending_page(exc.pending, exc.status)
+    return _uploaded(item_id)
+
+
+@bp.post("/publish/upload/<pending_id>/discard")
+@publisher_required
+def discard_upload(pending_id: str):
+    if not pending_uploads.discard(get_storage(), pending_id):
+        raise pending_uploads.PendingGone(pending_id)
+    flash("The kept upload has been discarded.")
+    return redirect(url_for("publish.upload"), 303)
 
 
 def _edit_context(item: dict) -> dict:
@@ -510,16 +664,17 @@ def edit(item_id: str):
     except UploadError as exc:
         return _render_error("publish/edit.html", exc, values=values, track_errors={},
                              track_values={}, default_field="title", **_edit_context(item))
+    history.item_updated(item, find_item(item_id))
     flash("Your changes have been saved.")
     return redirect(url_for("publish.edit", item_id=item_id), 303)
 
 
 def _update(item: dict, form: uploads.ReceivedForm) -> None:
-    title = form.value("title").strip()
+    title = form.line("title")
     description = form.value("description").strip()
-    described = form.value("described_version").strip()
+    described = form.line("described_version")
     # Labels missing from the form stay as they are; an empty one means the default.
-    labels = {track_id(t): form.value(f"label-{track_id(t)}").strip()
+    labels = {track_id(t): form.line(f"label-{track_id(t)}")
               for t in [*item["tracks"], *item.get("rejected_tracks", [])]
               if f"label-{track_id(t)}" in form.fields}
     known = {i["id"] for i in all_items()} - {item["id"]}
@@ -549,7 +704,7 @@ def add_track(item_id: str):
     try:
         with receive_form() as form:
             values = {k: form.value(k) for k in ("kind", "srclang", "label")}
-            track, replaced = save_track(item, form)
+            stored = save_track(item, form)
     except UploadError as exc:
         errors = exc.fields or {"file": exc.message}
         context = _edit_context(item)
@@ -557,9 +712,11 @@ def add_track(item_id: str):
             "publish/edit.html", errors={}, values={}, track_errors=errors,
             track_values=values, problems=exc.problems[:MAX_PROBLEMS_SHOWN],
             problems_total=len(exc.problems), **context), exc.status
+    track = stored.track
     key = f"{track.srclang}.{track.kind}"
+    history.track_saved(item, key, track.label, stored.replaced)
     warnings = sum(1 for p in track.problems if p["severity"] == "warning")
-    verb = "replaced" if replaced else "added"
+    verb = "replaced" if stored.replaced else "added"
     note = f" with {warnings} warning{'s' if warnings != 1 else ''}: see below" if warnings else ""
     flash(f"Track “{track.label}” {verb}{note}.")
     return redirect(url_for("publish.edit", item_id=item_id) + f"#track-{key}", 303)
@@ -569,9 +726,11 @@ def add_track(item_id: str):
 @publisher_required
 def delete(item_id: str):
     item = find_item(item_id)
+    history.check_delete_item(item)
     if request.method == "GET":
         return render_template("publish/delete.html", item=item, track=None)
     remove_item(item)
+    history.item_deleted(item)
     flash(f"Deleted “{item['title']}”.")
     return redirect(url_for("publish.library"), 303)
 
@@ -581,9 +740,11 @@ def delete(item_id: str):
 def delete_track(item_id: str, track_key: str):
     item = find_item(item_id)
     track = _find_track(item, track_key)
+    history.check_delete_track(item, track_key)
     if request.method == "GET":
         return render_template("publish/delete.html", item=item, track=track,
                                track_key=track_key)
     remove_track(item, track)
+    history.track_deleted(item, track_key, track["label"])
     flash(f"Deleted the track “{track['label']}”.")
     return redirect(url_for("publish.edit", item_id=item_id) + "#tracks", 303)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..captions import Cue, Node, Span, Text, nodes_text
-from ..timefmt import clock
+from ..timecodes import clock
 
 #: A silence this long (seconds) between two cues starts a new paragraph.
 PAUSE = 2.0

@@ -427,3 +427,21 @@ def init_app(app: Flask) -> None:
             # For links built by hand after a query ("?t=12"), cue by cue.
             "hl_param": "" if lang == DEFAULT_LANGUAGE else f"&hl={lang}",
         }
+
+
+def words(seconds: float | None, lang: str = "en") -> str:
+    """``65`` → ``"1 minute 5 seconds"``, in ``lang`` (a catalog language).
+
+    >>> words(0), words(1), words(65), words(3600)
+    ('0 seconds', '1 second', '1 minute 5 seconds', '1 hour')
+    >>> words(65, "uk"), words(3 * 3600 + 22 * 60 + 25, "uk")
+    ('1 хвилина 5 секунд', '3 години 22 хвилини 25 секунд')
+    """
+    total = int(max(0.0, seconds or 0.0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [translate(lang, key, n=value)
+             for value, key in ((hours, "{n} hours"), (minutes, "{n} minutes"),
+                                (secs, "{n} seconds"))
+             if value]
+    return " ".join(parts) or translate(lang, "{n} seconds", n=0)

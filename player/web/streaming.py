@@ -101,9 +101,12 @@ class ByteRange:
 
     @property
     def length(self) -> int:
+        """How many bytes the range holds (both ends are included)."""
         return self.end - self.start + 1
 
     def content_range(self, complete_length: int) -> str:
+        """The ``Content-Range`` value for this range of a representation
+        ``complete_length`` bytes long (RFC 9110, section 14.4)."""
         return f"bytes {self.start}-{self.end}/{complete_length}"
 
 

@@ -125,7 +125,12 @@ function send(form) {
     finish(ui);
     if (!swapInPage(xhr.responseText)) {
       clientErrorSummary(form, "file", `The upload failed (HTTP ${xhr.status}). Try again.`);
+      return;
     }
+    // The media file was kept for a corrected caption file: the address
+    // becomes the kept upload's page, so reloading shows it again.
+    const pending = document.querySelector("main [data-pending-url]");
+    if (pending) window.history.replaceState(null, "", pending.dataset.pendingUrl);
   });
   xhr.addEventListener("error", () => {
     finish(ui);
