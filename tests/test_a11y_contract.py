@@ -301,7 +301,7 @@ def test_captions_sit_above_the_controls_which_never_hide(page, live_server):
     page.clock.install()
     open_player(page, live_server)
     page.get_by_role("button", name="Play", exact=True).click()
-    page.wait_for_function(f"{MEDIA}.currentTime > 0.5")
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 0.5")
     page.mouse.move(0, 0)
     # Any idle timer a player could use to hide its controls runs out.
     page.clock.run_for(30_000)
@@ -309,7 +309,7 @@ def test_captions_sit_above_the_controls_which_never_hide(page, live_server):
     assert where["barVisible"] and where["cueBottom"] <= where["barTop"], where
     expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
     page.keyboard.press("f")
-    page.wait_for_function("document.fullscreenElement")
+    page.wait_for_function("() => document.fullscreenElement")
     page.mouse.move(0, 0)
     page.clock.run_for(30_000)
     where = page.evaluate(BELOW_CAPTIONS)

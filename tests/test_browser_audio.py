@@ -70,7 +70,7 @@ def patient_waits(page):
 def to_first_cue(frame, player: str = "#player") -> None:
     frame.evaluate(f"document.querySelector('{player} audio').currentTime = 1")
     frame.wait_for_function(
-        f"document.querySelector('{player} .ap-captions').innerText.trim() !== ''")
+        f"() => document.querySelector('{player} .ap-captions').innerText.trim() !== ''")
 
 
 def check_compact(layout: dict, *, art: bool = True, title: bool = True) -> None:

@@ -59,7 +59,8 @@ def test_loading(watch, page):
     valve = Valve()
     page.route(CLIP, valve.handle)
     watch(state="loading")
-    page.wait_for_function("document.querySelector('#player > [role=status]').textContent !== ''")
+    page.wait_for_function(
+        "() => document.querySelector('#player > [role=status]').textContent !== ''")
     assert_axe_clean(page)
     valve.open()
 

@@ -232,7 +232,7 @@ def test_without_cors_the_other_origin_gets_no_cues(tmp_path, page):
         with LiveServer(embedder(video_url, track["url"]), host="localhost") as site:
             page.goto(site.url)
             # HTMLTrackElement.ERROR: the browser refused the cross-origin track.
-            page.wait_for_function("document.querySelector('track').readyState === 3")
+            page.wait_for_function("() => document.querySelector('track').readyState === 3")
             assert page.evaluate("document.querySelector('video').textTracks[0].cues.length") == 0
             leave(page)
 

@@ -55,7 +55,7 @@ def test_demo_plays_with_captions(demo_server, page):
     with urlopen(demo_server + "/api/media/welcome") as response:
         item = json.load(response)
     page.goto(demo_server + "/watch/welcome")
-    page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=15000)
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1", timeout=15000)
     duration = page.evaluate("document.querySelector('video').duration")
     assert duration == pytest.approx(item["duration"], abs=0.1)
     page.wait_for_function(

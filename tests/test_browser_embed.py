@@ -152,12 +152,12 @@ def media(frame_or_page, expression: str):
 
 def wait_media(frame_or_page, condition: str):
     frame_or_page.wait_for_function(
-        f"(() => {{ const m = {MEDIA}; return m && ({condition}); }})()")
+        f"() => {{ const m = {MEDIA}; return m && ({condition}); }}")
 
 
 def wait_caption(frame_or_page, text: str) -> None:
     frame_or_page.wait_for_function(
-        f"document.querySelector('.ap-captions').innerText.trim() === {json.dumps(text)}")
+        f"() => document.querySelector('.ap-captions').innerText.trim() === {json.dumps(text)}")
 
 
 def axe_clean_with_frames(page) -> None:
@@ -321,7 +321,7 @@ def test_inline_component_plays_captions_from_another_origin_and_saves_progress(
     assert page.locator("#lesson").get_attribute("class") == "ap-player"
     assert media(page, "m.getAttribute('crossorigin')") == "anonymous"
     # The captions file came from the player's origin, through CORS.
-    page.wait_for_function("[...document.querySelector('#lesson video').textTracks]"
+    page.wait_for_function("() => [...document.querySelector('#lesson video').textTracks]"
                            ".some((t) => t.language === 'en' && t.kind === 'captions'"
                            " && t.mode === 'hidden' && t.cues"
                            f" && t.cues.length === {len(CAPTIONS_EN)})")
@@ -478,7 +478,7 @@ def test_inline_component_turns_captions_on_unless_the_viewer_turned_them_off(
     # Loaded from the player's origin, through CORS, and drawn.
     assert page.evaluate("document.querySelector('#lesson track[srclang=en]').src") \
         .startswith(f"{live_server.url}/")
-    page.wait_for_function("[...document.querySelector('#lesson video').textTracks]"
+    page.wait_for_function("() => [...document.querySelector('#lesson video').textTracks]"
                            ".some((t) => t.language === 'en' && t.mode === 'hidden'"
                            f" && t.cues && t.cues.length === {len(CAPTIONS_EN)})")
     wait_caption(page, CAPTIONS_EN[0])
@@ -523,7 +523,7 @@ def api_page(host, server_url: str, name: str, query: str = "api=1") -> str:
 
 def wait_event(page, condition: str, since: int = 0):
     """Wait for an event after the first `since` that meets `condition` (JS, `e`)."""
-    page.wait_for_function(f"events.slice({since}).some((e) => {condition})")
+    page.wait_for_function(f"() => events.slice({since}).some((e) => {condition})")
     return page.evaluate(f"events.slice({since}).find((e) => {condition})")
 
 
@@ -657,7 +657,7 @@ def test_messages_from_other_origins_are_ignored(browser, guarded, host):
               w.postMessage({channel: 'accessible-player', command: 'setVolume', value: 0.1},
                             '*'); }""")
             # The helper's own 'hello' may come in too; the four sent above are what count.
-            frame.wait_for_function("received.filter(([, c]) => c !== 'hello').length === 4")
+            frame.wait_for_function("() => received.filter(([, c]) => c !== 'hello').length === 4")
             assert media(frame, "[m.paused, m.volume]") == [True, 1]
             assert page.evaluate("events") == []
             assert frame.locator(STATE).is_visible()
@@ -674,7 +674,7 @@ def test_messages_from_other_origins_are_ignored(browser, guarded, host):
               const sibling = document.querySelectorAll('iframe')[1].contentWindow;
               sibling.eval(`parent.frames[0].postMessage(
                 {channel: 'accessible-player', command: 'play'}, '*')`); }""")
-            frame.wait_for_function("received.filter(([, c]) => c === 'play').length === 1")
+            frame.wait_for_function("() => received.filter(([, c]) => c === 'play').length === 1")
             assert media(frame, "m.paused") is True
             # The parent, on the allowed origin, is obeyed.
             allowed.evaluate("embed.play()")
@@ -704,7 +704,7 @@ def test_copy_button_copies_and_says_copied(page, context, live_server):
     button = page.get_by_role("button", name="Copy the embed code")
     button.click()
     status = page.locator("#embed-copied")
-    page.wait_for_function("document.getElementById('embed-copied').textContent === 'Copied'")
+    page.wait_for_function("() => document.getElementById('embed-copied').textContent === 'Copied'")
     assert status.get_attribute("role") == "status"
     assert page.evaluate("navigator.clipboard.readText()") == \
         page.locator("#embed-code").input_value()
@@ -748,4 +748,4 @@ def test_readme_postmessage_example(page, demo_server, host):
     frame = open_frame(page, readme_page(host, demo_server, "readme-api.html", "postmessage"))
     wait_media(frame, "!m.paused && m.currentTime > 10.5")
     assert frame.locator(STATE).get_attribute("data-captions") == "uk"
-    page.wait_for_function("/^Lesson at 1\\d s$/.test(document.title)")
+    page.wait_for_function("() => /^Lesson at 1\\d s$/.test(document.title)")

@@ -141,10 +141,10 @@ def test_space_plays_and_the_shortcut_table_works(watch):
     play = page.locator(".ap-play")
     play.focus()
     page.keyboard.press("Space")
-    page.wait_for_function("!document.querySelector('#player video').paused")
+    page.wait_for_function("() => !document.querySelector('#player video').paused")
     expect(play).to_have_attribute("aria-label", "Pause")
     page.keyboard.press("k")
-    page.wait_for_function("document.querySelector('#player video').paused")
+    page.wait_for_function("() => document.querySelector('#player video').paused")
 
     def after(key, expression):
         page.keyboard.press(key)
@@ -283,18 +283,18 @@ def test_full_screen_keeps_focus_inside_and_escape_leaves(watch):
     page = watch
     page.get_by_role("button", name="Full screen").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.fullscreenElement === document.querySelector('#player')")
+    page.wait_for_function("() => document.fullscreenElement === document.querySelector('#player')")
     expect(page.get_by_role("button", name="Exit full screen")).to_be_visible()
     for key in ["Tab"] * (len(PLAYER_STOPS) + 2) + ["Shift+Tab"] * 3:
         page.keyboard.press(key)
         assert focused(page)["inPlayer"], key
     page.keyboard.press("Escape")
-    page.wait_for_function("document.fullscreenElement === null")
+    page.wait_for_function("() => document.fullscreenElement === null")
     assert focused(page)["inPlayer"]
     page.keyboard.press("f")
-    page.wait_for_function("document.fullscreenElement !== null")
+    page.wait_for_function("() => document.fullscreenElement !== null")
     page.keyboard.press("f")
-    page.wait_for_function("document.fullscreenElement === null")
+    page.wait_for_function("() => document.fullscreenElement === null")
 
 
 def held_back(page, live_server) -> Valve:

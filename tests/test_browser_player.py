@@ -100,7 +100,7 @@ def test_what_comes_as_the_viewer_reaches_the_player_and_without_it(page, live_s
     captions = page.get_by_role("button", name="CC: Captions", exact=True)
     captions.click()
     page.get_by_role("button", name="Play", exact=True).click()
-    page.wait_for_function("!document.querySelector('#player video').paused")
+    page.wait_for_function("() => !document.querySelector('#player video').paused")
     expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
     assert {"menu.js", "keys.js", "settings.js"} <= set(asked)
     assert captions.get_attribute("aria-expanded") == "false"
@@ -123,7 +123,7 @@ def test_menus_wait_for_their_styles_and_work_without_them(page, live_server):
     page.route(extras, lambda route: route.abort())
     open_player(page, live_server)
     captions = page.get_by_role("button", name="CC: Captions", exact=True)
-    gone = "!document.querySelector('link[href$=\"/extras.css\"]')"
+    gone = "() => !document.querySelector('link[href$=\"/extras.css\"]')"
     with page.expect_event("requestfailed", failing("extras.css")):
         page.hover("#player")
     page.wait_for_function(gone)
@@ -140,7 +140,7 @@ def test_menus_wait_for_their_styles_and_work_without_them(page, live_server):
     valve = Valve()
     page.route(extras, valve.handle)
     captions.click()
-    page.wait_for_function("document.querySelector('link[href$=\"/extras.css\"]')")
+    page.wait_for_function("() => document.querySelector('link[href$=\"/extras.css\"]')")
     menu = page.get_by_role("menu", name="Captions")
     assert not menu.is_visible()
     valve.open()
@@ -162,13 +162,13 @@ def test_reports_start_at_a_later_play_when_their_code_failed_at_the_first(page,
     open_player(page, live_server)
     with page.expect_event("requestfailed", failing("progress-report.js")):
         page.get_by_role("button", name="Play", exact=True).click()
-    page.wait_for_function(f"{MEDIA}.currentTime > 1")
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 1")
     page.get_by_role("button", name="Pause", exact=True).click()
     first_pause = page.evaluate(f"{MEDIA}.currentTime")
     page.unroute(reporter)
     with page.expect_request(lambda r: r.url.endswith(PROGRESS) and r.method == "PUT") as request:
         page.get_by_role("button", name="Play", exact=True).click()
-        page.wait_for_function(f"{MEDIA}.currentTime > 2.5")
+        page.wait_for_function(f"() => {MEDIA}.currentTime > 2.5")
         page.get_by_role("button", name="Pause", exact=True).click()
     report = request.value.post_data_json
     assert report["seq"] == 1
@@ -187,7 +187,7 @@ def test_forgotten_history_stays_out_of_reports_from_a_late_reporter(page, live_
             and reports.append(r.post_data_json))
     open_player(page, live_server)
     page.get_by_role("button", name="Play", exact=True).click()
-    page.wait_for_function(f"{MEDIA}.currentTime > 1")
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 1")
     page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_role("button", name="Settings", exact=True).click()
     page.get_by_role("button", name="Forget my viewing history").click()
@@ -198,7 +198,7 @@ def test_forgotten_history_stays_out_of_reports_from_a_late_reporter(page, live_
     seek(page, 20)
     with page.expect_request(lambda r: r.url.endswith(PROGRESS) and r.method == "PUT") as request:
         page.get_by_role("button", name="Play", exact=True).click()
-        page.wait_for_function(f"{MEDIA}.currentTime > 21")
+        page.wait_for_function(f"() => {MEDIA}.currentTime > 21")
         page.get_by_role("button", name="Pause", exact=True).click()
     assert request.value.post_data_json in reports
     viewer = page.evaluate("JSON.parse(localStorage.getItem('ap-player')).viewer")
@@ -246,7 +246,7 @@ def test_the_resume_offer_needs_only_its_own_code(page, resume_server, missing):
     seek(page, 14)
     with page.expect_response(lambda r: r.url.endswith(PROGRESS) and r.request.method == "PUT"):
         page.get_by_role("button", name="Play", exact=True).click()
-        page.wait_for_function(f"{MEDIA}.currentTime > 15")
+        page.wait_for_function(f"() => {MEDIA}.currentTime > 15")
         page.get_by_role("button", name="Pause", exact=True).click()
     page.route(f"**/static/player/{missing}", lambda route: route.abort())
     offer = page.locator(".ap-resume")
@@ -310,7 +310,8 @@ def test_a_stall_while_playing_is_announced_once(page, live_server, media_dir):
     })""")
     assert announcements == []
     valve.open()
-    page.wait_for_function("!document.querySelector('#player').hasAttribute('data-buffering')")
+    page.wait_for_function(
+        "() => !document.querySelector('#player').hasAttribute('data-buffering')")
 
 
 def test_seek_slider_speaks_in_words_and_stays_quiet_while_focused_in_play(page, live_server):
@@ -321,7 +322,7 @@ def test_seek_slider_speaks_in_words_and_stays_quiet_while_focused_in_play(page,
 
     slider.focus()
     page.keyboard.press("k")
-    page.wait_for_function("document.querySelector('#player video').currentTime > 14.2")
+    page.wait_for_function("() => document.querySelector('#player video').currentTime > 14.2")
     assert slider.get_attribute("aria-valuetext") == "12 seconds of 30 seconds"
     page.keyboard.press("ArrowRight")
     page.keyboard.press("k")
@@ -465,7 +466,7 @@ def test_share_link_follows_playback(page, live_server):
     open_player(page, live_server)
     share = page.locator("[data-share-for=player]")
     page.get_by_role("button", name="Play", exact=True).click()
-    page.wait_for_function(f"{MEDIA}.currentTime >= 2")
+    page.wait_for_function(f"() => {MEDIA}.currentTime >= 2")
     page.get_by_role("button", name="Pause", exact=True).click()
     at = int(page.evaluate(f"{MEDIA}.currentTime"))
     expect(share).to_have_attribute("href", f"{live_server.url}/watch/clip?t={at}")
@@ -563,7 +564,7 @@ def test_player_built_from_item_json_on_another_origin(page, live_server):
         video = page.locator("#embedded video")
         assert video.get_attribute("crossorigin") == "anonymous"
         assert video.locator("track").count() == 4
-        page.wait_for_function("document.querySelector('#embedded .ap-captions').textContent"
+        page.wait_for_function("() => document.querySelector('#embedded .ap-captions').textContent"
                                f" === {CAPTIONS_EN[0]!r}")
         assert page.locator("#embedded .ap-time [aria-hidden=true]").text_content() == "0:00 / 0:30"
         assert page.js_errors == []

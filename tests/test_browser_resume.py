@@ -161,7 +161,7 @@ def resume_by_keyboard(page, frame, answer: dict, stopped: float) -> str:
     label = f"Resume from 0:{int(answer['resume_at']):02d}"
     assert offer.get_by_role("button", name=label).is_visible()
     assert offer.get_by_role("button", name="Start over").is_visible()
-    frame.wait_for_function("window.__said.length > 0")
+    frame.wait_for_function("() => window.__said.length > 0")
     spoken = f"You stopped at 0:{int(answer['resume_at']):02d}. {label}, or start over."
     assert frame.evaluate("window.__said") == [spoken]
     assert_axe_clean(frame)
@@ -169,7 +169,7 @@ def resume_by_keyboard(page, frame, answer: dict, stopped: float) -> str:
     page.keyboard.press("Tab")
     assert frame.evaluate("document.activeElement.textContent") == label
     page.keyboard.press("Enter")
-    frame.wait_for_function(f"!document.querySelector('{MEDIA}').paused")
+    frame.wait_for_function(f"() => !document.querySelector('{MEDIA}').paused")
     assert abs(frame.evaluate(f"document.querySelector('{MEDIA}').currentTime") - stopped) <= 1
     assert offer.count() == 0
     return spoken
@@ -254,7 +254,7 @@ def test_start_time_in_the_url_wins_over_resume(context, live_server):
 def test_no_resume_offer_after_finishing(context, live_server):
     page = open_watch(context, live_server)
     play_from(page, 28.5, until=30.0)
-    page.wait_for_function("document.querySelector('#player video').ended")
+    page.wait_for_function("() => document.querySelector('#player video').ended")
     viewer = viewer_id(page)
     page.close(run_before_unload=True)
     wait_for_server(live_server, viewer, lambda a: a["reason"] == "finished")
@@ -267,7 +267,7 @@ def test_no_resume_offer_after_finishing(context, live_server):
     assert page.get_by_role("button", name="Resume from", exact=False).count() == 0
     assert_axe_clean(page)
     offer.get_by_role("button", name="Watch again").click()
-    page.wait_for_function("!document.querySelector('#player video').paused")
+    page.wait_for_function("() => !document.querySelector('#player video').paused")
     assert page.evaluate("document.querySelector('#player video').currentTime") < 2
 
 
@@ -304,7 +304,7 @@ def test_resume_through_the_embed_page(context, live_server, host, framed):
 
     # Played to the end, the next visit offers to watch again, not to resume.
     play_from(frame, 28.5, until=30.0)
-    frame.wait_for_function(f"document.querySelector('{MEDIA}').ended")
+    frame.wait_for_function(f"() => document.querySelector('{MEDIA}').ended")
     page.close(run_before_unload=True)
     wait_for_server(live_server, viewer, lambda a: a["reason"] == "finished")
     page, frame = open_embed(context, live_server, where)
@@ -330,7 +330,7 @@ def test_signed_viewer_resumes_on_another_site_and_in_another_browser(
         frame.locator(".ap-resume").wait_for()
         label = f"Resume from 0:{int(answer['resume_at']):02d}"
         frame.get_by_role("button", name=label).click()
-        frame.wait_for_function(f"!document.querySelector('{MEDIA}').paused")
+        frame.wait_for_function(f"() => !document.querySelector('{MEDIA}').paused")
         assert abs(frame.evaluate(f"document.querySelector('{MEDIA}').currentTime")
                    - stopped) <= 1
         assert page.js_errors == []

@@ -85,9 +85,10 @@ def test_the_helper_says_nothing_before_the_frame_has_loaded(page, demo_server, 
     url = host.page("api.html", iframe(f"{demo_server.url}/embed/welcome?api=1", title=WELCOME)
                     + API.format(server=demo_server.url))
     page.goto(url)
-    page.wait_for_function("events.length === 1")
+    page.wait_for_function("() => events.length === 1")
     frame = page.locator("iframe").element_handle().content_frame()
-    frame.wait_for_function("Math.abs(document.querySelector('video').currentTime - 12) < 0.5")
+    frame.wait_for_function(
+        "() => Math.abs(document.querySelector('video').currentTime - 12) < 0.5")
     assert [text for text in said if "postMessage" in text or "origin" in text] == []
 
 
@@ -103,7 +104,7 @@ def test_a_helper_made_after_the_player_is_ready_hears_ready(page, demo_server, 
         window.embed = new AccessiblePlayerEmbed(document.querySelector('iframe'));
         embed.ready.then((state) => events.push(state));
     }""")
-    page.wait_for_function("events.length === 1")
+    page.wait_for_function("() => events.length === 1")
     assert page.evaluate("events[0].duration") == pytest.approx(60, abs=1)
     assert said == []
 
@@ -148,7 +149,7 @@ def test_the_skip_link_stays_in_the_embeds_frame(page, demo_server, host):
     frame.get_by_role("link", name="Skip the transcript").focus()
     pages = len(page.context.pages)
     page.keyboard.press("Enter")
-    frame.wait_for_function("document.activeElement.id === 'transcript-end'")
+    frame.wait_for_function("() => document.activeElement.id === 'transcript-end'")
     assert len(page.context.pages) == pages
 
 
@@ -178,7 +179,7 @@ def test_readme_embed_size_keeps_the_buttons_on_one_row(page, demo_server, host)
         title=WELCOME, width=800, height=480)))
     frame = page.locator("iframe").element_handle().content_frame()
     frame.wait_for_selector("#player[data-state=ready]")
-    frame.wait_for_function("document.querySelector('.ap-chapter').textContent !== ''")
+    frame.wait_for_function("() => document.querySelector('.ap-chapter').textContent !== ''")
     rows = frame.evaluate("""() => [...document.querySelectorAll('.ap-controls button')]
         .filter((b) => b.getClientRects().length && !b.closest('[role=menu]'))
         .map((b) => Math.round(b.getBoundingClientRect().top))""")

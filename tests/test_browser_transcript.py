@@ -152,13 +152,13 @@ def test_click_and_enter_on_a_cue_seek_there(page, live_server):
     url = page.url
     cue = page.locator("#transcript .ap-transcript-cue", has_text="Tomatoes")
     cue.click()
-    page.wait_for_function(f"{MEDIA}.currentTime === 15")
+    page.wait_for_function(f"() => {MEDIA}.currentTime === 15")
     assert page.url == url
     assert [c["start"] for c in current_cues(page)] == [15]
 
     page.locator("#transcript .ap-transcript-cue", has_text="morning").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(f"{MEDIA}.currentTime === 20")
+    page.wait_for_function(f"() => {MEDIA}.currentTime === 20")
     assert page.url == url
     assert [c["start"] for c in current_cues(page)] == [20]
 
@@ -233,7 +233,8 @@ def test_search_marks_counts_and_steps_through_matches(page, live_server):
 
     search.fill("SEED")
     page.wait_for_function(
-        "document.querySelector('.ap-transcript-tools [role=status]').textContent === '3 matches'")
+        "() => document.querySelector('.ap-transcript-tools [role=status]').textContent"
+        " === '3 matches'")
     marks = page.locator("#transcript mark")
     assert marks.all_inner_texts() == ["seed", "seed", "seed"]
 
@@ -283,7 +284,8 @@ def test_search_speaks_the_page_language(page, live_server):
     expect(page.locator(".ap-transcript-tools [role=status]")).to_have_text("Збіг 1 з 3")
     search.fill("tomatoes")
     page.wait_for_function(
-        "document.querySelector('.ap-transcript-tools [role=status]').textContent === '1 збіг'")
+        "() => document.querySelector('.ap-transcript-tools [role=status]').textContent"
+        " === '1 збіг'")
     assert page.get_by_role("button", name="Наступний збіг").is_enabled()
 
 
@@ -321,7 +323,7 @@ def test_three_hour_transcript_touches_two_cues_at_most_per_update(page, live_se
     }""")
     seek(page, 4000)
     page.evaluate(f"() => {{ const m = {MEDIA}; m.playbackRate = 8; m.play(); }}")
-    page.wait_for_function("window.moves >= 6")
+    page.wait_for_function("() => window.moves >= 6")
     page.evaluate(f"{MEDIA}.pause()")
     touched = page.evaluate("window.touched")
     assert max(touched) <= 2

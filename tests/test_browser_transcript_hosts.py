@@ -54,7 +54,7 @@ def play_on(frame, player: str = "#player") -> None:
     frame.focus(player)
     frame.press(player, "k")
     frame.wait_for_function(
-        f"document.querySelector('{player} video').currentTime > {start + 1.5}")
+        f"() => document.querySelector('{player} video').currentTime > {start + 1.5}")
 
 
 def check_followed(frame, section: str = "#transcript", whole_view: bool = True) -> None:
