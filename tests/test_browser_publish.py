@@ -100,7 +100,7 @@ def test_cancel_stops_the_upload_and_keeps_nothing(page, live_server, token, tmp
     cancel = page.locator("[data-upload-cancel]")
     assert cancel.evaluate("button => button === document.activeElement")
     page.wait_for_function(
-        "document.querySelector('[data-upload-bar]').value >= 10", timeout=30_000)
+        "() => document.querySelector('[data-upload-bar]').value >= 10", timeout=30_000)
     # The server is writing the part it has received to a temporary file.
     for _ in range(100):
         if temp_files(media_dir):
@@ -108,7 +108,7 @@ def test_cancel_stops_the_upload_and_keeps_nothing(page, live_server, token, tmp
         page.wait_for_timeout(100)
     assert temp_files(media_dir)
     cancel.click()
-    page.wait_for_function("document.querySelector('[data-upload-progress]').hidden")
+    page.wait_for_function("() => document.querySelector('[data-upload-progress]').hidden")
     said = [text for kind, text in notes if kind == "status"]
     assert said[-1] == "Upload cancelled. Nothing was saved."
     assert page.locator("[data-upload-bar]").evaluate("bar => bar.value") == 0

@@ -50,7 +50,7 @@ def media_responses(page, endpoint: str) -> list[tuple[int, str]]:
 
 def wait_for_cues(page) -> list[tuple[float, str]]:
     page.wait_for_function(
-        f"[...{MEDIA}.textTracks].some(t => t.kind === 'captions' && t.cues"
+        f"() => [...{MEDIA}.textTracks].some(t => t.kind === 'captions' && t.cues"
         " && t.cues.length > 0)", timeout=15000)
     return page.evaluate(
         f"[...[...{MEDIA}.textTracks].find(t => t.kind === 'captions').cues]"
@@ -59,7 +59,7 @@ def wait_for_cues(page) -> list[tuple[float, str]]:
 
 def play_until(page, seconds: float) -> None:
     page.evaluate(f"{MEDIA}.muted = true; {MEDIA}.play()")
-    page.wait_for_function(f"{MEDIA}.currentTime > {seconds}", timeout=20000)
+    page.wait_for_function(f"() => {MEDIA}.currentTime > {seconds}", timeout=20000)
 
 
 def test_the_watch_page_plays_the_demo_from_the_bucket_with_captions(demo_on_s3, s3_server,
