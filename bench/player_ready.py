@@ -43,7 +43,8 @@ def measure(browser, url: str, key: str, block_player: bool) -> float:
         context.route("**/static/player/*", lambda route: route.abort())
     page = context.new_page()
     page.goto(url, wait_until="commit")
-    page.wait_for_function(f"window.__bench && window.__bench.{key} !== undefined", timeout=30_000)
+    page.wait_for_function(f"() => window.__bench && window.__bench.{key} !== undefined",
+                           timeout=30_000)
     elapsed = page.evaluate(f"window.__bench.{key}")
     context.close()
     return elapsed

@@ -363,7 +363,7 @@ def test_results_page_is_accessible(app, page):
         page.keyboard.press("Enter")
         page.wait_for_url("**/search?q=*")
         assert page.get_by_role("status").inner_text() == "1 match in 1 item for “\"space or k\"”."
-        page.get_by_role("link", name="Press Space or K to play.").click()
+        page.get_by_role("link", name="Press Space or K to play.").press("Enter")
         page.wait_for_url("**/watch/clip?t=0")
     assert page.js_errors == []
 
