@@ -52,7 +52,7 @@ def postgres_cluster():
     """A throwaway PostgreSQL server for the session, with a migrated template database."""
     bin_dir = server_bin_dir()
     if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+        pytest.fail("PostgreSQL is missing (Debian: apt-get install postgresql; .ci/run does)")
     cluster = Cluster(bin_dir).start()
     try:
         cluster.make_template()
