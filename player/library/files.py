@@ -7,6 +7,15 @@ storage gives, and a storage without local files gives the client a URL to
 fetch them from itself (a CDN's under ``MEDIA_BASE_URL``, else one the
 storage signs). Caption tracks are the exception: small, and loaded in CORS
 mode, they are sent by the app from such a storage.
+
+Behind nginx, ``ACCEL_REDIRECT`` (``PLAYER_ACCEL_REDIRECT=/_protected/``)
+hands local files to nginx instead: the answer is headers only, with
+``X-Accel-Redirect: /_protected/<name>``, and nginx sends the bytes from an
+``internal`` location whose ``alias`` is the media folder, ranges and
+preconditions included, at its own speed and with no app thread or process
+held. The app still decides which names are served, their Content-Type and
+Cache-Control (nginx keeps both from the app's answer) and CORS (nginx
+repeats the app's ``Access-Control-*`` fields, see docs/nginx.conf).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import hashlib
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
 from werkzeug.exceptions import NotFound
@@ -84,7 +94,24 @@ def media_file(item_id: str, name: str):
         # The URL expires, so no cache may keep the redirect for long.
         response.headers["Cache-Control"] = "private, max-age=60"
         return response
+    accel = current_app.config.get("ACCEL_REDIRECT")
+    if accel:
+        return Response(b"", 200, accel_headers(accel, name, mime, cache_control))
     return send_media(path, mime, cache_control=cache_control)
+
+
+def accel_headers(prefix: str, name: str, mime: str, cache_control: str
+                  ) -> list[tuple[str, str]]:
+    """The headers of an answer that has nginx send ``name`` from the
+    internal location ``prefix`` (see the module docstring).
+
+    >>> accel_headers("/_protected/", "a talk.mp4", "video/mp4", "public, max-age=60")[0]
+    ('X-Accel-Redirect', '/_protected/a%20talk.mp4')
+    """
+    return [("X-Accel-Redirect", prefix.rstrip("/") + "/" + quote(name)),
+            ("Content-Type", mime), ("Cache-Control", cache_control),
+            # A range is for nginx to answer: the app's answer has no bytes.
+            ("Accept-Ranges", "bytes"), ("Content-Length", "0")]
 
 
 def _track_response(storage: Storage, name: str, mime: str, cache_control: str) -> Response:
@@ -174,6 +201,7 @@ class MediaFastPath:
         self.database = app.config["DATABASE"]
         self.storage = get_storage(app)
         self.max_age = app.config["MEDIA_MAX_AGE"]
+        self.accel = app.config.get("ACCEL_REDIRECT") or None
         self.origins = cors.allowed_origins(app.config["CORS_ORIGINS"])
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -205,6 +233,11 @@ class MediaFastPath:
             served = self._table().get(tuple(parts)) if len(parts) == 2 else None
             # A file the storage cannot hand over locally is Flask's to redirect.
             path = self.storage.local_path(parts[1]) if served is not None else None
+            if path is not None and self.accel:
+                headers = accel_headers(self.accel, parts[1], served[0], served[1])
+                headers += cors.media_headers(self.origins, environ.get("HTTP_ORIGIN"))
+                start_response("200 OK", headers)
+                return [b""]
             if path is not None:
                 try:
                     response = media_response(environ, path, served[0],
