@@ -73,3 +73,29 @@ def test_player_ready_bench_times_the_player_against_native():
     assert run.returncode in (0, 1), run.stderr
     assert re.search(r"^ratio player / native: \d+\.\d\d", run.stdout, re.M), (
         run.stdout + run.stderr)
+
+
+def test_progress_pg_bench_compares_postgresql_with_sqlite():
+    run = _run_bench("bench/progress_pg.py", "--seconds", "1", "--rounds", "1",
+                     "--connections", "4", "--rate", "50")
+    assert run.returncode in (0, 1), run.stderr
+    assert re.search(r"^ratio PostgreSQL / SQLite: \d+\.\d\dx", run.stdout, re.M), (
+        run.stdout + run.stderr)
+    for backend in ("SQLite", "PostgreSQL"):
+        row = re.search(rf"^{backend} +(\d+) +\d+\.\d +\d+\.\d +\d+ +\d+ +(\d+)$", run.stdout,
+                        re.M)
+        assert row and int(row.group(1)) > 0 and int(row.group(2)) > 0, run.stdout
+    checks = re.findall(r"^  (ok  |MISS) (.+)$", run.stdout, re.M)
+    # A small run may miss speed targets, never correctness.
+    assert ("ok  ", "no acknowledged write lost") in checks, run.stdout + run.stderr
+    assert ("ok  ", "no errors") in checks, run.stdout
+
+
+def test_media_cpu_bench_compares_a_redirect_with_sendfile():
+    run = _run_bench("bench/media_cpu.py", "--seconds", "1", "--rounds", "1",
+                     "--connections", "4")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert re.search(r"^ratio of app CPU per media request, S3 / local: \d+\.\d\dx", run.stdout,
+                     re.M), run.stdout
+    views = re.findall(r"view from S3.*: the app sends (\d+) bytes", run.stdout)
+    assert len(views) == 2 and int(views[1]) < int(views[0]), run.stdout

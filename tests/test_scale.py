@@ -23,6 +23,7 @@ from player.db import locks
 from tests.gunicorn_support import REPO, gunicorn_process
 from tests.mediagen import make_media
 from tests.publish_support import create_publisher, csrf_from
+from tests.s3_support import s3_bucket, s3_env, s3_server  # noqa: F401
 from tests.test_auth_gunicorn import Browser
 
 OPTIONS = ["-k", "player.worker.KeepAliveWorker", "-w", "1", "--threads", "4",
@@ -221,3 +222,26 @@ def test_ordinary_viewers_add_no_shared_rows(shared_url):
         conn.close()
     # The address is past a tenth of its limit, and so shared; no viewer is.
     assert [tuple(row) for row in rows] == [("address", "192.0.2.7", 100)]
+
+
+def test_a_signed_url_is_handed_out_again_for_a_while(s3_server, s3_bucket, s3_env, media_dir,
+                                                      tmp_path):
+    from tests.s3_support import mirror, s3_app_config, s3_storage_for
+
+    mirror(s3_storage_for(s3_server, s3_bucket), media_dir)
+    app = create_app(s3_app_config(s3_server, s3_bucket, tmp_path))
+    client = app.test_client()
+    first = client.get("/files/clip/clip.mp4", headers={"Origin": "https://news.example"})
+    assert first.status_code == 307
+    assert first.headers["Cache-Control"] == "private, max-age=60"
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+    # Signing costs more than the rest of the answer: the next viewer gets the
+    # same URL, still valid far longer than anyone keeps the redirect.
+    again = client.get("/files/clip/clip.mp4")
+    assert again.headers["Location"] == first.headers["Location"]
+    from player.library.files import CLIENT_URL_SECONDS, SIGNED_REUSE_SECONDS
+
+    assert CLIENT_URL_SECONDS - SIGNED_REUSE_SECONDS >= 50 * 60
+    # Tracks are still the app's to send, with its CORS answer.
+    track = client.get("/files/clip/clip.en.vtt")
+    assert track.status_code == 200 and track.text.startswith("WEBVTT")
