@@ -108,6 +108,14 @@ class PostgreSQL:
     def stop(self) -> None:
         self.run("pg_ctl", "stop", "-D", str(self.folder / "data"), "-m", "fast")
 
+    def wal_bytes(self) -> int:
+        """Write-ahead log written so far, in bytes."""
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            return int(conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"
+                                    ).fetchone()[0])
+
     def cpu_seconds(self) -> float:
         """CPU time of the postmaster and every backend so far."""
         pid = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
@@ -149,13 +157,16 @@ def start_servers(workdir: Path, database: str, port: int, threads: int
 
 
 def stored(database: str) -> tuple[int, int, int]:
-    """Reports, play sessions and the bytes of the sessions' table (with indexes)."""
+    """Reports, play sessions and the bytes of the sessions' table (with
+    indexes), once vacuumed: without the old versions of updated rows,
+    which (auto)vacuum makes room of for new ones."""
     from player import db
 
     conn = db.connect(database)
     try:
         states = [row[0] for row in conn.execute("SELECT state FROM progress_sessions")]
         if db.is_postgresql(database):
+            conn.execute("VACUUM (FULL, ANALYZE) progress_sessions")
             size = conn.execute("SELECT pg_total_relation_size('progress_sessions')"
                                 ).fetchone()[0]
         else:
@@ -187,10 +198,12 @@ def measure(backend: str, database: str, workdir: Path, args, wrk: str,
             for kind, script, rate in (("flat", flat, 0), ("paced", paced, args.rate)):
                 app_cpu = server_cpu_seconds(servers)
                 db_cpu = pg.cpu_seconds() if pg else 0.0
+                wal = pg.wal_bytes() if pg else 0
                 result = run_wrk(wrk, script, url, path, args.seconds, args.connections,
                                  args.wrk_threads, rate)
                 result["app_cpu"] = server_cpu_seconds(servers) - app_cpu
                 result["db_cpu"] = (pg.cpu_seconds() - db_cpu) if pg else 0.0
+                result["wal"] = (pg.wal_bytes() - wal) if pg else 0
                 runs[kind].append(result)
                 acknowledged += result["requests"] - result["errors"]
     finally:
@@ -208,6 +221,7 @@ def measure(backend: str, database: str, workdir: Path, args, wrk: str,
         "paced": median("paced", "per_second"),
         "app_cpu_us": sum(r["app_cpu"] for r in runs["flat"]) / flat_requests * 1e6,
         "db_cpu_us": sum(r["db_cpu"] for r in runs["flat"]) / flat_requests * 1e6,
+        "wal_per_write": sum(r["wal"] for r in runs["flat"]) / flat_requests,
         "errors": sum(r["errors"] for rs in runs.values() for r in rs) + warm["errors"],
         "acknowledged": acknowledged, "stored": reports, "sessions": sessions, "bytes": size,
     }
@@ -251,6 +265,7 @@ def main() -> int:
         print(f"{r['backend']:11} {r['writes']:9.0f} {r['p50']:7.1f} {r['p99']:7.1f}"
               f"{'':14} {r['app_cpu_us']:10.0f} {r['db_cpu_us']:9.0f} {per_core:13.0f}")
     ratio = postgres["writes"] / sqlite["writes"]
+    print(f"PostgreSQL write-ahead log: {postgres['wal_per_write']:.0f} bytes per write")
     print(f"ratio PostgreSQL / SQLite: {ratio:.2f}x (target at least {TARGET_RATIO}x)")
     for r in results:
         per_session = r["bytes"] / max(1, r["sessions"])
