@@ -3,8 +3,10 @@ gunicorn app servers, a job worker and nginx in front, as real processes.
 
 Upload on one server, watch on the other; progress written on one, read on
 the other; ``kill -9`` of an app server under load through nginx loses no
-report acknowledged before it and no upload answered 201; the cluster stops
-cleanly on SIGTERM."""
+upload answered 201, and no progress report answered 202 half a second
+before it (a 202 says "accepted": the server writes behind, within about
+10 ms, so the reports of its last moments may go with it, and the test
+prints how many did); the cluster stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
