@@ -131,3 +131,12 @@ def jobs_workers_seen_since(conn: Connection, since: float) -> int:
     """How many workers have said they are alive since ``since``."""
     return conn.execute("SELECT COUNT(*) FROM job_workers WHERE seen_at >= ?",
                         (since,)).fetchone()[0]
+
+
+def jobs_of_every_media(conn: Connection, limit: int) -> list:
+    """The latest ``limit`` jobs of each item, by item and oldest first."""
+    return conn.execute(
+        "SELECT * FROM (SELECT jobs.*, ROW_NUMBER() OVER"
+        " (PARTITION BY media_id ORDER BY id DESC) AS latest"
+        " FROM jobs WHERE media_id IS NOT NULL) AS ranked"
+        " WHERE latest <= ? ORDER BY media_id, id", (limit,)).fetchall()

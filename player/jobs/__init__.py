@@ -11,11 +11,11 @@ from __future__ import annotations
 from flask import Flask
 
 from .model import STATES, Job, JobContext, JobFailed, JobReleased, LeaseLost
-from .queue import enqueue, for_media, get, list_jobs, waiting_counts, worker_running
+from .queue import by_media, enqueue, for_media, get, list_jobs, waiting_counts, worker_running
 from .runner import Worker
 
 __all__ = ["STATES", "Job", "JobContext", "JobFailed", "JobReleased", "LeaseLost", "Worker",
-           "enqueue", "for_media", "get", "list_jobs", "run_one", "waiting_counts",
+           "by_media", "enqueue", "for_media", "get", "list_jobs", "run_one", "waiting_counts",
            "worker_running"]
 
 

@@ -65,6 +65,14 @@ def for_media(media_id: str, *, limit: int = 20,
     return [Job.from_row(r) for r in sql.jobs_of_media(_conn(conn), media_id, limit)]
 
 
+def by_media(*, limit: int = 20, conn: db.Connection | None = None) -> dict[str, list[Job]]:
+    """Every item's latest jobs (oldest first), by item id, in one query."""
+    found: dict[str, list[Job]] = {}
+    for row in sql.jobs_of_every_media(_conn(conn), limit):
+        found.setdefault(row["media_id"], []).append(Job.from_row(row))
+    return found
+
+
 def list_jobs(states: tuple[str, ...] = (), *, limit: int = 100,
               conn: db.Connection | None = None) -> list[Job]:
     """The latest jobs in any of ``states`` (every state when empty), newest first.
