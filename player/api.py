@@ -7,10 +7,13 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import HTTPException, Unauthorized
 
 from . import jobs
+from .jobs import views as jobs_views
 from .library.catalog import all_items, find_item, get_storage, public_item
 from .web.auth import request_publisher
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+# The publisher pages show an item's jobs with these (templates/publish/_jobs.html).
+bp.record_once(lambda state: jobs_views.init_app(state.app))
 
 
 def _for_publisher() -> bool:

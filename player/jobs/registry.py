@@ -18,6 +18,11 @@ HANDLERS: dict[str, str] = {
     "poster": "player.library.poster:run",
 }
 
+#: What the publisher pages call each kind (the kind itself, capitalised, if missing).
+LABELS: dict[str, str] = {
+    "poster": "Poster frame",
+}
+
 
 class UnknownKind(LookupError):
     """No handler is registered for a job's kind."""
