@@ -5,6 +5,7 @@ jobs, and the notice when no worker is running."""
 from __future__ import annotations
 
 import pytest
+
 from player import create_app, jobs
 from tests.html_support import Element, parse_html
 from tests.jobs_support import HANDLERS
