@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, Response, abort, jsonify, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import HTTPException, Unauthorized
@@ -25,12 +27,16 @@ def _for_publisher() -> bool:
         return False
 
 
-def _private(response: Response) -> Response:
-    # An answer for one publisher: no shared cache keeps it, and a browser's
-    # own cache tells it from the public answer to the same URL.
+def _private(response: Response, public: Response | None = None) -> Response:
+    """Mark an answer made for one publisher: no cache keeps it (its jobs
+    change as they run). Given the public answer to the same URL, it keeps
+    that answer's entity tag: jobs are not a new version of an item, so a
+    publisher's If-Match (a DELETE's, say) holds to what anyone reads there."""
     response.cache_control.private = True
-    response.cache_control.no_cache = True
+    response.cache_control.no_store = True
     response.vary.update(("Authorization", "Cookie"))
+    if public is not None:
+        response.set_etag(hashlib.blake2b(public.get_data(), digest_size=16).hexdigest())
     return response
 
 
@@ -39,10 +45,11 @@ def media_list():
     items = [public_item(item) for item in all_items()]
     if not _for_publisher():
         return jsonify({"items": items})
+    public = jsonify({"items": items})
     found = jobs.by_media()
     for item in items:
         item["jobs"] = [job.to_public() for job in found.get(item["id"], [])]
-    return _private(jsonify({"items": items}))
+    return _private(jsonify({"items": items}), public)
 
 
 @bp.get("/media/<item_id>")
@@ -50,8 +57,9 @@ def media_item(item_id: str):
     item = public_item(find_item(item_id))
     if not _for_publisher():
         return jsonify(item)
+    public = jsonify(item)
     item["jobs"] = [job.to_public() for job in jobs.for_media(item_id)]
-    return _private(jsonify(item))
+    return _private(jsonify(item), public)
 
 
 @bp.get("/media/<item_id>/transcript")

@@ -67,6 +67,9 @@ def test_item_lists_its_jobs_for_publishers_only(app, client, queued):
     mine = client.get("/api/media/clip", headers=headers)
     assert [job["id"] for job in mine.get_json()["jobs"]] == [queued.id]
     assert "private" in mine.headers["Cache-Control"]
+    assert "no-store" in mine.headers["Cache-Control"]
+    # Jobs are not a new version of the item: the entity tag is the public one's.
+    assert mine.headers["ETag"] == public.headers["ETag"]
     assert {"Authorization", "Cookie"} <= set(mine.headers["Vary"].replace(" ", "").split(","))
     check(spec, mine, "/api/media/{item_id}", "get")
     listing = client.get("/api/media", headers=headers)

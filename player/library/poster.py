@@ -17,9 +17,7 @@ video where it is: a local path, or a presigned URL on object storage
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -85,10 +83,7 @@ def request_missing(items: list[dict], conn: db.Connection) -> list[jobs.Job]:
 
 
 def ffmpeg_exe() -> str:
-    """The ffmpeg binary to run.
-
-    :raises NoFfmpeg: if there is none.
-    """
+    """The ffmpeg binary to run: the setting, imageio-ffmpeg's, or the PATH's."""
     configured = current_app.config.get("FFMPEG") if has_app_context() else None
     if configured:
         return str(configured)
@@ -98,12 +93,8 @@ def ffmpeg_exe() -> str:
         return imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError):
         pass
-    found = shutil.which("ffmpeg")
-    if found is None:
-        raise NoFfmpeg("No ffmpeg was found to make a poster frame: install the"
-                       " imageio-ffmpeg package or ffmpeg (Debian: apt-get install ffmpeg),"
-                       " or set PLAYER_FFMPEG to its path; or upload a poster image.")
-    return found
+    # Found on the PATH when run; if it is not there either, _ffmpeg says what to do.
+    return "ffmpeg"
 
 
 def _ffmpeg(args: list[str], source_name: str) -> bytes:
@@ -116,9 +107,10 @@ def _ffmpeg(args: list[str], source_name: str) -> bytes:
         run = subprocess.run([exe, "-hide_banner", "-nostdin", "-loglevel", "error", *args],
                              capture_output=True, timeout=FFMPEG_SECONDS, check=False)
     except OSError as exc:
-        raise NoFfmpeg(f"ffmpeg cannot be run from {exe} ({exc.strerror or exc}): fix"
-                       " PLAYER_FFMPEG, or unset it to use the imageio-ffmpeg package's"
-                       " binary or ffmpeg on the PATH.") from exc
+        raise NoFfmpeg(f"ffmpeg cannot be run from {exe} ({exc.strerror or exc}): install"
+                       " the imageio-ffmpeg package or ffmpeg (Debian: apt-get install"
+                       " ffmpeg), or set PLAYER_FFMPEG to its path; or upload a poster"
+                       " image.") from exc
     if run.returncode != 0 or not run.stdout:
         detail = run.stderr.decode("utf-8", "replace").strip().splitlines()
         raise jobs.JobFailed(
@@ -178,14 +170,10 @@ def _readable(storage: Storage, key: str) -> Iterator[str]:
         yield local
         return
     url = storage.url_for_client(key, expires=FFMPEG_SECONDS * (len(CANDIDATES) + 2))
-    if url is not None:
-        yield url
-        return
-    with tempfile.NamedTemporaryFile(suffix=key[key.rfind("."):]) as copy:
-        with storage.open(key) as reader:
-            shutil.copyfileobj(reader, copy)
-        copy.flush()
-        yield copy.name
+    if url is None:
+        raise jobs.JobFailed(f"{storage.location(key)} has neither a local path nor a URL"
+                             " ffmpeg could read it from; upload a poster image instead.")
+    yield url
 
 
 def _existing_poster(storage: Storage, stem: str) -> str | None:
