@@ -7,8 +7,9 @@ from by its entity tag (``If-Match``): when the track changed since, the
 save is refused (412) rather than overwriting someone else's work. A text
 with errors is refused (422) with each error's line, and nothing is written.
 
-The entity tag is a digest of the bytes, the same the file route gives the
-track (:mod:`player.library.files`), so a client may use either.
+The entity tag is a digest of the bytes, as the file route's is for tracks
+it reads itself (:mod:`player.library.files`): the same on every server,
+whatever the storage.
 
 Nothing here knows about Flask.
 """

@@ -45,7 +45,7 @@ from ..web.auth import publisher_required
 from ..web.conditional import preconditions
 from ..web.i18n import words as duration_words
 from ..web.security import guard_session_writes
-from . import editor, history, uploads
+from . import editor, editor_api, history, uploads
 from . import pending as pending_uploads
 from .pending import CaptionsToFix
 from .sweeper import SWEEP_SECONDS, Sweeper, longest_upload_seconds
@@ -55,6 +55,7 @@ bp = Blueprint("publish", __name__)
 # Every unsafe request of a page must come from this site with its CSRF token.
 bp.before_request(guard_session_writes)
 bp.register_blueprint(editor.bp)
+bp.register_blueprint(editor_api.bp)
 
 MAX_PROBLEMS_SHOWN = 100
 _SWEEPER = "player.upload_sweeper"
