@@ -293,3 +293,32 @@ def test_two_publishers_editing_one_track_end_in_412_and_a_merge(browser, server
     finally:
         first.close()
         second.close()
+
+
+def test_a_draft_is_fixed_and_approved_from_the_keyboard(page, server, token, editor_app):
+    folder = editor_app.media_folder
+    (folder / "clip.en.vtt").unlink()
+    (folder / "clip.en.captions.automatic.vtt").write_text(
+        f"WEBVTT\n\n{stamp(1)} --> {stamp(3)}\nhello an welcome\n", encoding="utf-8")
+    editor_app.test_cli_runner().invoke(args=["scan"])
+    sign_in(page, server, token)
+    page.goto(f"{server.url}/publish/")
+    assert "Transcript: Missing" in page.locator("main").inner_text()
+    open_editor(page, server, "/publish/media/clip/tracks/en.captions.automatic/edit")
+    expect(page.locator("[data-ed-draft-note]")).to_contain_text("A draft (automatic)")
+    assert_axe_clean(page)
+    tab_to(page, "[data-ed-list] li:nth-child(1) [data-field=text]")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Hello and welcome.")
+    tab_to(page, "[data-ed-approve]")
+    page.keyboard.press("Enter")
+    wait_status(page, "Approved. The track now counts as captions.")
+    expect(page.locator("[data-ed-approve]")).to_have_count(0)
+    assert page.evaluate("document.activeElement.matches('[data-ed-save]')")
+    expect(page.locator("[data-ed-save-state]")).to_have_text(
+        "All changes are saved (version 2).")
+    assert "Hello and welcome." in (folder / "clip.en.captions.automatic.vtt").read_text()
+    assert_axe_clean(page)
+    page.goto(f"{server.url}/publish/")
+    assert "Transcript: Missing" not in page.locator("main").inner_text()
+    assert page.js_errors == []

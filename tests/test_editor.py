@@ -242,3 +242,41 @@ def test_page_writes_without_the_csrf_token_or_from_another_site_are_refused(
     assert revert.status_code == 403
     assert folder_state(media_dir) == before
     assert client.get(f"{PAGE}/versions").status_code == 200, "the session is still open"
+
+
+def test_a_draft_is_edited_apart_from_the_authors_track_and_approved_as_seen(
+        client, app, csrf, media_dir):
+    draft = "/publish/media/clip/tracks/en.captions.automatic"
+    (media_dir / "clip.en.captions.automatic.vtt").write_text(
+        CAPTIONS_EN.replace("Hello", "Yellow"), encoding="utf-8")
+    app.test_cli_runner().invoke(args=["scan"])
+    page = client.get(f"{draft}/edit")
+    assert page.status_code == 200
+    assert "Save and approve" in page.text and "A draft (automatic)" in page.text
+    assert 'href="/publish/media/clip/tracks/en.captions.automatic/edit"' in client.get(
+        "/publish/media/clip").text
+
+    answer = client.get(f"{draft}/text")
+    assert answer.json["text"].startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nYellow")
+    saved = client.put(f"{draft}/text", data=CAPTIONS_EN.encode(), headers={
+        "X-CSRF-Token": csrf, "If-Match": answer.headers["ETag"]})
+    assert saved.status_code == 200
+    # The author's track is untouched and has no versions of the draft's.
+    assert (media_dir / "clip.en.vtt").read_text(encoding="utf-8") == CAPTIONS_EN
+    assert "No versions yet" in client.get(f"{PAGE}/versions").text
+    assert "2 versions" in client.get(f"{draft}/versions").text
+
+    approve = f"{draft}/approve"
+    assert client.post(approve, headers={"X-CSRF-Token": csrf}).status_code == 428
+    stale = client.post(approve, headers={"X-CSRF-Token": csrf,
+                                          "If-Match": answer.headers["ETag"]})
+    assert stale.status_code == 412
+    assert client.post(approve, headers={"If-Match": saved.headers["ETag"]}).status_code == 403
+    done = client.post(approve, headers={"X-CSRF-Token": csrf,
+                                         "If-Match": saved.headers["ETag"]})
+    assert done.status_code == 200 and done.json == {"key": "en.captions.automatic",
+                                                     "approved": True}
+    tracks = client.get("/api/media/clip").json["tracks"]
+    assert [(t["source"], t["approved"]) for t in tracks if t["kind"] == "captions"] == [
+        ("author", True), ("automatic", True)]
+    assert "Save and approve" not in client.get(f"{draft}/edit").text

@@ -38,12 +38,12 @@ from werkzeug.exceptions import HTTPException
 from .. import db
 from ..captions import MAX_CHARS_PER_SECOND, MAX_LINE_LENGTH, MAX_LINES
 from ..errors import PlayerError
-from ..library import cues
+from ..library import cues, sources
 from ..library import scan as library
 from ..library.catalog import find_item, get_storage, public_item
 from ..web.auth import current_publisher, publisher_required
 from ..web.errors import error_response
-from . import history, uploads, versions
+from . import history, versions
 from .uploads import MAX_SIDE_FILE_BYTES
 
 bp = Blueprint("editor", __name__)
@@ -59,12 +59,12 @@ DIALOGUE_KINDS = ("captions", "subtitles")
 # -- shared steps ------------------------------------------------------------------
 
 def find_track(item: dict, key: str) -> dict:
-    """The item's track (offered or rejected) ``key`` (``en.captions``).
+    """The item's track (offered or rejected) ``key`` (``en.captions``, a
+    draft's ``en.captions.automatic``).
 
     :raises NotFound: naming the track, if the item has none such.
     """
-    srclang, _, kind = key.rpartition(".")
-    track = uploads.find_track(item, srclang, kind)
+    track = sources.find_track(item, key)
     if track is None:
         abort(404, f"The media item '{item['id']}' has no track '{key}'.")
     return track
@@ -196,6 +196,7 @@ def page(item_id: str, track_key: str):
         "check": url_for(".check", item_id=item_id, track_key=track_key),
         "versions": url_for(".versions_page", item_id=item_id, track_key=track_key),
         "watch": public["watch_url"],
+        "approve": url_for(".approve", item_id=item_id, track_key=track_key),
         "kind": track["kind"],
         "duration": item["duration"],
         "maxCharsPerSecond": MAX_CHARS_PER_SECOND,
@@ -234,6 +235,24 @@ def save(item_id: str, track_key: str):
 def check(item_id: str, track_key: str):
     item = find_item(item_id)
     return check_answer(item, find_track(item, track_key), request_text())
+
+
+@bp.post("/publish/media/<item_id>/tracks/<track_key>/approve")
+@publisher_required
+@_json_errors
+def approve(item_id: str, track_key: str):
+    """Approve a draft as the publisher reviewed it: ``If-Match`` names the
+    text they saw, so a draft changed since is not approved unseen."""
+    item = find_item(item_id)
+    track = find_track(item, track_key)
+    _, etag = versions.read_track(get_storage(), track)
+    if_match = request.headers.get("If-Match")
+    if if_match is None:
+        raise versions.IfMatchRequired(etag)
+    if not versions.if_match_holds(if_match, etag):
+        raise versions.TrackChanged(etag, None)
+    done = sources.approve(item_id, versions.track_key(track), current_publisher().name)
+    return jsonify({"key": done.key, "approved": done.approved})
 
 
 # -- history ------------------------------------------------------------------------

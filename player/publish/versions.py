@@ -25,7 +25,7 @@ from .. import db
 from ..captions import Report, validate
 from ..db import versions as db_versions
 from ..errors import PlayerError
-from ..library import cues
+from ..library import cues, sources
 from ..library.storage import Storage
 from ..web.streaming import parse_entity_tags
 from .errors import ItemGone, format_size
@@ -193,8 +193,8 @@ def check_text(text: str, *, kind: str, duration: float | None) -> tuple[Report,
 
 
 def track_key(track: dict) -> str:
-    """``"en.captions"``."""
-    return f"{track['srclang']}.{track['kind']}"
+    """``"en.captions"``; a draft's ``"en.captions.automatic"``."""
+    return sources.track_key(track)
 
 
 def read_track(storage: Storage, track: dict) -> tuple[bytes, str]:

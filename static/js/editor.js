@@ -496,9 +496,11 @@ async function errorMessage(response) {
   }
 }
 
+// Whether the text is saved when it ends.
 async function save() {
-  if (saving) return;
+  if (saving) return false;
   saving = true;
+  let done = false;
   $("save").setAttribute("aria-disabled", "true");
   const { text, lines } = serialize(doc);
   try {
@@ -515,6 +517,7 @@ async function save() {
       announce(answer.version ? `Saved as version ${answer.version}.` : "Saved; nothing had changed.");
       $("save-state").textContent = answer.version
         ? `All changes are saved (version ${answer.version}).` : "All changes are saved.";
+      done = true;
     } else if (response.status === 412) {
       await showConflict(await errorMessage(response));
     } else if (response.status === 422) {
@@ -531,6 +534,31 @@ async function save() {
   } finally {
     saving = false;
     $("save").removeAttribute("aria-disabled");
+  }
+  return done;
+}
+
+// Approving a draft says a person reviewed this text: unsaved changes are
+// saved first, and If-Match names the text approved.
+async function approve() {
+  if (serialize(doc).text !== savedText && !(await save())) return;
+  try {
+    const response = await fetch(config.approve, {
+      method: "POST", credentials: "same-origin",
+      headers: { "If-Match": etag, "X-CSRF-Token": csrf },
+    });
+    if (response.ok) {
+      $("approve").remove();
+      $("draft-note").textContent = "Approved: this draft now counts as captions.";
+      $("save").focus();
+      announce("Approved. The track now counts as captions.");
+    } else if (response.status === 412) {
+      await showConflict(await errorMessage(response));
+    } else {
+      alertText(`Not approved. ${await errorMessage(response)}`);
+    }
+  } catch {
+    alertText("Not approved: the server cannot be reached. Try again.");
   }
 }
 
@@ -640,6 +668,7 @@ async function start() {
   $("redo").addEventListener("click", redo);
   $("add").addEventListener("click", addAtPlayhead);
   $("help").addEventListener("click", openHelp);
+  $("approve")?.addEventListener("click", approve);
   $("help-dialog").addEventListener("close", () => $("help").focus());
   $("merge").addEventListener("click", mergeConflict);
   $("take-theirs").addEventListener("click", takeTheirs);
