@@ -322,3 +322,75 @@ def test_a_draft_is_fixed_and_approved_from_the_keyboard(page, server, token, ed
     page.goto(f"{server.url}/publish/")
     assert "Transcript: Missing" not in page.locator("main").inner_text()
     assert page.js_errors == []
+
+
+def test_play_a_cue_set_times_from_the_playhead_insert_delete_undo_and_redo(
+        page, server, token):
+    sign_in(page, server, token)
+    open_editor(page, server)
+    page.evaluate("() => { document.querySelector('[data-ed-media]').muted = true; }")
+
+    # Play just cue 1 (1 s to 4 s): playback stops at its end.
+    tab_to(page, "[data-ed-list] li:nth-child(1) [data-field=start]")
+    page.keyboard.press("Alt+P")
+    page.wait_for_function("() => document.querySelector('[data-ed-media]').paused"
+                           " && document.querySelector('[data-ed-media]').currentTime > 3.5",
+                           timeout=15_000)
+    played_to = page.evaluate("document.querySelector('[data-ed-media]').currentTime")
+    assert 3.9 <= played_to < 4.6
+    expect(page.locator("[data-ed-caption]")).to_have_text(
+        "Hello and welcome to the editor." if played_to < 4 else "")
+
+    # The playhead becomes cue 2's start, from the keyboard.
+    page.evaluate("""() => new Promise(resolve => {
+        const m = document.querySelector('[data-ed-media]');
+        m.addEventListener('seeked', resolve, {once: true});
+        m.currentTime = 5.25;
+    })""")
+    expect(page.locator("[data-ed-clock]")).to_have_text("00:00:05.250")
+    page.keyboard.press("Alt+ArrowDown")
+    page.keyboard.press("Alt+BracketLeft")
+    assert cue(page, 2).locator("[data-field=start]").input_value() == "00:00:05.250"
+    wait_status(page, "Start of cue 2: 00:00:05.250.")
+    # And cue 2's end, with the button.
+    end_button = cue(page, 2).get_by_role("button", name="End at playhead for cue 2")
+    end_button.focus()
+    page.evaluate("() => { document.querySelector('[data-ed-media]').currentTime = 8; }")
+    page.wait_for_function("() => document.querySelector('[data-ed-media]').currentTime === 8")
+    page.keyboard.press("Enter")
+    assert cue(page, 2).locator("[data-field=end]").input_value() == "00:00:08.000"
+
+    # Insert a cue after cue 2: it starts where cue 2 ends and takes focus.
+    page.keyboard.press("Alt+N")
+    expect(page.locator("[data-ed-list] > li")).to_have_count(4)
+    assert cue(page, 3).locator("[data-field=start]").input_value() == "00:00:08.000"
+    assert cue(page, 3).locator("[data-field=end]").input_value() == "00:00:09.000"
+    assert page.evaluate("document.activeElement.matches("
+                         "'[data-ed-list] li:nth-child(3) [data-field=text]')")
+    page.keyboard.type("A new line.")
+    # Typing is undone as one step, and redone.
+    page.keyboard.press("Control+Z")
+    assert cue(page, 3).locator("[data-field=text]").input_value() == ""
+    page.keyboard.press("Control+Y")
+    assert cue(page, 3).locator("[data-field=text]").input_value() == "A new line."
+
+    # Delete it with its button: focus moves to the cue now in its place.
+    cue(page, 3).get_by_role("button", name="Delete cue 3").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-ed-list] > li")).to_have_count(3)
+    wait_status(page, "Cue 3 deleted. Undo brings it back.")
+    assert page.evaluate("document.activeElement.closest('li') ==="
+                         " document.querySelector('[data-ed-list] li:nth-child(3)')")
+    page.keyboard.press("Control+Z")
+    expect(page.locator("[data-ed-list] > li")).to_have_count(4)
+    assert cue(page, 3).locator("[data-field=text]").input_value() == "A new line."
+    # Placement: top puts line:0 in the cue's settings.
+    placement = cue(page, 3).locator("[data-field=placement]")
+    placement.focus()
+    placement.select_option("top")
+    page.keyboard.press("Control+S")
+    wait_status(page, "Saved as version 2.")
+    saved = page.evaluate("fetch(location.pathname.replace(/edit$/, 'text'))"
+                          ".then(r => r.json()).then(j => j.text)")
+    assert "00:00:08.000 --> 00:00:09.000 line:0\nA new line." in saved
+    assert page.js_errors == []

@@ -203,6 +203,7 @@ def test_the_item_page_links_each_track_to_the_editor(client, csrf):
     editor = client.get(f"{PAGE}/edit")
     assert editor.status_code == 200
     assert 'data-config="' in editor.text and "js/editor.js" in editor.text
+    assert 'data-ed-media src="http://localhost/files/clip/clip.mp4"' in editor.text
     assert client.get("/publish/media/clip/tracks/fr.captions/edit").status_code == 404
 
 

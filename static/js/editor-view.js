@@ -36,7 +36,8 @@ export function legendText(block, number) {
   const end = parseTime(block.end);
   const times = Number.isFinite(start) && Number.isFinite(end)
     ? `${formatTime(start)} to ${formatTime(end)}` : "times not valid";
-  return `Cue ${number}, ${times}${block.speaker ? `, ${block.speaker}` : ""}`;
+  const speaker = block.speaker ? `, ${block.speaker}` : "";
+  return `Cue ${number}, ${times}${speaker}`;
 }
 
 function cueFields(block, uid, number) {

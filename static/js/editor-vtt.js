@@ -110,7 +110,8 @@ export function parseVtt(source) {
 
 function blockText(block) {
   if (block.type === "raw") return block.text;
-  const timing = `${block.start} --> ${block.end}${block.settings ? ` ${block.settings}` : ""}`;
+  const settings = block.settings ? ` ${block.settings}` : "";
+  const timing = `${block.start} --> ${block.end}${settings}`;
   const payload = joinSpeaker(block.speaker, block.text).replace(/\n{2,}/g, "\n");
   return [block.id, timing, payload].filter((part, i) => i > 0 || part).join("\n");
 }

@@ -269,6 +269,14 @@ function nudge(block, fieldName, delta) {
   announce(`${name} of cue ${number}: ${block[fieldName]}.`);
 }
 
+function fromPlayhead(block, fieldName) {
+  if (!media) return;
+  const number = indexOfUid(block.uid) + 1;
+  const name = fieldName === "start" ? "Start" : "End";
+  setTime(block, fieldName, media.currentTime, `${name.toLowerCase()} of cue ${number} set from the playhead`);
+  announce(`${name} of cue ${number}: ${block[fieldName]}.`);
+}
+
 function shift(block, delta) {
   const start = parseTime(block.start);
   const end = parseTime(block.end);
@@ -337,7 +345,8 @@ function merge(block) {
   structural(`merge of cues ${i + 1} and ${i + 2}`, () => {
     const sameSpeaker = next.speaker === block.speaker || !next.speaker;
     const caret = block.text.length + 1;
-    block.text = `${block.text}\n${sameSpeaker ? "" : `<v ${next.speaker}>`}${next.text}`;
+    const voice = sameSpeaker ? "" : `<v ${next.speaker}>`;
+    block.text = `${block.text}\n${voice}${next.text}`;
     block.end = next.end;
     doc.blocks.splice(i + 1, 1);
     return { uid: block.uid, field: "text", caret };
@@ -393,8 +402,8 @@ function moveFocus(block, step) {
 
 const ACTIONS = {
   play: (block) => playCue(block),
-  "start-here": (block) => setTime(block, "start", media.currentTime, "start set from the playhead"),
-  "end-here": (block) => setTime(block, "end", media.currentTime, "end set from the playhead"),
+  "start-here": (block) => fromPlayhead(block, "start"),
+  "end-here": (block) => fromPlayhead(block, "end"),
   split: (block) => split(block, block.caret),
   merge,
   insert: insertAfter,
@@ -406,10 +415,6 @@ function onClick(event) {
   if (!action) return;
   const block = blockOf(action);
   if (block) ACTIONS[action.dataset.action](block);
-  if (action.dataset.action === "start-here" || action.dataset.action === "end-here") {
-    announce(`${action.dataset.action === "start-here" ? "Start" : "End"} of cue`
-      + ` ${indexOfUid(block.uid) + 1}: ${block[action.dataset.action === "start-here" ? "start" : "end"]}.`);
-  }
 }
 
 function onSelect(event) {
@@ -672,6 +677,10 @@ async function start() {
   $("help-dialog").addEventListener("close", () => $("help").focus());
   $("merge").addEventListener("click", mergeConflict);
   $("take-theirs").addEventListener("click", takeTheirs);
+  // Leaving with changes not saved asks first (the browser's own question).
+  window.addEventListener("beforeunload", (event) => {
+    if (serialize(doc).text !== savedText) event.preventDefault();
+  });
   media?.addEventListener("timeupdate", showCaption);
   media?.addEventListener("seeked", showCaption);
   try {
