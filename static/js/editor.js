@@ -484,6 +484,10 @@ function load(answer) {
 
 async function fetchTrack() {
   const response = await fetch(config.text, { credentials: "same-origin", cache: "no-store" });
+  if (response.redirected) {
+    // Sent to the sign-in form: the session has ended.
+    throw new Error("your session has ended. Sign in again, then reload this page.");
+  }
   if (!response.ok) throw new Error(await errorMessage(response));
   return response.json();
 }
