@@ -46,20 +46,28 @@ export function spokenTime(seconds) {
   return parts.join(" ");
 }
 
-const SPEAKER = /^<v(?:\.[^\s>]*)?[ \t]+([^>]*)>/;
+const SPEAKER = /^<v((?:\.[^\s.>]+)*)[ \t]+([^>]*)>/;
 
-// A cue's payload as {speaker, text}: a single leading <v Name> becomes the
-// speaker; anything else stays in the text as written.
+// A cue's payload as {speaker, voice, closed, text}: a single leading
+// <v.class Name> becomes the speaker (its classes in `voice`, and whether
+// </v> closed it at the end in `closed`, so both are written back);
+// anything else stays in the text as written.
 export function splitSpeaker(payload) {
   const match = SPEAKER.exec(payload);
-  if (!match) return { speaker: "", text: payload };
+  const none = { speaker: "", voice: "", closed: false, text: payload };
+  if (!match) return none;
   const rest = payload.slice(match[0].length);
-  if (/<v[\s.>]/.test(rest)) return { speaker: "", text: payload };
-  return { speaker: match[1].trim(), text: rest.replace(/<\/v>\s*$/, "") };
+  if (/<v[\s.>]/.test(rest)) return none;
+  const closed = /<\/v>$/.test(rest);
+  return { speaker: match[2].trim(), voice: match[1], closed,
+    text: closed ? rest.slice(0, -4) : rest };
 }
 
-function joinSpeaker(speaker, text) {
-  return speaker.trim() ? `<v ${speaker.trim()}>${text}` : text;
+function joinSpeaker(block) {
+  const speaker = block.speaker.trim();
+  if (!speaker) return block.text;
+  const end = block.closed ? "</v>" : "";
+  return `<v${block.voice || ""} ${speaker}>${block.text}${end}`;
 }
 
 // Placement: "top" when the settings put the cue on the first line.
@@ -77,15 +85,14 @@ function cueFrom(lines) {
   const timingAt = lines[0].includes("-->") ? 0 : 1;
   const timing = /^(\S+)[ \t]+-->[ \t]+(\S+)(.*)$/.exec(lines[timingAt]);
   if (!timing) return null;
-  const { speaker, text } = splitSpeaker(lines.slice(timingAt + 1).join("\n"));
+  const voice = splitSpeaker(lines.slice(timingAt + 1).join("\n"));
   return {
     type: "cue",
     id: timingAt ? lines[0] : "",
     start: timing[1],
     end: timing[2],
     settings: timing[3].trim(),
-    speaker,
-    text,
+    ...voice,
   };
 }
 
@@ -112,7 +119,7 @@ function blockText(block) {
   if (block.type === "raw") return block.text;
   const settings = block.settings ? ` ${block.settings}` : "";
   const timing = `${block.start} --> ${block.end}${settings}`;
-  const payload = joinSpeaker(block.speaker, block.text).replace(/\n{2,}/g, "\n");
+  const payload = joinSpeaker(block).replace(/\n{2,}/g, "\n");
   return [block.id, timing, payload].filter((part, i) => i > 0 || part).join("\n");
 }
 
