@@ -273,6 +273,7 @@ def test_two_publishers_editing_one_track_end_in_412_and_a_merge(browser, server
             "Someone else saved this track after you opened it, so your changes were not saved.")
         assert pat.evaluate("document.activeElement.matches('[data-ed-conflict]')")
         expect(conflict.locator(".ed-hunk")).to_have_count(1)
+        expect(conflict).to_contain_text("1 place differs. For each, keep their cues or yours")
         hunk = conflict.locator(".ed-hunk").first
         assert "00:00:06.000" in hunk.locator(".ed-hunk-text").first.inner_text()
         assert "Pat's last words." in hunk.locator(".ed-hunk-text").nth(1).inner_text()

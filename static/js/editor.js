@@ -590,9 +590,9 @@ async function showConflict(message) {
   const hunks = parts.filter((p) => !p.same);
   conflict = { theirs, theirBlocks, parts };
   const panel = $("conflict");
-  $("conflict-message").textContent = `${message} ${hunks.length} place`
-    + `${hunks.length === 1 ? "" : "s"} differ. For each, keep their cues or yours; then merge,`
-    + " check the result, and save again.";
+  const places = hunks.length === 1 ? "1 place differs" : `${hunks.length} places differ`;
+  $("conflict-message").textContent = `${message} ${places}. For each, keep their cues or`
+    + " yours; then merge, check the result, and save again.";
   const body = $("conflict-body");
   body.replaceChildren(...hunks.map((hunk, n) => {
     const fieldset = document.createElement("fieldset");
