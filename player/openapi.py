@@ -171,6 +171,30 @@ SCHEMAS: dict[str, dict] = {
                            "properties": {"html": _URL, "txt": _URL, "json": _URL}},
             "watch_url": _URL,
             "embed_url": _URL,
+            "jobs": {"type": "array", "items": _ref("Job"),
+                     "description": "Only for publishers (a token or a signed-in session):"
+                                    " the item's latest background jobs, oldest first."},
+        },
+    },
+    "Job": {
+        "type": "object",
+        "description": "A background job (a poster frame, say), run by `player worker`."
+                       " With no worker running, jobs stay `queued`.",
+        "required": ["id", "kind", "media_id", "state", "progress", "message", "attempts",
+                     "created", "updated", "result"],
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "kind": {"type": "string", "examples": ["poster"]},
+            "media_id": _nullable(_STRING),
+            "state": {"enum": ["queued", "running", "done", "failed"]},
+            "progress": {"type": "number", "minimum": 0, "maximum": 1},
+            "message": {"type": "string", "description": "What it is doing, or why it"
+                                                         " failed, for a person."},
+            "attempts": {"type": "integer", "minimum": 0},
+            "created": {"type": "string", "format": "date-time"},
+            "updated": {"type": "string", "format": "date-time"},
+            "result": _nullable({"type": "object", "description": "What a finished job"
+                                                                  " made, by kind."}),
         },
     },
     "PendingUpload": {
@@ -437,6 +461,15 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
                 "404": _error("No such item."),
             }, parameters=item_param, secured=True),
         },
+        "/api/jobs/{job_id}": {
+            "get": _operation("getJob", "A background job's state and progress", {
+                "200": _json(_ref("Job"), "The job."),
+                "404": _error("No job has this id."),
+            }, parameters=[{"name": "job_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1}}], secured=True,
+                description="For publishers: a bearer token, or the publisher pages' signed-in"
+                            " session. An item's jobs are listed in its `jobs`."),
+        },
         "/api/media/{item_id}/transcript": {
             "get": _operation("getTranscript", "The transcript, in reading order", {
                 "200": _json({"type": "array", "items": _ref("TranscriptEntry")},
@@ -535,6 +568,88 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
     }
 
 
+def _with_editor(paths: dict) -> dict:
+    """``paths`` with the caption editor's operations on one track: its text
+    (read, and replaced with If-Match), a check, its versions and revert."""
+    track = {"name": "track", "in": "path", "required": True,
+             "description": "`<srclang>.<kind>`, as in the NewTrack id.",
+             "schema": {"type": "string", "examples": ["en.captions"]}}
+    number = {"name": "number", "in": "path", "required": True,
+              "description": "A version's number, from `listTrackVersions`.",
+              "schema": {"type": "integer", "minimum": 0}}
+    if_match = {"name": "If-Match", "in": "header", "required": True, "schema": _STRING,
+                "description": "The track's entity tag, from the ETag of `getTrackText`."}
+    etag_header = {"ETag": {"schema": _STRING, "description": "The track's entity tag now."}}
+    vtt = {"text/vtt": {"schema": {"type": "string"}}}
+    text_body = {"required": True, "content": vtt}
+    saved = _json({"type": "object", "required": ["etag", "version", "problems"], "properties": {
+        "etag": _STRING, "version": _nullable({"type": "integer"}),
+        "problems": {"type": "array", "items": _ref("Problem")}}},
+        "Saved; `version` is null when the text was the track's already.", etag_header)
+    refusals = {
+        "400": _error("The text is not UTF-8."),
+        "404": _error("No such item, track or version."),
+        "412": _error("Someone saved the track since the version If-Match names; nothing was"
+                      " written. `details.etag` is the track's entity tag now."),
+        "413": _error("The text is over 10 MiB."),
+        "422": _error("The text has errors; nothing was written. `details.problems` has each"
+                      " (with its line), `details.messages` each as `file:line:col: error: ...`."),
+        "428": _error("If-Match is missing; `details.etag` is the track's entity tag now."),
+    }
+    parameters = [_ITEM_ID, track]
+    paths["/api/media/{item_id}/tracks/{track}"].update({
+        "get": _operation("getTrackText", "A track's WebVTT text", {
+            "200": {"description": "The text; ETag is what If-Match takes.",
+                    "headers": etag_header, "content": vtt},
+            "404": _error("No such item or track."),
+        }, parameters=parameters, secured=True),
+        "put": _operation("putTrackText", "Replace a track's text, keeping a version", {
+            "200": saved, **refusals}, parameters=[*parameters, if_match], body=text_body,
+            secured=True, description="The text is checked as an upload is; the text it"
+            " replaces is kept as a version (see `listTrackVersions`)."),
+    })
+    paths["/api/media/{item_id}/tracks/{track}/check"] = {
+        "post": _operation("checkTrackText", "Check a text as this track's, storing nothing", {
+            "200": _json({"type": "object", "required": ["ok", "cues", "problems"],
+                          "properties": {"ok": {"type": "boolean"},
+                                         "cues": {"type": "integer", "minimum": 0},
+                                         "problems": {"type": "array",
+                                                      "items": _ref("Problem")}}},
+                         "What the checker found."),
+            "400": refusals["400"], "404": _error("No such item or track."),
+            "413": refusals["413"],
+        }, parameters=parameters, body=text_body, secured=True),
+    }
+    paths["/api/media/{item_id}/tracks/{track}/versions"] = {
+        "get": _operation("listTrackVersions", "A track's versions, newest first", {
+            "200": _json({"type": "object", "required": ["versions"], "properties": {
+                "versions": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["id", "at", "actor", "action", "etag", "size", "current"],
+                    "properties": {
+                        "id": {"type": "integer"}, "at": {"type": "string"},
+                        "actor": _STRING, "action": {"enum": ["edit", "revert", "earlier"]},
+                        "etag": _STRING, "size": {"type": "integer", "minimum": 0},
+                        "current": {"type": "boolean"}}}}}},
+                "Who saved each version and when (UTC)."),
+            "404": _error("No such item or track."),
+        }, parameters=parameters, secured=True),
+    }
+    paths["/api/media/{item_id}/tracks/{track}/versions/{number}"] = {
+        "get": _operation("getTrackVersion", "The text of one version", {
+            "200": {"description": "The version's WebVTT text.", "content": vtt},
+            "404": _error("No such item, track or version."),
+        }, parameters=[*parameters, number], secured=True),
+    }
+    paths["/api/media/{item_id}/tracks/{track}/versions/{number}/revert"] = {
+        "post": _operation("revertTrack", "Make a version the track's text again", {
+            "200": saved, **{k: v for k, v in refusals.items() if k not in ("400", "413")},
+        }, parameters=[*parameters, number, if_match], secured=True,
+            description="Saved as a new version; checked as any save is."),
+    }
+    return paths
+
+
 #: What a progress report's answer means, for PUT and POST alike.
 PROGRESS_DESCRIPTION = (
     "The report is checked (its shape, the viewer, the flood limits, the item and whether"
@@ -593,7 +708,7 @@ def document(server_url: str, upload_limit: int, example_ids: list[str] | None =
                            " `{\"error\": {\"code\", \"message\", \"details\"}}`.",
         },
         "servers": [{"url": server_url.rstrip("/")}],
-        "paths": _paths(upload_limit, example_ids or []),
+        "paths": _with_editor(_paths(upload_limit, example_ids or [])),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"publisherToken": {

@@ -146,7 +146,7 @@ def test_pages_have_no_cors(client, url):
 
 def publisher_rules(app):
     """(method, url) of every route that needs a publisher or lives under /publish."""
-    values = {"item_id": "clip", "track_key": "en.captions", "pending_id": "k" * 24}
+    values = {"item_id": "clip", "track_key": "en.captions", "pending_id": "k" * 24, "number": 1}
     found = []
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]

@@ -561,16 +561,16 @@ def test_access_and_existence_come_before_preconditions(app, client):
     assert fetch(client, "/api/media/clip").status == 200
 
 
-def test_a_resource_without_a_representation_matches_no_tag(app, client, library):
-    """A track's URL has no GET: If-Match cannot hold (§13.1.1)."""
+def test_a_tracks_preconditions_are_held_to_its_text(app, client, library):
+    """A track's URL answers GET with its text (the caption editor's API), so
+    If-Match holds for its entity tag alone and If-None-Match: * fails (§13.1.1-2)."""
     token = bearer(create_publisher(app))
-    answer = fetch(client, "/api/media/clip/tracks/en.captions", "DELETE",
-                   {**token, "If-Match": '"anything"'})
-    assert answer.status == 412
+    url = "/api/media/clip/tracks/en.captions"
+    assert fetch(client, url, "DELETE", {**token, "If-Match": '"anything"'}).status == 412
+    assert fetch(client, url, "DELETE", {**token, "If-None-Match": "*"}).status == 412
     assert (library / "clip.en.vtt").exists()
-    answer = fetch(client, "/api/media/clip/tracks/en.captions", "DELETE",
-                   {**token, "If-None-Match": "*"})
-    assert answer.status == 204
+    etag = client.get(url, headers=token).headers["ETag"]
+    assert fetch(client, url, "DELETE", {**token, "If-Match": etag}).status == 204
 
 
 # -- oEmbed 1.0 (https://oembed.com) ---------------------------------------------------

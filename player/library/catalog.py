@@ -9,6 +9,7 @@ from flask import Flask, abort, current_app, request, url_for
 from .. import db
 from .backends import for_app
 from .scan import is_valid_id
+from .sources import track_key
 from .storage import Storage
 
 
@@ -62,8 +63,8 @@ def find_item(item_id: str) -> dict:
 
 
 def track_id(track: dict) -> str:
-    """A track's key within its item: ``"en.captions"``."""
-    return f"{track['srclang']}.{track['kind']}"
+    """A track's key within its item: ``"en.captions"``, a draft's ``"en.captions.automatic"``."""
+    return track_key(track)
 
 
 def public_item(item: dict) -> dict:
@@ -89,6 +90,8 @@ def public_item(item: dict) -> dict:
                 "kind": t["kind"],
                 "srclang": t["srclang"],
                 "label": t["label"],
+                "source": t.get("source", "author"),
+                "approved": t.get("approved", True),
                 "cues": t["cues"],
                 "warnings": sum(1 for p in t["problems"] if p["severity"] == "warning"),
             }

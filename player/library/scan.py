@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from .. import db
 from ..captions import CaptionError, convert, detect_format
 from ..db import locks
-from ..languages import track_label
 from ..search import index as search
-from . import cues
+from . import cues, sources
 from .backends import for_app
 from .probe import ProbeError, probe
 from .storage import (
@@ -339,13 +338,15 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
             continue
         lang, kind = parsed.srclang, parsed.kind
         report = walk.validate_track(side, kind, probed["duration"])
+        key = sources.key_of(lang, kind, parsed.source)
         track = {
             "file": side.name,
             "kind": kind,
             "srclang": lang,
-            "label": str(labels.get(f"{lang}.{kind}") or track_label(lang, kind)),
+            "label": str(labels.get(key) or sources.default_label(lang, kind, parsed.source)),
             "cues": report["cues"],
             "problems": report["problems"],
+            **sources.status(meta, lang, kind, parsed.source),
         }
         if report["ok"]:
             item["tracks"].append(track)
@@ -358,6 +359,7 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
                 f"track not offered to players: {errors} error(s), first at line"
                 f" {first['line']}: {first['message']}",
             ))
+    item["tracks"].sort(key=sources.source_rank)
     return item
 
 

@@ -41,6 +41,7 @@ from typing import BinaryIO
 
 from ..errors import PlayerError
 from ..languages import is_language_tag
+from .sources import source_suffix, split_source
 
 #: Media file extensions, mapped to the container they usually hold. Only
 #: used to pick media out of the listing: probing itself ignores names.
@@ -639,6 +640,7 @@ class TrackName:
 
     srclang: str
     kind: str
+    source: str = "author"
 
 
 def stem_of(name: str) -> str:
@@ -670,12 +672,15 @@ def poster_name(stem: str, extension: str) -> str:
     return f"{stem}{extension}"
 
 
-def track_name(stem: str, srclang: str, kind: str) -> str:
-    """A track's name: ``STEM.LANG.vtt`` for captions, else ``STEM.LANG.KIND.vtt``.
+def track_name(stem: str, srclang: str, kind: str, source: str = "author") -> str:
+    """A track's name: ``STEM.LANG.vtt`` for captions, else ``STEM.LANG.KIND.vtt``;
+    a draft's (see :mod:`.sources`) is ``STEM.LANG.KIND.SOURCE.vtt``, beside the author's.
 
     >>> track_name("talk", "uk", "subtitles"), track_name("talk", "en", "captions")
     ('talk.uk.subtitles.vtt', 'talk.en.vtt')
     """
+    if source != "author":
+        return f"{stem}.{srclang}.{kind}{source_suffix(source)}.vtt"
     return f"{stem}.{srclang}.vtt" if kind == "captions" else f"{stem}.{srclang}.{kind}.vtt"
 
 
@@ -705,17 +710,20 @@ def parse_track_name(stem: str, name: str, default_lang: str) -> TrackName | Non
     gives, or ``None`` when the name breaks the rule.
 
     The part between stem and extension is ``LANG``, ``LANG.KIND``, ``KIND``
-    or nothing; the language defaults to the item's, the kind to captions.
+    or nothing (or a draft's ``LANG.KIND.SOURCE``); the language defaults to
+    the item's, the kind to captions.
 
     >>> parse_track_name("talk", "talk.uk.subtitles.vtt", "en")
-    TrackName(srclang='uk', kind='subtitles')
-    >>> parse_track_name("talk", "talk.chapters.vtt", "en")
-    TrackName(srclang='en', kind='chapters')
+    TrackName(srclang='uk', kind='subtitles', source='author')
+    >>> parse_track_name("talk", "talk.chapters.vtt", "en").kind
+    'chapters'
+    >>> parse_track_name("talk", "talk.en.captions.automatic.vtt", "en").source
+    'automatic'
     >>> parse_track_name("talk", "talk.en.final.draft.vtt", "en") is None
     True
     """
     rest = name[len(stem) + 1: -len(extension_of(name)) or None]
-    parts = [p for p in rest.split(".") if p]
+    parts, source = split_source([p for p in rest.split(".") if p])
     lang, kind = default_lang, "captions"
     if len(parts) == 1:
         if parts[0] in TRACK_KINDS:
@@ -728,7 +736,7 @@ def parse_track_name(stem: str, name: str, default_lang: str) -> TrackName | Non
         return None
     if kind not in TRACK_KINDS or not is_language_tag(lang):
         return None
-    return TrackName(lang, kind)
+    return TrackName(lang, kind, source)
 
 
 def group_sidecars(names: Iterable[str], media_names: Iterable[str]) -> dict[str, list[str]]:

@@ -24,7 +24,8 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from ..languages import is_language_tag, track_label
-from ..library import cues
+from ..library import cues, sources
+from ..library import poster as poster_frames
 from ..library import storage as library_storage
 from ..library.probe import EXTENSIONS, ProbeError, ProbeResult, probe_file, sniff
 from ..library.scan import slugify
@@ -289,6 +290,8 @@ def add_media(
                 _put_new_item(storage, item_id, media, extension, title=title,
                               description=description, language=language, poster=poster,
                               poster_ext=poster_ext, captions=captions)
+                if poster is None and info.kind == "video":
+                    poster_frames.request_after_upload(item_id, f"{item_id}{extension}")
                 return item_id
 
 
@@ -355,7 +358,8 @@ def _track_file(storage: Storage, stem: str, language: str, srclang: str,
         if extension_of(name) != ".vtt":
             continue
         parsed = parse_track_name(stem, name, language)
-        if parsed and parsed.kind == kind and parsed.srclang.lower() == srclang.lower():
+        if (parsed and parsed.kind == kind and parsed.srclang.lower() == srclang.lower()
+                and parsed.source == "author"):
             return name, parsed.srclang
     return None
 
@@ -396,7 +400,8 @@ def store_track(storage: Storage, item: dict, track: PreparedTrack) -> StoredTra
 def find_track(item: dict, srclang: str, kind: str) -> dict | None:
     """The item's track (offered or rejected) for ``srclang`` and ``kind``."""
     for track in [*item["tracks"], *item.get("rejected_tracks", [])]:
-        if track["srclang"] == srclang and track["kind"] == kind:
+        if (track["srclang"] == srclang and track["kind"] == kind
+                and track.get("source", "author") == "author"):
             return track
     return None
 
@@ -414,7 +419,9 @@ def delete_track(storage: Storage, item: dict, track: dict) -> None:
             storage.delete(source)
         metadata = read_metadata(storage, stem)
         labels = metadata.get("tracks")
-        if isinstance(labels, dict) and labels.pop(f"{track['srclang']}.{track['kind']}", None):
+        key = sources.track_key(track)
+        dropped = isinstance(labels, dict) and labels.pop(key, None)
+        if sources.forget(metadata, key) or dropped:
             write_metadata(storage, stem, metadata)
 
 

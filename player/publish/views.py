@@ -39,13 +39,15 @@ from ..library.catalog import (
     track_id,
 )
 from ..library.probe import EXTENSIONS
+from ..library.sources import counts_as_captions
+from ..library.sources import find_track as find_track_by_key
 from ..progress import views as progress_api
 from ..web import auth
 from ..web.auth import publisher_required
 from ..web.conditional import preconditions
 from ..web.i18n import words as duration_words
 from ..web.security import guard_session_writes
-from . import history, uploads
+from . import editor, editor_api, history, uploads
 from . import pending as pending_uploads
 from .pending import CaptionsToFix
 from .sweeper import SWEEP_SECONDS, Sweeper, longest_upload_seconds
@@ -54,6 +56,8 @@ from .uploads import UploadError
 bp = Blueprint("publish", __name__)
 # Every unsafe request of a page must come from this site with its CSRF token.
 bp.before_request(guard_session_writes)
+bp.register_blueprint(editor.bp)
+bp.register_blueprint(editor_api.bp)
 
 MAX_PROBLEMS_SHOWN = 100
 _SWEEPER = "player.upload_sweeper"
@@ -241,8 +245,7 @@ def remove_item(item: dict) -> None:
 
 
 def _find_track(item: dict, key: str) -> dict:
-    srclang, _, kind = key.rpartition(".")
-    track = uploads.find_track(item, srclang, kind)
+    track = find_track_by_key(item, key)
     if track is None:
         abort(404, f"The media item '{item['id']}' has no track '{key}'.")
     return track
@@ -379,7 +382,8 @@ class Check:
 
 
 def _valid(item: dict, *kinds: str) -> list[dict]:
-    return [t for t in item["tracks"] if t["kind"] in kinds]
+    # A draft not yet approved by a publisher is not captions a viewer can rely on.
+    return [t for t in item["tracks"] if t["kind"] in kinds and counts_as_captions(t)]
 
 
 def _broken(item: dict, *kinds: str) -> list[dict]:
