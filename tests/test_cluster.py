@@ -35,6 +35,10 @@ START_SECONDS = 120
 LIMITS = {f"PLAYER_PROGRESS_{name}_{part}": "100000"
           for name in ("RATE", "ADDRESS", "NEW_SESSIONS", "ITEM_NEW_SESSIONS")
           for part in ("BURST", "PER_SECOND")}
+#: Jobs as the tests need them: a slow kind to kill a worker in the middle
+#: of, and a dead worker's lease running out in three seconds, not sixty.
+JOBS = {"PLAYER_JOBS_HANDLERS": json.dumps({"slow": "tests.cluster_jobs:slow"}),
+        "PLAYER_JOBS_LEASE_SECONDS": "3", "PLAYER_JOBS_BACKOFF_SECONDS": "1"}
 CAPTIONS_FR = CAPTIONS_EN.replace("Hello and welcome.", "Bonjour et bienvenue au marché.")
 
 
@@ -46,7 +50,7 @@ def cluster(tmp_path_factory, media_cache):
     log = tmp_path_factory.mktemp("cluster") / "cluster.log"
     out = open(log, "w+")
     process = subprocess.Popen([sys.executable, "scripts/cluster", "--media", str(media)],
-                               cwd=REPO, env={**os.environ, **LIMITS}, stdout=out,
+                               cwd=REPO, env={**os.environ, **LIMITS, **JOBS}, stdout=out,
                                stderr=subprocess.STDOUT, text=True)
     described = None
     deadline = time.monotonic() + START_SECONDS
@@ -249,6 +253,64 @@ def test_kill_9_of_an_app_server_under_load_loses_nothing_acknowledged(cluster, 
           f" lost in the killed server's last half second: {lost_late}")
     # Reports kept being acknowledged after the kill: nginx sent them to the other server.
     assert all(times and times[-1] > killed_at + 1 for times in acknowledged.values())
+
+
+def cluster_app(cluster):
+    """The app as the cluster's servers configure it, for the queue's own calls."""
+    from player import create_app
+
+    return create_app({"TESTING": True, "DATABASE": cluster["database"],
+                       "SECRET_KEY": cluster["secret_key"], "SCAN_ON_START": False,
+                       "MEDIA_DIR": str(REPO / "no-media-folder")})
+
+
+def job_state(app, job_id: int):
+    from player import jobs
+
+    with app.app_context():
+        return jobs.get(job_id)
+
+
+def test_the_worker_makes_a_poster_while_the_servers_serve(cluster, media_cache):
+    a, b = cluster["apps"]
+    assert "worker" in cluster["pids"], cluster["log"].read_text()
+    created = upload(a, cluster["token"], "Sans affiche", make_media("mp4", media_cache)
+                     .read_bytes())
+    assert created.status_code == 201, created.text
+    item_id = created.json()["id"]
+    deadline = time.monotonic() + 60
+    while True:
+        started = time.monotonic()
+        item = requests.get(f"{b}/api/media/{item_id}", timeout=10)
+        # B answers at once while the worker works.
+        assert item.status_code == 200 and time.monotonic() - started < 2
+        if item.json().get("poster"):
+            break
+        assert time.monotonic() < deadline, item.json()
+        time.sleep(0.2)
+    poster = urlsplit(item.json()["poster"]).path
+    assert requests.get(f"{b}{poster}", timeout=10).status_code in (200, 307)
+
+
+def test_a_job_whose_worker_is_killed_finishes_on_restart(cluster):
+    from player import jobs
+
+    app = cluster_app(cluster)
+    with app.app_context():
+        job = jobs.enqueue("slow", None, {"test": "kill the worker"})
+    deadline = time.monotonic() + 30
+    while (state := job_state(app, job.id)).state != "running" or state.progress <= 0:
+        assert time.monotonic() < deadline, state
+        time.sleep(0.1)
+    os.killpg(cluster["pids"]["worker"], signal.SIGKILL)
+    restarted_pid(cluster, "worker")
+    deadline = time.monotonic() + 60
+    while (state := job_state(app, job.id)).state != "done":
+        assert state.state in ("running", "queued") and time.monotonic() < deadline, state
+        time.sleep(0.2)
+    # Taken again once the dead worker's lease ran out, and run to its end.
+    assert state.attempts >= 2
+    assert state.result == {"finished_by_attempt": state.attempts}
 
 
 def test_the_readme_cluster_settings_are_the_ones_it_runs_with(cluster):
