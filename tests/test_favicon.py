@@ -86,6 +86,7 @@ def test_chromium_reads_the_ico_as_the_icon(page, live_server):
     }""")
     assert pixels["size"] in (16, 32, 48)
     assert pixels["corner"][3] < 128  # the rounded corner is transparent
-    red, green, blue, alpha = pixels["edge"]
-    assert alpha == 255 and abs(red - 0x0B) < 24 and abs(green - 0x57) < 24 and abs(blue - 0xD0) < 24
+    *rgb, alpha = pixels["edge"]
+    blue = (0x0B, 0x57, 0xD0)
+    assert alpha == 255 and all(abs(a - b) < 24 for a, b in zip(rgb, blue, strict=True))
     assert min(pixels["centre"][:3]) > 220
