@@ -25,7 +25,8 @@ export default function install(p) {
   function read(track) {
     if (!files.has(track)) {
       files.set(track, null);
-      fetch(track.url).then((r) => (r.ok ? r.text() : '')).catch(() => '')
+      const url = [...media.querySelectorAll('track')].find((el) => el.track == track)?.src;
+      (url ? fetch(url) : Promise.reject()).then((r) => (r.ok ? r.text() : '')).catch(() => '')
         .then((text) => files.set(track, { text, rich: RICH.test(text) }) && draw(true));
     }
     return files.get(track);
@@ -61,11 +62,14 @@ export default function install(p) {
         draw(true);
       }, () => {});
     }
+    // Which renderer drew the cues (tests and styles can tell).
+    box.dataset.layout = rich && renderer ? 'webvtt' : 'plain';
     if (rich && renderer) {
       renderer.draw(track, file, cues, t, { ...o, clear, force: force || key != shown });
     } else if (force || key != shown) {
       renderer?.clear();
-      box.replaceChildren(...cues.map((cue) => h('div', {}, h('span', { class: 'ap-cue' }, cue.getCueAsHTML()))));
+      // Cues at once stack upwards in their order, the first at the bottom (as the spec lays them out).
+      box.replaceChildren(...cues.reverse().map((cue) => h('div', {}, h('span', { class: 'ap-cue' }, cue.getCueAsHTML()))));
     }
     if (!(rich && renderer)) {
       // Up from the bottom by what the controls cover; eased, unless the viewer asks for stillness.

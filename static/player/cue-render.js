@@ -28,11 +28,15 @@ export function direction(text) {
  * 'bottom' and 'top' put every cue on the last or first line, across the
  * video, outside any region.
  */
-export function settings(cue, placement = 'authored') {
+export function settings(cue, placement = 'authored', file = null) {
   const dir = direction(cue.text);
+  const extra = { ...file?.cues.get(cueKey(cue.startTime, cue.text)) };
   let { line, snapToLines: snap, align } = cue;
   let vertical = cue.vertical || '';
-  let region = cue.region;
+  // Chromium keeps regions to itself: the file says which.
+  let region = cue.region || file?.regions.get(extra.region) || null;
+  extra.lineAlign ??= cue.lineAlign;
+  extra.positionAlign ??= cue.positionAlign;
   if (placement != 'authored') {
     line = placement == 'top' ? 0 : -1;
     snap = true;
@@ -41,7 +45,7 @@ export function settings(cue, placement = 'authored') {
   }
   const start = dir == 'ltr' ? 'line-left' : 'line-right';
   const end = dir == 'ltr' ? 'line-right' : 'line-left';
-  let posAlign = cue.positionAlign && cue.positionAlign != 'auto' ? cue.positionAlign
+  let posAlign = extra.positionAlign && extra.positionAlign != 'auto' ? extra.positionAlign
     : { left: 'line-left', right: 'line-right', start, end }[align] || 'center';
   let position = cue.position;
   if (position == 'auto') {
@@ -54,7 +58,7 @@ export function settings(cue, placement = 'authored') {
   // Where the lines sit inside the box, as physical sides (vertical text: top and bottom).
   const textAlign = { left: 'left', right: 'right', start: dir == 'ltr' ? 'left' : 'right', end: dir == 'ltr' ? 'right' : 'left' }[align] || 'center';
   if (line == 'auto') line = snap ? -1 : 100;
-  return { dir, vertical, snap, line: snap ? Math.round(line) : line, lineAlign: cue.lineAlign || 'start', size, offset, textAlign, region };
+  return { dir, vertical, snap, line: snap ? Math.round(line) : line, lineAlign: extra.lineAlign || 'start', size, offset, textAlign, region };
 }
 
 /**
@@ -95,6 +99,50 @@ export function markup(cue) {
     if (made) root.append(made);
   }
   return root;
+}
+
+const seconds = (stamp) => stamp.split(':').reduce((a, b) => a * 60 + +b, 0);
+const cueKey = (start, text) => `${Math.round(start * 1000)}\n${text}`;
+
+/**
+ * What Chromium reads from a file but does not expose on its cues: each
+ * cue's position and line alignment and its region, and the REGION
+ * definitions. Returns { cues: Map(key -> settings), regions: Map(id -> region) }.
+ */
+export function fileSettings(text) {
+  const cues = new Map();
+  const regions = new Map();
+  for (const block of text.replace(/\r\n?/g, '\n').split(/\n[^\S\n]*\n/)) {
+    const lines = block.replace(/\n+$/, '').split('\n');
+    const timing = lines.findIndex((line) => line.includes('-->'));
+    if (timing < 0) {
+      if (/^REGION[^\S\n]*$/.test(lines[0])) {
+        const r = { id: '', width: 100, lines: 3, regionAnchorX: 0, regionAnchorY: 100, viewportAnchorX: 0, viewportAnchorY: 100, scroll: '' };
+        for (const [, name, value] of lines.slice(1).join(' ').matchAll(/(\w+):(\S+)/g)) {
+          const [x, y] = value.split(',').map(parseFloat);
+          if (name == 'id') r.id = value;
+          else if (name == 'width' && x >= 0 && x <= 100) r.width = x;
+          else if (name == 'lines' && /^\d+$/.test(value)) r.lines = +value;
+          else if (name == 'regionanchor' && y >= 0) [r.regionAnchorX, r.regionAnchorY] = [x, y];
+          else if (name == 'viewportanchor' && y >= 0) [r.viewportAnchorX, r.viewportAnchorY] = [x, y];
+          else if (name == 'scroll') r.scroll = value == 'up' ? 'up' : '';
+        }
+        if (r.id) regions.set(r.id, r);
+      }
+      continue;
+    }
+    const found = lines[timing].match(/^\s*(\S+)\s+-->\s+\S+(.*)$/);
+    if (!found) continue;
+    const set = {};
+    for (const [, name, value] of found[2].matchAll(/(\w+):(\S+)/g)) {
+      const align = value.split(',')[1];
+      if (name == 'position' && align) set.positionAlign = align;
+      if (name == 'line' && align) set.lineAlign = align;
+      if (name == 'region') set.region = value;
+    }
+    cues.set(cueKey(seconds(found[1]), lines.slice(timing + 1).join('\n')), set);
+  }
+  return { cues, regions };
 }
 
 const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
@@ -145,6 +193,7 @@ export class Renderer {
       this.sheet?.remove();
       this.sheet = cueSheet(file.text, this.p.el);
       this.sheetFor = file;
+      this.file = fileSettings(file.text);
     }
     if (o.force) this.layout(cues, area, o);
     // :past and :future, as playback moves through a cue's timestamps.
@@ -164,7 +213,7 @@ export class Renderer {
     const output = [];
     const regionsUsed = new Map();
     for (const cue of cues) {
-      const s = settings(cue, o.placement);
+      const s = settings(cue, o.placement, this.file);
       if (s.region && !s.vertical) {
         const list = regionsUsed.get(s.region) || [];
         regionsUsed.set(s.region, list);
@@ -283,7 +332,7 @@ export class Renderer {
     const fresh = cues.filter((cue) => !held.shown.includes(cue));
     const before = lines.offsetHeight;
     lines.replaceChildren(...cues.map((cue) => {
-      const s = settings(cue);
+      const s = settings(cue, 'authored', this.file);
       const made = h('div', { class: 'ap-cuebox', 'data-id': cue.id || null, dir: s.dir }, h('div', { dir: s.dir }, markup(cue)));
       made.style.cssText = 'display: flex; flex-direction: column; overflow: clip; overflow-clip-margin: .3em';
       made.style.alignItems = { left: 'flex-start', right: 'flex-end', center: 'center' }[s.textAlign];
