@@ -141,8 +141,8 @@ def test_reset_returns_every_setting_and_override_and_says_so(page, live_server)
     expect(page.locator(NOTE)).to_have_text("Caption settings reset to the defaults.")
     assert style(page) == before
     assert dialog.get_by_label("Text colour").input_value() == "White"
-    assert dialog.get_by_label("Caption position").input_value() == "As authored"
-    assert dialog.get_by_label("Caption timing (seconds)").input_value() == "0"
+    expect(dialog.get_by_label("Caption position")).to_have_value("As authored")
+    expect(dialog.get_by_label("Caption timing (seconds)")).to_have_value("0")
     assert saved(page)["captionCss"] == {}
     wait_saved(page, "captionPlacement", "authored")
     wait_saved(page, "captionOffset", 0)
@@ -243,7 +243,7 @@ def test_position_override_from_the_dialog(page, live_server):
                            " return c.getBoundingClientRect().top"
                            " < v.getBoundingClientRect().top + v.clientHeight / 2; }")
     dialog = open_settings(page)
-    assert dialog.get_by_label("Caption position").input_value() == "Always at the top"
+    expect(dialog.get_by_label("Caption position")).to_have_value("Always at the top")
     dialog.get_by_label("Caption position").select_option("Always at the bottom")
     expect(page.locator(NOTE)).to_have_text("Caption position: Always at the bottom")
     wait_saved(page, "captionPlacement", "bottom")
@@ -273,7 +273,7 @@ def test_timing_offset_from_the_dialog_shifts_the_cues(page, live_server):
     seek(page, 6)
     # 6 s into the media is 16 s into the file.
     expect(page.locator(".ap-captions")).to_have_text(CAPTIONS_EN[3])
-    assert open_settings(page).get_by_label("Caption timing (seconds)").input_value() == "-10"
+    expect(open_settings(page).get_by_label("Caption timing (seconds)")).to_have_value("-10")
 
 
 def test_g_and_h_move_the_captions_in_time_and_say_so(page, live_server):

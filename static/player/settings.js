@@ -124,14 +124,17 @@ export function settings(d) {
   const note = h('p', { role: 'status', class: 'ap-note' });
   const say = (text) => { note.textContent = text; };
   // The overrides live in keys.js, which came with this module (the same
-  // module instance ondemand.js holds); `words` are said instead of what
-  // keys.js says about the change.
+  // module instance ondemand.js holds); `words`, said at once, instead of
+  // what keys.js says about the change.
   const keys = (use) => import('./keys.js').then(use, () => {});
-  const override = (change, words) => keys((k) => {
-    const said = k.override(p, change);
-    current();
-    say(words || said);
-  });
+  const override = (change, words) => {
+    if (words) say(words);
+    keys((k) => {
+      const said = k.override(p, change);
+      current();
+      if (!words) say(said);
+    });
+  };
   const apply = () => {
     const css = {};
     for (const [key, [, initial, choices]] of Object.entries(STYLE)) {
