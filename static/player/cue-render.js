@@ -12,9 +12,6 @@ const still = matchMedia('(prefers-reduced-motion: reduce)');
 // Scripts written right to left; the first strong character sets a cue's direction.
 const STRONG = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]|\p{L}/u;
 const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/u;
-// A region's line height, as a share of the video's height (Chromium's, so
-// both renderings of a region match).
-const REGION_LINE = 0.0533;
 const ROLL_MS = 433;
 
 /** The direction of a cue's text: 'rtl' when its first strong character is right to left. */
@@ -314,7 +311,6 @@ export class Renderer {
   region(region, cues, W, H, output) {
     let held = this.regions.get(region);
     const width = region.width * W / 100;
-    const height = region.lines * REGION_LINE * H;
     if (!held) {
       const lines = h('div', { class: 'ap-region-lines' });
       lines.style.cssText = 'position: absolute; left: 0; right: 0; bottom: 0';
@@ -323,11 +319,7 @@ export class Renderer {
       this.regions.set(region, held);
     }
     const { el, lines } = held;
-    Object.assign(el.style, {
-      width: `${width}px`, height: `${height}px`,
-      left: `${region.viewportAnchorX * W / 100 - region.regionAnchorX * width / 100}px`,
-      top: `${region.viewportAnchorY * H / 100 - region.regionAnchorY * height / 100}px`,
-    });
+    el.style.width = `${width}px`;
     if (!el.isConnected) this.box.append(el);
     const fresh = cues.filter((cue) => !held.shown.includes(cue));
     const before = lines.offsetHeight;
@@ -340,6 +332,13 @@ export class Renderer {
       return made;
     }));
     held.shown = cues;
+    // The spec's 6vh a line is for 5vh text: here, `lines` lines of the cues' own text, as the viewer sized it.
+    const height = region.lines * lineStep(lines.firstChild, true);
+    Object.assign(el.style, {
+      height: `${height}px`,
+      left: `${region.viewportAnchorX * W / 100 - region.regionAnchorX * width / 100}px`,
+      top: `${region.viewportAnchorY * H / 100 - region.regionAnchorY * height / 100}px`,
+    });
     const rise = lines.offsetHeight - before;
     if (region.scroll == 'up' && fresh.length && rise > 0 && held.shown.length > fresh.length && !still.matches) {
       lines.animate([{ transform: `translateY(${rise}px)` }, { transform: 'none' }], { duration: ROLL_MS, easing: 'ease-out' });
