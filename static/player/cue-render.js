@@ -185,6 +185,8 @@ export class Renderer {
     Object.assign(box.style, {
       left: `${area.left}px`, top: `${area.top}px`, width: `${area.width}px`, height: `${area.height}px`,
       bottom: 'auto', right: 'auto', padding: '0',
+      // Nothing a cue paints (a file's outline or shadow) reaches past the picture.
+      overflow: 'clip',
     });
     if (this.sheetFor !== file) {
       this.sheet?.remove();
