@@ -381,12 +381,18 @@ def test_timing_offset_shows_cues_later_or_earlier(corpus_dir, media_cache, page
     assert page.js_errors == []
 
 
-def test_bottom_cues_rise_above_an_open_menu_and_come_back(corpus_dir, media_cache, page):
+@pytest.mark.parametrize("fullscreen", [False, True], ids=["page", "fullscreen"])
+def test_bottom_cues_rise_above_an_open_menu_and_come_back(corpus_dir, media_cache, page,
+                                                           fullscreen):
     add_item(corpus_dir, media_cache, "timed", TIMED)
     with LiveServer(cue_app(corpus_dir)) as server:
-        for name, count in [("timed", 1), ("overlap", 3)]:
+        for name, count in [("timed", 1), ("overlap", 3), ("wrap", 2)]:
             page.goto(f"{server.url}/watch/{name}")
             page.wait_for_selector("#player[data-state=ready]")
+            if fullscreen:
+                page.locator("#player").focus()
+                page.keyboard.press("f")
+                page.wait_for_function("() => document.fullscreenElement?.id == 'player'")
             before = shown_at(page, AT, count)
             page.locator(".ap-controls .ap-cc").click()
             menu = page.locator(".ap-menu-list:not([hidden])")
@@ -471,3 +477,26 @@ def test_a_hostile_style_block_changes_nothing_outside_the_cue(corpus_dir, media
         ) == "rgb(255, 255, 0)"
     assert not [url for url in requests if "/leak/" in url]
     assert page.js_errors == []
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_region_rolls_up_eased_unless_reduced_motion_is_asked_for(corpus_dir, browser, motion):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, reduced_motion=motion)
+    page = context.new_page()
+    try:
+        with LiveServer(cue_app(corpus_dir)) as server:
+            page.goto(f"{server.url}/watch/regions")
+            page.wait_for_selector("#player[data-state=ready]")
+            shown_at(page, 0.1)
+            page.evaluate(SEEK, 0.3)
+            page.wait_for_function(
+                "() => document.querySelectorAll('.ap-region .ap-cue').length == 2")
+            rolling = page.evaluate(
+                "() => document.getAnimations().map((a) => a.effect.target.className)")
+            assert rolling == (["ap-region-lines"] if motion == "no-preference" else [])
+            # The older cue sits above the newer one, both inside the region.
+            lines = page.evaluate("""() => [...document.querySelectorAll('.ap-region .ap-cue')]
+                .map((c) => c.getBoundingClientRect().top)""")
+            assert lines == sorted(lines)
+    finally:
+        context.close()

@@ -19,6 +19,7 @@ export default function install(p) {
   let o = { placement: p.prefs.get('captionPlacement', 'authored'), offset: +p.prefs.get('captionOffset', 0) || 0 };
   let renderer = null;
   let shown = '';
+  let cleared = 0;
   let timer;
 
   // The file behind a track, read once: { text, rich } (text '' when it cannot be read).
@@ -65,7 +66,7 @@ export default function install(p) {
     // Which renderer drew the cues (tests and styles can tell).
     box.dataset.layout = rich && renderer ? 'webvtt' : 'plain';
     if (rich && renderer) {
-      renderer.draw(track, file, cues, t, { ...o, clear, force: force || key != shown });
+      renderer.draw(track, file, cues, t, { ...o, clear, force: force || key != shown || clear != cleared });
     } else if (force || key != shown) {
       renderer?.clear();
       // Cues at once stack upwards in their order, the first at the bottom (as the spec lays them out).
@@ -77,6 +78,7 @@ export default function install(p) {
       box.style.bottom = clear ? `calc(.5rem + ${clear}px)` : '';
     }
     shown = key;
+    cleared = clear;
     // The next cue boundary (or karaoke timestamp), in file time, while playing.
     if (!media.paused && track) {
       let next = Infinity;

@@ -144,6 +144,9 @@ export function fileSettings(text) {
 
 const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 const inside = (a, area) => a.left >= area.left - 0.5 && a.right <= area.right + 0.5 && a.top >= area.top - 0.5 && a.bottom <= area.bottom + 0.5;
+// The share of box `a` outside `area`.
+const outside = (a, area) => 1 - (Math.max(0, Math.min(a.right, area.right) - Math.max(a.left, area.left))
+  * Math.max(0, Math.min(a.bottom, area.bottom) - Math.max(a.top, area.top))) / (a.width * a.height || 1);
 const rect = (left, top, width, height) => ({ left, top, width, height, right: left + width, bottom: top + height });
 
 export class Renderer {
@@ -273,9 +276,14 @@ export class Renderer {
       const at0 = (pos) => (horizontal ? rect(x, pos, bw, bh) : rect(pos, y, bw, bh));
       const lo = horizontal ? title.top : title.left;
       const hi = horizontal ? title.bottom : title.right;
+      // The spec's best position: the least of the box outside the title area.
+      let best = position;
+      let bestScore = Infinity;
       for (let guard = 0; guard < 400; guard++) {
         const r = at0(position);
         if (inside(r, title) && !output.some((b) => overlaps(r, b))) break;
+        const score = outside(r, title);
+        if (score < bestScore) [best, bestScore] = [position, score];
         // Switch direction when the first line would leave the title area.
         const first = s.vertical == 'rl' ? position + extent - step0 : position;
         const leaving = step < 0 ? first < lo : first + step0 > hi;
@@ -284,7 +292,9 @@ export class Renderer {
           continue;
         }
         if (switched) {
-          position = specified;
+          // No free place: where least of it is outside the title area, so
+          // never under the controls, on top of another cue if it must be.
+          position = best;
           break;
         }
         position = specified;
