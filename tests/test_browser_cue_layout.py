@@ -500,3 +500,41 @@ def test_region_rolls_up_eased_unless_reduced_motion_is_asked_for(corpus_dir, br
             assert lines == sorted(lines)
     finally:
         context.close()
+
+
+KARAOKE = """WEBVTT
+
+STYLE
+::cue(:past) { color: rgb(200, 200, 200); }
+::cue(:future) { color: rgb(255, 255, 0); }
+::cue(ruby) { ruby-position: under; }
+::cue(:lang(uk)) { font-style: italic; }
+
+00:00:00.000 --> 00:00:03.000 line:0
+<00:00:00.000>Sing <00:00:01.000>along <lang uk>разом</lang> <ruby>漢<rt>kan</rt></ruby>
+"""
+
+
+def test_timestamps_style_past_and_future_text_as_playback_moves(corpus_dir, media_cache, page):
+    add_item(corpus_dir, media_cache, "karaoke", KARAOKE)
+    colours = """() => [...document.querySelectorAll('.ap-captions [data-ts]')]
+        .map((el) => [el.textContent.trim(), getComputedStyle(el).color])
+        .filter(([text]) => text)"""
+    with LiveServer(cue_app(corpus_dir)) as server:
+        page.goto(f"{server.url}/watch/karaoke")
+        page.wait_for_selector("#player[data-state=ready]")
+        shown_at(page, 0.5)
+        page.wait_for_function("() => document.querySelector('.ap-captions').dataset.layout"
+                               " == 'webvtt'")
+        past, future = "rgb(200, 200, 200)", "rgb(255, 255, 0)"
+        assert page.evaluate(colours)[:2] == [["Sing", past], ["along", future]]
+        shown_at(page, 1.5)
+        assert page.evaluate(colours)[:2] == [["Sing", past], ["along", past]]
+        marked = page.evaluate("""() => {
+          const lang = document.querySelector('.ap-captions [lang=uk]');
+          return [lang.textContent, getComputedStyle(lang).fontStyle,
+                  getComputedStyle(document.querySelector('.ap-captions ruby')).rubyPosition,
+                  document.querySelector('.ap-captions rt').textContent];
+        }""")
+        assert marked == ["разом", "italic", "under", "kan"]
+    assert page.js_errors == []

@@ -53,7 +53,8 @@ export default function install(p) {
     const file = track && read(track);
     const t = media.currentTime - o.offset;
     const cues = [...(track?.cues || [])].filter((cue) => cue.startTime <= t && t < cue.endTime);
-    const rich = file && (file.rich || o.placement != 'authored');
+    // An audio player shows captions as lines of text under its controls: no picture to place them on.
+    const rich = file && media.localName == 'video' && (file.rich || o.placement != 'authored');
     const key = cues.map((cue) => cue.startTime + cue.text).join('\n') + rich;
     const clear = covered();
     const box = c.box;
