@@ -75,7 +75,8 @@ OVERLAY_BOXES = """() => {
     const lines = [];
     for (const r of range.getClientRects()) {
       if (!r.width || !r.height) continue;
-      lines.push([r.left - video.left, r.top - video.top, r.right - video.left, r.bottom - video.top]);
+      lines.push([r.left - video.left, r.top - video.top,
+                  r.right - video.left, r.bottom - video.top]);
     }
     return {text: cue.textContent, lines, vertical: getComputedStyle(cue).writingMode};
   });
@@ -145,16 +146,19 @@ def native_boxes(page, url: str) -> list[dict]:
     page.wait_for_function("() => document.querySelector('video').readyState >= 1"
                            " && document.querySelector('video').textTracks[0].cues.length > 0")
     page.evaluate(SEEK, AT)
-    page.wait_for_function("() => document.querySelector('video').textTracks[0].activeCues.length > 0")
+    page.wait_for_function(
+        "() => document.querySelector('video').textTracks[0].activeCues.length > 0")
     page.wait_for_timeout(300)
-    video = page.evaluate("() => { const r = document.querySelector('video').getBoundingClientRect();"
-                          " return [r.left, r.top]; }")
+    video = page.evaluate(
+        "() => { const r = document.querySelector('video').getBoundingClientRect();"
+        " return [r.left, r.top]; }")
     cdp = page.context.new_cdp_session(page)
     root = cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
     cues = []
 
     def walk(node, writing_mode):
-        attrs = dict(zip(node.get("attributes", [])[::2], node.get("attributes", [])[1::2]))
+        pairs = node.get("attributes", [])
+        attrs = dict(zip(pairs[::2], pairs[1::2], strict=True))
         found = re.search(r"writing-mode: ([\w-]+)", attrs.get("style", ""))
         writing_mode = found[1] if found else writing_mode
         if attrs.get("pseudo") == "cue":
@@ -179,8 +183,9 @@ def open_player(page, url: str) -> dict:
     """The watch page with the overlay set to Chromium's cue style; the video's size."""
     page.goto(url)
     page.wait_for_selector("#player[data-state=ready]")
-    size = page.evaluate("() => { const r = document.querySelector('.ap-stage video').getBoundingClientRect();"
-                         " return {width: Math.round(r.width), height: Math.round(r.height)}; }")
+    size = page.evaluate(
+        "() => { const r = document.querySelector('.ap-stage video').getBoundingClientRect();"
+        " return {width: Math.round(r.width), height: Math.round(r.height)}; }")
     page.evaluate(OVERLAY_AS_NATIVE, round(0.05 * min(size["width"], size["height"]), 2))
     return size
 
@@ -188,24 +193,26 @@ def open_player(page, url: str) -> dict:
 def overlay_boxes(page, count: int) -> list[dict]:
     page.evaluate(SEEK, AT)
     # The layout plugin draws them once it has read the file.
-    page.wait_for_function("() => document.querySelector('.ap-captions[data-layout]')"
-                           f" && document.querySelectorAll('.ap-captions .ap-cue').length == {count}")
+    page.wait_for_function(
+        "() => document.querySelector('.ap-captions[data-layout]')"
+        f" && document.querySelectorAll('.ap-captions .ap-cue').length == {count}")
     # Past any roll-up animation.
     page.wait_for_timeout(600)
     return page.evaluate(OVERLAY_BOXES)
 
 
-def region_expectation(text: str, width: float, height: float) -> tuple[list[float], float]:
-    """The region box (left, top, right, bottom) the spec gives the corpus's one region."""
+def region_expectation(text: str, width: float, height: float, line: float) -> list[float]:
+    """The region box (left, top, right, bottom) the spec gives the corpus's
+    one region, its lines ``line`` high (the spec's 6vh for text of 5vh)."""
     block = text.split("\n\n")[1]
     setting = dict(line.split(":", 1) for line in block.splitlines()[1:])
     rw = float(setting["width"].rstrip("%")) / 100 * width
     lines = int(setting["lines"])
     ax, ay = (float(v.rstrip("%")) / 100 for v in setting["regionanchor"].split(","))
     vx, vy = (float(v.rstrip("%")) / 100 for v in setting["viewportanchor"].split(","))
-    rh = lines * 0.0533 * height
+    rh = lines * line
     left, top = vx * width - ax * rw, vy * height - ay * rh
-    return [left, top, left + rw, top + rh], rh / lines
+    return [left, top, left + rw, top + rh]
 
 
 @pytest.mark.parametrize("name", CORPUS)
@@ -220,14 +227,15 @@ def test_overlay_places_cues_as_chromium_does(corpus_dir, page, name):
     assert sorted(c["text"] for c in ours) == sorted(c["text"] for c in native)
     by_text = {c["text"]: c for c in ours}
     text = (FIXTURES / f"{name}.vtt").read_text(encoding="utf-8")
-    region = region_expectation(text, width, height) if "\nREGION\n" in text else None
+    region = "\nREGION\n" in text
     stacked = []
     for cue in native:
         mine = by_text[cue["text"]]
         vertical = cue["vertical"] != "horizontal-tb"
         want = merge_lines(cue["quads"], vertical)
         got = merge_lines(mine["lines"], vertical)
-        assert len(got) == len(want), f"{name}: {cue['text']!r}: {len(got)} lines, Chromium {len(want)}"
+        assert len(got) == len(want), (
+            f"{name}: {cue['text']!r}: {len(got)} lines, Chromium {len(want)}")
         if region:
             stacked.append((got[0][1], got))
             continue
@@ -238,8 +246,9 @@ def test_overlay_places_cues_as_chromium_does(corpus_dir, page, name):
         for mine_line, want_line in zip(got, want, strict=True):
             if side:
                 edge = mine_line[2] if side[0] == "right" else mine_line[0]
-                assert abs(edge - side[1] * width) <= TOLERANCE * width, (name, cue["text"], mine_line)
-                assert abs((mine_line[2] - mine_line[0]) - (want_line[2] - want_line[0])) <= TOLERANCE * width
+                assert abs(edge - side[1] * width) <= TOLERANCE * width, (cue["text"], mine_line)
+                mine_width, want_width = mine_line[2] - mine_line[0], want_line[2] - want_line[0]
+                assert abs(mine_width - want_width) <= TOLERANCE * width
                 mine_line, want_line = mine_line[1::2], want_line[1::2]
             for i, (a, b) in enumerate(zip(mine_line, want_line, strict=True)):
                 scale = height if side else width if i % 2 == 0 else height
@@ -247,7 +256,8 @@ def test_overlay_places_cues_as_chromium_does(corpus_dir, page, name):
                     f"{name}: {cue['text']!r}: line box {[round(v) for v in mine_line]},"
                     f" Chromium's {[round(v) for v in want_line]}")
     if region:
-        box, line = region
+        line = stacked[0][1][0][3] - stacked[0][1][0][1]
+        box = region_expectation(text, width, height, line)
         stacked.sort()
         bottom = box[3]
         for _, lines in reversed(stacked):
@@ -255,3 +265,276 @@ def test_overlay_places_cues_as_chromium_does(corpus_dir, page, name):
                 assert box[0] - 1 <= b[0] and b[2] <= box[2] + TOLERANCE * width
             assert abs(lines[-1][3] - bottom) <= TOLERANCE * height + line / 2
             bottom = lines[0][1]
+
+
+# Three cues a second apart, for the timing offset.
+TIMED = """WEBVTT
+
+00:00:00.000 --> 00:00:01.000
+One
+
+00:00:01.000 --> 00:00:02.000
+Two
+
+00:00:02.000 --> 00:00:03.000
+Three
+"""
+
+CUE_RECT = """() => [...document.querySelectorAll('.ap-captions .ap-cue')].map((cue) => {
+  const r = cue.getBoundingClientRect();
+  const v = document.querySelector('.ap-stage video').getBoundingClientRect();
+  return {text: cue.textContent, top: (r.top - v.top) / v.height,
+          bottom: (r.bottom - v.top) / v.height};
+})"""
+
+
+def add_item(folder: Path, media_cache: Path, name: str, captions: str) -> None:
+    shutil.copy(make_media("mp4", media_cache), folder / f"{name}.mp4")
+    (folder / f"{name}.en.vtt").write_text(captions, encoding="utf-8")
+    (folder / f"{name}.json").write_text(f'{{"title": "Captions: {name}"}}')
+
+
+def shown_at(page, at: float, count: int = 1) -> list[dict]:
+    page.evaluate(SEEK, at)
+    page.wait_for_function(
+        "() => document.querySelector('.ap-captions[data-layout]')"
+        f" && document.querySelectorAll('.ap-captions .ap-cue').length == {count}")
+    page.wait_for_timeout(400)
+    return page.evaluate(CUE_RECT)
+
+
+def set_overrides(page, overrides: dict) -> None:
+    page.evaluate("(o) => document.querySelector('#player').apPlayer"
+                  ".then((p) => p.captions.setOverrides(o))", overrides)
+
+
+def saved(page) -> dict:
+    return page.evaluate("() => JSON.parse(localStorage.getItem('ap-player') || '{}')")
+
+
+def test_placement_overrides_move_every_cue_and_are_restored(corpus_dir, media_cache, page):
+    add_item(corpus_dir, media_cache, "timed", TIMED)
+    with LiveServer(cue_app(corpus_dir)) as server:
+        page.goto(f"{server.url}/watch/timed")
+        page.wait_for_selector("#player[data-state=ready]")
+        [cue] = shown_at(page, 0.5)
+        assert cue["text"] == "One" and cue["bottom"] > 0.9
+        set_overrides(page, {"placement": "top"})
+        page.wait_for_timeout(400)
+        [cue] = page.evaluate(CUE_RECT)
+        assert cue["top"] < 0.02
+        assert saved(page)["captionPlacement"] == "top"
+        # Restored on the next visit, before the viewer sees the first cue move.
+        page.reload()
+        page.wait_for_selector("#player[data-state=ready]")
+        [cue] = shown_at(page, 1.5)
+        assert cue["text"] == "Two" and cue["top"] < 0.02
+
+        # "Always at the bottom" over cues the file places at the top and across.
+        page.goto(f"{server.url}/watch/line-numbers")
+        page.wait_for_selector("#player[data-state=ready]")
+        cues = shown_at(page, AT, 3)
+        assert min(c["top"] for c in cues) < 0.02  # still at the top: saved placement
+        set_overrides(page, {"placement": "bottom"})
+        page.wait_for_timeout(400)
+        cues = sorted(page.evaluate(CUE_RECT), key=lambda c: c["top"])
+        assert cues[-1]["bottom"] > 0.9
+        # Stacked upwards from the bottom, none on another.
+        for upper, lower in zip(cues, cues[1:], strict=False):
+            assert upper["bottom"] <= lower["top"] + 0.001
+        set_overrides(page, {"placement": "authored"})
+        page.wait_for_timeout(400)
+        by_text = {c["text"]: c for c in page.evaluate(CUE_RECT)}
+        assert by_text["On the first line, at the top"]["top"] < 0.02
+        assert saved(page)["captionPlacement"] == "authored"
+    assert page.js_errors == []
+
+
+def test_timing_offset_shows_cues_later_or_earlier(corpus_dir, media_cache, page):
+    add_item(corpus_dir, media_cache, "timed", TIMED)
+    with LiveServer(cue_app(corpus_dir)) as server:
+        page.goto(f"{server.url}/watch/timed")
+        page.wait_for_selector("#player[data-state=ready]")
+        assert [c["text"] for c in shown_at(page, 1.5)] == ["Two"]
+        # Positive: later. At 1.5 s the track is read at 0.5 s.
+        set_overrides(page, {"offset": 1})
+        page.wait_for_function("() => document.querySelector('.ap-captions').textContent == 'One'")
+        assert saved(page)["captionOffset"] == 1
+        # Negative: earlier. At 0.5 s the track is read at 2.5 s.
+        set_overrides(page, {"offset": -2})
+        assert [c["text"] for c in shown_at(page, 0.5)] == ["Three"]
+        # Clamped to ±10 s, in tenths.
+        set_overrides(page, {"offset": 12.345})
+        assert saved(page)["captionOffset"] == 10
+        set_overrides(page, {"offset": -0.26})
+        assert saved(page)["captionOffset"] == -0.3
+        # While playing, cues change at their shifted times.
+        set_overrides(page, {"offset": 0.5})
+        page.evaluate(SEEK, 0)
+        page.evaluate("() => document.querySelector('video').play()")
+        page.wait_for_function("() => document.querySelector('video').currentTime > 1.6")
+        page.evaluate("() => document.querySelector('video').pause()")
+        now = page.evaluate("() => document.querySelector('video').currentTime")
+        page.wait_for_timeout(200)
+        expected = ["One", "Two", "Three"][int(now - 0.5)]
+        assert page.locator(".ap-captions").text_content() == expected
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize("fullscreen", [False, True], ids=["page", "fullscreen"])
+def test_bottom_cues_rise_above_an_open_menu_and_come_back(corpus_dir, media_cache, page,
+                                                           fullscreen):
+    add_item(corpus_dir, media_cache, "timed", TIMED)
+    with LiveServer(cue_app(corpus_dir)) as server:
+        for name, count in [("timed", 1), ("overlap", 3), ("wrap", 2)]:
+            page.goto(f"{server.url}/watch/{name}")
+            page.wait_for_selector("#player[data-state=ready]")
+            if fullscreen:
+                page.locator("#player").focus()
+                page.keyboard.press("f")
+                page.wait_for_function("() => document.fullscreenElement?.id == 'player'")
+            before = shown_at(page, AT, count)
+            page.locator(".ap-controls .ap-cc").click()
+            menu = page.locator(".ap-menu-list:not([hidden])")
+            menu.wait_for()
+            page.wait_for_timeout(500)  # past the easing
+            boxes = page.evaluate("""() => [...document.querySelectorAll('.ap-captions .ap-cue')]
+                .map((c) => c.getBoundingClientRect().toJSON())""")
+            covers = [menu.bounding_box(), page.locator(".ap-controls").bounding_box()]
+            for box in boxes:
+                for cover in covers:
+                    apart = (box["bottom"] <= cover["y"]
+                             or box["top"] >= cover["y"] + cover["height"]
+                             or box["right"] <= cover["x"]
+                             or box["left"] >= cover["x"] + cover["width"])
+                    assert apart, (name, box, cover)
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(500)
+            after = page.evaluate(CUE_RECT)
+            assert [round(c["bottom"], 3) for c in after] == [round(c["bottom"], 3) for c in before]
+    assert page.js_errors == []
+
+
+HOSTILE_STYLE = """WEBVTT
+
+STYLE
+@import url("/leak/import.css");
+@font-face { font-family: leak; src: url("/leak/font.woff2"); }
+::cue { color: lime; background-image: url("/leak/background.png"); font-family: leak, sans-serif; }
+::cue(.loud), body, .ap-controls { display: none; color: red; }
+::cue(b) { position: fixed; inset: 0; transform: scale(9); width: 100vw; }
+::cue(#first) { text-shadow: 0 -2000px 0 red; outline: 900px solid red; }
+::cue(v[voice="Esme"]) { color: rgb(1, 2, 3); }
+::cue(:lang(en)) { font-style: italic; }
+::cue(i) { background: image-set("/leak/set.png" 1x); color: var(--ap-focus); }
+::cue { content: "</style><script>window.__xss = 1</script>"; }
+
+first
+00:00:00.000 --> 00:00:10.000
+<v Esme>Esme</v> says <b>bold</b> <c.loud>loud</c> <i>words</i>
+"""
+
+
+def test_a_hostile_style_block_changes_nothing_outside_the_cue(corpus_dir, media_cache, page):
+    add_item(corpus_dir, media_cache, "hostile", HOSTILE_STYLE)
+    benign = re.sub(r"STYLE\n.*?\n\n", "", HOSTILE_STYLE, flags=re.S)
+    add_item(corpus_dir, media_cache, "benign", benign)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    with LiveServer(cue_app(corpus_dir)) as server:
+        shots = {}
+        for name in ("benign", "hostile"):
+            page.goto(f"{server.url}/watch/{name}")
+            page.wait_for_selector("#player[data-state=ready]")
+            shown_at(page, AT)
+            page.wait_for_function("() => document.querySelector('.ap-captions').dataset.layout"
+                                   f" == '{'webvtt' if name == 'hostile' else 'plain'}'")
+            shots[name] = (page.locator(".ap-controls").screenshot(),
+                           page.evaluate("""() => [getComputedStyle(document.body).display,
+                               getComputedStyle(document.querySelector('.ap-controls')).display,
+                               getComputedStyle(document.querySelector('.ap-controls')).color]"""))
+        style = page.evaluate("""() => {
+          const q = (s) => getComputedStyle(document.querySelector('.ap-captions ' + s));
+          const box = document.querySelector('.ap-captions .ap-cuebox');
+          return {cue: q('.ap-cue').color, voice: q('[data-k=v]').color,
+                  italic: q('.ap-cue').fontStyle,
+                  b: q('b').position, transform: q('b').transform, loud: q('[data-k=c]').display,
+                  i: q('i').color, clip: getComputedStyle(box).overflow,
+                  image: q('.ap-cue').backgroundImage};
+        }""")
+        assert page.evaluate("window.__xss") is None
+        # The allowed properties of the allowed selectors apply; the rest do not.
+        assert style == {"cue": "rgb(0, 255, 0)", "voice": "rgb(1, 2, 3)", "italic": "italic",
+                         "b": "static", "transform": "none", "loud": "inline",
+                         "i": "rgb(0, 255, 0)", "clip": "clip", "image": "none"}
+        # Nothing outside the cue changed: the page, the controls look the same.
+        assert shots["hostile"] == shots["benign"]
+        # The viewer's own colour wins over the file's.
+        page.evaluate("() => document.querySelector('#player')"
+                      ".style.setProperty('--ap-cap-color', '255 255 0')")
+        assert page.evaluate(
+            "() => getComputedStyle(document.querySelector('.ap-captions .ap-cue')).color"
+        ) == "rgb(255, 255, 0)"
+    assert not [url for url in requests if "/leak/" in url]
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_region_rolls_up_eased_unless_reduced_motion_is_asked_for(corpus_dir, browser, motion):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, reduced_motion=motion)
+    page = context.new_page()
+    try:
+        with LiveServer(cue_app(corpus_dir)) as server:
+            page.goto(f"{server.url}/watch/regions")
+            page.wait_for_selector("#player[data-state=ready]")
+            shown_at(page, 0.1)
+            page.evaluate(SEEK, 0.3)
+            page.wait_for_function(
+                "() => document.querySelectorAll('.ap-region .ap-cue').length == 2")
+            rolling = page.evaluate(
+                "() => document.getAnimations().map((a) => a.effect.target.className)")
+            assert rolling == (["ap-region-lines"] if motion == "no-preference" else [])
+            # The older cue sits above the newer one, both inside the region.
+            lines = page.evaluate("""() => [...document.querySelectorAll('.ap-region .ap-cue')]
+                .map((c) => c.getBoundingClientRect().top)""")
+            assert lines == sorted(lines)
+    finally:
+        context.close()
+
+
+KARAOKE = """WEBVTT
+
+STYLE
+::cue(:past) { color: rgb(200, 200, 200); }
+::cue(:future) { color: rgb(255, 255, 0); }
+::cue(ruby) { ruby-position: under; }
+::cue(:lang(uk)) { font-style: italic; }
+
+00:00:00.000 --> 00:00:03.000 line:0
+<00:00:00.000>Sing <00:00:01.000>along <lang uk>разом</lang> <ruby>漢<rt>kan</rt></ruby>
+"""
+
+
+def test_timestamps_style_past_and_future_text_as_playback_moves(corpus_dir, media_cache, page):
+    add_item(corpus_dir, media_cache, "karaoke", KARAOKE)
+    colours = """() => [...document.querySelectorAll('.ap-captions [data-ts]')]
+        .map((el) => [el.textContent.trim(), getComputedStyle(el).color])
+        .filter(([text]) => text)"""
+    with LiveServer(cue_app(corpus_dir)) as server:
+        page.goto(f"{server.url}/watch/karaoke")
+        page.wait_for_selector("#player[data-state=ready]")
+        shown_at(page, 0.5)
+        page.wait_for_function("() => document.querySelector('.ap-captions').dataset.layout"
+                               " == 'webvtt'")
+        past, future = "rgb(200, 200, 200)", "rgb(255, 255, 0)"
+        assert page.evaluate(colours)[:2] == [["Sing", past], ["along", future]]
+        shown_at(page, 1.5)
+        assert page.evaluate(colours)[:2] == [["Sing", past], ["along", past]]
+        marked = page.evaluate("""() => {
+          const lang = document.querySelector('.ap-captions [lang=uk]');
+          return [lang.textContent, getComputedStyle(lang).fontStyle,
+                  getComputedStyle(document.querySelector('.ap-captions ruby')).rubyPosition,
+                  document.querySelector('.ap-captions rt').textContent];
+        }""")
+        assert marked == ["разом", "italic", "under", "kan"]
+    assert page.js_errors == []

@@ -19,6 +19,7 @@ export default function install(p) {
   let o = { placement: p.prefs.get('captionPlacement', 'authored'), offset: +p.prefs.get('captionOffset', 0) || 0 };
   let renderer = null;
   let shown = '';
+  let cleared = 0;
   let timer;
 
   // The file behind a track, read once: { text, rich } (text '' when it cannot be read).
@@ -52,7 +53,8 @@ export default function install(p) {
     const file = track && read(track);
     const t = media.currentTime - o.offset;
     const cues = [...(track?.cues || [])].filter((cue) => cue.startTime <= t && t < cue.endTime);
-    const rich = file && (file.rich || o.placement != 'authored');
+    // An audio player shows captions as lines of text under its controls: no picture to place them on.
+    const rich = file && media.localName == 'video' && (file.rich || o.placement != 'authored');
     const key = cues.map((cue) => cue.startTime + cue.text).join('\n') + rich;
     const clear = covered();
     const box = c.box;
@@ -65,7 +67,7 @@ export default function install(p) {
     // Which renderer drew the cues (tests and styles can tell).
     box.dataset.layout = rich && renderer ? 'webvtt' : 'plain';
     if (rich && renderer) {
-      renderer.draw(track, file, cues, t, { ...o, clear, force: force || key != shown });
+      renderer.draw(track, file, cues, t, { ...o, clear, force: force || key != shown || clear != cleared });
     } else if (force || key != shown) {
       renderer?.clear();
       // Cues at once stack upwards in their order, the first at the bottom (as the spec lays them out).
@@ -77,6 +79,7 @@ export default function install(p) {
       box.style.bottom = clear ? `calc(.5rem + ${clear}px)` : '';
     }
     shown = key;
+    cleared = clear;
     // The next cue boundary (or karaoke timestamp), in file time, while playing.
     if (!media.paused && track) {
       let next = Infinity;

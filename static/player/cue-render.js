@@ -12,9 +12,6 @@ const still = matchMedia('(prefers-reduced-motion: reduce)');
 // Scripts written right to left; the first strong character sets a cue's direction.
 const STRONG = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]|\p{L}/u;
 const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/u;
-// A region's line height, as a share of the video's height (Chromium's, so
-// both renderings of a region match).
-const REGION_LINE = 0.0533;
 const ROLL_MS = 433;
 
 /** The direction of a cue's text: 'rtl' when its first strong character is right to left. */
@@ -147,6 +144,9 @@ export function fileSettings(text) {
 
 const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 const inside = (a, area) => a.left >= area.left - 0.5 && a.right <= area.right + 0.5 && a.top >= area.top - 0.5 && a.bottom <= area.bottom + 0.5;
+// The share of box `a` outside `area`.
+const outside = (a, area) => 1 - (Math.max(0, Math.min(a.right, area.right) - Math.max(a.left, area.left))
+  * Math.max(0, Math.min(a.bottom, area.bottom) - Math.max(a.top, area.top))) / (a.width * a.height || 1);
 const rect = (left, top, width, height) => ({ left, top, width, height, right: left + width, bottom: top + height });
 
 export class Renderer {
@@ -188,6 +188,8 @@ export class Renderer {
     Object.assign(box.style, {
       left: `${area.left}px`, top: `${area.top}px`, width: `${area.width}px`, height: `${area.height}px`,
       bottom: 'auto', right: 'auto', padding: '0',
+      // Nothing a cue paints (a file's outline or shadow) reaches past the picture.
+      overflow: 'clip',
     });
     if (this.sheetFor !== file) {
       this.sheet?.remove();
@@ -274,9 +276,14 @@ export class Renderer {
       const at0 = (pos) => (horizontal ? rect(x, pos, bw, bh) : rect(pos, y, bw, bh));
       const lo = horizontal ? title.top : title.left;
       const hi = horizontal ? title.bottom : title.right;
+      // The spec's best position: the least of the box outside the title area.
+      let best = position;
+      let bestScore = Infinity;
       for (let guard = 0; guard < 400; guard++) {
         const r = at0(position);
         if (inside(r, title) && !output.some((b) => overlaps(r, b))) break;
+        const score = outside(r, title);
+        if (score < bestScore) [best, bestScore] = [position, score];
         // Switch direction when the first line would leave the title area.
         const first = s.vertical == 'rl' ? position + extent - step0 : position;
         const leaving = step < 0 ? first < lo : first + step0 > hi;
@@ -285,7 +292,9 @@ export class Renderer {
           continue;
         }
         if (switched) {
-          position = specified;
+          // No free place: where least of it is outside the title area, so
+          // never under the controls, on top of another cue if it must be.
+          position = best;
           break;
         }
         position = specified;
@@ -314,7 +323,6 @@ export class Renderer {
   region(region, cues, W, H, output) {
     let held = this.regions.get(region);
     const width = region.width * W / 100;
-    const height = region.lines * REGION_LINE * H;
     if (!held) {
       const lines = h('div', { class: 'ap-region-lines' });
       lines.style.cssText = 'position: absolute; left: 0; right: 0; bottom: 0';
@@ -323,11 +331,7 @@ export class Renderer {
       this.regions.set(region, held);
     }
     const { el, lines } = held;
-    Object.assign(el.style, {
-      width: `${width}px`, height: `${height}px`,
-      left: `${region.viewportAnchorX * W / 100 - region.regionAnchorX * width / 100}px`,
-      top: `${region.viewportAnchorY * H / 100 - region.regionAnchorY * height / 100}px`,
-    });
+    el.style.width = `${width}px`;
     if (!el.isConnected) this.box.append(el);
     const fresh = cues.filter((cue) => !held.shown.includes(cue));
     const before = lines.offsetHeight;
@@ -340,6 +344,13 @@ export class Renderer {
       return made;
     }));
     held.shown = cues;
+    // The spec's 6vh a line is for 5vh text: here, `lines` lines of the cues' own text, as the viewer sized it.
+    const height = region.lines * lineStep(lines.firstChild, true);
+    Object.assign(el.style, {
+      height: `${height}px`,
+      left: `${region.viewportAnchorX * W / 100 - region.regionAnchorX * width / 100}px`,
+      top: `${region.viewportAnchorY * H / 100 - region.regionAnchorY * height / 100}px`,
+    });
     const rise = lines.offsetHeight - before;
     if (region.scroll == 'up' && fresh.length && rise > 0 && held.shown.length > fresh.length && !still.matches) {
       lines.animate([{ transform: `translateY(${rise}px)` }, { transform: 'none' }], { duration: ROLL_MS, easing: 'ease-out' });
