@@ -120,7 +120,8 @@ def content_policy(media_origins: Iterable[str] = ()) -> str:
         f"img-src 'self' data:{media}",
         f"media-src 'self' blob:{media}",
         "style-src-attr 'unsafe-inline'",
-        "connect-src 'self'",
+        # The caption layout reads a track's file (its STYLE blocks) from where the media is.
+        f"connect-src 'self'{media}",
         "font-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",

@@ -37,8 +37,8 @@
  *   from vars; `n` picks the plural), announce(text) (polite status region),
  *   prefs.get(name, fallback) / prefs.set(name, value) (saved per browser),
  *   tracks(...kinds), addControl(el) (into the bar, after the speed menu),
- *   settings.body (append a <section> with an <h3>), settings.check(pref,
- *   on, label, change, extra) (a checkbox saved as a preference),
+ *   settings.body (append a <section> with an <h3>; the Settings dialog,
+ *   built when it first opens, shows it),
  *   on(type, fn) -> off(): 'state', 'ready', 'error', 'captions' {track},
  *   'descriptions' {on}, 'transcript' {shown}, 'speech' (speaking descriptions
  *   turned on or off); also DOM events "ap:<type>",
