@@ -1,0 +1,141 @@
+"""HLS for the player's browser tests: renditions of a library's video, the
+item's JSON offering them, hls.js for the page, and switches that put the
+player on one path or the other.
+
+``offer_hls(monkeypatch, app, media_dir, item_id)`` makes the renditions with
+ffmpeg and has ITEM list the master playlist first, as the server does for an
+item whose renditions are made. ``hlsjs()`` is ``npm pack hls.js@HLSJS_VERSION``
+in a cache folder, with its SRI hash. ``use_path(page, path)``: "native" leaves
+Chromium to play HLS itself; "hlsjs" makes ``canPlayType`` answer "" for HLS,
+as a browser without HLS does, so the player brings hls.js.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import subprocess
+import tarfile
+from pathlib import Path
+
+from flask import send_from_directory
+
+from tests.mediagen import ffmpeg_exe
+
+HLSJS_VERSION = "1.7.4"
+HLS_TYPE = "application/vnd.apple.mpegurl"
+#: The two paths every HLS browser test runs on.
+PATHS = ["native", "hlsjs"]
+
+#: An init script: this browser "cannot" play HLS itself.
+NO_NATIVE_HLS = """
+(() => {
+  const own = HTMLMediaElement.prototype.canPlayType;
+  HTMLMediaElement.prototype.canPlayType = function (type) {
+    return /mpegurl/i.test(type) ? '' : own.call(this, type);
+  };
+})();
+"""
+
+
+def make_renditions(source: Path, out: Path, heights: tuple[int, ...] = (240, 360),
+                    bitrates: tuple[int, ...] = (200, 600)) -> Path:
+    """HLS of ``source`` in ``out``: fMP4 segments of 4 s, one rendition per
+    height (kbit/s from ``bitrates``) sharing a mono AAC audio group, which
+    is also the audio-only rendition. Returns the master playlist."""
+    master = out / "master.m3u8"
+    if master.exists():
+        return master
+    out.mkdir(parents=True, exist_ok=True)
+    split = f"split={len(heights)}" + "".join(f"[s{i}]" for i in range(len(heights)))
+    scales = ";".join(f"[s{i}]scale=-2:{height}[v{i}]" for i, height in enumerate(heights))
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(source),
+            "-filter_complex", f"[0:v]{split};{scales}"]
+    for i in range(len(heights)):
+        args += ["-map", f"[v{i}]"]
+    args += ["-map", "0:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+             "-force_key_frames", "expr:gte(t,n_forced*4)", "-sc_threshold", "0"]
+    for i, rate in enumerate(bitrates):
+        args += [f"-b:v:{i}", f"{rate}k", f"-maxrate:v:{i}", f"{rate * 11 // 10}k",
+                 f"-bufsize:v:{i}", f"{rate * 2}k"]
+    streams = " ".join(f"v:{i},agroup:aud,name:{h}p" for i, h in enumerate(heights))
+    args += ["-c:a", "aac", "-b:a", "48k", "-ac", "1",
+             "-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod",
+             "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
+             "-hls_segment_filename", str(out / "%v/seg%03d.m4s"),
+             "-master_pl_name", "master.m3u8",
+             "-var_stream_map", f"{streams} a:0,agroup:aud,name:audio", str(out / "%v/index.m3u8")]
+    subprocess.run(args, check=True, capture_output=True, timeout=300)
+    return master
+
+
+def offer_hls(monkeypatch, app, media_dir: Path, item_id: str, **ladder) -> Path:
+    """Renditions of ``item_id``'s video, served under /hls/<item_id>/ and
+    listed in its ITEM JSON (every page and the API) as the server lists them."""
+    import player.api
+    import player.embed
+    import player.pages
+    from player.library import catalog
+
+    source = next(p for p in media_dir.iterdir() if p.stem == item_id and p.suffix == ".mp4")
+    folder = media_dir.parent / f"hls-{item_id}"
+    master = make_renditions(source, folder, **ladder)
+    text = master.read_text()
+    renditions = []
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-STREAM-INF:") and "RESOLUTION=" in line:
+            parts = line.split(":", 1)[1].split(",")
+            attrs = dict(part.split("=", 1) for part in parts if "=" in part)
+            renditions.append({"height": int(attrs["RESOLUTION"].split("x")[1]),
+                               "bandwidth": int(attrs["BANDWIDTH"]), "codecs": ""})
+
+    def serve(name):
+        return send_from_directory(folder, name, max_age=0)
+
+    app.add_url_rule(f"/hls/{item_id}/<path:name>", f"hls_{item_id}", serve)
+    original = catalog.public_item
+
+    def public_item(item: dict) -> dict:
+        public = original(item)
+        if item["id"] == item_id:
+            base = public["watch_url"].split("/watch/")[0] + f"/hls/{item_id}/"
+            public["sources"].insert(0, {"url": base + "master.m3u8", "type": HLS_TYPE})
+            public["renditions"] = renditions
+            public["audio_only"] = {"url": base + "audio/index.m3u8", "bandwidth": 48_000}
+        return public
+
+    for module in (player.api, player.embed, player.pages):
+        monkeypatch.setattr(module, "public_item", public_item)
+    return folder
+
+
+def hlsjs(cache: Path) -> tuple[bytes, str]:
+    """hls.js's minified build from the npm registry, and its SRI hash."""
+    target = cache / f"hls.js-{HLSJS_VERSION}.min.js"
+    if not target.exists():
+        subprocess.run(["npm", "pack", f"hls.js@{HLSJS_VERSION}", "--silent"], cwd=cache,
+                       check=True, capture_output=True, timeout=300)
+        with tarfile.open(cache / f"hls.js-{HLSJS_VERSION}.tgz") as tar:
+            target.write_bytes(tar.extractfile("package/dist/hls.min.js").read())
+    data = target.read_bytes()
+    return data, "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+def serve_hlsjs(app, cache: Path) -> None:
+    """hls.js at /hlsjs/hls.min.js, named to the player by data attributes on every page."""
+    data, integrity = hlsjs(cache)
+    app.add_url_rule("/hlsjs/hls.min.js", "hlsjs_test",
+                     lambda: (data, 200, {"Content-Type": "text/javascript"}))
+    app.config["TEST_HLSJS"] = ("/hlsjs/hls.min.js", integrity)
+
+
+def use_path(page, app, path: str) -> None:
+    """Put the page's players on ``path`` ("native" or "hlsjs"), hls.js named on every page."""
+    src, integrity = app.config["TEST_HLSJS"]
+    page.add_init_script(
+        "document.addEventListener('readystatechange', () =>"
+        " document.querySelectorAll('[data-player]').forEach((el) =>"
+        f" Object.assign(el.dataset, {{hlsjs: '{src}', hlsjsIntegrity: '{integrity}'}})),"
+        " {once: true});")
+    if path == "hlsjs":
+        page.add_init_script(NO_NATIVE_HLS)

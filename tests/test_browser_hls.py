@@ -1,0 +1,128 @@
+"""The player on HLS in Chromium: both paths (the browser's own HLS, and
+hls.js brought on demand), the quality menu, Audio only, Data saver and the
+embed parameters."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from player import create_app
+from tests.browser_media import CAPTIONS_EN, media_dir, no_script_errors, seek  # noqa: F401
+from tests.browser_support import LiveServer, assert_axe_clean
+from tests.hls_media import PATHS, offer_hls, serve_hlsjs, use_path
+from tests.test_embed import image
+
+pytestmark = pytest.mark.browser
+
+MEDIA = "document.querySelector('#player video')"
+LADDER = {"heights": (54, 90), "bitrates": (40, 80)}
+
+
+@pytest.fixture
+def app(media_dir, tmp_path, monkeypatch, media_cache):  # noqa: F811
+    shutil.copy(image(media_cache, "hls-poster.jpg", "160x90"), media_dir / "clip.jpg")
+    app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "SECRET_KEY": "test",
+                      "DATABASE": str(tmp_path / "player.sqlite")})
+    offer_hls(monkeypatch, app, media_dir, "clip", **LADDER)
+    serve_hlsjs(app, media_cache)
+    return app
+
+
+@pytest.fixture
+def server(app):
+    with LiveServer(app) as live:
+        yield live
+
+
+@pytest.fixture(params=PATHS)
+def path(request, page, app):
+    use_path(page, app, request.param)
+    return request.param
+
+
+def playing_from(page):
+    return page.evaluate(f"{MEDIA}.currentSrc")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_the_stream_plays_on_each_path(page, server, path):
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(server.url + "/watch/clip")
+    page.wait_for_selector("#player[data-state=ready] .ap-quality")
+    page.evaluate(f"{MEDIA}.play()")
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 1")
+    src = playing_from(page)
+    hlsjs = [u for u in fetched if u.endswith("/hlsjs/hls.min.js")]
+    if path == "native":
+        assert src.endswith("/hls/clip/master.m3u8")
+        assert hlsjs == []
+    else:
+        assert src.startswith("blob:")
+        assert len(hlsjs) == 1
+    assert any("/hls/clip/" in u and u.endswith(".m4s") for u in fetched)
+
+
+def menu_items(page):
+    return page.locator("#player .ap-quality [role=menuitemradio]")
+
+
+def said(page):
+    return page.locator("#player > [role=status]")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_a_quality_chosen_by_keyboard_plays_on_from_there_and_is_remembered(page, server, path):
+    page.goto(server.url + "/watch/clip")
+    button = page.locator("#player .ap-quality > button")
+    button.wait_for()
+    seek(page, 12)
+    page.evaluate(f"{MEDIA}.play()")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(menu_items(page)).to_have_text([
+        "Auto", "Data saver (up to 360p)", re.compile(r"^90p, about 0\.\d MB a minute$"),
+        re.compile(r"^54p, about 0\.\d MB a minute$"), "Audio only, about 0.4 MB a minute"])
+    expect(menu_items(page).first).to_be_focused()
+    expect(menu_items(page).first).to_have_attribute("aria-checked", "true")
+    assert_axe_clean(page)
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(button).to_be_focused()
+    expect(said(page)).to_have_text(re.compile(r"^Quality: 54p, about 0\.\d MB a minute$"))
+    page.wait_for_function(f"() => {MEDIA}.videoHeight == 54")
+    assert 12 <= page.evaluate(f"{MEDIA}.currentTime") < 16
+    page.reload()
+    page.wait_for_selector("#player .ap-quality")
+    page.evaluate(f"{MEDIA}.play()")
+    page.wait_for_function(f"() => {MEDIA}.videoHeight == 54 && {MEDIA}.currentTime > 0.5")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_audio_only_keeps_the_place_the_captions_and_shows_the_poster(page, server, path):
+    fetched = []
+    page.goto(server.url + "/watch/clip")
+    page.wait_for_selector("#player .ap-quality")
+    page.evaluate(f"{MEDIA}.play()")
+    seek(page, 11)
+    page.locator("#player .ap-quality > button").click()
+    page.get_by_role("menuitemradio", name=re.compile("^Audio only")).click()
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 11.5 && !{MEDIA}.paused")
+    assert page.evaluate(f"{MEDIA}.currentTime") < 14
+    assert page.evaluate(f"{MEDIA}.videoHeight") == 0
+    expect(page.locator("#player .ap-captions")).to_have_text(CAPTIONS_EN[2])
+    assert page.locator("#player").get_attribute("data-audio-only") == ""
+    # From now on only sound comes.
+    page.on("request", lambda r: fetched.append(r.url))
+    seek(page, 20)
+    expect(page.locator("#player .ap-captions")).to_have_text(CAPTIONS_EN[4])
+    assert "/clip.jpg" in page.evaluate(
+        "getComputedStyle(document.querySelector('#player .ap-stage')).backgroundImage")
+    video = [u for u in fetched if re.search(r"/hls/clip/\d+p/", u)]
+    assert video == []
+    assert_axe_clean(page)
