@@ -13,6 +13,7 @@ as a browser without HLS does, so the player brings hls.js.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import subprocess
 import tarfile
@@ -124,8 +125,10 @@ def hlsjs(cache: Path) -> tuple[bytes, str]:
 def serve_hlsjs(app, cache: Path) -> None:
     """hls.js at /hlsjs/hls.min.js, named to the player by data attributes on every page."""
     data, integrity = hlsjs(cache)
-    app.add_url_rule("/hlsjs/hls.min.js", "hlsjs_test",
-                     lambda: (data, 200, {"Content-Type": "text/javascript"}))
+    # Compressed, as a server or CDN sends it: what a slow network carries.
+    packed = gzip.compress(data, 6)
+    app.add_url_rule("/hlsjs/hls.min.js", "hlsjs_test", lambda: (packed, 200, {
+        "Content-Type": "text/javascript", "Content-Encoding": "gzip"}))
     app.config["TEST_HLSJS"] = ("/hlsjs/hls.min.js", integrity)
 
 
@@ -139,3 +142,38 @@ def use_path(page, app, path: str) -> None:
         " {once: true});")
     if path == "hlsjs":
         page.add_init_script(NO_NATIVE_HLS)
+
+
+def heavy_video(cache: Path, seconds: int = 40) -> Path:
+    """A video as a newsroom uploads it, heavy for a slow phone: 854x480 of
+    noisy picture at about 1.5 Mbit/s, faststart (its index first)."""
+    dest = cache / f"heavy-{seconds}.mp4"
+    if not dest.exists():
+        tmp = dest.with_name("." + dest.name)
+        subprocess.run([
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=size=854x480:rate=10:duration={seconds}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+            "-vf", "noise=alls=24:allf=t", "-c:v", "libx264", "-preset", "ultrafast",
+            "-pix_fmt", "yuv420p", "-b:v", "1500k", "-maxrate", "1650k", "-bufsize", "3000k",
+            "-g", "40", "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart", "-f", "mp4",
+            str(tmp)], check=True, capture_output=True, timeout=300)
+        tmp.replace(dest)
+    return dest
+
+
+#: The renditions of :func:`heavy_video`.
+HEAVY_LADDER = {"heights": (240, 360, 480), "bitrates": (200, 500, 1000)}
+
+
+def throttle(page, kbits: float, latency_ms: float = 40):
+    """Limit the page's network to ``kbits`` kbit/s each way (DevTools
+    protocol), as a slow phone's would be; call again to change it."""
+    session = getattr(page, "_throttle", None)
+    if session is None:
+        session = page._throttle = page.context.new_cdp_session(page)
+        session.send("Network.enable")
+    rate = kbits * 1000 / 8
+    session.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": latency_ms,
+        "downloadThroughput": rate, "uploadThroughput": rate})
