@@ -2,12 +2,13 @@
 item's JSON offering them, hls.js for the page, and switches that put the
 player on one path or the other.
 
-``offer_hls(monkeypatch, app, media_dir, item_id)`` makes the renditions with
+``offer_hls(monkeypatch, media_dir, item_id)`` makes the renditions with
 ffmpeg and has ITEM list the master playlist first, as the server does for an
-item whose renditions are made. ``hlsjs()`` is ``npm pack hls.js@HLSJS_VERSION``
-in a cache folder, with its SRI hash. ``use_path(page, path)``: "native" leaves
-Chromium to play HLS itself; "hlsjs" makes ``canPlayType`` answer "" for HLS,
-as a browser without HLS does, so the player brings hls.js.
+item whose renditions are made; ``route_hls`` serves them to a browser.
+``hlsjs()`` is ``npm pack hls.js@HLSJS_VERSION`` in a cache folder, with its
+SRI hash; ``route_hlsjs`` serves it. ``use_path(page, path, integrity)``:
+"native" leaves Chromium to play HLS itself; "hlsjs" makes ``canPlayType``
+answer "" for HLS, as a browser without HLS does, so the player brings hls.js.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import hashlib
 import subprocess
 import tarfile
 from pathlib import Path
-
-from flask import send_from_directory
 
 from tests.mediagen import ffmpeg_exe
 
@@ -70,9 +69,11 @@ def make_renditions(source: Path, out: Path, heights: tuple[int, ...] = (240, 36
     return master
 
 
-def offer_hls(monkeypatch, app, media_dir: Path, item_id: str, **ladder) -> Path:
-    """Renditions of ``item_id``'s video, served under /hls/<item_id>/ and
-    listed in its ITEM JSON (every page and the API) as the server lists them."""
+
+def offer_hls(monkeypatch, media_dir: Path, item_id: str, **ladder) -> Path:
+    """Renditions of ``item_id``'s video, listed in its ITEM JSON (every page
+    and the API) as the server lists them, at /hls/<item_id>/ on the site
+    (:func:`route_hls` serves them). Returns their folder."""
     import player.api
     import player.embed
     import player.pages
@@ -81,19 +82,13 @@ def offer_hls(monkeypatch, app, media_dir: Path, item_id: str, **ladder) -> Path
     source = next(p for p in media_dir.iterdir() if p.stem == item_id and p.suffix == ".mp4")
     folder = media_dir.parent / f"hls-{item_id}"
     master = make_renditions(source, folder, **ladder)
-    text = master.read_text()
     renditions = []
-    for line in text.splitlines():
+    for line in master.read_text().splitlines():
         if line.startswith("#EXT-X-STREAM-INF:") and "RESOLUTION=" in line:
             parts = line.split(":", 1)[1].split(",")
             attrs = dict(part.split("=", 1) for part in parts if "=" in part)
             renditions.append({"height": int(attrs["RESOLUTION"].split("x")[1]),
                                "bandwidth": int(attrs["BANDWIDTH"]), "codecs": ""})
-
-    def serve(name):
-        return send_from_directory(folder, name, max_age=0)
-
-    app.add_url_rule(f"/hls/{item_id}/<path:name>", f"hls_{item_id}", serve)
     original = catalog.public_item
 
     def public_item(item: dict) -> dict:
@@ -110,6 +105,25 @@ def offer_hls(monkeypatch, app, media_dir: Path, item_id: str, **ladder) -> Path
     return folder
 
 
+_TYPES = {".m3u8": HLS_TYPE, ".mp4": "video/mp4", ".m4s": "video/iso.segment"}
+
+
+def route_hls(target, folder: Path, item_id: str) -> None:
+    """Serve ``folder`` at /hls/<item_id>/ to the pages of ``target`` (a
+    Playwright page or context), whatever server they talk to."""
+    def serve(route) -> None:
+        name = route.request.url.split(f"/hls/{item_id}/", 1)[1].split("?")[0]
+        path = folder / name
+        if ".." in name or not path.is_file():
+            route.fulfill(status=404, body="")
+            return
+        route.fulfill(status=200, body=path.read_bytes(), headers={
+            "Content-Type": _TYPES.get(path.suffix, "application/octet-stream"),
+            "Access-Control-Allow-Origin": "*"})
+
+    target.route(f"**/hls/{item_id}/**", serve)
+
+
 def hlsjs(cache: Path) -> tuple[bytes, str]:
     """hls.js's minified build from the npm registry, and its SRI hash."""
     target = cache / f"hls.js-{HLSJS_VERSION}.min.js"
@@ -122,42 +136,69 @@ def hlsjs(cache: Path) -> tuple[bytes, str]:
     return data, "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
 
 
-def serve_hlsjs(app, cache: Path) -> None:
-    """hls.js at /hlsjs/hls.min.js, named to the player by data attributes on every page."""
+
+
+def route_hlsjs(target, cache: Path) -> str:
+    """Serve hls.js at /hlsjs/hls.min.js to ``target``'s pages; returns its SRI hash.
+    (Served by Playwright, it comes as it is: a fulfilled request is not decompressed.)"""
     data, integrity = hlsjs(cache)
-    # Compressed, as a server or CDN sends it: what a slow network carries.
+    target.route("**/hlsjs/hls.min.js", lambda route: route.fulfill(
+        status=200, body=data, headers={"Content-Type": "text/javascript"}))
+    return integrity
+
+
+def serve_on(app, monkeypatch, media_dir: Path, cache: Path, item_id: str, **ladder) -> str:
+    """The renditions of ``item_id`` and hls.js (compressed, as a server or
+    CDN sends it) served by ``app`` itself, so that a throttled network
+    carries them as it would in use; returns hls.js's SRI hash for :func:`use_path`."""
+    from flask import send_from_directory
+
+    folder = offer_hls(monkeypatch, media_dir, item_id, **ladder)
+    app.add_url_rule(f"/hls/{item_id}/<path:name>", f"hls_{item_id}",
+                     lambda name: send_from_directory(folder, name, max_age=0))
+    data, integrity = hlsjs(cache)
     packed = gzip.compress(data, 6)
-    app.add_url_rule("/hlsjs/hls.min.js", "hlsjs_test", lambda: (packed, 200, {
+    app.add_url_rule("/hlsjs/hls.min.js", "hlsjs", lambda: (packed, 200, {
         "Content-Type": "text/javascript", "Content-Encoding": "gzip"}))
-    app.config["TEST_HLSJS"] = ("/hlsjs/hls.min.js", integrity)
+    return integrity
 
 
-def use_path(page, app, path: str) -> None:
-    """Put the page's players on ``path`` ("native" or "hlsjs"), hls.js named on every page."""
-    src, integrity = app.config["TEST_HLSJS"]
-    page.add_init_script(
+def use_path(target, path: str, integrity: str) -> None:
+    """Put the players of ``target`` (a page or a context: every frame) on
+    ``path`` ("native" or "hlsjs"), hls.js named to each as /hlsjs/hls.min.js."""
+    target.add_init_script(
         "document.addEventListener('readystatechange', () =>"
-        " document.querySelectorAll('[data-player]').forEach((el) =>"
-        f" Object.assign(el.dataset, {{hlsjs: '{src}', hlsjsIntegrity: '{integrity}'}})),"
-        " {once: true});")
+        " document.querySelectorAll('[data-player]').forEach((el) => Object.assign(el.dataset,"
+        f" {{hlsjs: '/hlsjs/hls.min.js', hlsjsIntegrity: '{integrity}'}})), {{once: true}});")
     if path == "hlsjs":
-        page.add_init_script(NO_NATIVE_HLS)
+        target.add_init_script(NO_NATIVE_HLS)
 
 
-def heavy_video(cache: Path, seconds: int = 40) -> Path:
-    """A video as a newsroom uploads it, heavy for a slow phone: 854x480 of
-    noisy picture at about 1.5 Mbit/s, faststart (its index first)."""
-    dest = cache / f"heavy-{seconds}.mp4"
+def stream_on(target, path: str, monkeypatch, media_dir: Path, cache: Path,
+              items: tuple[str, ...], **ladder) -> None:
+    """Everything above at once: ``items`` offer HLS to ``target``'s pages,
+    whose players go on ``path``."""
+    for item_id in items:
+        route_hls(target, offer_hls(monkeypatch, media_dir, item_id, **ladder), item_id)
+    use_path(target, path, route_hlsjs(target, cache))
+
+
+def heavy_video(cache: Path, seconds: int = 40, size: str = "854x480", kbits: int = 1500) -> Path:
+    """A video as a newsroom uploads it, heavy for a slow phone: noisy
+    picture (854x480 at about 1.5 Mbit/s unless asked otherwise) with its
+    sound, faststart (its index first)."""
+    dest = cache / f"heavy-{size}-{kbits}-{seconds}.mp4"
     if not dest.exists():
         tmp = dest.with_name("." + dest.name)
         subprocess.run([
             ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size=854x480:rate=10:duration={seconds}",
+            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=10:duration={seconds}",
             "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
             "-vf", "noise=alls=24:allf=t", "-c:v", "libx264", "-preset", "ultrafast",
-            "-pix_fmt", "yuv420p", "-b:v", "1500k", "-maxrate", "1650k", "-bufsize", "3000k",
-            "-g", "40", "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart", "-f", "mp4",
-            str(tmp)], check=True, capture_output=True, timeout=300)
+            "-pix_fmt", "yuv420p", "-b:v", f"{kbits}k", "-maxrate", f"{kbits * 11 // 10}k",
+            "-bufsize", f"{kbits * 2}k", "-g", "40", "-c:a", "aac", "-b:a", "96k",
+            "-movflags", "+faststart", "-f", "mp4", str(tmp)],
+            check=True, capture_output=True, timeout=300)
         tmp.replace(dest)
     return dest
 

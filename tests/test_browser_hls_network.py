@@ -17,8 +17,7 @@ from tests.hls_media import (
     HEAVY_LADDER,
     PATHS,
     heavy_video,
-    offer_hls,
-    serve_hlsjs,
+    serve_on,
     throttle,
     use_path,
 )
@@ -37,16 +36,28 @@ SEGMENT = re.compile(r"/hls/film/(\d+)p/seg\d+\.m4s$")
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch, media_cache):
+def media_dir(tmp_path, media_cache):
     folder = tmp_path / "media"
     folder.mkdir()
     shutil.copy(heavy_video(media_cache), folder / "film.mp4")
     (folder / "film.en.vtt").write_text(vtt(every_five_seconds(CUES)), encoding="utf-8")
-    app = create_app({"TESTING": True, "MEDIA_DIR": str(folder), "SECRET_KEY": "test",
+    return folder
+
+
+@pytest.fixture
+def app(media_dir, tmp_path, monkeypatch, media_cache):
+    app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "SECRET_KEY": "test",
                       "DATABASE": str(tmp_path / "player.sqlite")})
-    offer_hls(monkeypatch, app, folder, "film", **HEAVY_LADDER)
-    serve_hlsjs(app, media_cache)
+    # Served by the app, so the throttled network carries them.
+    app.config["TEST_HLSJS_SRI"] = serve_on(app, monkeypatch, media_dir, media_cache, "film",
+                                            **HEAVY_LADDER)
     return app
+
+
+@pytest.fixture
+def on(app):
+    """``on(page, path)``: the page's player goes on ``path``."""
+    return lambda page, path: use_path(page, path, app.config["TEST_HLSJS_SRI"])
 
 
 @pytest.fixture
@@ -55,9 +66,9 @@ def server(app):
         yield live
 
 
-def start(page, server, app, path, kbits=None, hls=True):
+def start(page, server, on, path, kbits=None, hls=True):
     """Open the film's page on ``path`` (the stream; without ``hls``, its file alone) and play."""
-    use_path(page, app, path)
+    on(page, path)
     page.add_init_script(COUNT_WAITS)
     if not hls:
         # The uploaded file alone, as every viewer gets it without renditions.
@@ -75,12 +86,12 @@ def segments(requests):
     return [int(m.group(1)) for m in map(SEGMENT.search, requests) if m]
 
 
-def test_at_400_kbits_the_stream_settles_low_and_plays_where_the_file_stalls(context, app, server):
+def test_at_400_kbits_the_stream_settles_low_and_plays_where_the_file_stalls(context, on, server):
     streamed, uploaded = context.new_page(), context.new_page()
     fetched = []
     streamed.on("request", lambda r: fetched.append(r.url))
-    start(streamed, server, app, "hlsjs", kbits=400)
-    start(uploaded, server, app, "hlsjs", kbits=400, hls=False)
+    start(streamed, server, on, "hlsjs", kbits=400)
+    start(uploaded, server, on, "hlsjs", kbits=400, hls=False)
     # Side by side, for the same 30 seconds.
     streamed.wait_for_function(f"() => {MEDIA}.currentTime > 0", timeout=30_000)
     streamed.wait_for_timeout(30_000)
@@ -96,8 +107,8 @@ def test_at_400_kbits_the_stream_settles_low_and_plays_where_the_file_stalls(con
 
 
 
-def test_the_stream_climbs_when_the_network_gets_faster(page, app, server):
-    start(page, server, app, "hlsjs", kbits=400)
+def test_the_stream_climbs_when_the_network_gets_faster(page, on, server):
+    start(page, server, on, "hlsjs", kbits=400)
     page.wait_for_function(f"() => {MEDIA}.currentTime > 4", timeout=40_000)
     assert page.evaluate(f"{MEDIA}.videoHeight") < 360
     throttle(page, 8000)
@@ -105,12 +116,12 @@ def test_the_stream_climbs_when_the_network_gets_faster(page, app, server):
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_data_saver_from_the_browsers_signal_never_fetches_above_360p(page, app, server, path):
+def test_data_saver_from_the_browsers_signal_never_fetches_above_360p(page, on, server, path):
     fetched = []
     page.on("request", lambda r: fetched.append(r.url))
     page.add_init_script("Object.defineProperty(NetworkInformation.prototype, 'saveData',"
                          " {get: () => true});")
-    start(page, server, app, path)
+    start(page, server, on, path)
     page.wait_for_function(f"() => {MEDIA}.currentTime > 8", timeout=30_000)
     heights = segments(fetched)
     assert heights[0] == 240 and max(heights) <= 360, heights

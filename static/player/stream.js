@@ -74,17 +74,30 @@ class Stream {
   }
 
   async start() {
-    const { p } = this;
+    const { p, media: m } = this;
     const d = p.el.dataset;
-    const response = await fetch(this.master);
-    if (!response.ok) return;
-    Object.assign(this, parse(await response.text(), response.url));
-    if (p.item?.audio_only) this.audio = p.item.audio_only;
-    if (!this.native) {
-      if (!d.hlsjs || !(window.MediaSource || window.ManagedMediaSource)) return;
-      this.Hls = await hlsjs(d.hlsjs, d.hlsjsIntegrity);
-      if (!this.Hls.isSupported()) return;
+    const mse = !this.native && d.hlsjs && (window.MediaSource || window.ManagedMediaSource);
+    if (!this.native && !mse) return;
+    // What the browser began loading itself would share a slow line with
+    // hls.js and the stream: it waits, and goes on if the stream does not come.
+    const preload = m.preload;
+    const stop = mse && !p.started;
+    if (stop) {
+      m.preload = 'none';
+      m.load();
     }
+    try {
+      const [response, Hls] = await Promise.all([fetch(this.master), mse && hlsjs(d.hlsjs, d.hlsjsIntegrity)]);
+      if (!response.ok || (mse && !Hls.isSupported())) throw response;
+      Object.assign(this, parse(await response.text(), response.url), { Hls });
+    } catch {
+      if (stop) {
+        m.preload = preload;
+        m.load();
+      }
+      return;
+    }
+    if (p.item?.audio_only) this.audio = p.item.audio_only;
     p.stream = this;
     const saved = p.prefs.get('quality', navigator.connection?.saveData ? 'saver' : 'auto');
     this.choose(d.audioOnly != null ? 'audio' : d.quality || saved, true);
