@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from player import create_app
-from tests.browser_media import CAPTIONS_EN, media_dir, no_script_errors, seek  # noqa: F401
+from tests.browser_media import CAPTIONS_EN, CLIP, media_dir, no_script_errors, seek  # noqa: F401
 from tests.browser_support import LiveServer, assert_axe_clean
 from tests.hls_media import PATHS, stream_on
 from tests.test_embed import image
@@ -128,3 +128,48 @@ def test_audio_only_keeps_the_place_the_captions_and_shows_the_poster(page, serv
     video = [u for u in fetched if re.search(r"/hls/clip/\d+p/", u)]
     assert video == []
     assert_axe_clean(page)
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_a_stream_and_file_that_do_not_come_are_an_alert_with_retry(page, server, path):
+    def gone(route):
+        route.fulfill(status=404, body="gone")
+
+    for pattern in ("**/hls/clip/**", CLIP):
+        page.route(pattern, gone)
+    page.goto(server.url + "/watch/clip")
+    page.wait_for_selector("#player[data-state=error]")
+    assert page.get_by_role("alert").text_content() == "No media source currently available"
+    for pattern in ("**/hls/clip/**", CLIP):
+        page.unroute(pattern, gone)
+    page.get_by_role("button", name="Try again", exact=True).click()
+    page.wait_for_selector("#player[data-state=ready]")
+    page.evaluate(f"{MEDIA}.play()")
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 0.5")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_a_stream_that_stalls_says_buffering_and_goes_on(page, server, path):
+    held = []
+    opened = []
+
+    def hold(route):
+        if opened:
+            route.fallback()
+        else:
+            held.append(route)
+
+    # The first four segments (16 s) come; the rest wait. (With fewer,
+    # Chromium's own HLS does not start at all: it waits for more.)
+    page.route(re.compile(r"/hls/clip/.*seg00[4-9]\.m4s$"), hold)
+    page.goto(server.url + "/watch/clip")
+    page.wait_for_selector("#player .ap-quality")
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_selector("#player[data-buffering]", timeout=30_000)
+    expect(said(page)).to_have_text("Buffering")
+    assert 15 < page.evaluate(f"{MEDIA}.currentTime") < 17
+    opened.append(True)
+    for route in held:
+        route.fallback()
+    page.wait_for_function("() => !document.querySelector('#player').hasAttribute('data-buffering')"
+                           f" && {MEDIA}.currentTime > 17")
