@@ -51,10 +51,11 @@ def init_app(app: Flask) -> None:
     from .captions import check_captions
     from .progress.views import fold_progress_command
     from .publish.history import audit_command
+    from .renditions.hlsjs import fetch_command as fetch_hlsjs
     from .web.auth import COMMANDS as publisher_commands
 
     for command in (scan_command, _db_command, check_captions, fold_progress_command,
-                    *publisher_commands, audit_command):
+                    *publisher_commands, audit_command, fetch_hlsjs):
         app.cli.add_command(command)
 
 
