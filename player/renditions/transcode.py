@@ -28,7 +28,7 @@ SEGMENT_SECONDS = 4
 #: The audio-only rendition: AAC-LC, mono (speech), 48 kHz.
 AUDIO_BITRATE = 64_000
 #: Lines of ffmpeg's own messages kept for a failure's message.
-STDERR_LINES = 6
+STDERR_LINES = 3
 
 
 @dataclass(frozen=True)
@@ -137,14 +137,27 @@ def inspect(ffmpeg: str, source: str) -> SourceInfo:
     return SourceInfo(width, height, has_audio, seconds)
 
 
-def tail(stderr: str, lines: int = STDERR_LINES) -> str:
-    """ffmpeg's last few message lines, joined, for a message a person reads.
+_POINTER = re.compile(r" @ 0x[0-9a-f]+")
+#: ffmpeg's lines about its threads winding down after an error: no reason in them.
+_BOILERPLATE = re.compile(r"Task finished with error code|Terminating thread with return code"
+                          r"|Error sending frames to consumers")
 
-    >>> tail("a\\n\\nb\\nc\\n", 2)
-    'b / c'
+
+def tail(stderr: str, lines: int = STDERR_LINES) -> str:
+    """ffmpeg's reason, for a message a person reads: its first message
+    lines (where the cause is) and its last one (what it gave up on), without
+    object addresses or the lines of threads winding down.
+
+    >>> tail("bad preset\\n[vf @ 0x5a] Task finished with error code: -22\\n[out @ 0x5b] gave up")
+    'bad preset / [out] gave up'
     """
-    kept = [line.strip() for line in stderr.splitlines() if line.strip()]
-    return " / ".join(kept[-lines:]) or "no message"
+    kept = [_POINTER.sub("", line.strip()) for line in stderr.splitlines()
+            if line.strip() and not _BOILERPLATE.search(line)]
+    chosen = kept[:max(1, lines - 1)]
+    if kept and kept[-1] not in chosen:
+        chosen.append(kept[-1])
+    text = " / ".join(chosen) or "no message"
+    return text if len(text) <= 800 else text[:797] + "..."
 
 
 def _hls_output(name: str, segment_seconds: int) -> list[str]:
@@ -194,20 +207,19 @@ def run(args: list[str], workdir: Path, *, duration: float | None,
     """
     log_path = workdir / "ffmpeg.log"
     with open(log_path, "w+b") as log:
-        process = subprocess.Popen(args, cwd=workdir, stdout=subprocess.PIPE, stderr=log,
-                                   stdin=subprocess.DEVNULL, text=True, errors="replace")
-        assert process.stdout is not None
-        try:
-            for line in process.stdout:
-                match = _OUT_TIME.match(line.strip())
-                if match and duration and progress is not None:
-                    # out_time_ms is in microseconds too (a misnomer of ffmpeg's).
-                    progress(min(1.0, int(match[1]) / 1e6 / duration))
-            code = process.wait()
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
+        with subprocess.Popen(args, cwd=workdir, stdout=subprocess.PIPE, stderr=log,
+                              stdin=subprocess.DEVNULL, text=True, errors="replace") as process:
+            assert process.stdout is not None
+            try:
+                for line in process.stdout:
+                    match = _OUT_TIME.match(line.strip())
+                    if match and duration and progress is not None:
+                        # out_time_ms is in microseconds too (a misnomer of ffmpeg's).
+                        progress(min(1.0, int(match[1]) / 1e6 / duration))
+            except BaseException:
+                process.kill()
+                raise
+        code = process.returncode
         log.seek(0)
         stderr = log.read().decode("utf-8", "replace")
     os.unlink(log_path)
