@@ -297,10 +297,13 @@ def test_segments_are_cached_for_a_year_and_playlists_briefly(hls_app, talk):
     assert client.get("/hls/talk/m-0123456789ab/v240.m3u8").status_code == 404
 
 
-def test_the_watch_page_lists_the_stream_first_and_keeps_the_file(hls_app, talk):
-    page = hls_app.test_client().get("/watch/talk").text
-    stream = page.index('type="application/vnd.apple.mpegurl"')
-    assert stream < page.index('type="video/mp4"')
+def test_the_pages_list_the_stream_first_and_offer_the_file_to_download(hls_app, talk):
+    for url in ("/watch/talk", "/embed/talk"):
+        page = hls_app.test_client().get(url).text
+        stream = page.index('type="application/vnd.apple.mpegurl"')
+        assert stream < page.index('type="video/mp4"')
+        # A playlist is no file to keep: the download is the original.
+        assert re.search(r'<a href="http://localhost/files/talk/talk.mp4" download>', page), url
 
 
 # -- changes --------------------------------------------------------------------------------

@@ -25,8 +25,10 @@ from pathlib import Path
 import click
 from flask import Blueprint, Flask, abort, current_app, send_file
 from flask.cli import with_appcontext
+from markupsafe import Markup, escape
 
 from ..library.catalog import absolute_url
+from .record import HLS_TYPE
 
 #: The hls.js release the player is tested with.
 VERSION = "1.7.4"
@@ -134,6 +136,20 @@ def source(app: Flask | None = None) -> dict | None:
             "integrity": described["integrity"]}
 
 
+def attributes(item: dict) -> Markup:
+    """The player element's ``data-hlsjs`` and ``data-hlsjs-integrity``
+    attributes (each after a space) for ``item`` (ITEM JSON), when it
+    streams and hls.js is available; else nothing."""
+    sources = item.get("sources") or []
+    if not sources or sources[0].get("type") != HLS_TYPE:
+        return Markup("")
+    found = source()
+    if found is None:
+        return Markup("")
+    return Markup(' data-hlsjs="{}" data-hlsjs-integrity="{}"').format(
+        escape(found["url"]), escape(found["integrity"]))
+
+
 def _kept(app: Flask) -> dict | None:
     path = _folder(app) / "hls.json"
     try:
@@ -181,6 +197,6 @@ def fetch_command(version: str, tarball: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Serve the fetched copy, and give templates ``hlsjs_source()``."""
+    """Serve the fetched copy, and give templates ``hlsjs_attributes(item)``."""
     app.register_blueprint(bp)
-    app.add_template_global(source, "hlsjs_source")
+    app.add_template_global(attributes, "hlsjs_attributes")
