@@ -30,6 +30,7 @@ def scan_command() -> None:
     from . import db
     from .library.backends import for_app
     from .library.scan import scan
+    from .renditions import enqueue_stale
 
     storage = for_app(current_app)
     conn = db.connect(current_app.config["DATABASE"])
@@ -44,6 +45,9 @@ def scan_command() -> None:
         f" {result.probed} file(s) probed, {result.validated} track(s) validated,"
         f" {len(result.problems)} problem(s)."
     )
+    queued = enqueue_stale(result.items)
+    if queued:
+        click.echo(f"{queued} item(s) queued for streaming renditions; `player worker` makes them.")
 
 
 def init_app(app: Flask) -> None:

@@ -356,3 +356,12 @@ def test_deleting_an_item_deletes_its_renditions(hls_app, talk):
     with hls_app.app_context():
         uploads.delete_item(storage, db.catalog_item(db.get_db(), "talk"))
     assert nested.versions(storage, "talk") == []
+
+
+def test_item_json_with_renditions_matches_the_openapi_document(hls_app, talk):
+    from tests.test_openapi import check
+
+    client = hls_app.test_client()
+    spec = client.get("/api/openapi.json").get_json()
+    check(spec, client.get("/api/media/talk"), "/api/media/{item_id}", "get")
+    check(spec, client.get("/api/media"), "/api/media", "get")

@@ -27,13 +27,13 @@ def enqueue_stale(items: list[dict]) -> int:
     if not has_app_context() or not current_app.config.get("RENDITIONS", True):
         return 0
     try:
-        from .. import jobs
+        from ..jobs import enqueue
     except ImportError:
         return 0
     count = 0
     for item in items:
         if needs_job(item):
-            jobs.enqueue(JOB_KIND, media_id=item["id"])
+            enqueue(JOB_KIND, media_id=item["id"])
             count += 1
     return count
 
@@ -142,13 +142,13 @@ def run(job) -> dict:
     """The ``renditions`` job: :func:`make_renditions` for the job's item,
     reporting progress; a failure of ffmpeg fails the job with its reason
     (the item keeps playing from its original file)."""
-    from .. import jobs
+    from ..jobs import JobFailed
 
     try:
         return make_renditions(None, job.media_id, progress=job.progress)
     except LookupError:
         return {"media_id": job.media_id, "skipped": "the item is gone"}
     except TranscodeError as exc:
-        raise jobs.JobFailed(
+        raise JobFailed(
             f"The streaming versions could not be made; the item still plays from its"
             f" original file. {exc}") from None
