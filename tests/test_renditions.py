@@ -41,22 +41,31 @@ def make_talk(cache: Path) -> Path:
     return target
 
 
-@pytest.fixture
-def hls_dir(tmp_path, media_cache) -> Path:
-    folder = tmp_path / "media"
+def fill_library(folder: Path, cache: Path) -> Path:
+    """The talk with English captions and Ukrainian subtitles, a song, and a
+    video lower than the lowest rung."""
     folder.mkdir()
-    shutil.copy(make_talk(media_cache), folder / "talk.mp4")
+    shutil.copy(make_talk(cache), folder / "talk.mp4")
     (folder / "talk.en.vtt").write_text(CAPTIONS_EN, encoding="utf-8")
     (folder / "talk.uk.subtitles.vtt").write_text(SUBTITLES_UK, encoding="utf-8")
-    shutil.copy(make_media("mp3", media_cache), folder / "song.mp3")
-    shutil.copy(make_media("mp4", media_cache), folder / "tiny.mp4")
+    shutil.copy(make_media("mp3", cache), folder / "song.mp3")
+    shutil.copy(make_media("mp4", cache), folder / "tiny.mp4")
     return folder
+
+
+def renditions_app(media: Path, database: Path, **config):
+    return create_app({"TESTING": True, "MEDIA_DIR": str(media), "SECRET_KEY": "t",
+                       "DATABASE": str(database), "RENDITIONS_PRESET": "ultrafast", **config})
+
+
+@pytest.fixture
+def hls_dir(tmp_path, media_cache) -> Path:
+    return fill_library(tmp_path / "media", media_cache)
 
 
 @pytest.fixture
 def hls_app(hls_dir, tmp_path):
-    return create_app({"TESTING": True, "MEDIA_DIR": str(hls_dir), "SECRET_KEY": "t",
-                       "DATABASE": str(tmp_path / "db.sqlite"), "RENDITIONS_PRESET": "ultrafast"})
+    return renditions_app(hls_dir, tmp_path / "db.sqlite")
 
 
 @pytest.fixture
@@ -64,6 +73,16 @@ def talk(hls_app):
     """The talk with its renditions made; its ITEM JSON."""
     make_renditions(hls_app, "talk")
     return hls_app.test_client().get("/api/media/talk").get_json()
+
+
+@pytest.fixture(scope="module")
+def streamed(tmp_path_factory, media_cache):
+    """For tests that only read: an app whose talk has its renditions, made
+    once for the module, and the talk's ITEM JSON."""
+    folder = tmp_path_factory.mktemp("streamed")
+    app = renditions_app(fill_library(folder / "media", media_cache), folder / "db.sqlite")
+    make_renditions(app, "talk")
+    return app, app.test_client().get("/api/media/talk").get_json()
 
 
 def get(client, url: str, **kwargs):
@@ -115,7 +134,8 @@ def test_an_item_plays_progressively_until_its_renditions_are_made(hls_app):
     assert "data-hlsjs" not in page and "mpegurl" not in page
 
 
-def test_item_json_lists_the_master_playlist_then_the_original(talk):
+def test_item_json_lists_the_master_playlist_then_the_original(streamed):
+    _, talk = streamed
     assert [s["type"] for s in talk["sources"]] == ["application/vnd.apple.mpegurl", "video/mp4"]
     assert talk["sources"][0]["url"].endswith("/master.m3u8")
     assert talk["sources"][1]["url"].endswith("/files/talk/talk.mp4")
@@ -139,7 +159,8 @@ def test_a_source_lower_than_the_ladder_gets_one_rendition_at_its_own_height(hls
 
 # -- playlists ------------------------------------------------------------------------------
 
-def test_every_playlist_parses_and_keeps_the_offline_rules(hls_app, talk):
+def test_every_playlist_parses_and_keeps_the_offline_rules(streamed):
+    hls_app, talk = streamed
     client = hls_app.test_client()
     master_url = talk["sources"][0]["url"]
     files = fetch_all(client, master_url)
@@ -186,7 +207,8 @@ def test_every_playlist_parses_and_keeps_the_offline_rules(hls_app, talk):
                 assert text.startswith(f"WEBVTT\n{TIMESTAMP_MAP}\n")
 
 
-def test_captions_in_the_stream_hold_the_cues_of_their_segment(hls_app, talk):
+def test_captions_in_the_stream_hold_the_cues_of_their_segment(streamed):
+    hls_app, talk = streamed
     client = hls_app.test_client()
     files = fetch_all(client, talk["sources"][0]["url"])
     segments = sorted((url, data.decode()) for url, data in files.items()
@@ -198,7 +220,8 @@ def test_captions_in_the_stream_hold_the_cues_of_their_segment(hls_app, talk):
     assert "До побачення" not in segments[2][1]
 
 
-def test_declared_bandwidth_covers_every_segment(hls_app, talk):
+def test_declared_bandwidth_covers_every_segment(streamed):
+    hls_app, talk = streamed
     client = hls_app.test_client()
     master_url = talk["sources"][0]["url"]
     files = fetch_all(client, master_url)
@@ -232,7 +255,8 @@ def first_frame(init: bytes, segment: bytes) -> tuple[float, bool]:
     return float(match[2]), match[3] == "1"
 
 
-def test_every_segment_of_every_rendition_starts_on_a_keyframe_at_the_same_time(hls_app, talk):
+def test_every_segment_of_every_rendition_starts_on_a_keyframe_at_the_same_time(streamed):
+    hls_app, talk = streamed
     client = hls_app.test_client()
     master_url = talk["sources"][0]["url"]
     files = fetch_all(client, master_url)
@@ -272,7 +296,8 @@ def test_an_audio_item_gets_the_audio_only_rendition(hls_app):
 
 # -- HTTP -----------------------------------------------------------------------------------
 
-def test_segments_are_cached_for_a_year_and_playlists_briefly(hls_app, talk):
+def test_segments_are_cached_for_a_year_and_playlists_briefly(streamed):
+    hls_app, talk = streamed
     client = hls_app.test_client()
     master_url = talk["sources"][0]["url"]
     master = get(client, master_url, headers={"Origin": "https://host.example"})
@@ -297,7 +322,8 @@ def test_segments_are_cached_for_a_year_and_playlists_briefly(hls_app, talk):
     assert client.get("/hls/talk/m-0123456789ab/v240.m3u8").status_code == 404
 
 
-def test_the_pages_list_the_stream_first_and_offer_the_file_to_download(hls_app, talk):
+def test_the_pages_list_the_stream_first_and_offer_the_file_to_download(streamed):
+    hls_app, talk = streamed
     for url in ("/watch/talk", "/embed/talk"):
         page = hls_app.test_client().get(url).text
         stream = page.index('type="application/vnd.apple.mpegurl"')
@@ -358,7 +384,8 @@ def test_deleting_an_item_deletes_its_renditions(hls_app, talk):
     assert nested.versions(storage, "talk") == []
 
 
-def test_item_json_with_renditions_matches_the_openapi_document(hls_app, talk):
+def test_item_json_with_renditions_matches_the_openapi_document(streamed):
+    hls_app, talk = streamed
     from tests.test_openapi import check
 
     client = hls_app.test_client()
