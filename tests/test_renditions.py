@@ -180,7 +180,8 @@ def test_every_playlist_parses_and_keeps_the_offline_rules(streamed):
     assert [p.stream_info.codecs for p in audio_only] == ["mp4a.40.2"]
 
     audio_group = [m for m in master.media if m.type == "AUDIO"]
-    assert [(m.group_id, m.default, m.autoselect) for m in audio_group] == [("aud", "YES", "YES")]
+    assert [(m.group_id, m.language, m.name, m.default, m.autoselect) for m in audio_group] == [
+        ("aud", "en", "English", "YES", "YES")]
     subtitles = {m.language: m for m in master.media if m.type == "SUBTITLES"}
     assert set(subtitles) == {"en", "uk"}
     assert subtitles["en"].characteristics == CAPTION_CHARACTERISTICS
@@ -277,6 +278,20 @@ def test_every_segment_of_every_rendition_starts_on_a_keyframe_at_the_same_time(
             elapsed.append(elapsed[-1] + segment.duration)
         assert [round(t, 3) for t in elapsed] == starts[variant.stream_info.resolution]
     assert len(starts) == 2 and len({tuple(s) for s in starts.values()}) == 1, starts
+
+
+def test_a_video_without_sound_has_no_audio_group(hls_app, hls_dir, media_cache):
+    shutil.copy(make_media("mp4_video_only", media_cache), hls_dir / "silent.mp4")
+    with hls_app.app_context():
+        scan(get_storage(hls_app), db.get_db())
+    make_renditions(hls_app, "silent")
+    client = hls_app.test_client()
+    item = client.get("/api/media/silent").get_json()
+    assert item["audio_only"] is None
+    assert [r["codecs"].split(".")[0] for r in item["renditions"]] == ["avc1"]
+    master = m3u8.loads(get(client, item["sources"][0]["url"]).text)
+    assert [m.type for m in master.media] == []
+    assert [p.stream_info.audio for p in master.playlists] == [None]
 
 
 # -- audio items ----------------------------------------------------------------------------

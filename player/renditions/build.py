@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..languages import language_name
 from ..library.nested import nested, put
 from ..library.storage import Storage
 from . import mp4, playlists, transcode
@@ -194,10 +195,11 @@ def build_text(storage: Storage, item: dict, media: dict) -> str:
             up + video["playlist"], video["width"], video["height"], video["bandwidth"],
             video["average_bandwidth"], video["codecs"], video["frame_rate"]))
     audio = media.get("audio")
+    language = item.get("language") or "und"
     if audio:
         master.audio = playlists.AudioRendition(
             up + audio["playlist"], audio["bandwidth"], audio["average_bandwidth"],
-            audio["codecs"], item.get("language") or "und", "Main")
+            audio["codecs"], language, language_name(language) if language != "und" else "Main")
     boundaries, duration = media["boundaries"], media["duration"]
     durations = [b - a for a, b in zip(boundaries, [*boundaries[1:], duration], strict=True)]
     names_taken: set[str] = set()
