@@ -30,6 +30,7 @@ def scan_command() -> None:
     from . import db
     from .library.backends import for_app
     from .library.scan import scan
+    from .renditions import enqueue_stale
 
     storage = for_app(current_app)
     conn = db.connect(current_app.config["DATABASE"])
@@ -44,6 +45,9 @@ def scan_command() -> None:
         f" {result.probed} file(s) probed, {result.validated} track(s) validated,"
         f" {len(result.problems)} problem(s)."
     )
+    queued = enqueue_stale(result.items)
+    if queued:
+        click.echo(f"{queued} item(s) queued for streaming renditions; `player worker` makes them.")
 
 
 def init_app(app: Flask) -> None:
@@ -51,10 +55,11 @@ def init_app(app: Flask) -> None:
     from .captions import check_captions
     from .progress.views import fold_progress_command
     from .publish.history import audit_command
+    from .renditions.hlsjs import fetch_command as fetch_hlsjs
     from .web.auth import COMMANDS as publisher_commands
 
     for command in (scan_command, _db_command, check_captions, fold_progress_command,
-                    *publisher_commands, audit_command):
+                    *publisher_commands, audit_command, fetch_hlsjs):
         app.cli.add_command(command)
 
 

@@ -310,6 +310,8 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
         "poster": None,
         "tracks": [],
         "rejected_tracks": [],
+        # HLS renditions made of this file (or of an older one: see player.renditions.record).
+        "renditions": meta.get("renditions") if isinstance(meta.get("renditions"), dict) else None,
     }
     for side in sorted(sidecars, key=lambda e: e.name):
         if is_poster(stem, side.name):
@@ -331,6 +333,7 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
             "label": str(labels.get(f"{lang}.{kind}") or track_label(lang, kind)),
             "cues": report["cues"],
             "problems": report["problems"],
+            "etag": side.etag,
         }
         if report["ok"]:
             item["tracks"].append(track)

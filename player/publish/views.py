@@ -40,6 +40,7 @@ from ..library.catalog import (
 )
 from ..library.probe import EXTENSIONS
 from ..progress import views as progress_api
+from ..renditions import enqueue_stale
 from ..web import auth
 from ..web.auth import publisher_required
 from ..web.conditional import preconditions
@@ -101,7 +102,7 @@ def _keep_for() -> float:
 
 
 def _refresh() -> None:
-    library.scan(get_storage(), db.get_db())
+    enqueue_stale(library.scan(get_storage(), db.get_db()).items)
 
 
 def receive_form() -> uploads.ReceivedForm:
