@@ -1,14 +1,15 @@
-"""HLS for the player's browser tests: renditions of a library's video, the
-item's JSON offering them, hls.js for the page, and switches that put the
-player on one path or the other.
+"""HLS for the player's browser tests: renditions of a library's videos,
+made by the app's own transcode (player.renditions), hls.js for the page,
+and a switch that puts the player on one path or the other.
 
-``offer_hls(monkeypatch, media_dir, item_id)`` makes the renditions with
-ffmpeg and has ITEM list the master playlist first, as the server does for an
-item whose renditions are made; ``route_hls`` serves them to a browser.
-``hlsjs()`` is ``npm pack hls.js@HLSJS_VERSION`` in a cache folder, with its
-SRI hash; ``route_hlsjs`` serves it. ``use_path(page, path, integrity)``:
-"native" leaves Chromium to play HLS itself; "hlsjs" makes ``canPlayType``
-answer "" for HLS, as a browser without HLS does, so the player brings hls.js.
+``stream_on(context, path, ...)`` gives items their renditions (so ITEM lists
+the master playlist first) and names hls.js to the pages (``PLAYER_HLSJS_URL``,
+served to the browser by Playwright), for apps created after it. ``hlsjs()`` is
+``npm pack hls.js@VERSION`` in a cache folder, with its SRI hash.
+``use_path(target, path)``: "native" leaves Chromium to play HLS itself;
+"hlsjs" makes ``canPlayType`` answer "" for HLS, as a browser without HLS
+does, so the player brings hls.js. ``serve_on(app, cache)`` has an app serve
+hls.js itself, compressed, for tests and benches on a throttled network.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from player import create_app
+from player.renditions import hlsjs as hlsjs_module
+from player.renditions import make_renditions
 from tests.mediagen import ffmpeg_exe
 
-HLSJS_VERSION = "1.7.4"
-HLS_TYPE = "application/vnd.apple.mpegurl"
+HLSJS_VERSION = hlsjs_module.VERSION
 #: The two paths every HLS browser test runs on.
 PATHS = ["native", "hlsjs"]
+#: Where the pages of :func:`stream_on` and :func:`serve_on` load hls.js from.
+HLSJS_PATH = "/hlsjs-test/hls.min.js"
 
 #: An init script: this browser "cannot" play HLS itself.
 NO_NATIVE_HLS = """
@@ -38,90 +43,14 @@ NO_NATIVE_HLS = """
 """
 
 
-def make_renditions(source: Path, out: Path, heights: tuple[int, ...] = (240, 360),
-                    bitrates: tuple[int, ...] = (200, 600)) -> Path:
-    """HLS of ``source`` in ``out``: fMP4 segments of 4 s, one rendition per
-    height (kbit/s from ``bitrates``) sharing a mono AAC audio group, which
-    is also the audio-only rendition. Returns the master playlist."""
-    master = out / "master.m3u8"
-    if master.exists():
-        return master
-    out.mkdir(parents=True, exist_ok=True)
-    split = f"split={len(heights)}" + "".join(f"[s{i}]" for i in range(len(heights)))
-    scales = ";".join(f"[s{i}]scale=-2:{height}[v{i}]" for i, height in enumerate(heights))
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(source),
-            "-filter_complex", f"[0:v]{split};{scales}"]
-    for i in range(len(heights)):
-        args += ["-map", f"[v{i}]"]
-    args += ["-map", "0:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-             "-force_key_frames", "expr:gte(t,n_forced*4)", "-sc_threshold", "0"]
-    for i, rate in enumerate(bitrates):
-        args += [f"-b:v:{i}", f"{rate}k", f"-maxrate:v:{i}", f"{rate * 11 // 10}k",
-                 f"-bufsize:v:{i}", f"{rate * 2}k"]
-    streams = " ".join(f"v:{i},agroup:aud,name:{h}p" for i, h in enumerate(heights))
-    args += ["-c:a", "aac", "-b:a", "48k", "-ac", "1",
-             "-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod",
-             "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
-             "-hls_segment_filename", str(out / "%v/seg%03d.m4s"),
-             "-master_pl_name", "master.m3u8",
-             "-var_stream_map", f"{streams} a:0,agroup:aud,name:audio", str(out / "%v/index.m3u8")]
-    subprocess.run(args, check=True, capture_output=True, timeout=300)
-    return master
-
-
-
-def offer_hls(monkeypatch, media_dir: Path, item_id: str, **ladder) -> Path:
-    """Renditions of ``item_id``'s video, listed in its ITEM JSON (every page
-    and the API) as the server lists them, at /hls/<item_id>/ on the site
-    (:func:`route_hls` serves them). Returns their folder."""
-    import player.api
-    import player.embed
-    import player.pages
-    from player.library import catalog
-
-    source = next(p for p in media_dir.iterdir() if p.stem == item_id and p.suffix == ".mp4")
-    folder = media_dir.parent / f"hls-{item_id}"
-    master = make_renditions(source, folder, **ladder)
-    renditions = []
-    for line in master.read_text().splitlines():
-        if line.startswith("#EXT-X-STREAM-INF:") and "RESOLUTION=" in line:
-            parts = line.split(":", 1)[1].split(",")
-            attrs = dict(part.split("=", 1) for part in parts if "=" in part)
-            renditions.append({"height": int(attrs["RESOLUTION"].split("x")[1]),
-                               "bandwidth": int(attrs["BANDWIDTH"]), "codecs": ""})
-    original = catalog.public_item
-
-    def public_item(item: dict) -> dict:
-        public = original(item)
-        if item["id"] == item_id:
-            base = public["watch_url"].split("/watch/")[0] + f"/hls/{item_id}/"
-            public["sources"].insert(0, {"url": base + "master.m3u8", "type": HLS_TYPE})
-            public["renditions"] = renditions
-            public["audio_only"] = {"url": base + "audio/index.m3u8", "bandwidth": 48_000}
-        return public
-
-    for module in (player.api, player.embed, player.pages):
-        monkeypatch.setattr(module, "public_item", public_item)
-    return folder
-
-
-_TYPES = {".m3u8": HLS_TYPE, ".mp4": "video/mp4", ".m4s": "video/iso.segment"}
-
-
-def route_hls(target, folder: Path, item_id: str) -> None:
-    """Serve ``folder`` at /hls/<item_id>/ to the pages of ``target`` (a
-    Playwright page or context), whatever server they talk to."""
-    def serve(route) -> None:
-        name = route.request.url.split(f"/hls/{item_id}/", 1)[1].split("?")[0]
-        path = folder / name
-        if ".." in name or not path.is_file():
-            route.fulfill(status=404, body="")
-            return
-        route.fulfill(status=200, body=path.read_bytes(), headers={
-            "Content-Type": _TYPES.get(path.suffix, "application/octet-stream"),
-            "Access-Control-Allow-Origin": "*"})
-
-    target.route(f"**/hls/{item_id}/**", serve)
+def give_renditions(media_dir: Path, work: Path, items: tuple[str, ...]) -> None:
+    """Make the renditions of ``items`` in ``media_dir``, as the renditions
+    job does; an app on that folder created afterwards lists them in ITEM."""
+    app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "SECRET_KEY": "t",
+                      "DATABASE": str(work / "renditions.sqlite"),
+                      "RENDITIONS_PRESET": "ultrafast"})
+    for item_id in items:
+        make_renditions(app, item_id)
 
 
 def hlsjs(cache: Path) -> tuple[bytes, str]:
@@ -138,49 +67,34 @@ def hlsjs(cache: Path) -> tuple[bytes, str]:
 
 
 
-def route_hlsjs(target, cache: Path) -> str:
-    """Serve hls.js at /hlsjs/hls.min.js to ``target``'s pages; returns its SRI hash.
-    (Served by Playwright, it comes as it is: a fulfilled request is not decompressed.)"""
-    data, integrity = hlsjs(cache)
-    target.route("**/hlsjs/hls.min.js", lambda route: route.fulfill(
-        status=200, body=data, headers={"Content-Type": "text/javascript"}))
-    return integrity
-
-
-def serve_on(app, monkeypatch, media_dir: Path, cache: Path, item_id: str, **ladder) -> str:
-    """The renditions of ``item_id`` and hls.js (compressed, as a server or
-    CDN sends it) served by ``app`` itself, so that a throttled network
-    carries them as it would in use; returns hls.js's SRI hash for :func:`use_path`."""
-    from flask import send_from_directory
-
-    folder = offer_hls(monkeypatch, media_dir, item_id, **ladder)
-    app.add_url_rule(f"/hls/{item_id}/<path:name>", f"hls_{item_id}",
-                     lambda name: send_from_directory(folder, name, max_age=0))
-    data, integrity = hlsjs(cache)
-    packed = gzip.compress(data, 6)
-    app.add_url_rule("/hlsjs/hls.min.js", "hlsjs", lambda: (packed, 200, {
-        "Content-Type": "text/javascript", "Content-Encoding": "gzip"}))
-    return integrity
-
-
-def use_path(target, path: str, integrity: str) -> None:
+def use_path(target, path: str) -> None:
     """Put the players of ``target`` (a page or a context: every frame) on
-    ``path`` ("native" or "hlsjs"), hls.js named to each as /hlsjs/hls.min.js."""
-    target.add_init_script(
-        "document.addEventListener('readystatechange', () =>"
-        " document.querySelectorAll('[data-player]').forEach((el) => Object.assign(el.dataset,"
-        f" {{hlsjs: '/hlsjs/hls.min.js', hlsjsIntegrity: '{integrity}'}})), {{once: true}});")
+    ``path``: "native" or "hlsjs"."""
     if path == "hlsjs":
         target.add_init_script(NO_NATIVE_HLS)
 
 
 def stream_on(target, path: str, monkeypatch, media_dir: Path, cache: Path,
-              items: tuple[str, ...], **ladder) -> None:
-    """Everything above at once: ``items`` offer HLS to ``target``'s pages,
-    whose players go on ``path``."""
-    for item_id in items:
-        route_hls(target, offer_hls(monkeypatch, media_dir, item_id, **ladder), item_id)
-    use_path(target, path, route_hlsjs(target, cache))
+              items: tuple[str, ...]) -> None:
+    """``items`` stream, and hls.js is named to the pages, in apps created
+    from now on; ``target``'s players go on ``path``."""
+    give_renditions(media_dir, media_dir.parent, items)
+    data, integrity = hlsjs(cache)
+    monkeypatch.setenv("PLAYER_HLSJS_URL", HLSJS_PATH)
+    monkeypatch.setenv("PLAYER_HLSJS_INTEGRITY", integrity)
+    target.route("**" + HLSJS_PATH, lambda route: route.fulfill(
+        status=200, body=data, headers={"Content-Type": "text/javascript"}))
+    use_path(target, path)
+
+
+def serve_on(app, cache: Path) -> None:
+    """``app`` serves hls.js itself, compressed, as a server or CDN sends it
+    (what a throttled network carries), and names it to its pages."""
+    data, integrity = hlsjs(cache)
+    packed = gzip.compress(data, 6)
+    app.add_url_rule(HLSJS_PATH, "hlsjs_test", lambda: (packed, 200, {
+        "Content-Type": "text/javascript", "Content-Encoding": "gzip"}))
+    app.config.update(HLSJS_URL=HLSJS_PATH, HLSJS_INTEGRITY=integrity)
 
 
 def heavy_video(cache: Path, seconds: int = 40, size: str = "854x480", kbits: int = 1500) -> Path:
@@ -203,8 +117,20 @@ def heavy_video(cache: Path, seconds: int = 40, size: str = "854x480", kbits: in
     return dest
 
 
-#: The renditions of :func:`heavy_video`.
-HEAVY_LADDER = {"heights": (240, 360, 480), "bitrates": (200, 500, 1000)}
+def clip_360(cache: Path, seconds: int = 30) -> Path:
+    """A light 640x360 video (a test pattern and a tone), enough for two renditions."""
+    dest = cache / f"clip-360-{seconds}.mp4"
+    if not dest.exists():
+        tmp = dest.with_name("." + dest.name)
+        subprocess.run([
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=10:duration={seconds}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+            "-c:v", "libx264", "-preset", "ultrafast", "-crf", "36", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "32k", "-movflags", "+faststart", str(tmp)],
+            check=True, capture_output=True, timeout=300)
+        tmp.replace(dest)
+    return dest
 
 
 def throttle(page, kbits: float, latency_ms: float = 40):

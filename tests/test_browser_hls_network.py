@@ -11,10 +11,10 @@ import shutil
 import pytest
 
 from player import create_app
+from player.renditions import make_renditions
 from tests.browser_media import every_five_seconds, no_script_errors, vtt  # noqa: F401
 from tests.browser_support import LiveServer
 from tests.hls_media import (
-    HEAVY_LADDER,
     PATHS,
     heavy_video,
     serve_on,
@@ -32,7 +32,7 @@ window.__waits = 0;
 document.addEventListener('waiting', () => { if (window.__played) window.__waits++; }, true);
 document.addEventListener('playing', () => { window.__played = true; }, true);
 """
-SEGMENT = re.compile(r"/hls/film/(\d+)p/seg\d+\.m4s$")
+SEGMENT = re.compile(r"/hls/film/[^/]+/v(\d+)-\d+\.m4s$")
 
 
 @pytest.fixture
@@ -45,19 +45,20 @@ def media_dir(tmp_path, media_cache):
 
 
 @pytest.fixture
-def app(media_dir, tmp_path, monkeypatch, media_cache):
+def app(media_dir, tmp_path, media_cache):
     app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "SECRET_KEY": "test",
-                      "DATABASE": str(tmp_path / "player.sqlite")})
-    # Served by the app, so the throttled network carries them.
-    app.config["TEST_HLSJS_SRI"] = serve_on(app, monkeypatch, media_dir, media_cache, "film",
-                                            **HEAVY_LADDER)
+                      "DATABASE": str(tmp_path / "player.sqlite"),
+                      "RENDITIONS_PRESET": "ultrafast"})
+    make_renditions(app, "film")
+    # Served by the app, so the throttled network carries it.
+    serve_on(app, media_cache)
     return app
 
 
 @pytest.fixture
-def on(app):
+def on():
     """``on(page, path)``: the page's player goes on ``path``."""
-    return lambda page, path: use_path(page, path, app.config["TEST_HLSJS_SRI"])
+    return use_path
 
 
 @pytest.fixture

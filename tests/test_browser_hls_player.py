@@ -10,12 +10,11 @@ from tests.hls_media import PATHS, stream_on
 from tests.test_browser_player import *  # noqa: F403  (its tests and fixtures)
 
 ITEMS = ("clip",)
-LADDER = {"heights": (54, 90), "bitrates": (40, 80)}
 
 
 @pytest.fixture(autouse=True, params=PATHS)
 def hls_path(request, context, monkeypatch, media_dir, media_cache):  # noqa: F405
-    stream_on(context, request.param, monkeypatch, media_dir, media_cache, ITEMS, **LADDER)
+    stream_on(context, request.param, monkeypatch, media_dir, media_cache, ITEMS)
     return request.param
 
 

@@ -98,6 +98,14 @@ class Stream {
       return;
     }
     if (p.item?.audio_only) this.audio = p.item.audio_only;
+    // The stream's own captions are for players without ours (casting, TVs):
+    // here the page's tracks are drawn, so the stream's stay off.
+    const own = [...m.querySelectorAll('track')].map((el) => el.track);
+    const quiet = () => {
+      for (const track of m.textTracks) if (!own.includes(track)) track.mode = 'disabled';
+    };
+    m.textTracks.addEventListener('addtrack', quiet);
+    m.textTracks.addEventListener('change', quiet);
     p.stream = this;
     const saved = p.prefs.get('quality', navigator.connection?.saveData ? 'saver' : 'auto');
     this.choose(d.audioOnly != null ? 'audio' : d.quality || saved, true);
@@ -156,7 +164,9 @@ class Stream {
     // Read before the old instance lets go of the media, which pauses it.
     const at = this.resume();
     this.hls?.destroy();
-    const hls = this.hls = new Hls({ enableWorker: false, startPosition: at || -1 });
+    const hls = this.hls = new Hls({
+      enableWorker: false, startPosition: at || -1, enableWebVTT: false, enableIMSC1: false, enableCEA708Captions: false,
+    });
     hls.on(Hls.Events.MANIFEST_PARSED, () => this.level(true));
     // A stream that cannot go on gives way to the progressive file, at the same place.
     hls.on(Hls.Events.ERROR, (event, data) => {
@@ -174,6 +184,7 @@ class Stream {
   // hls.js: the rendition for the choice, among its levels.
   level(starting) {
     const { hls, choice } = this;
+    hls.subtitleTrack = -1;
     if (choice == 'audio') return;
     const levels = hls.levels;
     const at = levels.findIndex((level) => level.height == choice);
