@@ -181,3 +181,20 @@ def test_a_stream_that_stalls_says_buffering_and_goes_on(page, server, path):
         route.fallback()
     page.wait_for_function("() => !document.querySelector('#player').hasAttribute('data-buffering')"
                            f" && {MEDIA}.currentTime > 17")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_embed_parameters_choose_the_quality_for_the_page_only(page, server, path):
+    page.goto(server.url + "/embed/clip?quality=240")
+    page.wait_for_selector("#player .ap-quality")
+    page.evaluate(f"{MEDIA}.play()")
+    page.wait_for_function(f"() => {MEDIA}.videoHeight == 240 && {MEDIA}.currentTime > 1")
+    # The page's choice, not the viewer's: nothing is remembered.
+    assert "quality" not in (page.evaluate("localStorage.getItem('ap-player')") or "")
+    page.goto(server.url + "/embed/clip?audio_only=1")
+    page.wait_for_selector("#player[data-audio-only] .ap-quality")
+    page.evaluate(f"{MEDIA}.play()")
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 1")
+    assert page.evaluate(f"{MEDIA}.videoHeight") == 0
+    expect(page.locator("#player .ap-captions")).to_have_text(CAPTIONS_EN[0])
+    assert_axe_clean(page)
