@@ -2,10 +2,11 @@
 as uploaded (progressive) and as HLS renditions, on a throttled network.
 
 A heavy upload, as a newsroom's 720p often is (1280x720 of noisy picture,
-about 4 Mbit/s with its sound, faststart) and its renditions (240p to 720p
-at 200, 500, 1000 and 2000 kbit/s, and a 48 kbit/s audio group) are served
-by the app; Chromium opens the watch page with the network throttled through the DevTools protocol
-(Network.emulateNetworkConditions) at 400 kbit/s and at 2 Mbit/s, in a fresh
+about 4 Mbit/s with its sound, faststart) and its renditions, as the app's
+renditions job makes them (player.renditions: 240p to 720p and an audio
+group), are served by the app, hls.js compressed as a CDN would send it;
+Chromium opens the watch page with the network throttled through the
+DevTools protocol (Network.emulateNetworkConditions) at 400 kbit/s and at 2 Mbit/s, in a fresh
 context each time (nothing cached), and plays at once. Three ways side by side
 in the same run, each on its own throttled connection: the file alone (no
 renditions offered), HLS as Chromium plays it itself, and HLS through hls.js
@@ -18,7 +19,7 @@ got to. Then the ratios of the file's first frame to each stream's. Target:
 at 400 kbit/s, hls.js's first frame at least 3x sooner than the file's; exit
 status 1 when it is missed::
 
-    python bench/hls_first_frame.py [--seconds 30]
+    python bench/hls_first_frame.py [--seconds 30] [--size 1280x720] [--kbits 4000]
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ sys.path.insert(0, str(REPO))
 SPEEDS = (400, 2000)
 WAYS = ("file", "native", "hlsjs")
 TARGET = 3.0
-LADDER = {"heights": (240, 360, 480, 720), "bitrates": (200, 500, 1000, 2000)}
 #: Records the first frame shown and the stalls once playing, from the page's start.
 WATCH = """
 window.__bench = {first: null, waits: 0, played: false};
@@ -59,26 +59,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0,
                         help="how long each page is watched (default 30)")
+    parser.add_argument("--size", default="1280x720",
+                        help="the upload's picture (default 1280x720)")
+    parser.add_argument("--kbits", type=int, default=4000,
+                        help="the upload's video bitrate in kbit/s (default 4000)")
     args = parser.parse_args()
 
-    import pytest
     from playwright.sync_api import sync_playwright
 
     from player import create_app
+    from player.renditions import make_renditions
     from tests.browser_support import CHROMIUM_FLAGS, LiveServer, chromium_executable
     from tests.hls_media import heavy_video, serve_on
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     results: dict[tuple[int, str], dict] = {}
-    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+    with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         folder = work / "media"
         folder.mkdir()
         duration = max(40, int(args.seconds) + 10)
-        shutil.copy(heavy_video(work, duration, "1280x720", 4000), folder / "film.mp4")
+        shutil.copy(heavy_video(work, duration, args.size, args.kbits), folder / "film.mp4")
         app = create_app({"TESTING": True, "MEDIA_DIR": str(folder), "SECRET_KEY": "bench",
-                          "DATABASE": str(work / "bench.sqlite")})
-        integrity = serve_on(app, patch, folder, work, "film", **LADDER)
+                          "DATABASE": str(work / "bench.sqlite"), "RENDITIONS_PRESET": "ultrafast"})
+        made = make_renditions(app, "film")
+        serve_on(app, work)
         size = (folder / "film.mp4").stat().st_size
         with LiveServer(app) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_executable(),
@@ -86,7 +91,7 @@ def main() -> int:
             for kbits in SPEEDS:
                 # The three ways at once, each in its own context and on its own throttled line.
                 contexts = {way: browser.new_context() for way in WAYS}
-                pages = {way: measure_start(contexts[way], server.url, way, kbits, integrity)
+                pages = {way: measure_start(contexts[way], server.url, way, kbits)
                          for way in WAYS}
                 deadline = time.monotonic() + args.seconds
                 while time.monotonic() < deadline:
@@ -97,7 +102,8 @@ def main() -> int:
             browser.close()
 
     print(f"A {size / 1e6:.1f} MB upload ({size * 8 / 1e3 / duration:.0f} kbit/s) against its HLS"
-          f" renditions; each page watched {args.seconds:.0f} s, throttled, nothing cached.")
+          f" renditions ({', '.join(f'{h}p' for h in made['heights'])});"
+          f" each page watched {args.seconds:.0f} s, throttled, nothing cached.")
     print(f"{'network':>9}  {'way':<8}{'first frame':>12}{'bytes':>11}{'stalls':>8}"
           f"{'played to':>11}")
     ok = True
@@ -121,7 +127,7 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def measure_start(context, base: str, way: str, kbits: int, integrity: str):
+def measure_start(context, base: str, way: str, kbits: int):
     """Open the film's watch page in ``context`` throttled to ``kbits``; returns the page."""
     from tests.hls_media import throttle, use_path
 
@@ -129,7 +135,7 @@ def measure_start(context, base: str, way: str, kbits: int, integrity: str):
     if way == "file":
         page.add_init_script(FILE_ONLY)
     else:
-        use_path(page, way, integrity)
+        use_path(page, way)
     page.add_init_script(WATCH)
     throttle(page, kbits)
     # Per request: bytes received in time, and the total when it finished.
