@@ -44,7 +44,7 @@ def server(app):
 
 @pytest.fixture(params=PATHS)
 def path(request, context, monkeypatch, media_dir, media_cache):  # noqa: F811
-    stream_on(context, request.param, monkeypatch, media_dir, media_cache, ("clip",))
+    stream_on(context, request.param, monkeypatch, media_dir, media_cache, ("clip", "song"))
     return request.param
 
 
@@ -198,3 +198,16 @@ def test_embed_parameters_choose_the_quality_for_the_page_only(page, server, pat
     assert page.evaluate(f"{MEDIA}.videoHeight") == 0
     expect(page.locator("#player .ap-captions")).to_have_text(CAPTIONS_EN[0])
     assert_axe_clean(page)
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_an_audio_item_streams_with_nothing_to_choose(page, server, path):
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(server.url + "/watch/song")
+    page.wait_for_selector("#player[data-state=ready]")
+    page.evaluate("document.querySelector('#player audio').play()")
+    page.wait_for_function("() => document.querySelector('#player audio').currentTime > 1")
+    assert any("/hls/song/" in u and u.endswith(".m4s") for u in fetched)
+    assert page.locator("#player .ap-quality").count() == 0
+    expect(page.locator("#player .ap-captions")).to_have_text("A steady tone plays.")

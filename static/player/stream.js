@@ -108,8 +108,10 @@ class Stream {
     m.textTracks.addEventListener('change', quiet);
     p.stream = this;
     const saved = p.prefs.get('quality', navigator.connection?.saveData ? 'saver' : 'auto');
-    this.choose(d.audioOnly != null ? 'audio' : d.quality || saved, true);
-    p.addControl(this.button());
+    // Sound alone (an audio item) has nothing to choose between.
+    const pictures = this.video.length > 0;
+    this.choose(!pictures ? 'auto' : d.audioOnly != null ? 'audio' : d.quality || saved, true);
+    if (pictures) p.addControl(this.button());
     p.emit('stream', { native: this.native });
   }
 
