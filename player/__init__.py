@@ -82,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .library import scan as library
     from .publish import history
     from .publish import views as publish
+    from .renditions import views as renditions
     from .search import views as search_views
     from .web import assets
     from .web import errors as errors_web
@@ -95,6 +96,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (pages.bp, api.bp, files.bp, search_views.bp, publish.bp, history.bp,
                       embed.bp):
         app.register_blueprint(blueprint)
+    renditions.init_app(app)
     progress.init_app(app)
     library.init_app(app)
     app.add_template_filter(timecodes.clock, "clock")

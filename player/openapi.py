@@ -164,6 +164,25 @@ SCHEMAS: dict[str, dict] = {
                 "type": "object", "required": ["url", "type"],
                 "properties": {"url": _URL, "type": {"type": "string",
                                                      "examples": ["video/mp4"]}}}},
+            "renditions": {
+                "type": "array",
+                "description": "HLS video renditions, lowest first, once made (the master"
+                               " playlist is then the first of `sources`).",
+                "items": {"type": "object",
+                          "required": ["height", "width", "bandwidth", "codecs"],
+                          "properties": {
+                              "height": {"type": "integer"}, "width": {"type": "integer"},
+                              "bandwidth": {"type": "integer",
+                                            "description": "Peak bits per second, audio"
+                                                           " included."},
+                              "average_bandwidth": {"type": "integer"},
+                              "codecs": {"type": "string", "examples": ["avc1.64001e,mp4a.40.2"]},
+                              "frame_rate": {"type": "number"}}}},
+            "audio_only": _nullable({
+                "type": "object", "required": ["url", "bandwidth"],
+                "description": "The audio-only HLS rendition (a media playlist).",
+                "properties": {"url": _URL, "type": _STRING, "bandwidth": {"type": "integer"},
+                               "average_bandwidth": {"type": "integer"}, "codecs": _STRING}}),
             "tracks": {"type": "array", "items": _ref("Track")},
             "rejected_tracks": {"type": "array", "items": _ref("RejectedTrack")},
             "poster": _nullable({"type": "string", "format": "uri"}),

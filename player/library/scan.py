@@ -309,6 +309,8 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
         "poster": None,
         "tracks": [],
         "rejected_tracks": [],
+        # HLS renditions made of this file (or of an older one: see player.renditions.record).
+        "renditions": meta.get("renditions") if isinstance(meta.get("renditions"), dict) else None,
     }
     for side in sorted(sidecars, key=lambda e: e.name):
         if is_poster(stem, side.name):
@@ -332,6 +334,7 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
             "cues": report["cues"],
             "problems": report["problems"],
             **sources.status(meta, lang, kind, parsed.source),
+            "etag": side.etag,
         }
         if report["ok"]:
             item["tracks"].append(track)

@@ -139,6 +139,8 @@ export class Player {
       for (const type of ['play', 'seeked']) media.addEventListener(type, () => this.plugin('share'), { once: true });
     }
     for (const name in BUILT_IN) this.plugin(name);
+    // An HLS source brings what streams it (stream.js).
+    if (media.querySelector('source[type$=mpegurl]')) this.plugin('stream');
     if (audio) withModule('audio', (m) => m.default(this), true);
   }
 

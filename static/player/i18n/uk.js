@@ -137,4 +137,11 @@ export default {
   'Forget my viewing history': 'Забути мою історію переглядів',
   'Your viewing history has been forgotten.': 'Вашу історію переглядів забуто.',
   'Your viewing history could not be forgotten. Try again later.': 'Не вдалося забути вашу історію переглядів. Спробуйте пізніше.',
+  // The quality menu (stream.js, quality.js).
+  Quality: 'Якість',
+  'Quality: {choice}': 'Якість: {choice}',
+  Auto: 'Авто',
+  'Data saver (up to 360p)': 'Економія даних (до 360p)',
+  'Audio only': 'Лише звук',
+  '{name}, about {mb} MB a minute': '{name}, близько {mb} МБ на хвилину',
 };
