@@ -236,11 +236,11 @@ export class Renderer {
   cueBox(cue, s) {
     const inner = h('div', { dir: s.dir }, markup(cue));
     const el = h('div', { class: 'ap-cuebox', 'data-id': cue.id || null }, inner);
-    const cross = { left: 'flex-start', right: 'flex-end', center: 'center' }[s.textAlign];
+    // The lines' box keeps to the side the text aligns to (in vertical text, left is the top).
     Object.assign(el.style, {
       position: 'absolute', display: 'flex', flexDirection: 'column', overflow: 'clip', overflowClipMargin: '.3em',
       writingMode: s.vertical ? `vertical-${s.vertical}` : '',
-      alignItems: s.vertical ? { left: 'flex-start', right: 'flex-end', center: 'center' }[s.textAlign == 'center' ? 'center' : s.dir == 'rtl' ? (s.textAlign == 'left' ? 'right' : 'left') : s.textAlign] : cross,
+      alignItems: { left: 'flex-start', right: 'flex-end', center: 'center' }[s.textAlign],
     });
     inner.style.textAlign = s.textAlign;
     return el;
