@@ -1,10 +1,11 @@
 """Timing a script against the sound ("align").
 
-English is force-aligned word by word with PocketSphinx. Words its
-dictionary lacks are timed from their neighbours within the same stretch
-of speech, never dropped. When the script and the sound cannot be made to
-fit, recognition finds the paragraphs that were not spoken; they are
-reported and left out rather than squeezed into the neighbouring speech.
+English is force-aligned word by word with PocketSphinx, from the start of
+the sound onwards. Words its dictionary lacks, and words spoken too unlike
+their dictionary entry, are timed from their neighbours within the same
+stretch of speech, never dropped. A paragraph nothing in the sound fits (a
+run of words the aligner cannot place) was not spoken: it is reported and
+left out, rather than squeezed into the neighbouring speech.
 Languages without a model get rough timing: the text is spread over the
 stretches of speech by its length, and the result says so.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import sphinx
-from .audio import Audio, speech_segments
+from .audio import Audio, Segment, speech_segments
 from .script import Paragraph, Word, spoken_forms
 
 Progress = Callable[[float, str], None]
@@ -84,24 +85,25 @@ def align(audio: Audio, paragraphs: list[Paragraph], language: str,
         return result
     report(0.1, "Timing the script word by word")
     kept = list(paragraphs)
-    if not _force(audio, kept):
+    fitted, _ = _force(audio, kept)
+    if not fitted:
         report(0.3, "The script and the sound differ; finding the parts that were not spoken")
         heard = sphinx.recognise(audio, lambda f: report(0.3 + 0.5 * f, "Listening"))
-        result.skipped = unspoken(paragraphs, heard)
-        kept = [p for p in paragraphs if p not in result.skipped]
+        suspects = unspoken(paragraphs, heard)
+        kept = [p for p in paragraphs if p not in suspects]
         report(0.85, "Timing the script word by word")
-        fits = bool(kept) and _force(audio, kept)
-        if fits:
-            kept = _restore(audio, paragraphs, kept, result.skipped)
+        fitted = bool(kept) and _force(audio, kept)[0]
+        if fitted:
+            kept = _restore(audio, paragraphs, kept, suspects)
             result.skipped = [p for p in paragraphs if p not in kept]
-        if not fits:
-            rough_timing(audio, kept or paragraphs)
-            result.rough = True
-            result.skipped = [] if not kept else result.skipped
-            result.note = ("Rough timing: the script could not be matched to the sound word"
-                           " by word, so cues were timed from pauses and text length; check"
-                           " that the script is the one spoken.")
-            return result
+    if not fitted:
+        rough_timing(audio, paragraphs)
+        result.rough = True
+        result.note = ("Rough timing: the script could not be matched to the sound word"
+                       " by word, so cues were timed from pauses and text length; check"
+                       " that the script is the one spoken.")
+        return result
+    result.skipped.sort(key=lambda p: p.index)
     result.interpolated = interpolate(audio, kept)
     if result.skipped:
         result.note = (f"{len(result.skipped)} paragraph(s) of the script were not found in"
@@ -110,30 +112,90 @@ def align(audio: Audio, paragraphs: list[Paragraph], language: str,
     return result
 
 
-def _force(audio: Audio, paragraphs: list[Paragraph]) -> bool:
-    """Force-align the dictionary words of ``paragraphs``; whether it fit."""
+#: The aligner gives up on a word spoken too unlike its dictionary entry (it
+#: is then timed from its neighbours); this many in a row is text that was
+#: not spoken, and past this share of all words the script is not the one.
+_MAX_DROPPED_RUN = 8
+_MAX_DROPPED_SHARE = 0.4
+#: Paragraphs most of whose words nothing in the sound fits are not spoken.
+_UNSPOKEN_SHARE = 0.75
+#: At most this many suspects are tried back one by one (each is an alignment).
+_MAX_RETRIES = 12
+
+
+def _force(audio: Audio, paragraphs: list[Paragraph]) -> tuple[bool, list[Paragraph]]:
+    """Force-align the words of ``paragraphs``: whether it fit, and the
+    paragraphs that look unspoken (then the times are not to be used).
+
+    Words the dictionary lacks get a rough pronunciation so their sound is
+    not pushed onto their neighbours, and are timed from those neighbours
+    afterwards (see :func:`interpolate`).
+    """
     owners: list[Word] = []
     tokens: list[str] = []
     for paragraph in paragraphs:
         for word in paragraph.words:
             forms = spoken_forms(word.text)
             word.start = word.end = None
-            if forms and all(sphinx.knows(f) for f in forms):
+            word.interpolated = False
+            if forms and all(f.replace("'", "").isalnum() for f in forms):
                 owners.extend([word] * len(forms))
                 tokens.extend(forms)
+                # Timed from its neighbours afterwards: its pronunciation is a guess.
+                word.interpolated = not all(sphinx.knows(f) for f in forms)
     if not tokens:
-        return False
-    timed = sphinx.force_align(audio, tokens)
-    if timed is None:
-        return False
-    for word, (start, end) in zip(owners, timed, strict=True):
-        word.start = start if word.start is None else word.start
-        word.end = end
-    return True
+        return False, []
+    times, stalled = _progressive(audio, tokens)
+    unspoken = []
+    for paragraph in paragraphs:
+        indices = [i for i, owner in enumerate(owners) if owner.paragraph == paragraph.index]
+        lost = sum(1 for i in indices if times[i] is None)
+        if indices and (lost >= _UNSPOKEN_SHARE * len(indices)
+                        or (stalled is not None and stalled in indices)):
+            unspoken.append(paragraph)
+    if stalled is not None or unspoken:
+        return False, unspoken
+    if sum(1 for t in times if t is None) > _MAX_DROPPED_SHARE * len(tokens):
+        return False, []
+    for word, timed in zip(owners, times, strict=True):
+        if timed is None:
+            word.interpolated = True
+        elif not word.interpolated:
+            word.start = timed[0] if word.start is None else word.start
+            word.end = timed[1]
+    for word in owners:
+        # A word some of whose parts were given up on is timed whole from its neighbours.
+        if word.interpolated:
+            word.start = word.end = None
+    return True, unspoken
 
 
-#: At most this many suspects are tried back one by one (each is an alignment).
-_MAX_RETRIES = 12
+def _progressive(audio: Audio, tokens: list[str]
+                 ) -> tuple[list[tuple[float, float] | None], int | None]:
+    """Align ``tokens`` from the start of the sound onwards: where the sound
+    stops fitting, keep what fitted before it and go on from there; a word
+    nothing fits from is given up on (``None``: to be interpolated).
+    Also the index of the first of a run of :data:`_MAX_DROPPED_RUN` words
+    given up on, where it stopped, if it did."""
+    times: list[tuple[float, float] | None] = [None] * len(tokens)
+    position, at, run = 0, 0.0, 0
+    while position < len(tokens):
+        timed, complete = sphinx.force_align(audio, tokens[position:], at)
+        if complete:
+            times[position:] = timed
+            break
+        # The last word that fitted may have swallowed sound of the next.
+        trusted = timed[:-1]
+        if trusted:
+            times[position: position + len(trusted)] = trusted
+            position += len(trusted)
+            at = trusted[-1][1]
+            run = 0
+            continue
+        position, run = position + 1, run + 1
+        if run >= _MAX_DROPPED_RUN:
+            return times, position - run
+    return times, None
 
 
 def _restore(audio: Audio, paragraphs: list[Paragraph], kept: list[Paragraph],
@@ -143,7 +205,8 @@ def _restore(audio: Audio, paragraphs: list[Paragraph], kept: list[Paragraph],
     was skipped. Leaves the words of the returned paragraphs timed."""
     for suspect in suspects[:_MAX_RETRIES]:
         trial = [p for p in paragraphs if p in kept or p is suspect]
-        if _force(audio, trial):
+        fitted, unspoken = _force(audio, trial)
+        if fitted and suspect not in unspoken:
             kept = trial
     _force(audio, kept)
     return kept
@@ -174,6 +237,8 @@ def unspoken(paragraphs: list[Paragraph], heard: list[sphinx.Recognised]) -> lis
     limit = max(0.1, 0.35 * typical)
     return [p for p, share, total in zip(paragraphs, shares, totals, strict=True)
             if total >= 3 and share < limit]
+
+
 
 
 def _segment_of(segments, time: float):
@@ -242,7 +307,7 @@ def rough_timing(audio: Audio, paragraphs: list[Paragraph]) -> None:
     """Spread the words over the stretches of speech by their length, a
     stretch at a time, so pauses stay pauses."""
     words = [w for p in paragraphs for w in p.words]
-    segments = speech_segments(audio) or [sphinx_segment(audio)]
+    segments = speech_segments(audio) or [Segment(0.0, audio.duration)]
     speech = sum(s.end - s.start for s in segments)
     total = sum(len(w.text) + 1 for w in words) or 1
     per_char = speech / total
@@ -257,10 +322,3 @@ def rough_timing(audio: Audio, paragraphs: list[Paragraph]) -> None:
             taken.append(word)
         if taken:
             _spread(taken, seg.start, seg.end)
-
-
-def sphinx_segment(audio: Audio):
-    """The whole sound as one stretch, for sound the detector finds no speech in."""
-    from .audio import Segment
-
-    return Segment(0.0, audio.duration)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from ..errors import PlayerError
 from ..languages import is_language_tag
@@ -70,6 +71,7 @@ def align_command(media: Path, text: Path, output: Path, language: str) -> None:
 @_MEDIA
 @_OUTPUT
 @_LANGUAGE
+@with_appcontext
 def transcribe_command(media: Path, output: Path, language: str) -> None:
     """Draft captions from the speech in MEDIA (the engine is PLAYER_ASR_ENGINE,
     by default the built-in US-English one); uncertain words are marked

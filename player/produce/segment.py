@@ -18,6 +18,9 @@ LONG_PAUSE = 1.2
 MIN_DURATION = 1.5
 #: Held this long after the last word, when there is room: eyes lag the voice.
 HOLD = 0.5
+#: How far a cue may run into the next one's speech (delaying it) so that
+#: a fast talker's words can still be read; viewers accept a short lag.
+LAG = 0.3
 # Reading rate aimed for, a little under the checker's limit.
 _TARGET_RATE = MAX_CHARS_PER_SECOND - 2
 _MAX_CHARS = MAX_LINE_LENGTH * MAX_LINES
@@ -125,14 +128,15 @@ def _cue_cost(words: list[Word], first: int, last: int) -> float | None:
     length = len(" ".join(w.text for w in chunk))
     if length > _MAX_CHARS or (length > MAX_LINE_LENGTH and break_lines(chunk) is None):
         return None if len(chunk) > 1 else 50.0
-    spoken = max(0.01, chunk[-1].end - chunk[0].start)
     cost = _break_cost(words, last) if last + 1 < len(words) else 0.0
-    # Too fast to read even if held a little: split smaller, or hold longer.
-    rate = length / max(spoken + HOLD, MIN_DURATION)
+    # The cue can show until the next word is spoken, or a little after the last.
+    until = words[last + 1].start if last + 1 < len(words) else chunk[-1].end + HOLD + LAG
+    shown = max(0.01, until - chunk[0].start + LAG)
+    if shown < MIN_DURATION:
+        cost += 4.0
+    rate = length / shown
     if rate > _TARGET_RATE:
-        cost += (rate - _TARGET_RATE) * 2
-    if spoken < 0.8 and len(chunk) < len(words):
-        cost += 3.0
+        cost += (rate - _TARGET_RATE) * 3
     return cost + 2.0  # each cue costs a little, so cues are not needlessly short
 
 
@@ -170,11 +174,17 @@ def make_cues(words: list[Word], duration: float | None = None) -> list[Cue]:
             cues.append(Cue(chunk[0].start, chunk[-1].end, lines, chunk[0].speaker))
     limit = duration if duration else float("inf")
     for number, cue in enumerate(cues):
-        following = cues[number + 1].start if number + 1 < len(cues) else limit
-        wanted = max(cue.end + HOLD, cue.start + MIN_DURATION,
-                     cue.start + cue.chars / (MAX_CHARS_PER_SECOND - 0.5))
-        cue.end = round(max(cue.end, min(wanted, following, limit)), 3)
         cue.start = round(cue.start, 3)
+        after = cues[number + 1] if number + 1 < len(cues) else None
+        following = after.start if after else limit
+        readable = cue.start + cue.chars / (MAX_CHARS_PER_SECOND - 0.5)
+        wanted = max(cue.end + HOLD, cue.start + MIN_DURATION, readable)
+        end = max(cue.end, min(wanted, following, limit))
+        if after is not None and end < readable:
+            # Too fast to read: run a little into the next cue's speech, delaying it.
+            end = min(readable, following + LAG, after.end - 0.5, limit)
+            after.start = max(after.start, end)
+        cue.end = round(max(cue.end, end), 3)
     return cues
 
 
