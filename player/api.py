@@ -2,21 +2,56 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import HTTPException, Unauthorized
 
+from . import jobs
+from .jobs import views as jobs_views
 from .library.catalog import all_items, find_item, get_storage, public_item
+from .web.auth import request_publisher
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+# The publisher pages show an item's jobs with these (templates/publish/_jobs.html).
+bp.record_once(lambda state: jobs_views.init_app(state.app))
+
+
+def _for_publisher() -> bool:
+    """Whether a public read comes from a publisher, who is shown more (an
+    item's jobs). A bad token there gets the public answer, not an error."""
+    try:
+        return request_publisher() is not None
+    except HTTPException:
+        return False
+
+
+def _private(response: Response) -> Response:
+    # An answer for one publisher: no shared cache keeps it, and a browser's
+    # own cache tells it from the public answer to the same URL.
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    response.vary.update(("Authorization", "Cookie"))
+    return response
 
 
 @bp.get("/media")
 def media_list():
-    return jsonify({"items": [public_item(item) for item in all_items()]})
+    items = [public_item(item) for item in all_items()]
+    if not _for_publisher():
+        return jsonify({"items": items})
+    found = jobs.by_media()
+    for item in items:
+        item["jobs"] = [job.to_public() for job in found.get(item["id"], [])]
+    return _private(jsonify({"items": items}))
 
 
 @bp.get("/media/<item_id>")
 def media_item(item_id: str):
-    return jsonify(public_item(find_item(item_id)))
+    item = public_item(find_item(item_id))
+    if not _for_publisher():
+        return jsonify(item)
+    item["jobs"] = [job.to_public() for job in jobs.for_media(item_id)]
+    return _private(jsonify(item))
 
 
 @bp.get("/media/<item_id>/transcript")
@@ -25,3 +60,16 @@ def transcript(item_id: str):
 
     return jsonify(transcript_json(find_item(item_id), get_storage(),
                                    request.args.get("lang") or None))
+
+
+@bp.get("/jobs/<int:job_id>")
+def job_status(job_id: int):
+    if request_publisher() is None:
+        raise Unauthorized(
+            "This needs a publisher token ('Authorization: Bearer <token>', from"
+            " `player create-publisher NAME`) or a signed-in publisher session.",
+            www_authenticate=WWWAuthenticate("bearer", {"realm": "publishing"}))
+    job = jobs.get(job_id)
+    if job is None:
+        abort(404, f"There is no job with the id {job_id}.")
+    return _private(jsonify(job.to_public()))

@@ -171,6 +171,30 @@ SCHEMAS: dict[str, dict] = {
                            "properties": {"html": _URL, "txt": _URL, "json": _URL}},
             "watch_url": _URL,
             "embed_url": _URL,
+            "jobs": {"type": "array", "items": _ref("Job"),
+                     "description": "Only for publishers (a token or a signed-in session):"
+                                    " the item's latest background jobs, oldest first."},
+        },
+    },
+    "Job": {
+        "type": "object",
+        "description": "A background job (a poster frame, say), run by `player worker`."
+                       " With no worker running, jobs stay `queued`.",
+        "required": ["id", "kind", "media_id", "state", "progress", "message", "attempts",
+                     "created", "updated", "result"],
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "kind": {"type": "string", "examples": ["poster"]},
+            "media_id": _nullable(_STRING),
+            "state": {"enum": ["queued", "running", "done", "failed"]},
+            "progress": {"type": "number", "minimum": 0, "maximum": 1},
+            "message": {"type": "string", "description": "What it is doing, or why it"
+                                                         " failed, for a person."},
+            "attempts": {"type": "integer", "minimum": 0},
+            "created": {"type": "string", "format": "date-time"},
+            "updated": {"type": "string", "format": "date-time"},
+            "result": _nullable({"type": "object", "description": "What a finished job"
+                                                                  " made, by kind."}),
         },
     },
     "PendingUpload": {
@@ -436,6 +460,15 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
                                        " viewers' progress."},
                 "404": _error("No such item."),
             }, parameters=item_param, secured=True),
+        },
+        "/api/jobs/{job_id}": {
+            "get": _operation("getJob", "A background job's state and progress", {
+                "200": _json(_ref("Job"), "The job."),
+                "404": _error("No job has this id."),
+            }, parameters=[{"name": "job_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1}}], secured=True,
+                description="For publishers: a bearer token, or the publisher pages' signed-in"
+                            " session. An item's jobs are listed in its `jobs`."),
         },
         "/api/media/{item_id}/transcript": {
             "get": _operation("getTranscript", "The transcript, in reading order", {

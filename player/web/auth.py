@@ -473,6 +473,17 @@ def _session_publisher() -> Publisher | None:
     return Publisher(row["publisher_id"], row["name"], row["role"])
 
 
+def request_publisher() -> Publisher | None:
+    """The publisher of this request's bearer token, or else of its session;
+    None when it has neither (for reads that publishers and others both make).
+
+    :raises Forbidden: (403) for a bad or revoked token, or a revoked account.
+    """
+    if request.headers.get("Authorization"):
+        return _bearer_publisher()
+    return _session_publisher()
+
+
 def session_write_checked() -> None:
     """Note that this request's CSRF token and origin were checked
     (by :func:`player.web.security.guard_session_writes`)."""
