@@ -9,11 +9,10 @@ publisher's item page (a form to time a script, a button to draft from speech).
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
 
 from ..errors import PlayerError
 from ..languages import is_language_tag
-from ..library.catalog import find_item
+from ..library.catalog import absolute_url, find_item
 from ..web.auth import current_publisher, publisher_required
 from ..web.security import guard_session_writes
 from . import asr
@@ -115,6 +114,7 @@ def _accepted(job):
 
     response = jsonify({"job": job.to_public()})
     response.status_code = 202
+    response.headers["Location"] = absolute_url("api.job_status", job_id=job.id)
     return response
 
 
@@ -146,7 +146,7 @@ def align_page(item_id: str):
         enqueue_align(item)
     except RequestInvalid as exc:
         values = {k: request.form.get(k, "") for k in ("text", "srclang", "kind")}
-        return _page_with_errors(item, {f"align-{exc.field}": exc.message}, values, 422)
+        return _page_with_errors(item, {f"align-{exc.field}": str(exc)}, values, 422)
     flash("Timing the script against the sound; its progress shows under “Make captions”."
           " The draft appears as a track when it is done.")
     return redirect(url_for("publish.edit", item_id=item_id) + "#produce-heading", 303)
@@ -162,16 +162,3 @@ def transcribe_page(item_id: str):
         return _page_with_errors(item, {"transcribe-srclang": str(exc)}, {}, 422)
     flash("Drafting captions from speech; its progress shows under “Make captions”.")
     return redirect(url_for("publish.edit", item_id=item_id) + "#produce-heading", 303)
-
-
-@bp.app_template_global("production_jobs")
-def production_jobs(item_id: str) -> list:
-    """The item's align and transcribe jobs, newest first, for the item page."""
-    try:
-        from .. import jobs
-    except ImportError:
-        return []
-    try:
-        return [j for j in jobs.for_media(item_id) if j.kind in ("align", "transcribe")]
-    except HTTPException:
-        return []
