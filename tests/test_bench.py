@@ -73,3 +73,11 @@ def test_player_ready_bench_times_the_player_against_native():
     assert run.returncode in (0, 1), run.stderr
     assert re.search(r"^ratio player / native: \d+\.\d\d", run.stdout, re.M), (
         run.stdout + run.stderr)
+
+
+def test_align_bench_prints_timing_error_and_word_error_rate():
+    run = _run_bench("bench/align_bench.py", "--quick", timeout=600)
+    assert run.returncode in (0, 1), run.stderr
+    assert re.search(r"cue start error over \d+ sentence starts: median \d+\.\d+ s",
+                     run.stdout), run.stdout + run.stderr
+    assert re.search(r"built-in transcribe: word error rate \d+\.\d%", run.stdout), run.stdout

@@ -9,8 +9,8 @@ from flask import Flask, abort, current_app, request, url_for
 from .. import db
 from .backends import for_app
 from .scan import is_valid_id
-from .sources import track_key
 from .storage import Storage
+from .track_sources import track_key
 
 
 def absolute_url(endpoint: str, **values) -> str:
