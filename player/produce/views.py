@@ -133,7 +133,8 @@ def api_transcribe(item_id: str):
 def _page_with_errors(item: dict, errors: dict, values: dict, status: int):
     from ..publish.views import _edit_context
 
-    return render_template("publish/edit.html", errors={}, track_errors={}, values={},
+    # The page's own error summary lists them (and takes focus), linking to the fields.
+    return render_template("publish/edit.html", errors=errors, track_errors={}, values={},
                            track_values={}, produce_errors=errors, produce_values=values,
                            **_edit_context(item)), status
 
