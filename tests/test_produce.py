@@ -83,7 +83,8 @@ def test_uncertain_words_are_marked_for_review_in_the_cue_text():
 
 
 def test_script_speakers_carry_over_paragraphs():
-    paragraphs = parse_script("ANNA: Good evening.\n\nMore from me.\n\nBob Lee: Hi.\n10:30 is late.")
+    paragraphs = parse_script(
+        "ANNA: Good evening.\n\nMore from me.\n\nBob Lee: Hi.\n10:30 is late.")
     assert [(p.speaker, p.line) for p in paragraphs] == [
         ("ANNA", 1), ("ANNA", 3), ("Bob Lee", 5)]
     assert paragraphs[2].text == "Hi. 10:30 is late."
@@ -127,7 +128,7 @@ def test_drafts_do_not_count_as_captions_until_approved(app, media_dir):
         assert approval.key == "en.captions.automatic"
         item = find_item("clip")
         assert item["tracks"][0]["approved"] is True
-        assert _status(item) ["captions"] == "met"
+        assert _status(item)["captions"] == "met"
     metadata = json.loads((media_dir / "clip.json").read_text())
     assert metadata["drafts"]["en.captions.automatic"]["approved_by"] == "pat"
 
