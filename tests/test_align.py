@@ -133,3 +133,44 @@ def test_cli_transcribe_refuses_a_language_it_has_no_model_for(runner, news, tmp
     assert result.exit_code != 0
     assert "No speech engine here recognises" in result.output
     assert not out.exists()
+
+
+def test_the_engine_is_chosen_by_configuration_with_clear_refusals():
+    from player.produce.asr import FasterWhisperEngine, WhisperCppEngine, engine_from
+    from player.produce.sphinx import EngineUnavailable
+
+    assert engine_from({}).name == "pocketsphinx"
+    with pytest.raises(EngineUnavailable, match="use one of pocketsphinx"):
+        engine_from({"ASR_ENGINE": "deepspeech"})
+    with pytest.raises(EngineUnavailable, match="needs PLAYER_ASR_MODEL"):
+        engine_from({"ASR_ENGINE": "faster-whisper"})
+    assert engine_from({"ASR_ENGINE": "whispercpp", "ASR_MODEL": "m.bin"}).name == "whispercpp"
+    # English-only Whisper models are never asked for another language.
+    assert not FasterWhisperEngine("/models/small.en").speaks("fr")
+    assert FasterWhisperEngine("/models/small").speaks("fr")
+    assert not WhisperCppEngine("ggml-base.en.bin").speaks("uk")
+
+
+@pytest.mark.parametrize("name, module, package", [
+    ("faster-whisper", "faster_whisper", "faster-whisper"),
+    ("whispercpp", "pywhispercpp", "pywhispercpp")])
+def test_an_optional_engine_runs_when_installed_or_says_how_to_install(name, module, package,
+                                                                       news):
+    import importlib.util
+    import os
+
+    from player.produce.asr import engine_from
+    from player.produce.sphinx import EngineUnavailable
+
+    path, _ = news
+    audio = decode(str(path))
+    model = os.environ.get("PLAYER_ASR_MODEL")
+    engine = engine_from({"ASR_ENGINE": name, "ASR_MODEL": model or "missing-model"})
+    if importlib.util.find_spec(module) is None:
+        with pytest.raises(EngineUnavailable, match=f"pip install {package}"):
+            engine.recognise(audio, "en")
+        return
+    if not model:
+        pytest.skip(f"{module} is installed; set PLAYER_ASR_MODEL to a local model to test it")
+    heard = transcribe(audio, "en", engine)
+    assert heard.words and all(w.start < w.end for w in heard.words)
