@@ -174,3 +174,20 @@ def test_an_optional_engine_runs_when_installed_or_says_how_to_install(name, mod
         pytest.skip(f"{module} is installed; set PLAYER_ASR_MODEL to a local model to test it")
     heard = transcribe(audio, "en", engine)
     assert heard.words and all(w.start < w.end for w in heard.words)
+
+
+def test_the_demo_video_aligned_from_its_script_passes_the_checker_without_warnings(
+        runner, demo_media, tmp_path):
+    reference = validate((demo_media / "welcome.en.vtt").read_text(encoding="utf-8"))
+    script = tmp_path / "welcome.txt"
+    script.write_text("\n\n".join(c.plain_text.replace("\n", " ") for c in reference.cues),
+                      encoding="utf-8")
+    out = tmp_path / "welcome.en.vtt"
+    result = runner.invoke(args=["align", str(demo_media / "welcome.mp4"), str(script),
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    check = runner.invoke(args=["check-captions", "--duration", "60.2", str(out)])
+    assert "0 errors, 0 warnings in 1 file" in check.output, check.output
+    aligned = validate(out.read_text(encoding="utf-8")).cues
+    errors = sorted(abs(a.start - r.start) for a, r in zip(aligned, reference.cues, strict=True))
+    assert errors[len(errors) // 2] <= 0.2 and errors[-1] <= 0.5, errors
