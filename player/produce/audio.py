@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import array
 import math
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -26,20 +25,14 @@ class AudioError(PlayerError):
 
 
 def ffmpeg_exe() -> str:
-    """The ffmpeg binary: the one the ``imageio-ffmpeg`` wheel ships, else ``ffmpeg`` on PATH.
-
-    :raises AudioError: if there is neither.
-    """
+    """The ffmpeg binary: the one the ``imageio-ffmpeg`` wheel ships, else
+    ``ffmpeg``, found on PATH when it runs."""
     try:
         import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError):
-        found = shutil.which("ffmpeg")
-        if found:
-            return found
-    raise AudioError("ffmpeg is needed to read the media's sound: install the imageio-ffmpeg"
-                     " package or put ffmpeg on PATH.")
+        return "ffmpeg"
 
 
 @dataclass(frozen=True)
@@ -60,16 +53,24 @@ class Audio:
         return self.pcm[first:last] if last > first else b""
 
 
-def decode(path: str, timeout: float = 3600) -> Audio:
+def decode(source: str, data: bytes | None = None, timeout: float = 3600) -> Audio:
     """Decode the first audio stream of a media file.
 
+    :param source: a local path or a URL ffmpeg can read.
+    :param data: the file's bytes instead, piped to ffmpeg (``source`` then
+        only names it in messages).
     :raises AudioError: naming ffmpeg's complaint, if the file has no
-        decodable sound.
+        decodable sound, or if ffmpeg is missing.
     """
-    command = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-vn", "-ac", "1",
+    command = [ffmpeg_exe(), "-nostdin" if data is None else "-hide_banner", "-v", "error",
+               "-i", source if data is None else "pipe:0", "-vn", "-ac", "1",
                "-ar", str(SAMPLE_RATE), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
     try:
-        done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run(command, input=data, capture_output=True, timeout=timeout,
+                              check=False)
+    except FileNotFoundError:
+        raise AudioError("ffmpeg is needed to read the media's sound: install the"
+                         " imageio-ffmpeg package or put ffmpeg on PATH.") from None
     except subprocess.TimeoutExpired:
         raise AudioError(f"Decoding the sound took longer than {timeout:.0f} s.") from None
     if done.returncode != 0 or not done.stdout:

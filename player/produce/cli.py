@@ -32,9 +32,9 @@ _LANGUAGE = click.option("--language", default="en", show_default=True, callback
 
 
 def _write(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    # Atomic: a reader of OUT never sees half a file.
+    with click.open_file(str(path), "w", encoding="utf-8", atomic=True) as out:
+        out.write(text)
 
 
 @click.command("align")
@@ -46,7 +46,8 @@ def align_command(media: Path, text: Path, output: Path, language: str) -> None:
     """Time the script TEXT (plain text; NAME: prefixes; blank lines between
     paragraphs) against the speech in MEDIA and write readable captions."""
     try:
-        script = text.read_text(encoding="utf-8-sig")
+        with click.open_file(str(text), encoding="utf-8-sig") as source:
+            script = source.read()
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{text}: not UTF-8 text (byte {exc.start + 1}).") from None
     try:

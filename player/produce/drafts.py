@@ -7,13 +7,8 @@ The work is plain functions (:func:`align_item`, :func:`transcribe_item`);
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from flask import current_app
 
@@ -23,7 +18,6 @@ from ..library import scan, sources
 from ..library.catalog import find_item, get_storage
 from ..library.storage import (
     TRACK_KINDS,
-    Storage,
     read_metadata,
     stem_of,
     track_name,
@@ -44,30 +38,18 @@ def _quiet(fraction: float, message: str = "") -> None:
     """A progress report nobody listens to."""
 
 
-@contextmanager
-def media_path(storage: Storage, name: str):
-    """A local path of a library object: the file itself, or a temporary
-    copy when the storage is remote (object storage)."""
-    local = storage.local_path(name)
-    if local:
-        yield local
-        return
-    handle, path = tempfile.mkstemp(suffix=PurePosixPath(name).suffix)
-    try:
-        with os.fdopen(handle, "wb") as out, storage.open(name) as source:
-            shutil.copyfileobj(source, out, 1 << 20)
-        yield path
-    finally:
-        os.unlink(path)
-
-
 def item_audio(item: dict) -> Audio:
-    """The decoded sound of a catalog item.
+    """The decoded sound of a catalog item: ffmpeg reads the local file, or
+    object storage's presigned URL, or else the bytes piped to it.
 
     :raises AudioError: if it has none.
     """
-    with media_path(get_storage(), item["file"]) as path:
-        return decode(path)
+    storage = get_storage()
+    source = storage.local_path(item["file"]) or storage.url_for_client(item["file"])
+    if source:
+        return decode(source)
+    with storage.open(item["file"]) as reader:
+        return decode(item["file"], reader.read())
 
 
 @dataclass
@@ -192,4 +174,4 @@ def transcribe_item(media_id: str, srclang: str | None = None, progress: Progres
 
 
 __all__ = ["ALIGN_KINDS", "Draft", "align_item", "check_align_request", "has_model",
-           "item_audio", "media_path", "store_draft", "transcribe_item"]
+           "item_audio", "store_draft", "transcribe_item"]
