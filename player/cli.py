@@ -26,15 +26,20 @@ def _create_app() -> Flask:
 @click.command("scan")
 @with_appcontext
 def scan_command() -> None:
-    """Rescan the media folder and report every problem found."""
+    """Rescan the media folder and report every problem found.
+
+    Videos without a poster get a poster frame job, once per file.
+    """
     from . import db
     from .library.backends import for_app
+    from .library.poster import request_missing
     from .library.scan import scan
 
     storage = for_app(current_app)
     conn = db.connect(current_app.config["DATABASE"])
     try:
         result = scan(storage, conn)
+        posters = request_missing(result.items, conn)
     finally:
         conn.close()
     for path, message in result.problems:
@@ -44,6 +49,9 @@ def scan_command() -> None:
         f" {result.probed} file(s) probed, {result.validated} track(s) validated,"
         f" {len(result.problems)} problem(s)."
     )
+    if posters:
+        click.echo(f"{len(posters)} video(s) without a poster: poster frames queued for"
+                   " `player worker`.")
 
 
 def init_app(app: Flask) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..languages import is_language_tag, track_label
 from ..library import cues, sources
+from ..library import poster as poster_frames
 from ..library import storage as library_storage
 from ..library.probe import EXTENSIONS, ProbeError, ProbeResult, probe_file, sniff
 from ..library.scan import slugify
@@ -289,6 +290,8 @@ def add_media(
                 _put_new_item(storage, item_id, media, extension, title=title,
                               description=description, language=language, poster=poster,
                               poster_ext=poster_ext, captions=captions)
+                if poster is None and info.kind == "video":
+                    poster_frames.request_after_upload(item_id, f"{item_id}{extension}")
                 return item_id
 
 

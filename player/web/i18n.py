@@ -72,6 +72,7 @@ _UKRAINIAN: dict[str, Entry] = {
     "Listen": "Слухати",
     "Transcript": "Стенограма",
     " of {title}": ": {title}",
+    "Video still: {title}": "Кадр із відео: {title}",
     "The library is empty. Put audio or video files in the media folder and run {command}.":
         "Бібліотека порожня. Покладіть аудіо- чи відеофайли в теку медіа й виконайте {command}.",
     # Watch page
