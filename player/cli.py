@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     """Register every command of the ``player`` CLI: the one place they are listed."""
     from .captions import check_captions
     from .jobs.cli import jobs_command, worker_command
+    from .produce.cli import COMMANDS as produce_commands
     from .progress.views import fold_progress_command
     from .publish.history import audit_command
     from .renditions.hlsjs import fetch_command as fetch_hlsjs
@@ -69,7 +70,7 @@ def init_app(app: Flask) -> None:
 
     for command in (scan_command, _db_command, check_captions, fold_progress_command,
                     *publisher_commands, audit_command, worker_command, jobs_command,
-                    fetch_hlsjs):
+                    fetch_hlsjs, *produce_commands):
         app.cli.add_command(command)
 
 

@@ -85,3 +85,11 @@ def test_hls_first_frame_bench_compares_the_file_with_both_stream_paths():
     assert all(int(row[3]) > 0 for row in rows), run.stdout
     assert len(re.findall(r"first frame, file/(native|hlsjs): \d+\.\d\dx", run.stdout)) == 4
     assert re.search(r"^target: (met|missed)$", run.stdout, re.M), run.stdout
+
+
+def test_align_bench_prints_timing_error_and_word_error_rate():
+    run = _run_bench("bench/align_bench.py", "--quick", timeout=600)
+    assert run.returncode in (0, 1), run.stderr
+    assert re.search(r"cue start error over \d+ sentence starts: median \d+\.\d+ s",
+                     run.stdout), run.stdout + run.stderr
+    assert re.search(r"built-in transcribe: word error rate \d+\.\d%", run.stdout), run.stdout

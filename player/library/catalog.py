@@ -10,8 +10,8 @@ from .. import db
 from ..renditions.record import item_fields
 from .backends import for_app
 from .scan import is_valid_id
-from .sources import track_key
 from .storage import Storage
+from .track_sources import track_key
 
 
 def absolute_url(endpoint: str, **values) -> str:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from .. import db
 from ..captions import CaptionError, convert, detect_format
 from ..search import index as search
-from . import cues, sources
+from . import cues
+from . import track_sources as sources
 from .backends import for_app
 from .probe import ProbeError, probe
 from .storage import (
