@@ -35,6 +35,30 @@ def _load_secret_key(instance_path: str) -> str:
     return key
 
 
+class MissingSecretKey(RuntimeError):
+    """A shared database without ``PLAYER_SECRET_KEY``: each server would make up its own."""
+
+
+def _refuse_shared_without_key(database: str) -> None:
+    """Refuse to make up a per-machine key when the database is shared.
+
+    Several app servers on one PostgreSQL must sign sessions, CSRF tokens and
+    viewer ids with one key: a key generated into each machine's instance
+    folder would log publishers out (and lose viewers' resume points) every
+    time a request lands on another server.
+
+    :raises MissingSecretKey: if ``database`` is a PostgreSQL URL.
+    """
+    from .db.base import is_postgresql
+
+    if is_postgresql(database):
+        raise MissingSecretKey(
+            "PLAYER_SECRET_KEY is not set. With a shared PostgreSQL database"
+            " (PLAYER_DATABASE=postgresql://...) every app server must use the same secret"
+            " key: set PLAYER_SECRET_KEY to one long random value on all of them, e.g. the"
+            " output of: python3 -c 'import secrets; print(secrets.token_hex(32))'")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application.
 
@@ -74,6 +98,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["DATABASE"]:
         app.config["DATABASE"] = os.path.join(app.instance_path, "player.sqlite")
     if not app.config["SECRET_KEY"]:
+        _refuse_shared_without_key(app.config["DATABASE"])
         app.config["SECRET_KEY"] = _load_secret_key(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"])
 

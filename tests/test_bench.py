@@ -93,3 +93,27 @@ def test_align_bench_prints_timing_error_and_word_error_rate():
     assert re.search(r"cue start error over \d+ sentence starts: median \d+\.\d+ s",
                      run.stdout), run.stdout + run.stderr
     assert re.search(r"built-in transcribe: word error rate \d+\.\d%", run.stdout), run.stdout
+def test_progress_pg_bench_compares_postgresql_with_sqlite():
+    run = _run_bench("bench/progress_pg.py", "--seconds", "1", "--rounds", "1",
+                     "--connections", "4", "--rate", "50")
+    assert run.returncode in (0, 1), run.stderr
+    assert re.search(r"^ratio PostgreSQL / SQLite: \d+\.\d\dx", run.stdout, re.M), (
+        run.stdout + run.stderr)
+    for backend in ("SQLite", "PostgreSQL"):
+        row = re.search(rf"^{backend} +(\d+) +\d+\.\d +\d+\.\d +\d+ +\d+ +(\d+)$", run.stdout,
+                        re.M)
+        assert row and int(row.group(1)) > 0 and int(row.group(2)) > 0, run.stdout
+    checks = re.findall(r"^  (ok  |MISS) (.+)$", run.stdout, re.M)
+    # A small run may miss speed targets, never correctness.
+    assert ("ok  ", "no acknowledged write lost") in checks, run.stdout + run.stderr
+    assert ("ok  ", "no errors") in checks, run.stdout
+
+
+def test_media_cpu_bench_compares_a_redirect_with_sendfile():
+    run = _run_bench("bench/media_cpu.py", "--seconds", "1", "--rounds", "1",
+                     "--connections", "4")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert re.search(r"^ratio of app CPU per media request, S3 / local: \d+\.\d\dx", run.stdout,
+                     re.M), run.stdout
+    views = re.findall(r"view from S3.*: the app sends (\d+) bytes", run.stdout)
+    assert len(views) == 2 and int(views[1]) < int(views[0]), run.stdout

@@ -144,6 +144,11 @@ class Connection:
         # collected together with the connection's own finalizer first (it
         # warns when it finds itself open).
         self._finalizer = weakref.finalize(self, _close_quietly, raw) if pool is None else None
+        if self._finalizer is not None:
+            # Not at exit: finalizers then run before atexit functions
+            # registered earlier, such as the progress writer's final write,
+            # which would find its connection closed and drop its queue.
+            self._finalizer.atexit = False
 
     def execute(self, sql: str, params: Sequence | dict = ()) -> psycopg.Cursor:
         """Run a statement written with ``?`` placeholders.

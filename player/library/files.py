@@ -7,6 +7,15 @@ storage gives, and a storage without local files gives the client a URL to
 fetch them from itself (a CDN's under ``MEDIA_BASE_URL``, else one the
 storage signs). Caption tracks are the exception: small, and loaded in CORS
 mode, they are sent by the app from such a storage.
+
+Behind nginx, ``ACCEL_REDIRECT`` (``PLAYER_ACCEL_REDIRECT=/_protected/``)
+hands local files to nginx instead: the answer is headers only, with
+``X-Accel-Redirect: /_protected/<name>``, and nginx sends the bytes from an
+``internal`` location whose ``alias`` is the media folder, ranges and
+preconditions included, at its own speed and with no app thread or process
+held. The app still decides which names are served, their Content-Type and
+Cache-Control (nginx keeps both from the app's answer) and CORS (nginx
+repeats the app's ``Access-Control-*`` fields, see docs/nginx.conf).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import hashlib
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
 from werkzeug.exceptions import NotFound
@@ -30,7 +40,7 @@ from ..web.streaming import (
     resolve_ranges,
     send_media,
 )
-from .catalog import find_item, get_storage, media_base_url
+from .catalog import find_item, get_storage
 from .storage import Storage
 
 bp = Blueprint("files", __name__)
@@ -59,6 +69,52 @@ def served_files(item: dict, media_max_age: int) -> dict[str, tuple[str, str]]:
 TRACK_TYPE = "text/vtt"
 #: Seconds a client may use a URL the storage signs for it.
 CLIENT_URL_SECONDS = 3600
+#: Seconds one signed URL is handed out again before a new one is signed:
+#: signing costs a millisecond of CPU (more than the rest of the answer), and
+#: every URL handed out is still valid for CLIENT_URL_SECONDS minus this,
+#: far longer than a client keeps the redirect (60 s).
+SIGNED_REUSE_SECONDS = 300
+#: The Cache-Control of a redirect to the storage: the URL expires.
+REDIRECT_CACHE_CONTROL = "private, max-age=60"
+
+
+class SignedUrls:
+    """Recently signed URLs of one storage, per name, handed out again for
+    :data:`SIGNED_REUSE_SECONDS` (see there)."""
+
+    KEPT = 10_000
+
+    def __init__(self, app: Flask):
+        self.config = app.config
+        self.storage = get_storage(app)
+        self._urls: dict[str, tuple[float, str | None]] = {}
+
+    def get(self, name: str) -> str | None:
+        """Where a client fetches ``name``: under ``MEDIA_BASE_URL``, or a
+        URL the storage signs; None when the storage has none.
+
+        :raises player.library.storage.InvalidKey: if ``name`` is not a plain name.
+        """
+        base_url = self.config.get("MEDIA_BASE_URL")
+        if base_url:
+            return f"{base_url.rstrip('/')}/{quote(name)}"
+        now = time.monotonic()
+        kept = self._urls.get(name)
+        if kept is not None and now < kept[0]:
+            return kept[1]
+        url = self.storage.url_for_client(name, CLIENT_URL_SECONDS)
+        if len(self._urls) >= self.KEPT:
+            self._urls.clear()
+        self._urls[name] = (now + SIGNED_REUSE_SECONDS, url)
+        return url
+
+
+def signed_urls(app: Flask) -> SignedUrls:
+    """The app's :class:`SignedUrls`."""
+    urls = app.extensions.get("signed_urls")
+    if urls is None:
+        urls = app.extensions["signed_urls"] = SignedUrls(app)
+    return urls
 
 
 @bp.get("/files/<item_id>/<name>")
@@ -77,14 +133,31 @@ def media_file(item_id: str, name: str):
     if path is None:
         if mime.startswith(TRACK_TYPE):
             return _track_response(storage, name, mime, cache_control)
-        url = media_base_url(name) or storage.url_for_client(name, CLIENT_URL_SECONDS)
+        url = signed_urls(current_app).get(name)
         if url is None:
             abort(404, f"The file '{name}' cannot be sent from this storage.")
         response = redirect(url, 307)
         # The URL expires, so no cache may keep the redirect for long.
-        response.headers["Cache-Control"] = "private, max-age=60"
+        response.headers["Cache-Control"] = REDIRECT_CACHE_CONTROL
         return response
+    accel = current_app.config.get("ACCEL_REDIRECT")
+    if accel:
+        return Response(b"", 200, accel_headers(accel, name, mime, cache_control))
     return send_media(path, mime, cache_control=cache_control)
+
+
+def accel_headers(prefix: str, name: str, mime: str, cache_control: str
+                  ) -> list[tuple[str, str]]:
+    """The headers of an answer that has nginx send ``name`` from the
+    internal location ``prefix`` (see the module docstring).
+
+    >>> accel_headers("/_protected/", "a talk.mp4", "video/mp4", "public, max-age=60")[0]
+    ('X-Accel-Redirect', '/_protected/a%20talk.mp4')
+    """
+    return [("X-Accel-Redirect", prefix.rstrip("/") + "/" + quote(name)),
+            ("Content-Type", mime), ("Cache-Control", cache_control),
+            # A range is for nginx to answer: the app's answer has no bytes.
+            ("Accept-Ranges", "bytes"), ("Content-Length", "0")]
 
 
 def _track_response(storage: Storage, name: str, mime: str, cache_control: str) -> Response:
@@ -174,6 +247,8 @@ class MediaFastPath:
         self.database = app.config["DATABASE"]
         self.storage = get_storage(app)
         self.max_age = app.config["MEDIA_MAX_AGE"]
+        self.accel = app.config.get("ACCEL_REDIRECT") or None
+        self.signed = signed_urls(app)
         self.origins = cors.allowed_origins(app.config["CORS_ORIGINS"])
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -203,8 +278,14 @@ class MediaFastPath:
         if path.startswith("/files/") and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             parts = path[len("/files/"):].split("/")
             served = self._table().get(tuple(parts)) if len(parts) == 2 else None
-            # A file the storage cannot hand over locally is Flask's to redirect.
             path = self.storage.local_path(parts[1]) if served is not None else None
+            if served is not None and path is None and not served[0].startswith(TRACK_TYPE):
+                return self._redirect(environ, start_response, parts[1])
+            if path is not None and self.accel:
+                headers = accel_headers(self.accel, parts[1], served[0], served[1])
+                headers += cors.media_headers(self.origins, environ.get("HTTP_ORIGIN"))
+                start_response("200 OK", headers)
+                return [b""]
             if path is not None:
                 try:
                     response = media_response(environ, path, served[0],
@@ -224,6 +305,22 @@ class MediaFastPath:
             start_response("200 OK", headers)
             return []
         return self.wsgi_app(environ, start_response)
+
+
+    def _redirect(self, environ, start_response, name: str):
+        """The view's 307 to where the client fetches ``name`` itself, without Flask."""
+        try:
+            url = self.signed.get(name)
+        except Exception:
+            url = None
+        if url is None:
+            # The view says why, in the app's own error answer.
+            return self.wsgi_app(environ, start_response)
+        headers = [("Location", url), ("Cache-Control", REDIRECT_CACHE_CONTROL),
+                   ("Content-Length", "0"),
+                   *cors.media_headers(self.origins, environ.get("HTTP_ORIGIN"))]
+        start_response("307 Temporary Redirect", headers)
+        return [b""]
 
 
 def init_app(app: Flask) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from .. import db
 from ..captions import CaptionError, convert, detect_format
+from ..db import locks
 from ..search import index as search
 from . import cues
 from . import track_sources as sources
@@ -46,7 +47,8 @@ from .storage import (
     stem_of,
 )
 
-__all__ = ["POSTER_EXTENSIONS", "TRACK_KINDS", "ScanResult", "is_valid_id", "scan", "slugify"]
+__all__ = ["POSTER_EXTENSIONS", "TRACK_KINDS", "ScanResult", "is_valid_id", "scan",
+           "scan_unless_busy", "slugify"]
 
 _ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$")
 
@@ -159,13 +161,26 @@ def scan(storage: Storage | str, conn: sqlite3.Connection) -> ScanResult:
 
     Scans of one library run one at a time, across processes: each change
     a publisher makes rescans, and two scans at once would both add what
-    they found new to the caches.
+    they found new to the caches. On PostgreSQL the servers sharing the
+    database also take turns on an advisory lock, which a server that dies
+    lets go of with its connection.
 
     :param storage: the library, or the path of a media folder.
     """
     storage = as_storage(storage)
-    with _holding(storage, SCAN_LOCK):
+    with locks.holding(conn, "scan"), _holding(storage, SCAN_LOCK):
         return _scan(storage, conn)
+
+
+def scan_unless_busy(storage: Storage | str, conn: sqlite3.Connection) -> ScanResult | None:
+    """:func:`scan`, unless another server sharing the database is scanning
+    right now (None): the catalog that scan writes is as new as this one's."""
+    storage = as_storage(storage)
+    with locks.trying(conn, "scan") as free:
+        if not free:
+            return None
+        with _holding(storage, SCAN_LOCK):
+            return _scan(storage, conn)
 
 
 def _scan(storage: Storage, conn: sqlite3.Connection) -> ScanResult:
@@ -353,13 +368,22 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
 
 
 def init_app(app) -> None:
-    """Scan once at startup so the catalog matches the folder."""
+    """Scan once at startup so the catalog matches the folder.
+
+    Servers sharing a PostgreSQL database that start together scan once:
+    one scans, the others find it busy and serve the catalog it writes.
+    """
     if not app.config.get("SCAN_ON_START", True):
         return
     conn = db.connect(app.config["DATABASE"])
     try:
-        result = scan(for_app(app), conn)
+        result = scan_unless_busy(for_app(app), conn)
     finally:
         conn.close()
+    if result is None:
+        # A warning, so that it shows in gunicorn's log at its default level.
+        app.logger.warning("not scanned at start-up: another server is scanning the library;"
+                           " serving the catalog it writes")
+        return
     for path, message in result.problems:
         app.logger.warning("%s: %s", path, message)

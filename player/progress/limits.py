@@ -1,5 +1,5 @@
-"""Flood limits on progress reports, kept in each process (pure: the caller
-passes the clock).
+"""Flood limits on progress reports: token buckets in each process, and on
+a shared database counts that every app server adds to.
 
 A viewer id is whatever 16 to 64 characters a client sends, so a limit per
 viewer alone stops nothing: a client that makes up a new id for every report
@@ -18,17 +18,32 @@ A session counts as known while this process has seen it within
 ``RECENT_SECONDS``; reports of known sessions take no new-session token, so a
 viewer already watching keeps being stored while a flood is turned away.
 
-Each gunicorn worker keeps its own limits, so with W workers up to W times
-each rate gets through; the limits stop floods orders of magnitude above
-what players send, and keeping them off the database is worth that factor.
+The buckets live in each process (pure: the caller passes the clock), so the
+hot path never waits for the database. Alone, they would let W processes
+(gunicorn workers, app servers) take W times each rate. With a shared
+PostgreSQL database (or ``PROGRESS_SHARED_LIMITS`` on), :class:`SharedCounts`
+also counts what every process took per key in fixed windows of
+``PROGRESS_SHARED_WINDOW`` seconds, in the table ``rate_counts``: a
+background thread of each process adds its counts and reads the totals back
+every ``PROGRESS_SHARED_SYNC_SECONDS``, and a key whose total across servers
+reached ``burst + per_second x window`` (what one bucket lets through in a
+window) is refused everywhere until the window ends. Only keys a process
+counts a tenth of their limit for in a window are written: a viewer
+reporting every ten seconds never is, so ordinary traffic adds no writes,
+and a flood is stopped within one sync of reaching its limit. Should the
+database fail, the buckets still hold.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import itertools
+import logging
+import os
 import threading
-from collections.abc import Mapping
+import time
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from .model import TokenBucket
@@ -55,7 +70,13 @@ DEFAULTS = {
     # All addresses together, per item: 36,000 new plays an hour per worker.
     "PROGRESS_ITEM_NEW_SESSIONS_BURST": 600,
     "PROGRESS_ITEM_NEW_SESSIONS_PER_SECOND": 10.0,
+    # Counts shared across servers: None means "when the database is PostgreSQL".
+    "PROGRESS_SHARED_LIMITS": None,
+    "PROGRESS_SHARED_WINDOW": 10.0,
+    "PROGRESS_SHARED_SYNC_SECONDS": 0.5,
 }
+
+log = logging.getLogger(__name__)
 
 #: What a report that would start a session beyond the limits is answered.
 NOT_COUNTED = "too_many_new_sessions"
@@ -125,11 +146,161 @@ class Refused:
     wait: float
 
 
+#: The settings prefix of each kind of limit the servers share.
+SHARED_KINDS = {"viewer": "PROGRESS_RATE", "address": "PROGRESS_ADDRESS",
+                "new": "PROGRESS_NEW_SESSIONS", "item": "PROGRESS_ITEM_NEW_SESSIONS"}
+
+
+def shared(config: Mapping) -> bool:
+    """Whether the limits are shared through the database (see the module docstring)."""
+    value = config.get("PROGRESS_SHARED_LIMITS")
+    if value is None:
+        from ..db import is_postgresql
+
+        return is_postgresql(config.get("DATABASE"))
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off", "")
+    return bool(value)
+
+
+class SharedCounts:
+    """What every process took per key in fixed windows, summed in the database.
+
+    The caller holds ``lock`` around :meth:`refused`, :meth:`add` and
+    :meth:`give_back`; a daemon thread per process (started on first use, and
+    again in a forked child) runs :meth:`sync` every ``sync_seconds``.
+
+    :param limits: kind of limit -> most a key may take in one window, all
+        servers together.
+    """
+
+    #: Windows of counts kept in the table before they are deleted.
+    KEEP_WINDOWS = 3
+
+    def __init__(self, database: str, limits: Mapping[str, int], window: float,
+                 sync_seconds: float, lock: threading.Lock,
+                 clock: Callable[[], float] = time.time):
+        self.database = database
+        self.limits = dict(limits)
+        self.share_from = {kind: max(2, most // 10) for kind, most in self.limits.items()}
+        self.window_seconds = float(window)
+        self.sync_seconds = float(sync_seconds)
+        self.lock = lock
+        self.clock = clock
+        self.syncs = 0
+        self._window = -1
+        self._mine: dict[tuple[str, str], int] = {}
+        self._unsent: dict[tuple[str, str], int] = {}
+        self._totals: dict[tuple[str, str], int] = {}
+        self._pid = 0
+        self._conn = None
+        self._forgot = -1
+
+    def _roll(self) -> tuple[int, float]:
+        now = self.clock()
+        window = int(now // self.window_seconds)
+        if window != self._window:
+            self._window = window
+            self._mine, self._unsent, self._totals = {}, {}, {}
+        return window, now
+
+    def refused(self, keys: Iterable[tuple[str, str]]) -> float:
+        """Seconds until the window ends if a key's total reached its limit, else 0."""
+        window, now = self._roll()
+        for key in keys:
+            total = self._totals.get(key)
+            if total is not None and total + self._unsent.get(key, 0) >= self.limits[key[0]]:
+                return (window + 1) * self.window_seconds - now
+        return 0.0
+
+    def add(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Count one take of each key (to be written once it is a tenth of its limit)."""
+        self._roll()
+        if self._pid != os.getpid():
+            self._start()
+        for key in keys:
+            mine = self._mine[key] = self._mine.get(key, 0) + 1
+            if key in self._unsent or key in self._totals:
+                self._unsent[key] = self._unsent.get(key, 0) + 1
+            elif mine >= self.share_from[key[0]]:
+                self._unsent[key] = mine
+
+    def give_back(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Undo an :meth:`add` not yet written (one written stays counted)."""
+        for key in keys:
+            if self._mine.get(key, 0) > 0:
+                self._mine[key] -= 1
+            if self._unsent.get(key, 0) > 0:
+                self._unsent[key] -= 1
+
+    def _start(self) -> None:
+        self._pid, self._conn = os.getpid(), None
+        # The thread holds a weak reference, so it ends with the app that made it.
+        threading.Thread(target=_sync_loop, args=(weakref.ref(self), self.sync_seconds),
+                         name="progress-shared-limits", daemon=True).start()
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass  # a connection that broke is closed already
+
+    def sync(self) -> None:
+        """Write this process's new counts and read back the totals (one round trip).
+
+        :raises player.db.DatabaseError: if the database cannot be reached;
+            the counts are kept for the next sync.
+        """
+        from .. import db
+        from ..db import rates
+
+        with self.lock:
+            window, _ = self._roll()
+            unsent, self._unsent = self._unsent, {}
+            if not self._mine:
+                return  # nothing taken this window: no query at all
+        try:
+            if self._conn is None:
+                self._conn = db.connect(self.database)
+            totals = rates.rate_sync(self._conn, window, unsent, self.limits)
+            if self._forgot < window - self.KEEP_WINDOWS:
+                rates.rate_forget(self._conn, window - self.KEEP_WINDOWS)
+                self._forgot = window
+        except Exception:
+            with self.lock:
+                if self._window == window:
+                    for key, n in unsent.items():
+                        self._unsent[key] = self._unsent.get(key, 0) + n
+            raise
+        with self.lock:
+            self.syncs += 1
+            if self._window == window:
+                self._totals.update(totals)
+
+
+def _sync_loop(ref: weakref.ref, seconds: float) -> None:
+    pid = os.getpid()
+    while True:
+        time.sleep(seconds)
+        counts = ref()
+        if counts is None or counts._pid != pid:
+            return
+        try:
+            counts.sync()
+        except Exception as exc:  # the buckets still hold; try again next time
+            log.warning("could not share the progress flood limits: %s", exc)
+            counts._close()
+        del counts
+
+
 class Limits:
     """Every flood limit of one process, behind one lock.
 
     The buckets' sizes and rates are the settings ``PROGRESS_RATE_*`` (per
-    viewer) and those of :data:`DEFAULTS`.
+    viewer) and those of :data:`DEFAULTS`; with :func:`shared` limits, the
+    same rates hold across servers too (:class:`SharedCounts`).
     """
 
     def __init__(self, config: Mapping):
@@ -137,13 +308,21 @@ class Limits:
             return TokenBucket(float(config[prefix + "_BURST"]),
                                float(config[prefix + "_PER_SECOND"]))
 
-        self.viewers = TokenBucket(float(config["PROGRESS_RATE_BURST"]),
-                                   float(config["PROGRESS_RATE_PER_SECOND"]))
+        self.viewers = bucket("PROGRESS_RATE")
         self.addresses = bucket("PROGRESS_ADDRESS")
         self.new_by_address = bucket("PROGRESS_NEW_SESSIONS")
         self.new_by_item = bucket("PROGRESS_ITEM_NEW_SESSIONS")
         self.recent = RecentSessions()
         self.lock = threading.Lock()
+        self.shared: SharedCounts | None = None
+        if shared(config):
+            window = float(config.get("PROGRESS_SHARED_WINDOW") or 10.0)
+            self.shared = SharedCounts(
+                config["DATABASE"],
+                {kind: int(float(config[prefix + "_BURST"])
+                           + float(config[prefix + "_PER_SECOND"]) * window)
+                 for kind, prefix in SHARED_KINDS.items()},
+                window, float(config.get("PROGRESS_SHARED_SYNC_SECONDS") or 0.5), self.lock)
 
     def take(self, viewer: str, address: str, now: float) -> Refused | None:
         """Spend one report of the viewer's and one of the address's; None when allowed.
@@ -158,6 +337,15 @@ class Limits:
             if wait:
                 self.viewers.give_back(viewer)
                 return Refused("address", wait)
+            if self.shared is not None:
+                keys = (("viewer", viewer), ("address", address))
+                wait = self.shared.refused(keys)
+                if wait:
+                    self.viewers.give_back(viewer)
+                    self.addresses.give_back(address)
+                    by = "viewer" if self.shared.refused(keys[:1]) else "address"
+                    return Refused(by, wait)
+                self.shared.add(keys)
         return None
 
     def give_back(self, viewer: str, address: str) -> None:
@@ -165,6 +353,8 @@ class Limits:
         with self.lock:
             self.viewers.give_back(viewer)
             self.addresses.give_back(address)
+            if self.shared is not None:
+                self.shared.give_back((("viewer", viewer), ("address", address)))
 
     def admit_session(self, session: tuple[str, str, str], address: str, now: float
                       ) -> bool | None:
@@ -182,6 +372,13 @@ class Limits:
             if self.new_by_item.take(session[1], now):
                 self.new_by_address.give_back(address)
                 return False
+            if self.shared is not None:
+                keys = (("new", address), ("item", session[1]))
+                if self.shared.refused(keys):
+                    self.new_by_address.give_back(address)
+                    self.new_by_item.give_back(session[1])
+                    return False
+                self.shared.add(keys)
             self.recent.add(session, now)
             return True
 
@@ -191,3 +388,5 @@ class Limits:
             self.recent.forget(session)
             self.new_by_address.give_back(address)
             self.new_by_item.give_back(session[1])
+            if self.shared is not None:
+                self.shared.give_back((("new", address), ("item", session[1])))
