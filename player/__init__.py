@@ -105,8 +105,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import api, cli, db, embed, pages, progress, timecodes, web
     from .library import files
     from .library import scan as library
+    from .produce import views as produce
     from .publish import history
     from .publish import views as publish
+    from .renditions import views as renditions
     from .search import views as search_views
     from .web import assets
     from .web import errors as errors_web
@@ -118,8 +120,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
     assets.init_app(app)
     for blueprint in (pages.bp, api.bp, files.bp, search_views.bp, publish.bp, history.bp,
-                      embed.bp):
+                      embed.bp, produce.bp):
         app.register_blueprint(blueprint)
+    renditions.init_app(app)
     progress.init_app(app)
     library.init_app(app)
     app.add_template_filter(timecodes.clock, "clock")

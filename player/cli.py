@@ -34,6 +34,7 @@ def scan_command() -> None:
     from .library.backends import for_app
     from .library.poster import request_missing
     from .library.scan import scan
+    from .renditions import enqueue_stale
 
     storage = for_app(current_app)
     conn = db.connect(current_app.config["DATABASE"])
@@ -52,18 +53,24 @@ def scan_command() -> None:
     if posters:
         click.echo(f"{len(posters)} video(s) without a poster: poster frames queued for"
                    " `player worker`.")
+    queued = enqueue_stale(result.items)
+    if queued:
+        click.echo(f"{queued} item(s) queued for streaming renditions; `player worker` makes them.")
 
 
 def init_app(app: Flask) -> None:
     """Register every command of the ``player`` CLI: the one place they are listed."""
     from .captions import check_captions
     from .jobs.cli import jobs_command, worker_command
+    from .produce.cli import COMMANDS as produce_commands
     from .progress.views import fold_progress_command
     from .publish.history import audit_command
+    from .renditions.hlsjs import fetch_command as fetch_hlsjs
     from .web.auth import COMMANDS as publisher_commands
 
     for command in (scan_command, _db_command, check_captions, fold_progress_command,
-                    *publisher_commands, audit_command, worker_command, jobs_command):
+                    *publisher_commands, audit_command, worker_command, jobs_command,
+                    fetch_hlsjs, *produce_commands):
         app.cli.add_command(command)
 
 

@@ -2,7 +2,8 @@
 
 Embed parameters follow what people already know from YouTube and PeerTube
 (``t``/``start``, ``end``, ``captions``, ``muted``, ``autoplay``, ``loop``,
-``hl``) plus ``transcript=1``, ``api=1`` and ``viewer_token``. A parameter
+``hl``) plus ``transcript=1``, ``api=1``, ``viewer_token``, and for items
+with HLS renditions ``quality=<height>|auto`` and ``audio_only=1``. A parameter
 the page does not know, or a value it cannot use, is ignored, so an old or
 mistyped link still shows the player.
 
@@ -67,7 +68,7 @@ PLAYER_MIN_WIDTH = 192
 
 #: Embed parameters kept when oEmbed is given an embed or watch URL.
 EMBED_PARAMS = ("t", "start", "end", "captions", "muted", "autoplay", "transcript", "hl",
-                "loop", "api")
+                "loop", "api", "quality", "audio_only")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class EmbedOptions:
         the player brings its own catalogs.
     :param viewer_token: the host's signed viewer token, when it has the
         shape of one; left out of the repr, as it stands for a person.
+    :param quality: ``"auto"`` or the height of one of the item's renditions
+        to play first, instead of the viewer's own choice; ``None`` for theirs.
+    :param audio_only: play the item's audio-only rendition (it has one).
     """
 
     start: float = 0.0
@@ -95,6 +99,8 @@ class EmbedOptions:
     loop: bool = False
     api: bool = False
     viewer_token: str | None = field(default=None, repr=False)
+    quality: str | None = None
+    audio_only: bool = False
 
 
 def _flag(args: Mapping[str, str], name: str) -> bool:
@@ -128,17 +134,22 @@ def choose_captions(tracks: list[dict], wanted: str) -> str | None:
 
 def parse_options(args: Mapping[str, str], item: dict) -> EmbedOptions:
     """Read the embed page's parameters (``t``, ``end``, ``captions``, ``muted``,
-    ``autoplay`` (only with ``muted``), ``transcript``, ``hl``, ``loop``, ``api``) for
+    ``autoplay`` (only with ``muted``), ``transcript``, ``hl``, ``loop``, ``api``,
+    ``quality`` and ``audio_only`` (only for what the item's renditions offer)) for
     ``item`` (ITEM JSON).
 
     >>> item = {"duration": 120.0, "tracks": [{"kind": "subtitles", "srclang": "uk"}]}
     >>> parse_options({"t": "1m30s", "end": "100", "captions": "uk", "autoplay": "1"}, item)
     EmbedOptions(start=90.0, end=100.0, captions='uk', muted=False, autoplay=False, \
-transcript=False, hl='en', loop=False, api=False)
+transcript=False, hl='en', loop=False, api=False, quality=None, audio_only=False)
     >>> args = {"start": "soon", "end": "10", "hl": "xx", "muted": "1", "autoplay": "1"}
     >>> parse_options(args, item)
     EmbedOptions(start=0.0, end=10.0, captions=None, muted=True, autoplay=True, \
-transcript=False, hl='en', loop=False, api=False)
+transcript=False, hl='en', loop=False, api=False, quality=None, audio_only=False)
+    >>> streamed = {**item, "renditions": [{"height": 360}], "audio_only": {"url": "a.m3u8"}}
+    >>> options = parse_options({"quality": "360p", "audio_only": "1"}, streamed)
+    >>> options.quality, options.audio_only, parse_options({"quality": "720"}, streamed).quality
+    ('360', True, None)
     """
     duration = item.get("duration") or None
     start = 0.0
@@ -163,7 +174,18 @@ transcript=False, hl='en', loop=False, api=False)
         loop=_flag(args, "loop"),
         api=_flag(args, "api"),
         viewer_token=token if looks_like_token(token) else None,
+        quality=_quality(args, item),
+        audio_only=bool(item.get("audio_only")) and _flag(args, "audio_only"),
     )
+
+
+def _quality(args: Mapping[str, str], item: dict) -> str | None:
+    """``quality=auto``, or a height (``360`` or ``360p``) of one of the item's renditions."""
+    wanted = args.get("quality", "").strip().lower().removesuffix("p")
+    heights = {str(r.get("height")) for r in item.get("renditions") or []}
+    if heights and (wanted == "auto" or wanted in heights):
+        return wanted
+    return None
 
 
 # -- sizes ------------------------------------------------------------------------------

@@ -138,6 +138,10 @@ SCHEMAS: dict[str, dict] = {
             "label": _STRING, "cues": {"type": "integer", "minimum": 0},
             "warnings": {"type": "integer", "minimum": 0,
                          "description": "Warnings the validator found; the track is offered."},
+            "source": {"enum": ["author", "aligned", "automatic"],
+                       "description": "Who made it: a person, or a draft by a job."},
+            "approved": {"type": "boolean", "description": "A draft counts as captions"
+                         " only once a publisher approves it; the author's always do."},
         },
     },
     "RejectedTrack": {
@@ -164,6 +168,25 @@ SCHEMAS: dict[str, dict] = {
                 "type": "object", "required": ["url", "type"],
                 "properties": {"url": _URL, "type": {"type": "string",
                                                      "examples": ["video/mp4"]}}}},
+            "renditions": {
+                "type": "array",
+                "description": "HLS video renditions, lowest first, once made (the master"
+                               " playlist is then the first of `sources`).",
+                "items": {"type": "object",
+                          "required": ["height", "width", "bandwidth", "codecs"],
+                          "properties": {
+                              "height": {"type": "integer"}, "width": {"type": "integer"},
+                              "bandwidth": {"type": "integer",
+                                            "description": "Peak bits per second, audio"
+                                                           " included."},
+                              "average_bandwidth": {"type": "integer"},
+                              "codecs": {"type": "string", "examples": ["avc1.64001e,mp4a.40.2"]},
+                              "frame_rate": {"type": "number"}}}},
+            "audio_only": _nullable({
+                "type": "object", "required": ["url", "bandwidth"],
+                "description": "The audio-only HLS rendition (a media playlist).",
+                "properties": {"url": _URL, "type": _STRING, "bandwidth": {"type": "integer"},
+                               "average_bandwidth": {"type": "integer"}, "codecs": _STRING}}),
             "tracks": {"type": "array", "items": _ref("Track")},
             "rejected_tracks": {"type": "array", "items": _ref("RejectedTrack")},
             "poster": _nullable({"type": "string", "format": "uri"}),
@@ -399,6 +422,7 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
         "srclang": {**_LANGUAGE, "description": "Defaults to the item's language."},
         "label": {"type": "string", "maxLength": MAX_LABEL},
     }, ["file"], ["file"])
+    job_answer = {"type": "object", "required": ["job"], "properties": {"job": _ref("Job")}}
     created = _json(_ref("Item"), "The new item.", location)
     created["links"] = _item_links("$response.body#/id")
     new_track = _json(_ref("NewTrack"), "Added.", location)
@@ -492,13 +516,42 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
                 description="WebVTT, SRT or SBV, told apart by content; SRT and SBV are"
                             " converted to WebVTT. Warnings are returned and the track kept."),
         },
+        "/api/media/{item_id}/align": {
+            "post": _operation("alignScript", "Time a script against the speech", {
+                "202": _json(job_answer, "Queued (or the identical job already queued);"
+                             " when done it adds the draft `LANG.KIND.aligned`.", location),
+                "404": _error("No such item."),
+                "422": _error("No script, a kind that is not speech, or a bad language code;"
+                              " `details.field` names it."),
+            }, parameters=item_param, secured=True, body=_multipart({
+                "text": {"type": "string", "description": "The script: plain text, a file or"
+                         " a field; `NAME:` starts a speaker's paragraph, blank lines"
+                         " separate paragraphs."},
+                "srclang": {**_LANGUAGE, "description": "Defaults to the item's language;"
+                            " without a speech model for it, timing is rough."},
+                "kind": {"enum": ["captions", "subtitles"], "default": "captions"},
+            }, ["text"], []), description="The job's result reports paragraphs not found in"
+                " the sound, words timed from their neighbours, and rough timing."),
+        },
+        "/api/media/{item_id}/transcribe": {
+            "post": _operation("transcribeSpeech", "Draft captions from speech", {
+                "202": _json(job_answer, "Queued; when done it adds the draft"
+                             " `LANG.captions.automatic`, uncertain words as `<c.review>`.",
+                             location),
+                "404": _error("No such item."),
+                "422": _error("A language other than the item's, or one no engine here has."),
+            }, parameters=item_param, secured=True, body=_multipart({
+                "srclang": {**_LANGUAGE, "description": "Must be the item's language."},
+            }, [], [])),
+        },
         "/api/media/{item_id}/tracks/{track}": {
             "delete": _operation("deleteTrack", "Delete a track", {
                 "204": {"description": "Deleted."},
                 "404": _error("No such item or track."),
             }, parameters=[item_id, {
                 "name": "track", "in": "path", "required": True,
-                "description": "`<srclang>.<kind>`, as in the NewTrack id.",
+                "description": "`<srclang>.<kind>`, as in the NewTrack id; a draft's is"
+                               " `<srclang>.<kind>.<source>`.",
                 "schema": {"type": "string", "examples": ["en.captions"]}}], secured=True),
         },
         "/api/media/{item_id}/progress": {

@@ -18,9 +18,11 @@ def library():
 
 @bp.get("/favicon.ico")
 def favicon():
-    """The site's icon, an SVG, where browsers look for it when a response
-    names none (JSON, plain text), so no visit logs a 404 for it."""
-    return current_app.send_static_file("favicon.svg")
+    """The site's icon as an ICO file (static/favicon.svg drawn at 16, 32 and
+    48 pixels by scripts/make_favicon.py), where browsers look for it when a
+    response names none (JSON, plain text) and where those that read no SVG
+    icon find it, so no visit logs a 404 for it."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/watch/<item_id>")

@@ -100,10 +100,12 @@ class Phrase:
 
     :param en: the English text, spoken and shown as a caption
     :param uk: its Ukrainian translation, shown as a subtitle
+    :param settings: WebVTT cue settings for both, e.g. a place on screen
     """
 
     en: str
     uk: str | None = None
+    settings: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class Cue:
     start_ms: int
     end_ms: int
     text: str
+    settings: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,13 +160,26 @@ class Narration:
     chapters: tuple[tuple[int, int], ...]
 
 
-def _segment(*phrases: tuple[str, str] | str) -> Segment:
+def _segment(*phrases: tuple[str, ...] | str) -> Segment:
     return Segment(
         tuple(
             Phrase(*phrase) if isinstance(phrase, tuple) else Phrase(phrase)
             for phrase in phrases
         )
     )
+
+
+# Captions placed clear of the slides' text. The "Read along" slide's rows
+# fill its left side under the title, so one cue goes to the top right,
+# where the title is not (line 0, its end at 97 % of the width, 40 % wide).
+TOP_RIGHT = "line:0 position:97% align:end size:40%"
+# The last slide's phrases roll up like live captions in a region along the
+# bottom: three lines, each new cue pushing the older ones up.
+ROLL_UP = "region:rollup"
+ROLL_UP_REGION = (
+    "REGION\nid:rollup\nwidth:90%\nlines:3\n"
+    "regionanchor:50%,100%\nviewportanchor:50%,92%\nscroll:up"
+)
 
 
 WELCOME_CHAPTERS = (
@@ -204,7 +220,11 @@ WELCOME_CHAPTERS = (
                     "The transcript holds the same words, and you can search it.",
                     "Транскрипт містить ті самі слова, і в ньому є пошук.",
                 ),
-                ("Each line jumps to its moment.", "Кожен рядок веде до свого моменту."),
+                (
+                    "Each line jumps to its moment.",
+                    "Кожен рядок веде до свого моменту.",
+                    TOP_RIGHT,
+                ),
             ),
             _segment(
                 (
@@ -281,16 +301,19 @@ WELCOME_CHAPTERS = (
                 (
                     "Press the question mark to see every shortcut.",
                     "Знак питання покаже всі клавіші.",
+                    ROLL_UP,
                 ),
             ),
             _segment(
                 (
                     "Shortcuts only work while the player has focus,",
                     "Клавіші діють, лише коли плеєр у фокусі,",
+                    ROLL_UP,
                 ),
                 (
                     "and you can turn them off. Enjoy watching!",
                     "і їх можна вимкнути. Приємного перегляду!",
+                    ROLL_UP,
                 ),
             ),
         ),
@@ -462,10 +485,17 @@ def timestamp(ms: int) -> str:
 
 
 def write_vtt(path: Path, cues: Sequence[Cue], *, check: bool = True) -> None:
+    """Write ``cues``, after the REGION block when a cue rolls up in it."""
     if check:
         for cue in cues:
             check_readable(cue, path.name)
-    blocks = [f"{timestamp(cue.start_ms)} --> {timestamp(cue.end_ms)}\n{cue.text}" for cue in cues]
+    blocks = [ROLL_UP_REGION] if any(ROLL_UP in cue.settings for cue in cues) else []
+    blocks += [
+        f"{timestamp(cue.start_ms)} --> {timestamp(cue.end_ms)}"
+        + (f" {cue.settings}" if cue.settings else "")
+        + f"\n{cue.text}"
+        for cue in cues
+    ]
     path.write_text("WEBVTT\n\n" + "\n\n".join(blocks) + "\n", encoding="utf-8", newline="\n")
 
 
@@ -488,10 +518,16 @@ def write_wav(path: Path, samples: array.array) -> None:
 
 
 def phrase_cues(narration: Narration, language: str) -> list[Cue]:
-    return [
-        Cue(to_ms(start), to_ms(end), wrap(getattr(phrase, language)))
+    """One cue per phrase. A cue rolling up in a region stays until the
+    next one in that region ends, so it is pushed up rather than replaced."""
+    cues = [
+        Cue(to_ms(start), to_ms(end), wrap(getattr(phrase, language)), phrase.settings)
         for start, end, phrase in narration.phrases
     ]
+    for index, (cue, following) in enumerate(itertools.pairwise(cues)):
+        if ROLL_UP in cue.settings and ROLL_UP in following.settings:
+            cues[index] = Cue(cue.start_ms, following.end_ms, cue.text, cue.settings)
+    return cues
 
 
 def ffmpeg(*args: str, cwd: Path | None = None) -> None:

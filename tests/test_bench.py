@@ -75,6 +75,24 @@ def test_player_ready_bench_times_the_player_against_native():
         run.stdout + run.stderr)
 
 
+def test_hls_first_frame_bench_compares_the_file_with_both_stream_paths():
+    run = _run_bench("bench/hls_first_frame.py", "--seconds", "6", "--size", "640x360",
+                     "--kbits", "1200")
+    assert run.returncode in (0, 1), run.stderr
+    rows = re.findall(r"^ *(400|2000) kb/s  (file|native|hlsjs) +(\d+ ms|none) +(\d+)", run.stdout,
+                      re.M)
+    assert len(rows) == 6, run.stdout + run.stderr
+    assert all(int(row[3]) > 0 for row in rows), run.stdout
+    assert len(re.findall(r"first frame, file/(native|hlsjs): \d+\.\d\dx", run.stdout)) == 4
+    assert re.search(r"^target: (met|missed)$", run.stdout, re.M), run.stdout
+
+
+def test_align_bench_prints_timing_error_and_word_error_rate():
+    run = _run_bench("bench/align_bench.py", "--quick", timeout=600)
+    assert run.returncode in (0, 1), run.stderr
+    assert re.search(r"cue start error over \d+ sentence starts: median \d+\.\d+ s",
+                     run.stdout), run.stdout + run.stderr
+    assert re.search(r"built-in transcribe: word error rate \d+\.\d%", run.stdout), run.stdout
 def test_progress_pg_bench_compares_postgresql_with_sqlite():
     run = _run_bench("bench/progress_pg.py", "--seconds", "1", "--rounds", "1",
                      "--connections", "4", "--rate", "50")

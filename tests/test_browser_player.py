@@ -408,7 +408,7 @@ def test_caption_style_changes_the_cue_and_survives_a_reload(page, live_server):
     dialog = page.get_by_role("dialog", name="Settings")
     for label, value in [("Text size", "200%"), ("Text colour", "Yellow"),
                          ("Background colour", "Blue"), ("Background opacity", "100%"),
-                         ("Font", "Small capitals"), ("Text edge", "Outline")]:
+                         ("Font family", "Small capitals"), ("Character edge", "Uniform")]:
         dialog.get_by_label(label).select_option(value)
     preview = page.evaluate("getComputedStyle(document.querySelector('.ap-preview .ap-cue')).color")
     assert preview == "rgb(255, 255, 0)"
@@ -429,7 +429,7 @@ def test_caption_style_changes_the_cue_and_survives_a_reload(page, live_server):
     page.get_by_role("button", name="Settings", exact=True).click()
     dialog.get_by_role("button", name="Reset to defaults", exact=True).click()
     reset_note = dialog.locator(".ap-style [role=status]")
-    assert reset_note.text_content() == "Caption style reset to the defaults."
+    assert reset_note.text_content() == "Caption settings reset to the defaults."
     assert dialog.get_by_label("Text colour").input_value() == "White"
     assert cue_style(page) == before
 

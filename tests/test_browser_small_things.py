@@ -54,7 +54,7 @@ def test_every_page_names_an_icon_that_is_there(page, demo_server, path):
     said = console_of(page)
     page.goto(demo_server.url + path)
     page.wait_for_load_state("networkidle")
-    icon = page.locator("link[rel=icon]")
+    icon = page.locator("link[rel=icon][type]")
     assert icon.get_attribute("type") == "image/svg+xml"
     answer = page.request.get(icon.evaluate("link => link.href"))
     assert answer.status == 200 and answer.headers["content-type"].startswith("image/svg+xml")
@@ -64,8 +64,9 @@ def test_every_page_names_an_icon_that_is_there(page, demo_server, path):
 def test_favicon_ico_answers_for_responses_that_name_none(page, demo_server):
     """A JSON or text response names no icon: the browser asks /favicon.ico."""
     answer = page.request.get(demo_server.url + "/favicon.ico")
-    assert answer.status == 200 and answer.headers["content-type"].startswith("image/svg+xml")
-    assert answer.body().startswith(b"<svg")
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert answer.body().startswith(b"\0\0\1\0")
 
 
 # -- the host helper waits for the frame --------------------------------------------------

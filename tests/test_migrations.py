@@ -87,7 +87,7 @@ def test_a_database_from_before_versions_upgrades_with_every_row(tmp_path, media
             (*row, "admin") for row in before["publishers"]])
     before.update(jobs=[], job_workers=[])  # version 3: the job queue starts empty
     before.update(track_versions=[])  # version 4: no track has an earlier version yet
-    before.update(rate_counts=[])  # version 5: no shared flood-limit counts yet
+    before.update(rate_counts=[])  # version 5: shared rate limits start with no counts
 
     app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "DATABASE": str(database),
                       **V0_CONFIG})

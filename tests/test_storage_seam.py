@@ -31,8 +31,10 @@ from tests.publish_support import GOOD_SRT, GOOD_VTT, bearer, create_publisher, 
 
 PACKAGE = Path(player.__file__).resolve().parent
 SEAM = PACKAGE / "library" / "storage.py"
-#: The seam's modules: the interface with the media folder, and object storage.
-SEAMS = (SEAM, PACKAGE / "library" / "s3.py", PACKAGE / "library" / "s3lock.py")
+#: The seam's modules: the interface with the media folder, object storage, and
+#: the folders kept beside the library (renditions).
+SEAMS = (SEAM, PACKAGE / "library" / "s3.py", PACKAGE / "library" / "s3lock.py",
+         PACKAGE / "library" / "nested.py")
 
 # -- static: no filesystem calls outside the seam ------------------------------------------------
 
@@ -65,6 +67,10 @@ ALLOWED = {
                                " an open descriptor); it never makes a library path itself",
     "player/captions/lint.py": "`player check-captions FILE...` reads the files it is given",
     "player/progress/": "the progress writer's lock file beside the database",
+    "player/renditions/build.py": "reads what ffmpeg wrote in its temporary work folder",
+    "player/renditions/transcode.py": "ffmpeg's log in its temporary work folder",
+    "player/renditions/hlsjs.py": "the hls.js copy `player fetch-hlsjs` keeps in the instance"
+                                  " folder",
 }
 
 

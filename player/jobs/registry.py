@@ -16,11 +16,15 @@ from collections.abc import Callable, Mapping
 
 HANDLERS: dict[str, str] = {
     "poster": "player.library.poster:run",
+    "align": "player.produce.tasks:run_align",
+    "transcribe": "player.produce.tasks:run_transcribe",
 }
 
 #: What the publisher pages call each kind (the kind itself, capitalised, if missing).
 LABELS: dict[str, str] = {
     "poster": "Poster frame",
+    "align": "Timing a script",
+    "transcribe": "Drafting captions from speech",
 }
 
 

@@ -7,10 +7,11 @@ from urllib.parse import quote
 from flask import Flask, abort, current_app, request, url_for
 
 from .. import db
+from ..renditions.record import item_fields
 from .backends import for_app
 from .scan import is_valid_id
-from .sources import track_key
 from .storage import Storage
+from .track_sources import track_key
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -67,9 +68,26 @@ def track_id(track: dict) -> str:
     return track_key(track)
 
 
+def rendition_url(item_id: str, folder: str, name: str) -> str:
+    """The absolute URL of one of an item's rendition files: under
+    ``MEDIA_BASE_URL`` when set, else the app's ``/hls/`` route."""
+    return (media_base_url(f".renditions/{item_id}/{folder}/{name}")
+            or absolute_url("renditions.rendition_file", item_id=item_id, folder=folder,
+                            name=name))
+
+
 def public_item(item: dict) -> dict:
-    """The public JSON of an item (ITEM in the API): every URL absolute."""
+    """The public JSON of an item (ITEM in the API): every URL absolute.
+
+    With HLS renditions ready, ``sources`` lists the master playlist before
+    the original file, and ``renditions`` and ``audio_only`` describe them.
+    """
     item_id = item["id"]
+    original = [{
+        "url": (media_base_url(item["file"])
+                or absolute_url("files.media_file", item_id=item_id, name=item["file"])),
+        "type": item["mime"],
+    }]
     return {
         "id": item_id,
         "title": item["title"],
@@ -79,11 +97,7 @@ def public_item(item: dict) -> dict:
         "duration": item["duration"],
         "width": item.get("width"),
         "height": item.get("height"),
-        "sources": [{
-            "url": (media_base_url(item["file"])
-                    or absolute_url("files.media_file", item_id=item_id, name=item["file"])),
-            "type": item["mime"],
-        }],
+        **item_fields(item, original, rendition_url),
         "tracks": [
             {
                 "url": absolute_url("files.media_file", item_id=item_id, name=t["file"]),

@@ -24,7 +24,8 @@ from .. import db
 from ..captions import CaptionError, convert, detect_format
 from ..db import locks
 from ..search import index as search
-from . import cues, sources
+from . import cues
+from . import track_sources as sources
 from .backends import for_app
 from .probe import ProbeError, probe
 from .storage import (
@@ -324,6 +325,8 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
         "poster": None,
         "tracks": [],
         "rejected_tracks": [],
+        # HLS renditions made of this file (or of an older one: see player.renditions.record).
+        "renditions": meta.get("renditions") if isinstance(meta.get("renditions"), dict) else None,
     }
     for side in sorted(sidecars, key=lambda e: e.name):
         if is_poster(stem, side.name):
@@ -347,6 +350,7 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
             "cues": report["cues"],
             "problems": report["problems"],
             **sources.status(meta, lang, kind, parsed.source),
+            "etag": side.etag,
         }
         if report["ok"]:
             item["tracks"].append(track)

@@ -41,7 +41,7 @@ from typing import BinaryIO
 
 from ..errors import PlayerError
 from ..languages import is_language_tag
-from .sources import source_suffix, split_source
+from .track_sources import source_suffix, split_source
 
 #: Media file extensions, mapped to the container they usually hold. Only
 #: used to pick media out of the listing: probing itself ignores names.

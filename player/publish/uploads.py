@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from ..languages import is_language_tag, track_label
-from ..library import cues, sources
+from ..library import cues, nested, sources
 from ..library import poster as poster_frames
 from ..library import storage as library_storage
 from ..library.probe import EXTENSIONS, ProbeError, ProbeResult, probe_file, sniff
@@ -486,6 +486,7 @@ def delete_item(storage: Storage, item: dict) -> list[str]:
         for name in sidecars.get(stem, []):
             storage.delete(name)
             removed.append(name)
+        nested.remove(storage, item["id"])  # its HLS renditions, if it has any
     return removed
 
 

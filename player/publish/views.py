@@ -42,6 +42,7 @@ from ..library.probe import EXTENSIONS
 from ..library.sources import counts_as_captions
 from ..library.sources import find_track as find_track_by_key
 from ..progress import views as progress_api
+from ..renditions import enqueue_stale
 from ..web import auth
 from ..web.auth import publisher_required
 from ..web.conditional import preconditions
@@ -105,7 +106,7 @@ def _keep_for() -> float:
 
 
 def _refresh() -> None:
-    library.scan(get_storage(), db.get_db())
+    enqueue_stale(library.scan(get_storage(), db.get_db()).items)
 
 
 def receive_form() -> uploads.ReceivedForm:

@@ -48,6 +48,10 @@ def resources(origins: str | list[str]) -> dict[str, dict]:
     return {
         r"/files/*": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
         r"/static/player/*": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
+        # HLS renditions, fetched by hls.js on the host page's origin, and
+        # hls.js itself, loaded there with its integrity hash (CORS mode).
+        r"/hls/*": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
+        r"/hlsjs/*": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
         r"/api/media$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
         r"/api/media/[^/]+$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},
         r"/api/media/[^/]+/transcript$": {**public, "methods": ["GET", "HEAD", "OPTIONS"]},

@@ -103,24 +103,31 @@ def frame_ancestors(embeddable: bool, origins: tuple[str, ...]) -> str:
     return "frame-ancestors " + (" ".join(("'self'", *origins)) if origins else "*")
 
 
-def content_policy(media_origins: Iterable[str] = ()) -> str:
+def content_policy(media_origins: Iterable[str] = (), script_origins: Iterable[str] = ()) -> str:
     """The page policy, without ``frame-ancestors`` (added per page).
 
     Style attributes stay allowed (``style-src-attr``): they cannot run code,
-    and the player positions its menus and captions with them.
+    and the player positions its menus and captions with them. Media origins
+    may also be fetched from (hls.js fetches HLS segments); scripts may also
+    come from ``script_origins`` (an hls.js served elsewhere, loaded with its
+    integrity hash).
 
     >>> content_policy(["https://cdn.example"]).split("; ")[3]
     "img-src 'self' data: https://cdn.example"
+    >>> content_policy([], ["https://js.example"]).split("; ")[1]
+    "script-src 'self' https://js.example"
     """
     media = "".join(f" {origin}" for origin in sorted(set(media_origins)))
+    scripts = "".join(f" {origin}" for origin in sorted(set(script_origins)))
     return "; ".join((
         "default-src 'self'",
-        "script-src 'self'",
+        f"script-src 'self'{scripts}",
         "style-src 'self'",
         f"img-src 'self' data:{media}",
         f"media-src 'self' blob:{media}",
         "style-src-attr 'unsafe-inline'",
-        "connect-src 'self'",
+        # The caption layout reads a track's file (its STYLE blocks) from where the media is.
+        f"connect-src 'self'{media}",
         "font-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
@@ -195,8 +202,9 @@ def add_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     embeddable = request.endpoint == "embed.embed_page"
     if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
+        hlsjs = _origin(current_app.config.get("HLSJS_URL") or "")
         response.headers["Content-Security-Policy"] = content_policy(
-            _media_origins(current_app))
+            _media_origins(current_app), [hlsjs] if hlsjs else [])
     _add_directive(response, frame_ancestors(embeddable, current_app.config["EMBED_ORIGINS"]))
     response.headers.pop("Access-Control-Allow-Credentials", None)
     publisher = _publisher_request()

@@ -12,7 +12,7 @@ import { withModule } from './ondemand.js';
 // only the keys they use; buttons and links Space and Enter).
 const OWN_KEYS = 'input:not([type=range]),textarea,select,[contenteditable]';
 // The keys keys.js acts on (character keys in lower case).
-const SHORTCUTS = /^([ kjlmcdtf<>?\d]|Arrow(Left|Right|Up|Down)|Home|End)$/;
+const SHORTCUTS = /^([ kjlmcghdtf<>?\d]|Arrow(Left|Right|Up|Down)|Home|End)$/;
 
 export class Keyboard {
   constructor(p) {

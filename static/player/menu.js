@@ -8,9 +8,10 @@ import { RATES, REQUEST } from './constants.js';
 import { h } from './dom.js';
 import { clock } from './timefmt.js';
 
-// Each menu: the request its choice makes, and its items,
-// [[label, value, checked]], read at each opening.
-const MENUS = {
+// Each menu: the request its choice makes (or a function given the value),
+// and its items, [[label, value, checked]], read at each opening. Modules
+// loaded on demand add theirs (quality.js).
+export const MENUS = {
   captions: [REQUEST.CAPTIONS, (p) => [[p.t('Off'), '', !p.state.captions],
     ...p.captions.tracks.map((track) => [track.label || track.language, track.language, track == p.captions.active])]],
   chapters: [REQUEST.SEEK, (p) => {
@@ -74,7 +75,8 @@ class Menu {
     this.list.replaceChildren(...items.map(([label, value, checked]) => h('li', { role: 'none' }, h('button', {
       type: 'button', role: 'menuitemradio', tabindex: -1, 'aria-checked': !!checked + '',
       onclick: () => {
-        p.request(this.type, value);
+        if (this.type.call) this.type(value, p);
+        else p.request(this.type, value);
         // Shown now, not at the media's event: the button focus returns to
         // is heard with its new name (the speed it shows).
         p.sync();

@@ -37,8 +37,8 @@
  *   from vars; `n` picks the plural), announce(text) (polite status region),
  *   prefs.get(name, fallback) / prefs.set(name, value) (saved per browser),
  *   tracks(...kinds), addControl(el) (into the bar, after the speed menu),
- *   settings.body (append a <section> with an <h3>), settings.check(pref,
- *   on, label, change, extra) (a checkbox saved as a preference),
+ *   settings.body (append a <section> with an <h3>; the Settings dialog,
+ *   built when it first opens, shows it),
  *   on(type, fn) -> off(): 'state', 'ready', 'error', 'captions' {track},
  *   'descriptions' {on}, 'transcript' {shown}, 'speech' (speaking descriptions
  *   turned on or off); also DOM events "ap:<type>",
@@ -139,6 +139,8 @@ export class Player {
       for (const type of ['play', 'seeked']) media.addEventListener(type, () => this.plugin('share'), { once: true });
     }
     for (const name in BUILT_IN) this.plugin(name);
+    // An HLS source brings what streams it (stream.js).
+    if (media.querySelector('source[type$=mpegurl]')) this.plugin('stream');
     if (audio) withModule('audio', (m) => m.default(this), true);
   }
 

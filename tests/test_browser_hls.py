@@ -1,0 +1,213 @@
+"""The player on HLS in Chromium: both paths (the browser's own HLS, and
+hls.js brought on demand), the quality menu, Audio only, Data saver and the
+embed parameters."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from player import create_app
+from tests.browser_media import CAPTIONS_EN, CLIP, make_player_library, no_script_errors, seek  # noqa: F401
+from tests.browser_support import LiveServer, assert_axe_clean
+from tests.hls_media import HLSJS_PATH, PATHS, clip_360, stream_on
+from tests.test_embed import image
+
+pytestmark = pytest.mark.browser
+
+MEDIA = "document.querySelector('#player video')"
+
+
+@pytest.fixture
+def media_dir(tmp_path, media_cache):
+    """The player's test library, its clip 360p high: two renditions."""
+    folder = make_player_library(tmp_path / "media", media_cache)
+    shutil.copy(clip_360(media_cache), folder / "clip.mp4")
+    return folder
+
+
+@pytest.fixture
+def app(media_dir, tmp_path, media_cache, path):  # noqa: F811
+    shutil.copy(image(media_cache, "hls-poster.jpg", "160x90"), media_dir / "clip.jpg")
+    return create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "SECRET_KEY": "test",
+                       "DATABASE": str(tmp_path / "player.sqlite")})
+
+
+@pytest.fixture
+def server(app):
+    with LiveServer(app) as live:
+        yield live
+
+
+@pytest.fixture(params=PATHS)
+def path(request, context, monkeypatch, media_dir, media_cache):  # noqa: F811
+    stream_on(context, request.param, monkeypatch, media_dir, media_cache, ("clip", "song"))
+    return request.param
+
+
+def playing_from(page):
+    return page.evaluate(f"{MEDIA}.currentSrc")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_the_stream_plays_on_each_path(page, server, path):
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(server.url + "/watch/clip")
+    page.wait_for_selector("#player[data-state=ready] .ap-quality")
+    page.evaluate(f"{MEDIA}.play()")
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 1")
+    src = playing_from(page)
+    hlsjs = [u for u in fetched if u.endswith(HLSJS_PATH)]
+    if path == "native":
+        assert re.search(r"/hls/clip/[^/]+/master\.m3u8$", src), src
+        assert hlsjs == []
+    else:
+        assert src.startswith("blob:")
+        assert len(hlsjs) == 1
+    assert any("/hls/clip/" in u and u.endswith((".m4s", ".mp4")) for u in fetched)
+
+
+def menu_items(page):
+    return page.locator("#player .ap-quality [role=menuitemradio]")
+
+
+def said(page):
+    return page.locator("#player > [role=status]")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_a_quality_chosen_by_keyboard_plays_on_from_there_and_is_remembered(page, server, path):
+    page.goto(server.url + "/watch/clip")
+    button = page.locator("#player .ap-quality > button")
+    button.wait_for()
+    seek(page, 12)
+    page.evaluate(f"{MEDIA}.play()")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(menu_items(page)).to_have_text([
+        "Auto", "Data saver (up to 360p)", re.compile(r"^360p, about \d+ MB a minute$"),
+        re.compile(r"^240p, about \d+ MB a minute$"),
+        re.compile(r"^Audio only, about 0\.\d MB a minute$")])
+    expect(menu_items(page).first).to_be_focused()
+    expect(menu_items(page).first).to_have_attribute("aria-checked", "true")
+    assert_axe_clean(page)
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    # Every time the media shows a picture from now on, to see it never goes back.
+    page.evaluate(f"() => {{ const m = {MEDIA}; window.__times = [];"
+                  " m.addEventListener('timeupdate', () => m.readyState >= 2 && !m.seeking"
+                  " && window.__times.push(m.currentTime)); }")
+    page.keyboard.press("Enter")
+    expect(button).to_be_focused()
+    expect(said(page)).to_have_text(re.compile(r"^Quality: 240p, about \d+ MB a minute$"))
+    page.wait_for_function(f"() => {MEDIA}.videoHeight == 240")
+    page.wait_for_function("() => window.__times.length > 2")
+    assert min(page.evaluate("window.__times")) >= 12
+    page.reload()
+    page.wait_for_selector("#player .ap-quality")
+    page.evaluate(f"{MEDIA}.play()")
+    page.wait_for_function(f"() => {MEDIA}.videoHeight == 240 && {MEDIA}.currentTime > 0.5")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_audio_only_keeps_the_place_the_captions_and_shows_the_poster(page, server, path):
+    fetched = []
+    page.goto(server.url + "/watch/clip")
+    page.wait_for_selector("#player .ap-quality")
+    page.evaluate(f"{MEDIA}.play()")
+    seek(page, 11)
+    page.locator("#player .ap-quality > button").click()
+    page.get_by_role("menuitemradio", name=re.compile("^Audio only")).click()
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 11.5 && !{MEDIA}.paused")
+    assert page.evaluate(f"{MEDIA}.currentTime") < 14
+    assert page.evaluate(f"{MEDIA}.videoHeight") == 0
+    expect(page.locator("#player .ap-captions")).to_have_text(CAPTIONS_EN[2])
+    assert page.locator("#player").get_attribute("data-audio-only") == ""
+    # From now on only sound comes.
+    page.on("request", lambda r: fetched.append(r.url))
+    seek(page, 20)
+    expect(page.locator("#player .ap-captions")).to_have_text(CAPTIONS_EN[4])
+    assert "/clip.jpg" in page.evaluate(
+        "getComputedStyle(document.querySelector('#player .ap-stage')).backgroundImage")
+    video = [u for u in fetched if re.search(r"/hls/clip/.*/v\d+-\d+\.m4s$", u)]
+    assert video == []
+    assert_axe_clean(page)
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_a_stream_and_file_that_do_not_come_are_an_alert_with_retry(page, server, path):
+    def gone(route):
+        route.fulfill(status=404, body="gone")
+
+    for pattern in ("**/hls/clip/**", CLIP):
+        page.route(pattern, gone)
+    page.goto(server.url + "/watch/clip")
+    page.wait_for_selector("#player[data-state=error]")
+    assert page.get_by_role("alert").text_content() == "No media source currently available"
+    for pattern in ("**/hls/clip/**", CLIP):
+        page.unroute(pattern, gone)
+    page.get_by_role("button", name="Try again", exact=True).click()
+    page.wait_for_selector("#player[data-state=ready]")
+    page.evaluate(f"{MEDIA}.play()")
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 0.5")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_a_stream_that_stalls_says_buffering_and_goes_on(page, server, path):
+    held = []
+    opened = []
+
+    def hold(route):
+        if opened:
+            route.fallback()
+        else:
+            held.append(route)
+
+    # The first four segments (16 s) come; the rest wait. (With fewer,
+    # Chromium's own HLS does not start at all: it waits for more.)
+    page.route(re.compile(r"/hls/clip/.*-0000[4-9]\.m4s$"), hold)
+    page.goto(server.url + "/watch/clip")
+    page.wait_for_selector("#player .ap-quality")
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_selector("#player[data-buffering]", timeout=30_000)
+    expect(said(page)).to_have_text("Buffering")
+    assert 15 < page.evaluate(f"{MEDIA}.currentTime") < 17
+    opened.append(True)
+    for route in held:
+        route.fallback()
+    page.wait_for_function("() => !document.querySelector('#player').hasAttribute('data-buffering')"
+                           f" && {MEDIA}.currentTime > 17")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_embed_parameters_choose_the_quality_for_the_page_only(page, server, path):
+    page.goto(server.url + "/embed/clip?quality=240")
+    page.wait_for_selector("#player .ap-quality")
+    page.evaluate(f"{MEDIA}.play()")
+    page.wait_for_function(f"() => {MEDIA}.videoHeight == 240 && {MEDIA}.currentTime > 1")
+    # The page's choice, not the viewer's: nothing is remembered.
+    assert "quality" not in (page.evaluate("localStorage.getItem('ap-player')") or "")
+    page.goto(server.url + "/embed/clip?audio_only=1")
+    page.wait_for_selector("#player[data-audio-only] .ap-quality")
+    page.evaluate(f"{MEDIA}.play()")
+    page.wait_for_function(f"() => {MEDIA}.currentTime > 1")
+    assert page.evaluate(f"{MEDIA}.videoHeight") == 0
+    expect(page.locator("#player .ap-captions")).to_have_text(CAPTIONS_EN[0])
+    assert_axe_clean(page)
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_an_audio_item_streams_with_nothing_to_choose(page, server, path):
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(server.url + "/watch/song")
+    page.wait_for_selector("#player[data-state=ready]")
+    page.evaluate("document.querySelector('#player audio').play()")
+    page.wait_for_function("() => document.querySelector('#player audio').currentTime > 1")
+    assert any("/hls/song/" in u and u.endswith(".m4s") for u in fetched)
+    assert page.locator("#player .ap-quality").count() == 0
+    expect(page.locator("#player .ap-captions")).to_have_text("A steady tone plays.")

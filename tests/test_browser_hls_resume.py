@@ -1,0 +1,18 @@
+"""tests/test_browser_resume.py again, with the item offering HLS, on both
+paths: Chromium's own HLS, and hls.js as a browser without it gets it.
+What the player does must not depend on the path."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.hls_media import PATHS, stream_on
+from tests.test_browser_resume import *  # noqa: F403  (its tests and fixtures)
+
+ITEMS = ("clip",)
+
+
+@pytest.fixture(autouse=True, params=PATHS)
+def hls_path(request, context, monkeypatch, media_dir, media_cache):  # noqa: F405
+    stream_on(context, request.param, monkeypatch, media_dir, media_cache, ITEMS)
+    return request.param
