@@ -424,6 +424,9 @@ def progress_save_sessions(
     conn: Connection, rows: list[tuple[str, str, str, float, float, bool, dict]],
 ) -> None:
     """PostgreSQL's :func:`player.db.queries.progress_save_sessions`."""
+    # In key order, so that two servers' batches touching the same sessions
+    # take the row locks in the same order and never deadlock.
+    rows = sorted(rows, key=lambda r: (r[0], r[1], r[2]))
     conn.run(
         "INSERT INTO progress_sessions"
         " (viewer, media_id, session, started_at, updated_at, position, at_end, state)"
