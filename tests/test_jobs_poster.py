@@ -8,15 +8,23 @@ import subprocess
 
 import pytest
 
-from player import jobs
+from player import create_app, jobs
 from player.library import poster as poster_frames
 from player.library.catalog import get_storage
 from tests.html_support import parse_html
 from tests.mediagen import ffmpeg_exe, make_media
 from tests.publish_support import bearer, create_publisher
-from tests.s3_support import s3_app, s3_bucket, s3_env, s3_server  # noqa: F401
+from tests.s3_support import s3_bucket, s3_env, s3_server  # noqa: F401
 
 TITLE = "Harbour at dawn"
+
+
+@pytest.fixture
+def app(media_dir, database_url):
+    # Renditions are jobs too, queued by the same uploads and scans: off here,
+    # so that each job run is the poster frame under test.
+    return create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "DATABASE": database_url,
+                       "SECRET_KEY": "test-secret", "RENDITIONS": False})
 
 
 @pytest.fixture
@@ -145,8 +153,12 @@ def test_a_missing_ffmpeg_fails_with_what_to_do(app):
     assert "PLAYER_FFMPEG" in job.message
 
 
-def test_the_poster_frame_goes_to_the_bucket(s3_app, media_cache):  # noqa: F811
-    app = s3_app
+def test_the_poster_frame_goes_to_the_bucket(s3_server, s3_bucket, s3_env,  # noqa: F811
+                                             media_dir, tmp_path, media_cache):
+    from tests.s3_support import mirror, s3_app_config, s3_storage_for
+
+    mirror(s3_storage_for(s3_server, s3_bucket), media_dir)
+    app = create_app(s3_app_config(s3_server, s3_bucket, tmp_path, RENDITIONS=False))
     client = app.test_client()
     item = upload(client, create_publisher(app), make_media("mp4", media_cache))
     storage = get_storage(app)
