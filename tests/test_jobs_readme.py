@@ -23,7 +23,8 @@ def test_job_commands_run_as_written(tmp_path, media_cache):
     shutil.copy(make_media("mp4", media_cache), media / "harbour.mp4")
     env = {name: value for name, value in os.environ.items() if not name.startswith("PLAYER_")}
     env.update(PYTHONPATH=str(ROOT), PLAYER_MEDIA_DIR=str(media),
-               PLAYER_DATABASE=str(tmp_path / "db.sqlite"), PLAYER_SECRET_KEY="readme")
+               PLAYER_DATABASE=str(tmp_path / "db.sqlite"), PLAYER_SECRET_KEY="readme",
+               PLAYER_RENDITIONS="0")  # the poster job alone, no HLS renditions
 
     def player(*args: str) -> subprocess.CompletedProcess:
         run = subprocess.run([PLAYER, *args], cwd=tmp_path, env=env, capture_output=True,
