@@ -19,6 +19,12 @@ from tests.s3_support import s3_bucket, s3_env, s3_server  # noqa: F401
 TITLE = "Harbour at dawn"
 
 
+@pytest.fixture(autouse=True)
+def no_renditions(monkeypatch):
+    # Uploads and scans also queue HLS renditions; these tests count poster jobs alone.
+    monkeypatch.setenv("PLAYER_RENDITIONS", "0")
+
+
 @pytest.fixture
 def app(media_dir, database_url):
     # Renditions are jobs too, queued by the same uploads and scans: off here,

@@ -18,6 +18,7 @@ HANDLERS: dict[str, str] = {
     "poster": "player.library.poster:run",
     "align": "player.produce.tasks:run_align",
     "transcribe": "player.produce.tasks:run_transcribe",
+    "renditions": "player.renditions.tasks:run",
 }
 
 #: What the publisher pages call each kind (the kind itself, capitalised, if missing).
@@ -25,6 +26,7 @@ LABELS: dict[str, str] = {
     "poster": "Poster frame",
     "align": "Timing a script",
     "transcribe": "Drafting captions from speech",
+    "renditions": "Streaming versions",
 }
 
 
