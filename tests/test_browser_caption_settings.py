@@ -235,9 +235,7 @@ def test_position_override_from_the_dialog(page, live_server):
                            " < v.getBoundingClientRect().top + v.clientHeight / 2; }")
     page.reload()
     page.wait_for_selector(f"#player[data-state=ready] {CUE}")
-    # The captions apply the saved placement once their layout code is here,
-    # which the next cue brings.
-    seek(page, 6)
+    # Reloaded paused at 0:00 on the first cue: it shows at the top at once.
     page.wait_for_function("() => { const c = document.querySelector('.ap-captions .ap-cue');"
                            " const v = document.querySelector('#player video');"
                            " return c.getBoundingClientRect().top"

@@ -350,6 +350,36 @@ def test_placement_overrides_move_every_cue_and_are_restored(corpus_dir, media_c
     assert page.js_errors == []
 
 
+def test_saved_overrides_hold_for_the_first_cue_after_a_reload(corpus_dir, media_cache, page):
+    add_item(corpus_dir, media_cache, "timed", TIMED)
+    with LiveServer(cue_app(corpus_dir)) as server:
+        page.goto(f"{server.url}/watch/timed")
+        page.wait_for_selector("#player[data-state=ready]")
+        set_overrides(page, {"placement": "top"})
+        page.wait_for_function("() => JSON.parse(localStorage.getItem('ap-player') || '{}')"
+                               ".captionPlacement === 'top'")
+        # Reloaded, paused at 0:00 on the first cue, nothing played or sought:
+        # the cue is at the top from the start.
+        page.reload()
+        page.wait_for_selector("#player[data-state=ready] .ap-captions .ap-cue")
+        page.wait_for_function("() => { const c = document.querySelector('.ap-captions .ap-cue');"
+                               " const v = document.querySelector('.ap-stage video');"
+                               " return c.getBoundingClientRect().top"
+                               " < v.getBoundingClientRect().top + v.clientHeight / 2; }")
+        assert page.evaluate("() => document.querySelector('video').currentTime") == 0
+        [cue] = page.evaluate(CUE_RECT)
+        assert cue["text"] == "One" and cue["top"] < 0.5
+        # A saved offset too: 1 s earlier, 0:00 shows the file's 0:01 cue.
+        set_overrides(page, {"placement": "authored", "offset": -1})
+        page.wait_for_function("() => JSON.parse(localStorage.getItem('ap-player') || '{}')"
+                               ".captionOffset === -1")
+        page.reload()
+        page.wait_for_selector("#player[data-state=ready]")
+        page.wait_for_function("() => document.querySelector('.ap-captions').textContent == 'Two'")
+        assert page.evaluate("() => document.querySelector('video').currentTime") == 0
+    assert page.js_errors == []
+
+
 def test_timing_offset_shows_cues_later_or_earlier(corpus_dir, media_cache, page):
     add_item(corpus_dir, media_cache, "timed", TIMED)
     with LiveServer(cue_app(corpus_dir)) as server:

@@ -10,6 +10,7 @@ as bench/player_size.py gets Plyr.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import re
@@ -84,6 +85,67 @@ def test_the_player_names_hlsjs_with_its_hash_when_the_item_streams(app, packed)
         integrity = re.search(r'data-hlsjs-integrity="([^"]+)"', page).group(1)
         assert url_attr == f"http://localhost/hlsjs/{hlsjs.VERSION}/hls.min.js"
         assert integrity == sha384(packed_script(packed))
+
+
+def get(client, headers: dict) -> tuple[int, dict, bytes]:
+    response = client.get(f"/hlsjs/{hlsjs.VERSION}/hls.min.js", headers=headers)
+    try:
+        return response.status_code, response.headers, response.get_data()
+    finally:
+        response.close()
+
+
+def test_hlsjs_is_sent_gzipped_to_clients_that_accept_it(app, packed):
+    result = app.test_cli_runner().invoke(args=["fetch-hlsjs", "--tarball", str(packed)])
+    assert result.exit_code == 0, result.output
+    script = packed_script(packed)
+    client = app.test_client()
+    gz = {"Accept-Encoding": "gzip, deflate, br"}
+
+    status, headers, packed_body = get(client, gz)
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in headers["Vary"]
+    assert headers["Content-Type"].startswith("text/javascript")
+    assert int(headers["Content-Length"]) == len(packed_body) < len(script) / 2
+    # The page's integrity hash is of the decoded bytes: it holds for this body.
+    assert gzip.decompress(packed_body) == script
+    with app.test_request_context():
+        assert sha384(gzip.decompress(packed_body)) == hlsjs.source(app)["integrity"]
+
+    status, headers, plain_body = get(client, {})
+    assert status == 200 and "Content-Encoding" not in headers and plain_body == script
+    assert "Accept-Encoding" in headers["Vary"]
+    plain_tag = headers["ETag"]
+    for refused in ("gzip;q=0", "identity", "br"):
+        status, headers, body = get(client, {"Accept-Encoding": refused})
+        assert "Content-Encoding" not in headers and body == script, refused
+
+    # One ETag per encoding: a validator of one never answers for the other.
+    gz_tag = get(client, gz)[1]["ETag"]
+    assert gz_tag != plain_tag
+    assert get(client, {**gz, "If-None-Match": gz_tag})[0] == 304
+    assert get(client, {"If-None-Match": plain_tag})[0] == 304
+    status, headers, body = get(client, {**gz, "If-None-Match": plain_tag})
+    assert status == 200 and gzip.decompress(body) == script
+    assert get(client, {"If-None-Match": gz_tag})[2] == script
+
+    # Ranges count the bytes of the representation sent, gzipped or not.
+    status, headers, body = get(client, {**gz, "Range": "bytes=10-99"})
+    assert status == 206 and headers["Content-Encoding"] == "gzip"
+    assert body == packed_body[10:100]
+    assert headers["Content-Range"] == f"bytes 10-99/{len(packed_body)}"
+    status, headers, body = get(client, {"Range": "bytes=10-99"})
+    assert status == 206 and body == script[10:100]
+    assert headers["Content-Range"] == f"bytes 10-99/{len(script)}"
+    # If-Range with the other encoding's tag: the whole representation.
+    status, headers, body = get(client, {**gz, "Range": "bytes=10-99", "If-Range": plain_tag})
+    assert status == 200 and body == packed_body
+
+    # A copy fetched before the gzipped one was kept: gzipped once, then kept.
+    kept = Path(app.instance_path) / "hlsjs" / f"hls-{hlsjs.VERSION}.min.js.gz"
+    kept.unlink()
+    status, headers, body = get(client, gz)
+    assert status == 200 and gzip.decompress(body) == script and kept.is_file()
 
 
 def test_a_tarball_that_is_not_the_registrys_is_refused(app, packed, tmp_path):

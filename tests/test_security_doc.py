@@ -63,3 +63,18 @@ def test_duration_votes_kept():
     from player.progress import store
 
     assert store.VOTES_KEPT == 64 and "the newest 64 per item" in DOC
+
+
+def test_the_policy_it_shows_is_the_one_pages_send():
+    """Each directive of the page policy, with the extra origins where the
+    code adds them (connect-src: the storage's; script-src: hls.js's)."""
+    import re
+
+    from player.web.security import content_policy
+
+    shown = re.search(r"## Content-Security-Policy\n.*?```\n(.+?)```", DOC, re.S).group(1)
+    shown = " ".join(shown.replace("[storage origin]", "https://media.example")
+                     .replace("[hls.js origin]", "https://js.example").split())
+    sent = content_policy(["https://media.example"], ["https://js.example"])
+    assert shown == sent + "; frame-ancestors ..."
+    assert "PLAYER_HLSJS_URL" in DOC and "PLAYER_HLSJS_INTEGRITY" in DOC

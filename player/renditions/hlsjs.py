@@ -6,12 +6,15 @@ it. Either the operator names a copy (``PLAYER_HLSJS_URL``, with
 ``PLAYER_HLSJS_INTEGRITY``), or ``player fetch-hlsjs`` fetches the pinned
 version from the npm registry (with npm itself), checks the tarball against
 the ``dist.integrity`` the registry publishes, and keeps ``hls.min.js`` in
-the instance folder, which the app serves at ``/hlsjs/VERSION/hls.min.js``.
+the instance folder, which the app serves at ``/hlsjs/VERSION/hls.min.js``:
+gzipped to clients that accept it (under a third of the size; the
+integrity hash is of the decoded bytes, so it holds for both).
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import json
@@ -23,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 import click
-from flask import Blueprint, Flask, abort, current_app, send_file
+from flask import Blueprint, Flask, abort, current_app, request, send_file
 from flask.cli import with_appcontext
 from markupsafe import Markup, escape
 
@@ -113,11 +116,34 @@ def fetch(app: Flask, version: str = VERSION, tarball: str | None = None) -> dic
                  "registry_integrity": published["integrity"]}
     # Written aside, then renamed: a page never names a half-written file.
     for name, content in ((f"hls-{version}.min.js", script),
+                          (f"hls-{version}.min.js.gz", _gzip(script)),
                           ("hls.json", json.dumps(described).encode())):
-        staged = folder / f".{name}.part"
-        staged.write_bytes(content)
-        os.replace(staged, folder / name)
+        _write(folder / name, content)
     return {"version": version, "integrity": described["integrity"]}
+
+
+def _gzip(data: bytes) -> bytes:
+    # mtime=0: the same script always gzips to the same bytes.
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def _write(path: Path, content: bytes) -> None:
+    staged = path.with_name(f".{path.name}.part")
+    staged.write_bytes(content)
+    os.replace(staged, path)
+
+
+def _gzipped(plain: Path) -> Path:
+    """The gzipped copy beside ``plain``, made now if a fetch before this
+    release left none (or it is older than ``plain``)."""
+    packed = plain.with_name(plain.name + ".gz")
+    try:
+        fresh = packed.stat().st_mtime_ns >= plain.stat().st_mtime_ns
+    except FileNotFoundError:
+        fresh = False
+    if not fresh:
+        _write(packed, _gzip(plain.read_bytes()))
+    return packed
 
 
 def source(app: Flask | None = None) -> dict | None:
@@ -168,15 +194,30 @@ def _kept(app: Flask) -> dict | None:
 
 @bp.get("/hlsjs/<version>/hls.min.js")
 def script(version: str):
-    """The fetched hls.js, cached for a year (its URL names its version).
+    """The fetched hls.js, cached for a year (its URL names its version);
+    gzipped when the client accepts gzip. Each encoding has its own ETag,
+    and ranges and preconditions apply to the bytes sent (RFC 9110: the
+    content coding is part of the representation).
 
     :raises NotFound: if that version was not fetched.
     """
     described = _kept(current_app)
     if described is None or described.get("version") != version:
         abort(404, f"hls.js {version} was not fetched: run `player fetch-hlsjs`.")
-    response = send_file(_folder(current_app) / f"hls-{version}.min.js",
-                         mimetype="text/javascript", conditional=True, max_age=31536000)
+    path = _folder(current_app) / f"hls-{version}.min.js"
+    if not path.is_file():
+        abort(404, f"hls.js {version} is missing from {path.parent}: run `player fetch-hlsjs`.")
+    # x-gzip is the same coding under its old name (RFC 9110 §8.4.1.3).
+    accepted = request.accept_encodings
+    gzipped = max(accepted["gzip"], accepted["x-gzip"]) > 0
+    # The integrity hash names the script's bytes: a refetch of other bytes is another tag.
+    tag = f"hlsjs-{version}-{hashlib.sha256(described['integrity'].encode()).hexdigest()[:16]}"
+    response = send_file(_gzipped(path) if gzipped else path, mimetype="text/javascript",
+                         conditional=True, etag=tag + ("-gz" if gzipped else ""),
+                         max_age=31536000)
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 

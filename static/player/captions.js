@@ -5,7 +5,7 @@
 //
 // This is the cheap path: cues centred at the bottom. The cue-layout plugin
 // (the WebVTT layout, STYLE blocks, the viewer's overrides) loads at the
-// first cue change or override; it reads the track's file, saved
+// first cue change or override, or at once when an override is saved; it reads the track's file, saved
 // overrides and the cues, and takes over render() and setOverrides() when
 // any of them needs more than this.
 import { h } from './dom.js';
@@ -21,6 +21,8 @@ export class Captions {
     for (const el of p.media.querySelectorAll('track')) el.addEventListener('load', () => this.render(true));
     // The saved caption style (settings.js): values of the --ap-cap-* properties player.css uses.
     for (const [name, value] of Object.entries(p.prefs.get('captionCss', {}))) p.el.style.setProperty(`--ap-cap-${name}`, value);
+    // A saved override must hold from the first cue shown, paused at 0:00 too: load its code now.
+    if (p.prefs.get('captionPlacement', 'authored') != 'authored' || +p.prefs.get('captionOffset', 0)) p.plugin('cue-layout');
   }
 
   /**

@@ -1,9 +1,10 @@
 // The captions' second stage (captions.js loads it at the first cue change
-// or override): the viewer's overrides (placement, timing offset), cues kept
-// clear of the controls, and the choice of renderer. It reads the shown
-// track's file once: cue settings or STYLE blocks bring cue-render.js (the
-// WebVTT layout), as does a placement override; anything else keeps the
-// cheap bottom-centre rendering, now shifted by the offset.
+// or override, or at once when an override is saved): the viewer's overrides
+// (placement, timing offset), cues kept clear of the controls, and the choice
+// of renderer. It reads the shown track's file once: cue settings or STYLE
+// blocks bring cue-render.js (the WebVTT layout), as does a placement
+// override; anything else keeps the cheap bottom-centre rendering, now
+// shifted by the offset.
 import { h } from './dom.js';
 
 // A STYLE block, or a cue timing line with settings after its end time.
