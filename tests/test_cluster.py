@@ -3,10 +3,9 @@ gunicorn app servers, a job worker and nginx in front, as real processes.
 
 Upload on one server, watch on the other; progress written on one, read on
 the other; ``kill -9`` of an app server under load through nginx loses no
-upload answered 201, and no progress report answered 202 half a second
-before it (a 202 says "accepted": the server writes behind, within about
-10 ms, so the reports of its last moments may go with it, and the test
-prints how many did); the cluster stops cleanly on SIGTERM."""
+upload answered 201 and no progress report answered 202 (with a shared
+database a server answers a report once its batch is committed); the
+cluster stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -239,18 +238,13 @@ def test_kill_9_of_an_app_server_under_load_loses_nothing_acknowledged(cluster, 
     assert answered, "no upload finished under load"
     for item_id, _ in answered:
         assert requests.get(f"{survivor}/api/media/{item_id}", timeout=10).status_code == 200
-    # Every report answered 202 is in the database, except at most those of
-    # the killed server's last moments: it writes behind, within about 10 ms
-    # (half a second is allowed here, for a loaded machine).
+    # Every report answered 202 is in the database: with a shared database a
+    # server answers a report once its batch is committed.
     stored = watched_reports(cluster, list(acknowledged))
-    lost_late = 0
     for viewer, times in acknowledged.items():
-        before = sum(1 for t in times if t < killed_at - 0.5)
-        assert before > 0, failures[:5]
-        assert stored[viewer] >= before, (viewer, stored[viewer], before, len(times))
-        lost_late += max(0, len(times) - stored[viewer])
-    print(f"reports acknowledged {sum(map(len, acknowledged.values()))},"
-          f" lost in the killed server's last half second: {lost_late}")
+        assert sum(1 for t in times if t < killed_at - 0.5) > 0, failures[:5]
+        assert stored[viewer] >= len(times), (viewer, stored[viewer], len(times))
+    print(f"reports acknowledged {sum(map(len, acknowledged.values()))}, all stored")
     # Reports kept being acknowledged after the kill: nginx sent them to the other server.
     assert all(times and times[-1] > killed_at + 1 for times in acknowledged.values())
 

@@ -382,6 +382,13 @@ def progress_batch_state(
 ) -> tuple[dict[str, tuple[float | None, float | None]], dict[tuple[str, str, str], dict],
            dict[str, float]]:
     """PostgreSQL's :func:`player.db.queries.progress_batch_state`."""
+    # The first statement of a progress batch: its commit need not wait for
+    # the log to reach the disk. What an app server acknowledged survives
+    # that server dying (the database has it); only a crash of PostgreSQL
+    # itself could lose the last few hundred milliseconds of positions
+    # (three wal_writer_delay), a price a viewer's resume point can pay and
+    # what lets many servers wait for their commits cheaply.
+    conn.run("SET LOCAL synchronous_commit TO off")
     # Sessions that exist are locked as they are read; for those that do not
     # (yet), their viewers are locked and they are looked for again, since
     # another server may have written one meanwhile. Then the items, whose

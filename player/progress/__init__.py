@@ -81,8 +81,15 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     bulk = functools.partial(store_reports, rules=ResumeRules.from_config(app.config),
                              quorum=int(app.config["PROGRESS_DURATION_QUORUM"]))
-    app.extensions["progress_writer"] = Writer(
+    writer = app.extensions["progress_writer"] = Writer(
         app.config["DATABASE"], bulk, limit=int(app.config["PROGRESS_QUEUE_LIMIT"]))
+    # PROGRESS_ACKNOWLEDGE_WRITTEN: a report is answered only once its batch
+    # is committed, so an app server that dies without warning (kill -9, a
+    # lost machine) loses no report it answered. It costs throughput: each
+    # waiting request holds a worker thread, so batches stay small (measured
+    # by bench/progress_pg.py). Off by default: the writer answers first and
+    # writes behind within milliseconds, and SIGTERM writes the queue.
+    writer.acknowledge_written = bool(app.config.get("PROGRESS_ACKNOWLEDGE_WRITTEN", False))
     app.extensions["progress_durations"] = Durations()
     app.extensions["progress_limits"] = limits.Limits(app.config)
     app.extensions["progress_fold"] = {"lock": threading.Lock(), "next": 0.0}
