@@ -10,6 +10,8 @@ from player import create_app, db
 from player.progress import writer as progress_writer
 from tests.mediagen import make_media
 from tests.pg_support import Cluster, server_bin_dir
+from tests.s3_support import s3_app_config, s3_bucket, s3_env, s3_server  # noqa: F401
+from tests.s3_support import mirror, s3_storage_for
 
 pytest_plugins = ["tests.browser_support"]
 
@@ -117,13 +119,33 @@ def media_dir(tmp_path, media_cache) -> Path:
 
 
 @pytest.fixture
-def app(media_dir, database_url):
+def app(request, media_dir, database_url, database_backend, tmp_path):
+    """The app of a test: SQLite + the ``media_dir`` folder, or, on the
+    ``postgresql`` run, PostgreSQL + a bucket holding a copy of ``media_dir``
+    (the two deployments the behaviour suite must pass on). Tests that change
+    the library after this reach it through the ``library`` fixture."""
+    if database_backend == "postgresql":
+        server = request.getfixturevalue("s3_server")
+        bucket = request.getfixturevalue("s3_bucket")
+        request.getfixturevalue("s3_env")
+        mirror(s3_storage_for(server, bucket), media_dir)
+        return create_app(s3_app_config(server, bucket, tmp_path, DATABASE=database_url))
     return create_app({
         "TESTING": True,
         "MEDIA_DIR": str(media_dir),
         "DATABASE": database_url,
         "SECRET_KEY": "test-secret",
     })
+
+
+@pytest.fixture
+def library(app):
+    """The app's library storage (the folder, or the bucket on the
+    ``postgresql`` run): ``write(name, data)``, ``read_bytes(name)``,
+    ``exists(name)``, ``delete(name)``, ``list()``."""
+    from player.library.catalog import get_storage
+
+    return get_storage(app)
 
 
 @pytest.fixture
@@ -142,3 +164,28 @@ def demo_media(tmp_path_factory) -> Path:
     from tests.demo import copy_demo
 
     return copy_demo(tmp_path_factory.mktemp("demo") / "media")
+
+
+class Fetched:
+    """What a viewer's browser ends up with: status, headers and bytes."""
+
+    def __init__(self, status_code: int, headers, data: bytes):
+        self.status_code, self.headers, self.data = status_code, headers, data
+
+
+@pytest.fixture
+def fetch(client):
+    """``fetch(url, headers=None)`` GETs ``url`` from the app and, when the
+    app redirects to the bucket (PostgreSQL + S3 run), follows the redirect as
+    a browser does, so media tests hold for both storages."""
+    import requests
+
+    def get(url: str, headers: dict | None = None) -> Fetched:
+        with client.get(url, headers=headers or {}) as response:
+            location = response.headers.get("Location", "")
+            if response.status_code in (302, 307) and location.startswith("http://127.0.0.1"):
+                remote = requests.get(location, headers=headers or {}, timeout=10)
+                return Fetched(remote.status_code, remote.headers, remote.content)
+            return Fetched(response.status_code, response.headers, response.get_data())
+
+    return get
