@@ -10,8 +10,7 @@ from player import create_app, db
 from player.progress import writer as progress_writer
 from tests.mediagen import make_media
 from tests.pg_support import Cluster, server_bin_dir
-from tests.s3_support import s3_app_config, s3_bucket, s3_env, s3_server  # noqa: F401
-from tests.s3_support import mirror, s3_storage_for
+from tests.s3_support import PREFIX, mirror, s3_bucket, s3_env, s3_server, s3_storage_for  # noqa: F401
 
 pytest_plugins = ["tests.browser_support"]
 
@@ -119,23 +118,51 @@ def media_dir(tmp_path, media_cache) -> Path:
 
 
 @pytest.fixture
-def app(request, media_dir, database_url, database_backend, tmp_path):
-    """The app of a test: SQLite + the ``media_dir`` folder, or, on the
-    ``postgresql`` run, PostgreSQL + a bucket holding a copy of ``media_dir``
-    (the two deployments the behaviour suite must pass on). Tests that change
-    the library after this reach it through the ``library`` fixture."""
-    if database_backend == "postgresql":
+def storage_for(request, database_backend):
+    """``storage_for(folder)`` gives the library a test's app reads: the
+    folder itself (SQLite run), or a new bucket holding a copy of the folder's
+    files (``postgresql`` run: PostgreSQL + S3, the two deployments the
+    behaviour suite must pass on). Changes to the folder afterwards reach only
+    the folder: tests write through the storage instead."""
+    from player.library.storage import LocalStorage
+
+    def make(folder: Path):
+        if database_backend != "postgresql":
+            return LocalStorage(folder)
         server = request.getfixturevalue("s3_server")
-        bucket = request.getfixturevalue("s3_bucket")
         request.getfixturevalue("s3_env")
-        mirror(s3_storage_for(server, bucket), media_dir)
-        return create_app(s3_app_config(server, bucket, tmp_path, DATABASE=database_url))
-    return create_app({
-        "TESTING": True,
-        "MEDIA_DIR": str(media_dir),
-        "DATABASE": database_url,
-        "SECRET_KEY": "test-secret",
-    })
+        bucket = server.new_bucket()
+        request.addfinalizer(lambda: server.drop_bucket(bucket))
+        storage = s3_storage_for(server, bucket)
+        mirror(storage, folder)
+        return storage
+
+    return make
+
+
+@pytest.fixture
+def make_app(storage_for, tmp_path):
+    """``make_app(folder, **config)``: an app of the test's database backend
+    whose library is :func:`storage_for` ``(folder)``."""
+
+    def make(folder: Path, **config):
+        storage = storage_for(folder)
+        settings = {"TESTING": True, "MEDIA_DIR": str(folder), "SECRET_KEY": "test-secret"}
+        if getattr(storage, "bucket", None):
+            settings.update(STORAGE=f"s3://{storage.bucket}/{PREFIX.rstrip('/')}",
+                            S3_ENDPOINT_URL=storage.endpoint_url,
+                            # Unused, and so absent: nothing may fall back to a folder.
+                            MEDIA_DIR=str(tmp_path / "no-media-folder"))
+        return create_app({**settings, **config})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app, media_dir, database_url):
+    """SQLite + the ``media_dir`` folder, or PostgreSQL + a bucket holding a
+    copy of it; tests change the library through the ``library`` fixture."""
+    return make_app(media_dir, DATABASE=database_url)
 
 
 @pytest.fixture
