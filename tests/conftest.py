@@ -10,6 +10,7 @@ from player import create_app, db
 from player.progress import writer as progress_writer
 from tests.mediagen import make_media
 from tests.pg_support import Cluster, server_bin_dir
+from tests.s3_support import PREFIX, mirror, s3_bucket, s3_env, s3_server, s3_storage_for  # noqa: F401
 
 pytest_plugins = ["tests.browser_support"]
 
@@ -117,13 +118,61 @@ def media_dir(tmp_path, media_cache) -> Path:
 
 
 @pytest.fixture
-def app(media_dir, database_url):
-    return create_app({
-        "TESTING": True,
-        "MEDIA_DIR": str(media_dir),
-        "DATABASE": database_url,
-        "SECRET_KEY": "test-secret",
-    })
+def storage_for(request, database_backend):
+    """``storage_for(folder)`` gives the library a test's app reads: the
+    folder itself (SQLite run), or a new bucket holding a copy of the folder's
+    files (``postgresql`` run: PostgreSQL + S3, the two deployments the
+    behaviour suite must pass on). Changes to the folder afterwards reach only
+    the folder: tests write through the storage instead."""
+    from player.library.storage import LocalStorage
+
+    def make(folder: Path):
+        if database_backend != "postgresql":
+            return LocalStorage(folder)
+        server = request.getfixturevalue("s3_server")
+        request.getfixturevalue("s3_env")
+        bucket = server.new_bucket()
+        request.addfinalizer(lambda: server.drop_bucket(bucket))
+        storage = s3_storage_for(server, bucket)
+        mirror(storage, folder)
+        return storage
+
+    return make
+
+
+@pytest.fixture
+def make_app(storage_for, tmp_path):
+    """``make_app(folder, **config)``: an app of the test's database backend
+    whose library is :func:`storage_for` ``(folder)``."""
+
+    def make(folder: Path, **config):
+        storage = storage_for(folder)
+        settings = {"TESTING": True, "MEDIA_DIR": str(folder), "SECRET_KEY": "test-secret"}
+        if getattr(storage, "bucket", None):
+            settings.update(STORAGE=f"s3://{storage.bucket}/{PREFIX.rstrip('/')}",
+                            S3_ENDPOINT_URL=storage.endpoint_url,
+                            # Unused, and so absent: nothing may fall back to a folder.
+                            MEDIA_DIR=str(tmp_path / "no-media-folder"))
+        return create_app({**settings, **config})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app, media_dir, database_url):
+    """SQLite + the ``media_dir`` folder, or PostgreSQL + a bucket holding a
+    copy of it; tests change the library through the ``library`` fixture."""
+    return make_app(media_dir, DATABASE=database_url)
+
+
+@pytest.fixture
+def library(app):
+    """The app's library storage (the folder, or the bucket on the
+    ``postgresql`` run): ``write(name, data)``, ``read_bytes(name)``,
+    ``exists(name)``, ``delete(name)``, ``list()``."""
+    from player.library.catalog import get_storage
+
+    return get_storage(app)
 
 
 @pytest.fixture
@@ -142,3 +191,28 @@ def demo_media(tmp_path_factory) -> Path:
     from tests.demo import copy_demo
 
     return copy_demo(tmp_path_factory.mktemp("demo") / "media")
+
+
+class Fetched:
+    """What a viewer's browser ends up with: status, headers and bytes."""
+
+    def __init__(self, status_code: int, headers, data: bytes):
+        self.status_code, self.headers, self.data = status_code, headers, data
+
+
+@pytest.fixture
+def fetch(client):
+    """``fetch(url, headers=None)`` GETs ``url`` from the app and, when the
+    app redirects to the bucket (PostgreSQL + S3 run), follows the redirect as
+    a browser does, so media tests hold for both storages."""
+    import requests
+
+    def get(url: str, headers: dict | None = None) -> Fetched:
+        with client.get(url, headers=headers or {}) as response:
+            location = response.headers.get("Location", "")
+            if response.status_code in (302, 307) and location.startswith("http://127.0.0.1"):
+                remote = requests.get(location, headers=headers or {}, timeout=10)
+                return Fetched(remote.status_code, remote.headers, remote.content)
+            return Fetched(response.status_code, response.headers, response.get_data())
+
+    return get

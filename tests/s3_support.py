@@ -235,3 +235,36 @@ def s3_app(s3_server, s3_bucket, s3_env, media_dir, tmp_path):
     """The app of conftest's ``app``, with the library in a bucket."""
     mirror(s3_storage_for(s3_server, s3_bucket), media_dir)
     return create_app(s3_app_config(s3_server, s3_bucket, tmp_path))
+
+
+def _bucket_keys(storage: S3Storage) -> list[str]:
+    pages = storage.client.get_paginator("list_objects_v2").paginate(
+        Bucket=storage.bucket, Prefix=storage.prefix)
+    return sorted(item["Key"][len(storage.prefix):] for page in pages
+                  for item in page.get("Contents", ()))
+
+
+def storage_state(storage) -> dict[str, bytes]:
+    """Every file of a library (folder or bucket) with its bytes, the upload
+    area included, locks aside (they are not temporary files)."""
+    if not isinstance(storage, S3Storage):
+        root = storage.root
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and p.name != ".lock"}
+    return {key: storage.client.get_object(Bucket=storage.bucket,
+                                           Key=storage.prefix + key)["Body"].read()
+            for key in _bucket_keys(storage) if not key.startswith(".locks/")}
+
+
+def storage_temp_files(storage) -> list[str]:
+    """The staged uploads of a library (names under ``.uploads/``), and on a
+    bucket its unfinished multipart uploads too: what a finished or refused
+    upload must not leave behind."""
+    if not isinstance(storage, S3Storage):
+        folder = storage.root / ".uploads"
+        return (sorted(p.name for p in folder.iterdir() if p.name != ".lock")
+                if folder.exists() else [])
+    staged = [key[len(".uploads/"):] for key in _bucket_keys(storage)
+              if key.startswith(".uploads/")]
+    uploads = storage.client.list_multipart_uploads(Bucket=storage.bucket).get("Uploads", ())
+    return staged + [f"multipart:{upload['Key']}" for upload in uploads]

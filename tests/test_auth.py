@@ -16,10 +16,10 @@ from tests.publish_support import (
     bearer,
     create_publisher,
     csrf_from,
-    folder_state,
     log_in,
     revoke,
 )
+from tests.s3_support import storage_state
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -106,15 +106,15 @@ def test_write_api_with_a_bad_token_is_403(client, media_cache, method, path, he
 
 
 @pytest.mark.parametrize("method,path", WRITE_ENDPOINTS)
-def test_write_api_with_a_revoked_token_is_403(app, client, media_cache, media_dir,
+def test_write_api_with_a_revoked_token_is_403(app, client, media_cache, library,
                                                 method, path):
     token = create_publisher(app)
     revoke(app)
-    before = folder_state(media_dir)
+    before = storage_state(library)
     response = write_request(client, method, path, media_cache, bearer(token))
     assert response.status_code == 403
     assert "revoked" in response.get_json()["error"]["message"]
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
 
 
 def test_the_api_ignores_the_session_cookie(app, client):
@@ -278,8 +278,8 @@ def form_posts(media_cache) -> list[tuple[str, dict]]:
 
 
 def test_every_form_without_its_csrf_token_is_refused(client, signed_in, media_cache,
-                                                      media_dir):
-    before = folder_state(media_dir)
+                                                      library):
+    before = storage_state(library)
     for token in (None, "forged-token"):
         for path, data in form_posts(media_cache):
             fields = dict(data) if token is None else {**data, "csrf_token": token}
@@ -289,16 +289,16 @@ def test_every_form_without_its_csrf_token_is_refused(client, signed_in, media_c
                 "multipart/form-data" if multipart else "application/x-www-form-urlencoded"))
             assert response.status_code == 403, (path, token, response.status_code)
             assert "did not come from this site" in response.text
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
     assert client.get("/publish/").status_code == 200
 
 
-def test_every_form_without_a_session_is_refused(client, media_cache, media_dir):
-    before = folder_state(media_dir)
+def test_every_form_without_a_session_is_refused(client, media_cache, library):
+    before = storage_state(library)
     for path, data in form_posts(media_cache)[2:]:
         response = client.post(path, data=data)
         assert response.status_code == 401, path
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
 
 
 def test_every_form_carries_a_csrf_token(client, signed_in):

@@ -13,7 +13,8 @@ import pytest
 from player import create_app, db
 from player.web import auth
 from tests.mediagen import make_media
-from tests.publish_support import GOOD_VTT, bearer, csrf_from, folder_state, log_in
+from tests.publish_support import GOOD_VTT, bearer, csrf_from, log_in
+from tests.s3_support import storage_state
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -142,14 +143,14 @@ def add_track(client, headers, item_id: str, lang: str = "fr") -> None:
     assert response.status_code in (200, 201), response.text
 
 
-def test_an_editor_deletes_only_what_they_uploaded(app, client, people, media_cache, media_dir):
+def test_an_editor_deletes_only_what_they_uploaded(app, client, people, media_cache, library):
     ed, em, ada = people["ed"], people["em"], people["ada"]
     mine = upload(client, ed, media_cache, "Ed's item")
     theirs = upload(client, em, media_cache, "Em's item")
     add_track(client, em, mine, "de")        # em's track on ed's item
     add_track(client, ed, theirs, "fr")      # ed's track on em's item
     add_track(client, em, theirs, "es")      # em's track on em's item
-    before = folder_state(media_dir)
+    before = storage_state(library)
     refused = [
         client.delete(f"/api/media/{theirs}", headers=ed),
         client.delete("/api/media/clip", headers=ed),           # in the folder before uploads
@@ -160,7 +161,7 @@ def test_an_editor_deletes_only_what_they_uploaded(app, client, people, media_ca
         assert response.status_code == 403
         assert response.get_json()["error"]["code"] == "forbidden"
         assert "Only an admin" in response.get_json()["error"]["message"]
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
     # Their own track on another's item, any track of their own item, their own item.
     assert client.delete(f"/api/media/{theirs}/tracks/fr.captions", headers=ed).status_code == 204
     assert client.delete(f"/api/media/{mine}/tracks/de.captions", headers=ed).status_code == 204
@@ -172,19 +173,19 @@ def test_an_editor_deletes_only_what_they_uploaded(app, client, people, media_ca
 
 
 def test_an_editor_may_edit_and_replace_but_not_delete_on_the_pages(
-        app, people, media_cache, media_dir):
+        app, people, media_cache, library):
     client = app.test_client()
     token = add(app, "pagey", "editor")
     csrf = log_in(client, "pagey", token)
     edited = client.post("/publish/media/clip", content_type="multipart/form-data",
                          data={"csrf_token": csrf, "title": "Edited by an editor"})
     assert edited.status_code == 303
-    before = folder_state(media_dir)
+    before = storage_state(library)
     for path in ("/publish/media/clip/delete", "/publish/media/clip/tracks/en.captions/delete"):
         assert client.get(path).status_code == 403
         response = client.post(path, data={"csrf_token": csrf})
         assert response.status_code == 403 and "Only an admin" in response.text
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
 
 
 def test_a_reused_id_does_not_inherit_its_owner(app, client, people, media_cache):

@@ -55,6 +55,8 @@ def status_text(page):
     return page.locator(STATUS).text_content()
 
 
+# Also on PostgreSQL + S3: the video then plays from the bucket through a redirect.
+@pytest.mark.databases("sqlite", "postgresql")
 def test_ready_shows_the_time_and_says_nothing(page, live_server):
     open_player(page, live_server)
     assert page.locator(".ap-time [aria-hidden=true]").text_content() == "0:00 / 0:30"
@@ -314,6 +316,8 @@ def test_a_stall_while_playing_is_announced_once(page, live_server, media_dir):
         "() => !document.querySelector('#player').hasAttribute('data-buffering')")
 
 
+# Also on PostgreSQL + S3: the video then plays from the bucket through a redirect.
+@pytest.mark.databases("sqlite", "postgresql")
 def test_seek_slider_speaks_in_words_and_stays_quiet_while_focused_in_play(page, live_server):
     open_player(page, live_server)
     slider = page.get_by_role("slider", name="Seek")

@@ -11,7 +11,8 @@ import hashlib
 import pytest
 
 from tests.conftest import CAPTIONS_EN
-from tests.publish_support import bearer, create_publisher, folder_state, log_in
+from tests.publish_support import bearer, create_publisher, log_in
+from tests.s3_support import storage_state
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -47,22 +48,22 @@ def current(client, csrf) -> tuple[str, str]:
     return answer.json["text"], answer.headers["ETag"]
 
 
-def test_the_track_text_is_tagged_with_a_digest_of_its_bytes(client, csrf, media_dir):
+def test_the_track_text_is_tagged_with_a_digest_of_its_bytes(client, csrf, library):
     text, etag = current(client, csrf)
     assert text == CAPTIONS_EN
-    digest = hashlib.blake2b((media_dir / "clip.en.vtt").read_bytes(), digest_size=16)
+    digest = hashlib.blake2b(library.read_bytes("clip.en.vtt"), digest_size=16)
     assert etag == f'"{digest.hexdigest()}"'
     assert client.get(f"{PAGE}/text", headers={"If-None-Match": etag}).status_code == 304
 
 
 def test_a_save_keeps_the_previous_version_and_every_cache_sees_the_new_text(
-        client, csrf, media_dir):
+        client, csrf, library):
     assert "welcome" in client.get("/api/search?q=welcome").text
     _, etag = current(client, csrf)
     saved = put_page(client, csrf, EDITED, etag)
     assert saved.status_code == 200, saved.text
     assert saved.json["version"] == 2 and saved.headers["ETag"] == saved.json["etag"] != etag
-    assert (media_dir / "clip.en.vtt").read_text(encoding="utf-8") == EDITED
+    assert library.read_bytes("clip.en.vtt").decode() == EDITED
     # The transcript, the search index and the catalog, at once.
     transcript = client.get("/api/media/clip/transcript").json
     assert transcript[0]["text"] == "Hello, and welcome to the edit."
@@ -84,10 +85,10 @@ def test_a_save_keeps_the_previous_version_and_every_cache_sees_the_new_text(
 
 
 def test_a_stale_if_match_is_412_with_a_clear_message_and_nothing_written(
-        client, csrf, media_dir):
+        client, csrf, library):
     _, etag = current(client, csrf)
     assert put_page(client, csrf, EDITED, etag).status_code == 200
-    before = folder_state(media_dir)
+    before = storage_state(library)
     late = put_page(client, csrf, EDITED.replace("edit.", "other edit."), etag)
     assert late.status_code == 412
     error = late.json["error"]
@@ -95,25 +96,25 @@ def test_a_stale_if_match_is_412_with_a_clear_message_and_nothing_written(
                                        " so your changes were not saved.")
     assert error["details"]["etag"] == current(client, csrf)[1]
     assert error["details"]["version"] == 2
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
     assert len(client.get(f"{API}/versions",
                           headers=bearer(create_publisher(client.application, "sam")))
                .json["versions"]) == 2
 
 
-def test_without_if_match_a_save_is_428(client, csrf, media_dir):
-    before = folder_state(media_dir)
+def test_without_if_match_a_save_is_428(client, csrf, library):
+    before = storage_state(library)
     answer = put_page(client, csrf, EDITED, None)
     assert answer.status_code == 428
     assert "If-Match" in answer.json["error"]["message"]
     assert answer.json["error"]["details"]["etag"] == current(client, csrf)[1]
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
 
 
 def test_a_text_with_errors_is_422_with_file_and_line_and_nothing_written(
-        client, csrf, media_dir):
+        client, csrf, library):
     _, etag = current(client, csrf)
-    before = folder_state(media_dir)
+    before = storage_state(library)
     answer = put_page(client, csrf, BROKEN, etag)
     assert answer.status_code == 422
     error = answer.json["error"]
@@ -122,23 +123,23 @@ def test_a_text_with_errors_is_422_with_file_and_line_and_nothing_written(
         "clip.en.vtt:6:18: error: The cue ends (00:00:01.000) before it starts (00:00:01.500),"
         " so it never shows. The end time must be after the start time."]
     assert [p["line"] for p in error["details"]["problems"]] == [6]
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
     assert "No versions yet" in client.get(f"{PAGE}/versions").text
 
 
 def test_the_check_endpoint_reports_problems_by_line_and_stores_nothing(client, csrf,
-                                                                         media_dir):
-    before = folder_state(media_dir)
+                                                                         library):
+    before = storage_state(library)
     answer = client.post(f"{PAGE}/check", data=BROKEN.encode(),
                          headers={"X-CSRF-Token": csrf, "Content-Type": "text/vtt"})
     assert answer.status_code == 200
     assert answer.json["ok"] is False and answer.json["cues"] == 2
     assert [(p["line"], p["severity"], p["code"]) for p in answer.json["problems"]] == [
         (6, "error", "end-before-start")]
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
 
 
-def test_revert_from_the_versions_page(client, csrf, media_dir):
+def test_revert_from_the_versions_page(client, csrf, library):
     _, etag = current(client, csrf)
     assert put_page(client, csrf, EDITED, etag).status_code == 200
     _, etag = current(client, csrf)
@@ -148,17 +149,17 @@ def test_revert_from_the_versions_page(client, csrf, media_dir):
     page = client.get(answer.headers["Location"])
     assert "Reverted to version 1: it is now version 3." in page.text
     assert "reverted" in page.text
-    assert (media_dir / "clip.en.vtt").read_text(encoding="utf-8") == CAPTIONS_EN
+    assert library.read_bytes("clip.en.vtt").decode() == CAPTIONS_EN
     assert client.get("/api/media/clip/transcript").json[0]["text"] == "Hello and welcome."
     # A revert form from before that is refused, with the reason on the page.
     stale = client.post(f"{PAGE}/versions/2/revert",
                         data={"csrf_token": csrf, "etag": etag.strip('"')})
     assert stale.status_code == 412
     assert "Someone else saved this track after you opened it" in stale.text
-    assert (media_dir / "clip.en.vtt").read_text(encoding="utf-8") == CAPTIONS_EN
+    assert library.read_bytes("clip.en.vtt").decode() == CAPTIONS_EN
 
 
-def test_the_api_reads_saves_lists_and_reverts_with_a_token(client, app, token, media_dir):
+def test_the_api_reads_saves_lists_and_reverts_with_a_token(client, app, token, library):
     headers = bearer(token)
     text = client.get(API, headers=headers)
     assert text.status_code == 200 and text.content_type == "text/vtt; charset=utf-8"
@@ -175,7 +176,7 @@ def test_the_api_reads_saves_lists_and_reverts_with_a_token(client, app, token, 
     reverted = client.post(f"{API}/versions/1/revert",
                            headers={**headers, "If-Match": saved.json["etag"]})
     assert reverted.status_code == 200 and reverted.json["version"] == 3
-    assert (media_dir / "clip.en.vtt").read_text(encoding="utf-8") == CAPTIONS_EN
+    assert library.read_bytes("clip.en.vtt").decode() == CAPTIONS_EN
     stale = client.post(f"{API}/versions/2/revert",
                         headers={**headers, "If-Match": saved.json["etag"]})
     assert stale.status_code == 412
@@ -183,11 +184,11 @@ def test_the_api_reads_saves_lists_and_reverts_with_a_token(client, app, token, 
     assert check.json["problems"][0]["line"] == 6
     # DELETE of the track now answers If-Match against the track's text.
     gone = client.delete(API, headers={**headers, "If-Match": saved.json["etag"]})
-    assert gone.status_code == 412 and (media_dir / "clip.en.vtt").exists()
+    assert gone.status_code == 412 and library.exists("clip.en.vtt")
 
 
-def test_saving_a_fixed_rejected_track_offers_it_to_players(client, csrf, media_dir):
-    (media_dir / "clip.en.vtt").write_text(BROKEN, encoding="utf-8")
+def test_saving_a_fixed_rejected_track_offers_it_to_players(client, csrf, library):
+    library.write("clip.en.vtt", BROKEN.encode())
     client.application.test_cli_runner().invoke(args=["scan"])
     assert client.get("/api/media/clip").json["tracks"] == []
     page = client.get(f"{PAGE}/edit")
@@ -207,8 +208,8 @@ def test_the_item_page_links_each_track_to_the_editor(client, csrf):
     assert client.get("/publish/media/clip/tracks/fr.captions/edit").status_code == 404
 
 
-def test_pages_need_a_session_and_the_api_a_token(client, app, media_dir):
-    before = folder_state(media_dir)
+def test_pages_need_a_session_and_the_api_a_token(client, app, library):
+    before = storage_state(library)
     page = client.get(f"{PAGE}/edit")
     assert page.status_code == 302 and "/publish/login" in page.headers["Location"]
     assert client.put(f"{PAGE}/text", data=EDITED.encode()).status_code == 401
@@ -217,14 +218,14 @@ def test_pages_need_a_session_and_the_api_a_token(client, app, media_dir):
                          headers={"If-Match": "*", "Authorization": "Bearer nope"})
     assert refused.status_code == 403
     assert client.get(f"{API}/versions").status_code == 401
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
 
 
 @pytest.mark.parametrize("refusal", ["no token", "wrong token", "cross-site", "other origin"])
 def test_page_writes_without_the_csrf_token_or_from_another_site_are_refused(
-        client, csrf, media_dir, refusal):
+        client, csrf, library, refusal):
     _, etag = current(client, csrf)
-    before = folder_state(media_dir)
+    before = storage_state(library)
     headers = {
         "no token": {},
         "wrong token": {"X-CSRF-Token": "not-the-token"},
@@ -241,15 +242,15 @@ def test_page_writes_without_the_csrf_token_or_from_another_site_are_refused(
         form["csrf_token"] = headers.pop("X-CSRF-Token")
     revert = client.post(f"{PAGE}/versions/1/revert", data=form, headers=headers)
     assert revert.status_code == 403
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
     assert client.get(f"{PAGE}/versions").status_code == 200, "the session is still open"
 
 
 def test_a_draft_is_edited_apart_from_the_authors_track_and_approved_as_seen(
-        client, app, csrf, media_dir):
+        client, app, csrf, library):
     draft = "/publish/media/clip/tracks/en.captions.automatic"
-    (media_dir / "clip.en.captions.automatic.vtt").write_text(
-        CAPTIONS_EN.replace("Hello", "Yellow"), encoding="utf-8")
+    library.write("clip.en.captions.automatic.vtt",
+                  CAPTIONS_EN.replace("Hello", "Yellow").encode())
     app.test_cli_runner().invoke(args=["scan"])
     page = client.get(f"{draft}/edit")
     assert page.status_code == 200
@@ -263,7 +264,7 @@ def test_a_draft_is_edited_apart_from_the_authors_track_and_approved_as_seen(
         "X-CSRF-Token": csrf, "If-Match": answer.headers["ETag"]})
     assert saved.status_code == 200
     # The author's track is untouched and has no versions of the draft's.
-    assert (media_dir / "clip.en.vtt").read_text(encoding="utf-8") == CAPTIONS_EN
+    assert library.read_bytes("clip.en.vtt").decode() == CAPTIONS_EN
     assert "No versions yet" in client.get(f"{PAGE}/versions").text
     assert "2 versions" in client.get(f"{draft}/versions").text
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from player import create_app, db, jobs
+from player import db, jobs
 from player.db import jobs as sql
 from tests.jobs_support import HANDLERS
 
@@ -16,10 +16,9 @@ pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
 
 @pytest.fixture
-def app(media_dir, database_url):
-    return create_app({
-        "TESTING": True, "MEDIA_DIR": str(media_dir), "DATABASE": database_url,
-        "SECRET_KEY": "test-secret", "JOBS_HANDLERS": HANDLERS,
+def app(make_app, media_dir, database_url):
+    return make_app(media_dir, **{
+        "DATABASE": database_url, "JOBS_HANDLERS": HANDLERS,
         "JOBS_BACKOFF_SECONDS": 0.3, "JOBS_LEASE_SECONDS": 1,
     })
 

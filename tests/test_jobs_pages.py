@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from player import create_app, jobs
+from player import jobs
 from tests.html_support import Element, parse_html
 from tests.jobs_support import HANDLERS
 from tests.publish_support import create_publisher, log_in
@@ -18,10 +18,9 @@ NO_WORKER = ("No background worker is running: jobs wait until one starts"
 
 
 @pytest.fixture
-def app(media_dir, database_url):
-    return create_app({
-        "TESTING": True, "MEDIA_DIR": str(media_dir), "DATABASE": database_url,
-        "SECRET_KEY": "test-secret", "JOBS_HANDLERS": HANDLERS,
+def app(make_app, media_dir, database_url):
+    return make_app(media_dir, **{
+        "DATABASE": database_url, "JOBS_HANDLERS": HANDLERS,
     })
 
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from player import create_app, db, progress
+from player import db, progress
 from player.progress.model import agreed_duration
 from player.progress.views import forget_media
 from tests.test_progress_api import forget_probed_duration, make_lecture, publisher_token
@@ -27,10 +27,9 @@ REAL = 200.0
 
 
 @pytest.fixture
-def app(media_dir, media_cache, database_url):
+def app(make_app, media_dir, media_cache, database_url):
     shutil.copy(make_lecture(media_cache), media_dir / "lecture.flac")
-    app = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir),
-                      "DATABASE": database_url, "SECRET_KEY": "test-secret"})
+    app = make_app(media_dir, DATABASE=database_url)
     forget_probed_duration(app, "lecture")
     return app
 

@@ -24,17 +24,18 @@ from tests.s3_support import (  # noqa: F401  (fixtures)
     s3_storage_for,
 )
 
-pytestmark = pytest.mark.browser
+# PostgreSQL + S3: the cluster deployment, in a real browser.
+pytestmark = [pytest.mark.browser, pytest.mark.databases("postgresql")]
 
 MEDIA = "document.querySelector('video')"
 
 
 @pytest.fixture
-def demo_on_s3(s3_server, s3_bucket, s3_env, tmp_path):
-    """The shipped demo library in a bucket, and an app serving it."""
+def demo_on_s3(s3_server, s3_bucket, s3_env, tmp_path, database_url):
+    """The shipped demo library in a bucket, and an app serving it from PostgreSQL."""
     folder = copy_demo(tmp_path / "demo")
     mirror(s3_storage_for(s3_server, s3_bucket), folder)
-    app = create_app(s3_app_config(s3_server, s3_bucket, tmp_path))
+    app = create_app(s3_app_config(s3_server, s3_bucket, tmp_path, DATABASE=database_url))
     with LiveServer(app) as server:
         yield server, folder
 

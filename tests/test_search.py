@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from player import create_app, db
+from player import db
 from player.library.scan import scan
 from player.search import index as search
 from tests.browser_support import LiveServer, assert_axe_clean
@@ -65,7 +65,7 @@ SONG_EN = "WEBVTT\n\n" + "".join(
 
 
 @pytest.fixture
-def library(tmp_path, media_cache) -> Path:
+def library_folder(tmp_path, media_cache) -> Path:
     folder = tmp_path / "library"
     folder.mkdir()
     shutil.copy(make_media("mp4", media_cache), folder / "clip.mp4")
@@ -79,9 +79,8 @@ def library(tmp_path, media_cache) -> Path:
 
 
 @pytest.fixture
-def app(library, database_url):
-    return create_app({"TESTING": True, "MEDIA_DIR": str(library),
-                       "DATABASE": database_url, "SECRET_KEY": "test"})
+def app(make_app, library_folder, database_url):
+    return make_app(library_folder, DATABASE=database_url, SECRET_KEY="test")
 
 
 @pytest.fixture
@@ -307,27 +306,29 @@ def rescan(app, library):
         conn.close()
 
 
-def touch_later(path: Path) -> None:
-    st = path.stat()
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+def write_later(library, name: str, text: str) -> None:
+    """Change a file so a rescan sees it changed, even within the folder's
+    timestamp resolution."""
+    library.write(name, text.encode())
+    if hasattr(library, "root"):
+        path = library.root / name
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
 
 
 def test_changed_track_is_indexed_again(app, client, library):
-    path = library / "clip.en.vtt"
-    path.write_text(CLIP_EN.replace("Subtitles in Ukrainian.", "Captions in Welsh."),
-                    encoding="utf-8")
-    touch_later(path)
+    write_later(library, "clip.en.vtt",
+                CLIP_EN.replace("Subtitles in Ukrainian.", "Captions in Welsh."))
     rescan(app, library)
     assert hit_texts(client, "subtitles") == []
     assert hit_texts(client, "welsh") == ["Captions in Welsh."]
 
 
 def test_tracks_that_go_away_leave_the_index(app, client, library, conn):
-    (library / "clip.uk.subtitles.vtt").unlink()
-    broken = library / "clip.en.descriptions.vtt"
-    broken.write_text("WEBVTT\n\n00:00:02.500 -> 00:00:02.900\nA keyboard appears.\n")
-    touch_later(broken)
-    (library / "song.mp3").unlink()
+    library.delete("clip.uk.subtitles.vtt")
+    write_later(library, "clip.en.descriptions.vtt",
+                "WEBVTT\n\n00:00:02.500 -> 00:00:02.900\nA keyboard appears.\n")
+    library.delete("song.mp3")
     rescan(app, library)
     assert hit_texts(client, "вітаю") == []
     assert hit_texts(client, "keyboard") == ["Keyboard shortcuts", "Use the keyboard."]

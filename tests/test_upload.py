@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import errno
 import io
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from player import create_app, db
+from player.library.catalog import get_storage
 from player.library.storage import LocalStorage
 from player.progress import views as progress_api
 from player.publish import uploads
@@ -23,9 +22,9 @@ from tests.publish_support import (
     WARNING_VTT,
     bearer,
     create_publisher,
-    folder_state,
     temp_files,
 )
+from tests.s3_support import storage_state, storage_temp_files
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -65,7 +64,7 @@ def post_media(client, headers, path: Path, filename: str | None = None, **field
 
 
 @pytest.mark.parametrize("name", FORMATS)
-def test_every_format_becomes_an_item(client, headers, media_cache, media_dir, name):
+def test_every_format_becomes_an_item(client, fetch, headers, media_cache, library, name):
     path = make_media(name, media_cache)
     response = post_media(client, headers, path, title=f"Clip {name}",
                           description="Made by ffmpeg.")
@@ -80,19 +79,19 @@ def test_every_format_becomes_an_item(client, headers, media_cache, media_dir, n
     assert item["duration"] == pytest.approx(ffmpeg_duration(path), abs=0.1)
     assert response.headers["Location"].endswith(f"/api/media/{item['id']}")
     assert client.get(f"/api/media/{item['id']}").get_json() == item
-    with client.get(item["sources"][0]["url"]) as served:
-        assert served.status_code == 200 and served.data == path.read_bytes()
-    assert temp_files(media_dir) == []
+    served = fetch(item["sources"][0]["url"])
+    assert served.status_code == 200 and served.data == path.read_bytes()
+    assert storage_temp_files(library) == []
 
 
-def test_format_is_judged_by_content_not_name(client, headers, media_cache, media_dir):
+def test_format_is_judged_by_content_not_name(client, headers, media_cache, library):
     mp3 = make_media("mp3", media_cache)
     response = post_media(client, headers, mp3, filename="interview.mp4", title="Interview")
     assert response.status_code == 201
     item = response.get_json()
     assert item["kind"] == "audio" and item["sources"][0]["type"] == "audio/mpeg"
-    assert (media_dir / "interview.mp3").read_bytes() == mp3.read_bytes()
-    assert not (media_dir / "interview.mp4").exists()
+    assert library.read_bytes("interview.mp3") == mp3.read_bytes()
+    assert not library.exists("interview.mp4")
 
 
 def test_title_defaults_to_the_file_name(client, headers, media_cache):
@@ -103,20 +102,20 @@ def test_title_defaults_to_the_file_name(client, headers, media_cache):
     assert response.get_json()["id"] == "morning-news-part-1"
 
 
-def test_ids_are_unique(client, headers, media_cache, media_dir):
-    shutil.copy(make_media("mp3", media_cache), media_dir / "Same Title.mp3")
+def test_ids_are_unique(client, headers, media_cache, library):
+    library.write("Same Title.mp3", make_media("mp3", media_cache).read_bytes())
     path = make_media("m4a", media_cache)
     ids = [post_media(client, headers, path, title="Same title").get_json()["id"]
            for _ in range(3)]
     assert ids == ["same-title-2", "same-title-3", "same-title-4"]
     # A leftover sidecar also keeps its stem from being reused.
-    (media_dir / "orphan.en.vtt").write_bytes(GOOD_VTT)
+    library.write("orphan.en.vtt", GOOD_VTT)
     assert post_media(client, headers, path, title="Orphan").get_json()["id"] == "orphan-2"
 
 
 @pytest.mark.parametrize("name", BAD_FILES)
-def test_bad_files_are_rejected_and_leave_nothing(client, headers, media_cache, media_dir, name):
-    before = folder_state(media_dir)
+def test_bad_files_are_rejected_and_leave_nothing(client, headers, media_cache, library, name):
+    before = storage_state(library)
     catalog = client.get("/api/media").get_json()
     response = post_media(client, headers, make_media(name, media_cache), title="Bad")
     status, words = BAD_FILES[name]
@@ -131,12 +130,12 @@ def test_bad_files_are_rejected_and_leave_nothing(client, headers, media_cache, 
         assert error["details"]["accepted_formats"]
     else:
         assert error["code"] == "unprocessable"
-    assert folder_state(media_dir) == before
-    assert temp_files(media_dir) == []
+    assert storage_state(library) == before
+    assert storage_temp_files(library) == []
     assert client.get("/api/media").get_json() == catalog
 
 
-def test_missing_file_and_bad_fields_are_400(client, headers, media_dir, media_cache):
+def test_missing_file_and_bad_fields_are_400(client, headers, library, media_cache):
     response = client.post("/api/media", headers=headers,
                            data={"title": "x" * 201, "language": "English"},
                            content_type="multipart/form-data")
@@ -145,7 +144,7 @@ def test_missing_file_and_bad_fields_are_400(client, headers, media_dir, media_c
     assert set(fields) == {"title", "language", "file"}
     response = post_media(client, headers, make_media("mp3", media_cache), language="en_GB!")
     assert response.status_code == 400
-    assert temp_files(media_dir) == []
+    assert storage_temp_files(library) == []
 
 
 def test_a_body_that_is_not_multipart_is_415(client, headers):
@@ -165,22 +164,20 @@ def test_a_bad_boundary_is_400(client, headers, content_type):
     assert "boundary" in response.get_json()["error"]["message"]
 
 
-def test_a_malformed_body_is_400_and_leaves_nothing(client, headers, media_dir):
-    before = folder_state(media_dir)
+def test_a_malformed_body_is_400_and_leaves_nothing(client, headers, library):
+    before = storage_state(library)
     body = (b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n"
             b"\r\n" + b"\0" * 5000)
     response = client.post("/api/media", headers=headers, data=body,
                            content_type="multipart/form-data; boundary=b0undary")
     assert response.status_code == 400
     assert "not valid multipart/form-data" in response.get_json()["error"]["message"]
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
 
 
 @pytest.fixture
-def small_app(media_dir, tmp_path):
-    return create_app({"TESTING": True, "MEDIA_DIR": str(media_dir),
-                       "DATABASE": str(tmp_path / "small.sqlite"), "SECRET_KEY": "t",
-                       "MAX_UPLOAD_BYTES": 20_000})
+def small_app(make_app, media_dir, database_url):
+    return make_app(media_dir, DATABASE=database_url, SECRET_KEY="t", MAX_UPLOAD_BYTES=20_000)
 
 
 def multipart_body(path: Path, boundary: str = "b0undary") -> bytes:
@@ -191,23 +188,23 @@ def multipart_body(path: Path, boundary: str = "b0undary") -> bytes:
     ).encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
 
 
-def test_too_large_with_content_length_is_413_saying_the_limit(small_app, media_cache, media_dir):
+def test_too_large_with_content_length_is_413_saying_the_limit(small_app, media_cache):
     client = small_app.test_client()
     headers = bearer(create_publisher(small_app))
-    before = folder_state(media_dir)
+    before = storage_state(get_storage(small_app))
     response = post_media(client, headers, make_media("wav", media_cache))
     assert response.status_code == 413
     error = response.get_json()["error"]
     assert "19.5 KiB" in error["message"] and "20,000 bytes" in error["message"]
     assert error["details"]["limit_bytes"] == 20_000
-    assert folder_state(media_dir) == before
+    assert storage_state(get_storage(small_app)) == before
 
 
-def test_too_large_without_content_length_is_cut_off(small_app, media_cache, media_dir):
+def test_too_large_without_content_length_is_cut_off(small_app, media_cache):
     """A chunked body has no Content-Length to check up front: reading stops at the limit."""
     client = small_app.test_client()
     headers = bearer(create_publisher(small_app))
-    before = folder_state(media_dir)
+    before = storage_state(get_storage(small_app))
     body = multipart_body(make_media("wav", media_cache))
     read = []
 
@@ -225,11 +222,11 @@ def test_too_large_without_content_length_is_cut_off(small_app, media_cache, med
     assert response.status_code == 413
     assert "20,000 bytes" in response.get_json()["error"]["message"]
     assert sum(read) <= 20_000 + 256 * 1024
-    assert folder_state(media_dir) == before
+    assert storage_state(get_storage(small_app)) == before
 
 
-def test_a_client_that_disconnects_leaves_nothing(client, headers, media_cache, media_dir):
-    before = folder_state(media_dir)
+def test_a_client_that_disconnects_leaves_nothing(client, headers, media_cache, library):
+    before = storage_state(library)
     body = multipart_body(make_media("wav", media_cache))
     response = client.post(
         "/api/media", headers=headers, input_stream=io.BytesIO(body[: len(body) // 2]),
@@ -237,12 +234,12 @@ def test_a_client_that_disconnects_leaves_nothing(client, headers, media_cache, 
         environ_overrides={"CONTENT_LENGTH": str(len(body))},
     )
     assert response.status_code == 400
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
 
 
 def test_a_full_disk_is_507_and_leaves_nothing(monkeypatch, client, headers, media_cache,
-                                              media_dir):
-    before = folder_state(media_dir)
+                                              library):
+    before = storage_state(library)
     written = uploads.TempFile.write
 
     def write(self, data):
@@ -254,10 +251,10 @@ def test_a_full_disk_is_507_and_leaves_nothing(monkeypatch, client, headers, med
     response = post_media(client, headers, make_media("wav", media_cache))
     assert response.status_code == 507
     assert "no room left" in response.get_json()["error"]["message"]
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
 
 
-def test_poster_and_captions_in_the_same_step(client, headers, media_cache, media_dir):
+def test_poster_and_captions_in_the_same_step(client, fetch, headers, media_cache, library):
     png = make_media("png", media_cache)
     response = client.post("/api/media", headers=headers, data={
         "title": "With extras", "language": "en",
@@ -267,8 +264,7 @@ def test_poster_and_captions_in_the_same_step(client, headers, media_cache, medi
     })
     assert response.status_code == 201, response.get_json()
     item = response.get_json()
-    with client.get(item["poster"]) as poster:
-        assert poster.data == png.read_bytes()
+    assert fetch(item["poster"]).data == png.read_bytes()
     [track] = item["tracks"]
     assert (track["kind"], track["srclang"], track["cues"]) == ("captions", "en", 2)
     with client.get(track["url"]) as served:
@@ -280,9 +276,9 @@ def test_poster_and_captions_in_the_same_step(client, headers, media_cache, medi
     ("captions", BROKEN_VTT, 422, "line 3"),
     ("poster", b"not an image at all", 415, "JPEG, PNG or WebP"),
 ])
-def test_bad_extras_reject_the_whole_upload(client, headers, media_cache, media_dir,
+def test_bad_extras_reject_the_whole_upload(client, headers, media_cache, library,
                                             field, payload, status, words):
-    before = folder_state(media_dir)
+    before = storage_state(library)
     response = client.post("/api/media", headers=headers, data={
         "title": "Extras", "file": (make_media("mp4", media_cache).open("rb"), "clip.mp4"),
         field: (io.BytesIO(payload), "extra.bin"),
@@ -295,11 +291,20 @@ def test_bad_extras_reject_the_whole_upload(client, headers, media_cache, media_
         assert [p["line"] for p in error["details"]["problems"]] == [3, 6]
         # The library is as it was; the media file waits, outside it, for
         # corrected captions (see test_upload_pending.py).
-        pending_id = error["details"]["pending_upload"]["id"]
-        assert temp_files(media_dir) == [f"kept-{pending_id}.json", f"kept-{pending_id}.media"]
-        before = {**before, **{f".uploads/{name}": (media_dir / ".uploads" / name).read_bytes()
-                               for name in temp_files(media_dir)}}
-    assert folder_state(media_dir) == before
+        if getattr(library, "bucket", None):
+            # A bucket keeps no uploads yet (S3Storage.take_upload): nothing waits.
+            assert "pending_upload" not in error["details"]
+            assert storage_temp_files(library) == []
+        else:
+            pending_id = error["details"]["pending_upload"]["id"]
+            kept = storage_temp_files(library)
+            assert kept == [f"kept-{pending_id}.json", f"kept-{pending_id}.media"]
+            after = storage_state(library)
+            assert sorted(k for k in after if k.startswith(".uploads/")) == [
+                f".uploads/{name}" for name in kept]
+            assert {k: v for k, v in after.items() if not k.startswith(".uploads/")} == before
+            return
+    assert storage_state(library) == before
 
 
 # -- tracks ---------------------------------------------------------------------------
@@ -310,7 +315,7 @@ def post_track(client, headers, item_id, data: bytes, name="track.vtt", **fields
                              "file": (io.BytesIO(data), name)})
 
 
-def test_add_replace_and_delete_a_track(client, headers, media_dir):
+def test_add_replace_and_delete_a_track(client, headers, library):
     response = post_track(client, headers, "song", GOOD_VTT, label="Lyrics")
     assert response.status_code == 201
     track = response.get_json()
@@ -326,18 +331,18 @@ def test_add_replace_and_delete_a_track(client, headers, media_dir):
     assert response.get_json()["replaced"] is True
     with client.get(track["url"]) as served:
         assert "Hello from SubRip." in served.text
-    assert sorted(p.name for p in media_dir.glob("song.*")) == [
+    assert sorted(e.name for e in library.list() if e.name.startswith("song.")) == [
         "song.en.vtt", "song.json", "song.mp3"]
 
     assert client.delete("/api/media/song/tracks/en.captions", headers=headers).status_code == 204
     assert client.get("/api/media/song").get_json()["tracks"] == []
-    assert not (media_dir / "song.en.vtt").exists()
+    assert not library.exists("song.en.vtt")
     assert client.delete("/api/media/song/tracks/en.captions", headers=headers).status_code == 404
-    assert temp_files(media_dir) == []
+    assert storage_temp_files(library) == []
 
 
-def test_a_track_with_errors_is_refused_with_line_numbers(client, headers, media_dir):
-    before = folder_state(media_dir)
+def test_a_track_with_errors_is_refused_with_line_numbers(client, headers, library):
+    before = storage_state(library)
     response = post_track(client, headers, "clip", BROKEN_VTT)
     assert response.status_code == 422
     error = response.get_json()["error"]
@@ -345,7 +350,7 @@ def test_a_track_with_errors_is_refused_with_line_numbers(client, headers, media
     problems = error["details"]["problems"]
     assert [(p["line"], p["severity"]) for p in problems] == [(3, "error"), (6, "error")]
     # The existing English captions are untouched.
-    assert folder_state(media_dir) == before
+    assert storage_state(library) == before
 
 
 def test_a_track_with_warnings_is_kept_and_the_warnings_listed(client, headers):
@@ -364,15 +369,15 @@ def test_track_fields_are_checked(client, headers):
     assert post_track(client, headers, "nothing-here", GOOD_VTT).status_code == 404
 
 
-def test_deleting_an_item_removes_exactly_its_files(client, headers, media_cache, media_dir):
-    shutil.copy(make_media("m4a", media_cache), media_dir / "clip.extended.m4a")
-    (media_dir / "clip.extended.en.vtt").write_bytes(GOOD_VTT)
-    (media_dir / "clip.en.srt").write_bytes(GOOD_SRT)
-    shutil.copy(make_media("png", media_cache), media_dir / "clip.png")
+def test_deleting_an_item_removes_exactly_its_files(client, headers, media_cache, library):
+    library.write("clip.extended.m4a", make_media("m4a", media_cache).read_bytes())
+    library.write("clip.extended.en.vtt", GOOD_VTT)
+    library.write("clip.en.srt", GOOD_SRT)
+    library.write("clip.png", make_media("png", media_cache).read_bytes())
     client.get("/api/media")
     assert client.delete("/api/media/clip", headers=headers).status_code == 204
-    assert sorted(os.listdir(media_dir)) == [
-        ".uploads", "clip.extended.en.vtt", "clip.extended.m4a", "song.mp3"]
+    assert sorted(e.name for e in library.list()) == [
+        "clip.extended.en.vtt", "clip.extended.m4a", "song.mp3"]
     assert client.get("/api/media/clip").status_code == 404
     assert client.delete("/api/media/clip", headers=headers).status_code == 404
 
@@ -402,6 +407,7 @@ def test_deleting_an_item_forgets_its_progress(app, client, headers):
 
 # -- temporary files ----------------------------------------------------------------------
 
+# Folder-only from here: these drive LocalStorage's staging folder and its file locks.
 def test_cleanup_removes_only_files_whose_writer_is_gone(media_dir):
     storage = LocalStorage(media_dir)
     live = uploads.TempFile(storage, "file", "live.mp4")
