@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from player import create_app, db, progress
+from player import db, progress
 from player.progress.model import parse_report
 from player.progress.viewer import identify, sign_viewer
 from player.web import auth
@@ -48,15 +48,13 @@ def make_lecture(media_cache: Path) -> Path:
 
 
 @pytest.fixture
-def make_app(media_dir, media_cache, database_url):
+def make_app(make_app, media_dir, media_cache, database_url):
+    """``make_app(**config)``: an app of the test's backends (SQLite + folder,
+    or PostgreSQL + a bucket) whose library holds the 200 s lecture."""
     shutil.copy(make_lecture(media_cache), media_dir / "lecture.flac")
 
     def factory(**config):
-        return create_app({
-            "TESTING": True, "MEDIA_DIR": str(media_dir),
-            "DATABASE": database_url, "SECRET_KEY": "test-secret",
-            **config,
-        })
+        return make_app(media_dir, DATABASE=database_url, **config)
 
     return factory
 
@@ -673,11 +671,12 @@ def test_refusals_found_by_the_writer_are_logged_and_dropped(app, client, caplog
 def test_a_process_that_exits_writes_its_queue_first(app, tmp_path):
     """Exiting through sys.exit, as gunicorn workers do, runs the atexit hook
     that writes the queue, here held up behind a slow job."""
+    settings = {name: app.config[name] for name in ("MEDIA_DIR", "DATABASE", "STORAGE",
+                                                    "S3_ENDPOINT_URL") if app.config.get(name)}
     script = f"""
 import sys, time
 from player import create_app
-app = create_app({{"TESTING": True, "MEDIA_DIR": {app.config["MEDIA_DIR"]!r},
-                  "DATABASE": {app.config["DATABASE"]!r}, "SECRET_KEY": "test-secret",
+app = create_app({{**{settings!r}, "TESTING": True, "SECRET_KEY": "test-secret",
                   "SCAN_ON_START": False}})
 writer = app.extensions["progress_writer"]
 def slow(conn):
