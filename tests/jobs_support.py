@@ -92,6 +92,15 @@ def worker_env(database: str, media_dir: Path, **settings: object) -> dict[str, 
     return env
 
 
+def app_worker_env(app, **settings: object) -> dict[str, str]:
+    """The environment of a `player worker` of ``app``'s deployment: its
+    database and its library (the folder, or the bucket and its endpoint)."""
+    for name in ("STORAGE", "S3_ENDPOINT_URL"):
+        if app.config.get(name):
+            settings.setdefault(name, app.config[name])
+    return worker_env(app.config["DATABASE"], Path(app.config["MEDIA_DIR"]), **settings)
+
+
 def start_worker(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
     """Start `player worker` with its output in ``log``."""
     with open(log, "ab") as out:

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from player import create_app, db, progress
+from player import db, progress
 from player.db import postgresql
 from player.library.scan import scan
 from player.progress.model import parse_report
@@ -131,12 +131,10 @@ def test_only_sqlite_writers_take_turns_on_a_lock_file(database_url):
 # -- several servers ---------------------------------------------------------------------
 
 @pytest.fixture
-def two_servers(media_dir, media_cache, database_url):
+def two_servers(make_app, media_dir, media_cache, database_url):
     """Two apps on one database, as two app servers behind a balancer would be."""
     shutil.copy(make_lecture(media_cache), media_dir / "lecture.flac")
-    return [create_app({"TESTING": True, "MEDIA_DIR": str(media_dir),
-                        "DATABASE": database_url, "SECRET_KEY": "test-secret"})
-            for _ in range(2)]
+    return [make_app(media_dir, DATABASE=database_url) for _ in range(2)]
 
 
 def held_together(writers, release: threading.Event) -> None:

@@ -10,18 +10,15 @@ from collections import Counter
 
 import pytest
 
-from player import create_app, jobs
-from tests.jobs_support import HANDLERS, start_worker, wait_for, worker_env
+from player import jobs
+from tests.jobs_support import HANDLERS, app_worker_env, start_worker, wait_for
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
 
 @pytest.fixture
-def app(media_dir, database_url):
-    return create_app({
-        "TESTING": True, "MEDIA_DIR": str(media_dir), "DATABASE": database_url,
-        "SECRET_KEY": "test-secret", "JOBS_HANDLERS": HANDLERS,
-    })
+def app(make_app, media_dir, database_url):
+    return make_app(media_dir, DATABASE=database_url, JOBS_HANDLERS=HANDLERS)
 
 
 def job_state(app, job_id) -> jobs.Job:
@@ -36,12 +33,12 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.mark.databases("postgresql")
-def test_two_workers_never_run_the_same_job(app, media_dir, tmp_path):
+def test_two_workers_never_run_the_same_job(app, tmp_path):
     log = tmp_path / "ran.log"
     with app.app_context():
         queued = [jobs.enqueue("test-record", f"item-{n}", {"log": str(log), "sleep": 0.05}).id
                   for n in range(30)]
-    env = worker_env(app.config["DATABASE"], media_dir)
+    env = app_worker_env(app)
     workers = [start_worker(env, tmp_path / f"worker-{n}.log", "--once", "--poll", "0.1")
                for n in range(2)]
     try:
@@ -59,11 +56,11 @@ def test_two_workers_never_run_the_same_job(app, media_dir, tmp_path):
         assert {j.state for j in jobs.list_jobs()} == {"done"}
 
 
-def test_a_job_whose_worker_is_killed_finishes_on_the_next_worker(app, media_dir, tmp_path):
+def test_a_job_whose_worker_is_killed_finishes_on_the_next_worker(app, tmp_path):
     marker = tmp_path / "started"
     with app.app_context():
         job = jobs.enqueue("test-slow-first", "clip", {"marker": str(marker)})
-    env = worker_env(app.config["DATABASE"], media_dir, JOBS_LEASE_SECONDS=2)
+    env = app_worker_env(app, JOBS_LEASE_SECONDS=2)
     first = start_worker(env, tmp_path / "first.log", "--poll", "0.1")
     try:
         wait_for(marker.exists, what="the first worker to start the job")
@@ -85,13 +82,13 @@ def test_a_job_whose_worker_is_killed_finishes_on_the_next_worker(app, media_dir
     assert (done.attempts, done.result) == (2, {"attempt": 2})
 
 
-def test_sigterm_lets_the_running_job_finish_then_exits_0(app, media_dir, tmp_path):
+def test_sigterm_lets_the_running_job_finish_then_exits_0(app, tmp_path):
     marker = tmp_path / "started"
     with app.app_context():
         job = jobs.enqueue("test-steps", "clip",
                            {"steps": 4, "pause": 0.3, "marker": str(marker)})
         later = jobs.enqueue("test-echo", "song")
-    env = worker_env(app.config["DATABASE"], media_dir)
+    env = app_worker_env(app)
     worker = start_worker(env, tmp_path / "worker.log", "--poll", "0.1")
     try:
         wait_for(marker.exists, what="the worker to start the job")
@@ -106,12 +103,12 @@ def test_sigterm_lets_the_running_job_finish_then_exits_0(app, media_dir, tmp_pa
         assert jobs.worker_running() is False
 
 
-def test_sigterm_after_the_grace_period_gives_the_job_back(app, media_dir, tmp_path):
+def test_sigterm_after_the_grace_period_gives_the_job_back(app, tmp_path):
     marker = tmp_path / "started"
     with app.app_context():
         job = jobs.enqueue("test-steps", "clip",
                            {"steps": 50, "pause": 0.2, "marker": str(marker)})
-    env = worker_env(app.config["DATABASE"], media_dir)
+    env = app_worker_env(app)
     worker = start_worker(env, tmp_path / "worker.log", "--poll", "0.1", "--grace", "0")
     try:
         wait_for(marker.exists, what="the worker to start the job")

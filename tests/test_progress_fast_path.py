@@ -20,7 +20,7 @@ import pytest
 from werkzeug.http import parse_date
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from player import create_app, db, progress
+from player import db, progress
 from player.progress import store as progress_store
 from player.progress.viewer import sign_viewer
 from tests.test_progress_api import make_lecture, writer_held
@@ -105,7 +105,7 @@ def stored(app) -> dict:
 
 
 @pytest.fixture
-def twin_apps(media_dir, media_cache, make_database, monkeypatch):
+def twin_apps(make_app, media_dir, media_cache, make_database, monkeypatch):
     """Make two apps alike but for their databases."""
     shutil.copy(make_lecture(media_cache), media_dir / "lecture.flac")
     # The duration stays cached for the whole test however slowly it runs,
@@ -113,9 +113,8 @@ def twin_apps(media_dir, media_cache, make_database, monkeypatch):
     monkeypatch.setattr(progress_store, "DURATION_FRESH_SECONDS", 3600.0)
 
     def make(**config):
-        return [create_app({
-            "TESTING": True, "MEDIA_DIR": str(media_dir),
-            "DATABASE": make_database(name), "SECRET_KEY": "test-secret",
+        return [make_app(media_dir, **{
+            "DATABASE": make_database(name),
             "VIEWER_SECRET": SECRET, "PROGRESS_RATE_BURST": BURST,
             # One token per 100 s: nothing refills during the test.
             "PROGRESS_RATE_PER_SECOND": 0.01, "PROGRESS_QUEUE_LIMIT": 2, **config,

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from player import create_app, db, progress
+from player import db, progress
 from player.progress import limits as progress_limits
 from player.progress import store as progress_store
 from player.progress.limits import Limits, RecentSessions, address_key
@@ -56,15 +56,12 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def make_app(media_dir, media_cache, database_url):
+def make_app(make_app, media_dir, media_cache, database_url):
+    """``make_app(**config)``: an app of the test's backends with small limits."""
     shutil.copy(make_lecture(media_cache), media_dir / "lecture.flac")
 
     def factory(**config):
-        return create_app({
-            "TESTING": True, "MEDIA_DIR": str(media_dir),
-            "DATABASE": database_url, "SECRET_KEY": "test-secret",
-            **LIMITS, **config,
-        })
+        return make_app(media_dir, **{"DATABASE": database_url, **LIMITS, **config})
 
     return factory
 
@@ -251,13 +248,11 @@ def test_statistics_count_no_viewer_that_was_turned_away(make_app, clock):
 
 # -- the fast path and the view agree ------------------------------------------------------
 
-def test_the_fast_path_answers_as_the_view(media_dir, make_app, clock, tmp_path):
+def test_the_fast_path_answers_as_the_view(make_app, make_database, clock):
     """Both take the same tokens and give the same answers (the view alone
     runs when the fast path finds a before-request hook)."""
     fast = make_app()
-    slow = create_app({"TESTING": True, "MEDIA_DIR": str(media_dir),
-                       "DATABASE": str(tmp_path / "slow.sqlite"), "SECRET_KEY": "test-secret",
-                       **LIMITS})
+    slow = make_app(DATABASE=make_database("slow"))
     slow.before_request(lambda: None)
     got = []
     for app in (fast, slow):
