@@ -17,7 +17,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_job_commands_run_as_written(tmp_path, media_cache):
     block = re.search(r"<!-- job-commands -->\n```\n(.*?)```", README, re.S).group(1)
     commands = [line.split() for line in block.splitlines() if line.strip()]
-    assert [c[:2] for c in commands] == [["player", "worker"], ["player", "jobs"]]
+    assert [c[:2] for c in commands] == [["player", "worker"], ["player", "jobs"],
+                                         ["player", "jobs"]]
     media = tmp_path / "media"
     media.mkdir()
     shutil.copy(make_media("mp4", media_cache), media / "harbour.mp4")
@@ -43,3 +44,9 @@ def test_job_commands_run_as_written(tmp_path, media_cache):
     failed = player(*commands[1][1:])
     assert failed.stdout.splitlines() == ["ID  KIND  MEDIA  STATE  PROGRESS  MESSAGE",
                                           "No jobs in state failed."]
+    # The poster job just finished: the default retention keeps it.
+    pruned = player(*commands[2][1:])
+    assert pruned.stdout == ("Forgot 0 done job(s) older than 7 day(s) and 0 failed job(s)"
+                             " older than 30 day(s).\n")
+    assert ["poster", "harbour", "done"] in [
+        line.split()[1:4] for line in player("jobs").stdout.splitlines()[1:]]

@@ -140,3 +140,24 @@ def jobs_of_every_media(conn: Connection, limit: int) -> list:
         " (PARTITION BY media_id ORDER BY id DESC) AS latest"
         " FROM jobs WHERE media_id IS NOT NULL) AS ranked"
         " WHERE latest <= ? ORDER BY media_id, id", (limit,)).fetchall()
+
+
+def jobs_prune(conn: Connection, done_before: float, failed_before: float) -> dict[str, int]:
+    """Delete done jobs last changed before ``done_before`` and failed ones
+    before ``failed_before``; how many of each. Waiting and running jobs are
+    never deleted, nor the newest job: SQLite numbers a new row one past the
+    highest id there is, so without it a new job could take the id (and the
+    ``/api/jobs/<id>`` URL) of a forgotten one."""
+    counts = {}
+    with Transaction(conn):
+        for state, before in (("done", done_before), ("failed", failed_before)):
+            counts[state] = conn.execute(
+                "DELETE FROM jobs WHERE state = ? AND updated_at < ?"
+                " AND id < (SELECT MAX(id) FROM jobs)", (state, before)).rowcount
+    return counts
+
+
+def jobs_workers_forget(conn: Connection, seen_before: float) -> int:
+    """Forget workers not heard from since ``seen_before`` (killed ones, which
+    could not remove themselves); how many."""
+    return conn.execute("DELETE FROM job_workers WHERE seen_at < ?", (seen_before,)).rowcount

@@ -11,12 +11,21 @@ from __future__ import annotations
 from flask import Flask
 
 from .model import STATES, Job, JobContext, JobFailed, JobReleased, LeaseLost
-from .queue import by_media, enqueue, for_media, get, list_jobs, waiting_counts, worker_running
+from .queue import (
+    by_media,
+    enqueue,
+    for_media,
+    get,
+    list_jobs,
+    prune,
+    waiting_counts,
+    worker_running,
+)
 from .runner import Worker
 
 __all__ = ["STATES", "Job", "JobContext", "JobFailed", "JobReleased", "LeaseLost", "Worker",
-           "by_media", "enqueue", "for_media", "get", "list_jobs", "run_one", "waiting_counts",
-           "worker_running"]
+           "by_media", "enqueue", "for_media", "get", "list_jobs", "prune", "run_one",
+           "waiting_counts", "worker_running"]
 
 
 def run_one(app: Flask) -> bool:

@@ -1,4 +1,4 @@
-"""``player worker`` (runs background jobs) and ``player jobs`` (lists them)."""
+"""``player worker`` (runs background jobs) and ``player jobs`` (lists or prunes them)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ def worker_command(once: bool, poll: float, grace: float) -> None:
     """
     from .runner import Worker
 
-    worker = Worker(current_app._get_current_object(), grace=grace, say=click.echo)
+    try:
+        worker = Worker(current_app._get_current_object(), grace=grace, say=click.echo)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
     def stop(signum, frame):
         click.echo(f"{signal.Signals(signum).name}: taking no more jobs; stopping.", err=True)
@@ -54,13 +57,28 @@ def _where(app) -> str:
               help="Only jobs in this state (repeat for several).")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
               help="How many of the latest jobs to list.")
+@click.option("--prune", is_flag=True,
+              help="Instead of listing, forget done jobs older than PLAYER_JOBS_KEEP_DAYS"
+                   " (7) and failed ones older than PLAYER_JOBS_KEEP_FAILED_DAYS (30), as a"
+                   " running worker does every hour.")
 @with_appcontext
-def jobs_command(states: tuple[str, ...], limit: int) -> None:
+def jobs_command(states: tuple[str, ...], limit: int, prune: bool) -> None:
     """List the latest background jobs: id, kind, item, state, progress, message."""
-    from .queue import list_jobs, worker_running
+    from .queue import keep_days, list_jobs, worker_running
+    from .queue import prune as prune_jobs
 
+    try:
+        done_days, failed_days = keep_days(current_app.config)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     conn = db.connect(current_app.config["DATABASE"])
     try:
+        if prune:
+            counts = prune_jobs(current_app.config, conn=conn)
+            click.echo(f"Forgot {counts['done']} done job(s) older than {done_days:g} day(s)"
+                       f" and {counts['failed']} failed job(s) older than {failed_days:g}"
+                       " day(s).")
+            return
         found = list_jobs(states, limit=limit, conn=conn)
         running = worker_running(conn=conn)
     finally:

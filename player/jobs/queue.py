@@ -16,6 +16,13 @@ from .model import STATES, Job
 MAX_ATTEMPTS = 3
 #: A worker not heard from for this long counts as gone.
 WORKER_SILENCE_SECONDS = 60
+#: Days a done job is kept unless ``JOBS_KEEP_DAYS`` says otherwise.
+KEEP_DONE_DAYS = 7
+#: Days a failed job is kept unless ``JOBS_KEEP_FAILED_DAYS`` says otherwise:
+#: longer, so a publisher has time to read why it failed.
+KEEP_FAILED_DAYS = 30
+#: A worker row not renewed for this long is forgotten when jobs are pruned.
+FORGET_WORKER_SECONDS = 86400
 
 
 def _conn(conn: db.Connection | None) -> db.Connection:
@@ -94,3 +101,37 @@ def worker_running(*, conn: db.Connection | None = None,
                    within: float = WORKER_SILENCE_SECONDS) -> bool:
     """Whether a worker said it was alive within the last ``within`` seconds."""
     return sql.jobs_workers_seen_since(_conn(conn), time.time() - within) > 0
+
+
+def keep_days(config) -> tuple[float, float]:
+    """Days done and failed jobs are kept (``JOBS_KEEP_DAYS``,
+    ``JOBS_KEEP_FAILED_DAYS``).
+
+    :raises ValueError: if a setting is not a number of days, 0 or more.
+    """
+    days = []
+    for name, default in (("JOBS_KEEP_DAYS", KEEP_DONE_DAYS),
+                          ("JOBS_KEEP_FAILED_DAYS", KEEP_FAILED_DAYS)):
+        value = config.get(name)
+        try:
+            number = float(default if value is None or value == "" else value)
+        except (TypeError, ValueError):
+            number = -1.0
+        if not number >= 0:
+            raise ValueError(f"{name} must be a number of days, 0 or more; it is {value!r}")
+        days.append(number)
+    return days[0], days[1]
+
+
+def prune(config, *, conn: db.Connection, now: float | None = None) -> dict[str, int]:
+    """Forget finished jobs older than the settings keep them (by when they
+    finished) and workers silent for a day; how many jobs of each state.
+
+    :raises ValueError: for a retention setting that is not a number of days.
+    :raises player.db.Error: if the database refuses the deletes.
+    """
+    now = time.time() if now is None else now
+    done_days, failed_days = keep_days(config)
+    counts = sql.jobs_prune(conn, now - done_days * 86400, now - failed_days * 86400)
+    sql.jobs_workers_forget(conn, now - FORGET_WORKER_SECONDS)
+    return counts

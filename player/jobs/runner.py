@@ -9,7 +9,9 @@ the job for good; any other exception queues it again after a backoff
 (``JOBS_BACKOFF_SECONDS`` doubled per attempt, an hour at most) until its
 attempts (``JOBS_MAX_ATTEMPTS``, 3) are spent. Each worker also records
 that it is alive (table ``job_workers``), so the publisher pages can say
-when no worker is running.
+when no worker is running, and forgets finished jobs past their retention
+(:func:`~.queue.prune`) when it starts and every ``JOBS_PRUNE_SECONDS``
+(an hour) after.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from flask import Flask
 
 from .. import db
 from ..db import jobs as sql
-from . import registry
+from . import queue, registry
 from .model import Job, JobContext, JobFailed, JobReleased, LeaseLost
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ BACKOFF_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 3600.0
 #: How often a worker says it is alive (it counts as gone after a minute).
 BEAT_SECONDS = 15.0
+#: How often a running worker forgets finished jobs past their retention.
+PRUNE_SECONDS = 3600.0
 
 
 def backoff(base: float, attempt: int) -> float:
@@ -60,12 +64,16 @@ class Worker:
         self.lease = float(config.get("JOBS_LEASE_SECONDS") or LEASE_SECONDS)
         self.backoff = float(config.get("JOBS_BACKOFF_SECONDS") or BACKOFF_SECONDS)
         self.beat_every = min(BEAT_SECONDS, self.lease / 3)
+        self.prune_every = float(config.get("JOBS_PRUNE_SECONDS") or PRUNE_SECONDS)
+        # Checked now, so a worker with a bad setting stops before taking a job.
+        queue.keep_days(config)
         self.grace = grace
         self.say = say or log.info
         self.stopping = threading.Event()
         self._release_at = float("inf")
         self._conn: db.Connection | None = None
         self._last_beat = 0.0
+        self._next_prune = 0.0
 
     # -- the connection and the heartbeat ---------------------------------------
 
@@ -94,6 +102,23 @@ class Worker:
             self._conn.close()
             self._conn = None
 
+    def prune(self) -> dict[str, int] | None:
+        """Forget finished jobs past their retention, if due (at most every
+        ``prune_every`` seconds); how many, or None when not due or when the
+        database refused (logged: running jobs matters more)."""
+        if time.monotonic() < self._next_prune:
+            return None
+        self._next_prune = time.monotonic() + self.prune_every
+        try:
+            counts = queue.prune(self.app.config, conn=self._connection())
+        except db.Error:
+            log.exception("worker %s: could not prune finished jobs", self.name)
+            return None
+        if any(counts.values()):
+            self.say(f"Forgot {counts['done']} done and {counts['failed']} failed job(s)"
+                     " past their retention.")
+        return counts
+
     def request_stop(self) -> None:
         """Take no more jobs; give the running one back after the grace period."""
         if not self.stopping.is_set():
@@ -112,6 +137,7 @@ class Worker:
         try:
             self.beat(force=True)
             while not self.stopping.is_set():
+                self.prune()
                 if self.run_one():
                     count += 1
                 elif once:
