@@ -1,6 +1,7 @@
 """A caption error does not throw the media upload away: the media file is
 kept, outside the library, and only a corrected caption file is sent to
-finish the upload, through the API or the publisher's form."""
+finish the upload, through the API or the publisher's form. On PostgreSQL + S3
+the media file waits in the bucket (``player.library.s3kept``)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ from tests.publish_support import (
     create_publisher,
     csrf_from,
     log_in,
-    temp_files,
 )
+from tests.s3_support import storage_temp_files
 from tests.test_openapi import check
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
 GOOD_SBV = b"0:00:00.000,0:00:01.500\nHello from SBV.\n"
 # One error only: the third cue ends before it starts (line 9, column 18).
@@ -37,8 +40,14 @@ def headers(app):
     return bearer(create_publisher(app, "api"))
 
 
-def library_files(media_dir) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(media_dir.iterdir()) if p.is_file()}
+def library_files(library) -> dict[str, bytes]:
+    return {entry.name: library.read_bytes(entry.name) for entry in library.list()}
+
+
+def kept_uploads(library) -> list[str]:
+    """The kept uploads (a folder keeps each as one file, a bucket as its
+    bytes and a record naming them: the records are counted)."""
+    return [name for name in storage_temp_files(library) if name.startswith("kept-")]
 
 
 def upload_with_captions(client, headers, media_cache, captions: bytes = BROKEN_VTT,
@@ -66,8 +75,8 @@ def pending_of(response) -> dict:
                                                  (GOOD_SRT, "fixed.srt", 2),
                                                  (GOOD_SBV, "fixed.sbv", 1)])
 def test_the_media_is_kept_and_only_corrected_captions_finish_it(
-        client, headers, media_cache, media_dir, corrected, name, cues):
-    before = library_files(media_dir)
+        client, headers, media_cache, library, corrected, name, cues):
+    before = library_files(library)
     response = upload_with_captions(client, headers, media_cache, poster=True)
     assert response.status_code == 422
     error = response.get_json()["error"]
@@ -81,7 +90,7 @@ def test_the_media_is_kept_and_only_corrected_captions_finish_it(
     assert (f"The media file was kept for 24 hours: to finish, send only the corrected"
             f" caption file, as the multipart field 'captions', in a POST to {kept['url']}."
             ) in error["message"]
-    assert library_files(media_dir) == before
+    assert library_files(library) == before
     assert client.get("/api/media/kept-talk").status_code == 404
 
     response = finish(client, headers, kept["url"], corrected, name)
@@ -93,11 +102,9 @@ def test_the_media_is_kept_and_only_corrected_captions_finish_it(
     assert [(t["kind"], t["srclang"], t["cues"]) for t in item["tracks"]] == [
         ("captions", "en", cues)]
     assert item["poster"]
-    assert (media_dir / "kept-talk.mp4").read_bytes() == (
-        make_media("mp4", media_cache).read_bytes())
-    assert (media_dir / "kept-talk.png").read_bytes() == (
-        make_media("png", media_cache).read_bytes())
-    assert temp_files(media_dir) == []
+    assert library.read_bytes("kept-talk.mp4") == make_media("mp4", media_cache).read_bytes()
+    assert library.read_bytes("kept-talk.png") == make_media("png", media_cache).read_bytes()
+    assert storage_temp_files(library) == []
     # Finished once: the id names nothing now.
     again = finish(client, headers, kept["url"], GOOD_VTT)
     assert again.status_code == 404
@@ -105,7 +112,7 @@ def test_the_media_is_kept_and_only_corrected_captions_finish_it(
 
 
 def test_captions_still_wrong_keep_it_again_with_the_new_problems(
-        client, headers, media_cache, media_dir):
+        client, headers, media_cache, library):
     kept = pending_of(upload_with_captions(client, headers, media_cache, name="mp3"))
     response = finish(client, headers, kept["url"], ONE_ERROR_VTT)
     assert response.status_code == 422
@@ -123,7 +130,7 @@ def test_captions_still_wrong_keep_it_again_with_the_new_problems(
 
 
 def test_a_caption_file_too_large_keeps_the_media_too(app, client, headers, media_cache,
-                                                      media_dir, monkeypatch):
+                                                      library, monkeypatch):
     monkeypatch.setattr(uploads, "MAX_SIDE_FILE_BYTES", 100)
     response = upload_with_captions(client, headers, media_cache, GOOD_VTT * 3)
     assert response.status_code == 413
@@ -138,7 +145,7 @@ def test_the_language_of_the_upload_is_the_captions(client, headers, media_cache
     assert (item["language"], item["tracks"][0]["srclang"]) == ("uk", "uk")
 
 
-def test_other_faults_keep_nothing(client, headers, media_cache, media_dir):
+def test_other_faults_keep_nothing(client, headers, media_cache, library):
     # A media file the player cannot play, or a bad poster, is not kept: only
     # the caption file can be sent alone.
     response = client.post("/api/media", headers=headers, data={
@@ -151,14 +158,14 @@ def test_other_faults_keep_nothing(client, headers, media_cache, media_dir):
         "poster": (io.BytesIO(b"not an image"), "p.png"),
         "captions": (io.BytesIO(BROKEN_VTT), "c.vtt")})
     assert response.status_code == 415
-    assert temp_files(media_dir) == []
+    assert storage_temp_files(library) == []
 
 
-def test_discarding_a_kept_upload(client, headers, media_cache, media_dir):
+def test_discarding_a_kept_upload(client, headers, media_cache, library):
     kept = pending_of(upload_with_captions(client, headers, media_cache, poster=True))
-    assert len(temp_files(media_dir)) == 3
+    assert len(kept_uploads(library)) == 3
     assert client.delete(kept["url"], headers=headers).status_code == 204
-    assert temp_files(media_dir) == []
+    assert storage_temp_files(library) == []
     assert client.delete(kept["url"], headers=headers).status_code == 404
     assert finish(client, headers, kept["url"], GOOD_VTT).status_code == 404
 
@@ -179,7 +186,7 @@ def test_a_kept_upload_needs_a_publisher(client, headers, media_cache):
     assert finish(client, headers, kept["url"], GOOD_VTT).status_code == 201
 
 
-def test_two_finishes_at_once_make_one_item(app, headers, media_cache, media_dir):
+def test_two_finishes_at_once_make_one_item(app, headers, media_cache, library):
     kept = pending_of(upload_with_captions(app.test_client(), headers, media_cache))
     results: list[int] = []
     threads = [threading.Thread(target=lambda: results.append(
@@ -190,12 +197,12 @@ def test_two_finishes_at_once_make_one_item(app, headers, media_cache, media_dir
     for thread in threads:
         thread.join(30)
     assert sorted(results) == [201, 404, 404]
-    assert sorted(p.name for p in media_dir.glob("kept-talk*")) == [
+    assert sorted(n for n in library_files(library) if n.startswith("kept-talk")) == [
         "kept-talk.en.vtt", "kept-talk.json", "kept-talk.mp4"]
 
 
 def test_a_storage_that_cannot_keep_answers_as_before(client, headers, media_cache,
-                                                      media_dir, monkeypatch):
+                                                      library, monkeypatch):
     def cannot(*args, **kwargs):
         raise NotImplementedError
 
@@ -203,7 +210,7 @@ def test_a_storage_that_cannot_keep_answers_as_before(client, headers, media_cac
     response = upload_with_captions(client, headers, media_cache)
     assert response.status_code == 422
     assert "pending_upload" not in response.get_json()["error"]["details"]
-    assert temp_files(media_dir) == []
+    assert storage_temp_files(library) == []
 
 
 def test_the_answers_match_the_openapi_document(app, client, headers, media_cache):
@@ -243,8 +250,8 @@ def pending_url(html: str) -> str:
     return match.group(1)
 
 
-def test_the_form_asks_only_for_corrected_captions(client, csrf, media_cache, media_dir):
-    before = library_files(media_dir)
+def test_the_form_asks_only_for_corrected_captions(client, csrf, media_cache, library):
+    before = library_files(library)
     response = form_upload(client, csrf, media_cache)
     assert response.status_code == 422
     html = response.text
@@ -261,7 +268,7 @@ def test_the_form_asks_only_for_corrected_captions(client, csrf, media_cache, me
     assert re.findall(r'<input type="file" id="(\w+)"', html) == ["captions"]
     assert re.search(r'<input type="file" id="captions" name="captions"[^>]*'
                      r'aria-describedby="captions-hint captions-error" aria-invalid="true"', html)
-    assert library_files(media_dir) == before
+    assert library_files(library) == before
 
     # The page can be loaded again (after a reload, or later).
     again = client.get(url)
@@ -280,8 +287,8 @@ def test_the_form_asks_only_for_corrected_captions(client, csrf, media_cache, me
     assert response.status_code == 303
     assert response.headers["Location"] == "/publish/media/kept-talk"
     assert "Uploaded “Kept talk”." in client.get("/publish/media/kept-talk").text
-    assert (media_dir / "kept-talk.en.vtt").read_text().startswith("WEBVTT")
-    assert temp_files(media_dir) == []
+    assert library.read_bytes("kept-talk.en.vtt").startswith(b"WEBVTT")
+    assert storage_temp_files(library) == []
     assert client.get(url).status_code == 404
 
 
@@ -293,22 +300,22 @@ def test_the_form_without_a_file_says_so(client, csrf, media_cache):
     assert pending_url(response.text) == url
 
 
-def test_the_forms_need_the_token(client, csrf, media_cache, media_dir):
+def test_the_forms_need_the_token(client, csrf, media_cache, library):
     url = pending_url(form_upload(client, csrf, media_cache).text)
     response = client.post(url, data={"captions": (io.BytesIO(GOOD_VTT), "f.vtt")})
     assert response.status_code == 403
     assert client.post(f"{url}/discard").status_code == 403
-    assert len(temp_files(media_dir)) == 2
+    assert len(kept_uploads(library)) == 2
 
 
-def test_discarding_from_the_page(client, csrf, media_cache, media_dir):
+def test_discarding_from_the_page(client, csrf, media_cache, library):
     html = form_upload(client, csrf, media_cache).text
     url = pending_url(html)
     assert f'action="{url}/discard"' in html
     response = client.post(f"{url}/discard", data={"csrf_token": csrf})
     assert response.status_code == 303 and response.headers["Location"] == "/publish/upload"
     assert "The kept upload has been discarded." in client.get("/publish/upload").text
-    assert temp_files(media_dir) == []
+    assert storage_temp_files(library) == []
     assert client.post(f"{url}/discard", data={"csrf_token": csrf}).status_code == 404
 
 

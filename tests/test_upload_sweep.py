@@ -18,6 +18,13 @@ from player.publish import uploads
 from player.publish.sweeper import Sweeper, longest_upload_seconds
 from tests.mediagen import make_media
 from tests.publish_support import bearer, create_publisher, folder_state, temp_files
+from tests.s3_support import (  # noqa: F401  (fixtures)
+    s3_bucket,
+    s3_env,
+    s3_server,
+    s3_storage,
+    storage_temp_files,
+)
 
 LOG = logging.getLogger("test")
 
@@ -86,6 +93,44 @@ def test_kept_uploads_go_when_kept_too_long_and_not_taken(storage, media_dir):
     assert storage.cleanup_uploads(keep_for=3600) == []
     with pytest.raises(FileNotFoundError):
         uploads.TempFile.take(storage, "old")
+
+
+def test_on_a_bucket_kept_uploads_go_when_kept_too_long_and_not_taken(s3_storage):
+    """The same on S3, where a kept upload is its staged bytes and a record
+    whose age (the service's LastModified) cannot be set: time passes instead."""
+    storage = s3_storage
+    for name in ("old", "taken"):
+        temp = uploads.TempFile(storage, "file", f"{name}.mp4")
+        temp.write(name.encode())
+        temp.keep(name)
+    time.sleep(3)
+    fresh = uploads.TempFile(storage, "file", "fresh.mp4")
+    fresh.write(b"fresh")
+    fresh.keep("fresh")
+    taken = uploads.TempFile.take(storage, "taken")
+    # However idle, the bytes of a kept upload are not an abandoned upload.
+    assert storage.cleanup_uploads(stale_after=-1) == []
+    assert len(storage_temp_files(storage)) == 6  # three records and their bytes
+    # The clean-up waits for whoever has taken one, then finds it kept again.
+    swept: list[list[str]] = []
+    sweep = threading.Thread(target=lambda: swept.append(storage.cleanup_uploads(keep_for=2)))
+    sweep.start()
+    time.sleep(0.5)
+    assert sweep.is_alive()
+    assert taken.read_all() == b"taken"
+    taken.keep("taken")
+    sweep.join(30)
+    assert swept == [["kept-old"]]
+    assert sorted(n for n in storage_temp_files(storage) if n.startswith("kept-")) == [
+        "kept-fresh", "kept-taken"]
+    assert len(storage_temp_files(storage)) == 4
+    with pytest.raises(FileNotFoundError):
+        uploads.TempFile.take(storage, "old")
+    # Committed, it is in the library and nothing of it is left aside.
+    uploads.TempFile.take(storage, "fresh").commit("fresh.mp4")
+    assert storage.read_bytes("fresh.mp4") == b"fresh"
+    left = storage_temp_files(storage)
+    assert len(left) == 2 and "kept-taken" in left
 
 
 # -- the sweeper ---------------------------------------------------------------------------

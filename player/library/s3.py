@@ -48,6 +48,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .s3kept import KEPT_PREFIX, LOCKS, STAGING, KeptUpload, cleanup_kept, keep_as
 from .s3lock import (
     LOCK_TTL,
     NOT_FOUND,
@@ -78,8 +79,8 @@ STALE_UPLOAD_SECONDS = 24 * 3600
 #: probing seeks between box headers, and each miss costs a request.
 READ_BLOCK = 64 * 1024
 
-_STAGING = ".uploads/"
-_LOCKS = ".locks/"
+_STAGING = STAGING
+_LOCKS = LOCKS
 _UPLOAD_PREFIX = "upload-"
 
 #: Content-Type stored with each object, so a CDN or a presigned URL gives
@@ -417,6 +418,19 @@ class S3Storage(Storage):
             raise
         return self._written(key, etag, size)
 
+    def take_upload(self, name: str) -> Upload:
+        """The kept upload ``name``, its lock held (see :mod:`.s3kept`).
+
+        :raises FileNotFoundError: if there is none.
+        :raises ObjectStoreError: if the service fails.
+        """
+        return KeptUpload(self, name)
+
+    def _reader(self, object_key: str, size: int, etag: str, name: str) -> BinaryIO:
+        """A buffered reader of one version (``etag``) of the object ``object_key``."""
+        raw = _ObjectReader(self, object_key, size, etag, name)
+        return io.BufferedReader(raw, buffer_size=READ_BLOCK)  # type: ignore[return-value]
+
     def _abort(self, object_key: str, upload_id: str) -> None:
         try:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=object_key,
@@ -489,8 +503,8 @@ class S3Storage(Storage):
         their lifetime; returns the uploads' names.
 
         Nothing tells whether the app server writing a staged upload is still
-        alive, so only its idle time counts. ``keep_for`` is accepted for the
-        interface: this storage keeps no uploads (:meth:`take_upload`).
+        alive, so only its idle time counts. Kept uploads (:meth:`take_upload`)
+        go by ``keep_for`` instead (see :func:`~.s3kept.cleanup_kept`).
 
         :raises ObjectStoreError: if the service fails.
         """
@@ -509,7 +523,14 @@ class S3Storage(Storage):
                 break
             params = {"Prefix": staging, "KeyMarker": page["NextKeyMarker"],
                       "UploadIdMarker": page["NextUploadIdMarker"]}
-        for item in self._list_all(staging):
+        staged = list(self._list_all(staging))
+        records = [item for item in staged
+                   if item["Key"][len(staging):].startswith(KEPT_PREFIX)]
+        dropped, kept = cleanup_kept(self, records, keep_for)
+        removed += dropped
+        for item in staged:
+            if item in records or item["Key"] in kept:
+                continue
             if item["LastModified"].timestamp() < cutoff:
                 self._call("deleting an upload", "delete_object", Key=item["Key"])
                 removed.append(item["Key"][len(staging):])
@@ -730,9 +751,7 @@ class _S3Upload(Upload):
 
     def open(self) -> BinaryIO:
         """A reader of the staged object: the upload is complete from then on."""
-        etag = self._finish()
-        raw = _ObjectReader(self._storage, self._object_key, self.size, etag, self.name)
-        return io.BufferedReader(raw, buffer_size=READ_BLOCK)  # type: ignore[return-value]
+        return self._storage._reader(self._object_key, self.size, self._finish(), self.name)
 
     def read_all(self) -> bytes:
         with self.open() as reader:
@@ -745,6 +764,11 @@ class _S3Upload(Upload):
         self._done = True
         self._delete_staged()
         return entry
+
+    def keep(self, name: str) -> None:
+        check_key(name)
+        keep_as(self._storage, name, self._object_key, self.size, self._finish())
+        self._done = True
 
     def _delete_staged(self) -> None:
         try:
