@@ -233,3 +233,17 @@ def test_an_upload_dropped_for_its_age_is_refused_and_leaves_nothing(
     assert response.status_code == 408
     assert "Send it again" in response.get_json()["error"]["message"]
     assert folder_state(media_dir) == before
+
+
+def test_on_a_bucket_a_kept_upload_dropped_while_taken_can_be_taken_again(s3_storage):
+    """A taker that fails before committing, keeping or discarding (here it
+    just lets go) leaves no lock behind that keeps the upload for good."""
+    temp = uploads.TempFile(s3_storage, "file", "talk.mp4")
+    temp.write(b"talk")
+    temp.keep("talk")
+    taken = s3_storage.take_upload("talk")
+    del taken
+    again = uploads.TempFile.take(s3_storage, "talk")
+    assert again.read_all() == b"talk"
+    again.discard()
+    assert storage_temp_files(s3_storage) == []

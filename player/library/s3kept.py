@@ -112,6 +112,7 @@ class KeptUpload(Upload):
     def __init__(self, storage, name: str) -> None:
         self._storage = storage
         self._kept_name = check_key(name)
+        self.name = KEPT_PREFIX + name
         self._lock: ObjectLock | None = _lock(storage, name)
         try:
             record = read_record(storage, name)
@@ -123,12 +124,18 @@ class KeptUpload(Upload):
             raise FileNotFoundError(errno.ENOENT, "the kept upload is gone",
                                     storage.location(KEPT_PREFIX + name))
         self._data_key, self.size, self._etag = record["data"], record["size"], record["etag"]
-        self.name = KEPT_PREFIX + name
 
     def _release(self) -> None:
         if self._lock is not None:
             lock, self._lock = self._lock, None
             lock.release()
+
+    def __del__(self) -> None:
+        # Dropped unfinished (its taker failed before committing, keeping or
+        # discarding it): the lock goes, or its renewal would hold it for good.
+        if getattr(self, "_lock", None) is not None:
+            log.warning("the kept upload %s was dropped while taken", self.name)
+            self._release()
 
     def _check(self) -> None:
         if self._lock is None:
