@@ -373,6 +373,8 @@ def test_every_ui_string_has_a_ukrainian_translation(page, live_server):
     assert sorted(used - set(translated)) == []
 
 
+# Also on PostgreSQL + S3: tracks from the app, the video from the bucket.
+@pytest.mark.databases("sqlite", "postgresql")
 def test_switching_caption_language_changes_the_rendered_cue(page, live_server):
     open_player(page, live_server)
     seek(page, 6)

@@ -25,7 +25,6 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from player import create_app
 from player.progress.viewer import sign_viewer
 from tests.browser_media import Valve, make_player_library
 from tests.browser_support import LiveServer, assert_axe_clean
@@ -53,11 +52,9 @@ def media_dir(tmp_path, media_cache):
 
 
 @pytest.fixture
-def app(media_dir, tmp_path):
-    return create_app({
-        "TESTING": True, "MEDIA_DIR": str(media_dir),
-        "DATABASE": str(tmp_path / "player.sqlite"), "SECRET_KEY": "test-secret",
-        "VIEWER_SECRET": VIEWER_SECRET,
+def app(make_app, media_dir, database_url):
+    return make_app(media_dir, **{
+        "DATABASE": database_url, "VIEWER_SECRET": VIEWER_SECRET,
         "RESUME_MIN_DURATION": 10, "RESUME_MIN_SECONDS": 3, "FINISHED_TAIL_SECONDS": 2,
     })
 
@@ -175,6 +172,8 @@ def resume_by_keyboard(page, frame, answer: dict, stopped: float) -> str:
     return spoken
 
 
+# Also on PostgreSQL + S3: the report goes to PostgreSQL, the video comes from the bucket.
+@pytest.mark.databases("sqlite", "postgresql")
 def test_resume_offer_after_closing_the_page(context, live_server):
     page = open_watch(context, live_server)
     assert page.get_attribute("#player", "data-resume") == "none"
@@ -271,6 +270,7 @@ def test_no_resume_offer_after_finishing(context, live_server):
     assert page.evaluate("document.querySelector('#player video').currentTime") < 2
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the erasure on PostgreSQL
 def test_forget_my_viewing_history(context, live_server):
     page = open_watch(context, live_server)
     play_from(page, 11.0, until=12.0)

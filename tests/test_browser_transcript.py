@@ -119,6 +119,8 @@ def cue_in_view(page) -> bool:
     }""")
 
 
+# Also on PostgreSQL + S3: the video plays from the bucket.
+@pytest.mark.databases("sqlite", "postgresql")
 def test_current_cue_is_marked_at_its_time(page, live_server):
     open_watch(page, live_server)
     cues = page.locator("#transcript .ap-transcript-cue")
@@ -147,6 +149,8 @@ def test_server_markup_shows_speakers_descriptions_and_chapters(page, live_serve
     assert DESCRIPTIONS[0][2] in description.inner_text()
 
 
+# Also on PostgreSQL + S3: the video plays from the bucket.
+@pytest.mark.databases("sqlite", "postgresql")
 def test_click_and_enter_on_a_cue_seek_there(page, live_server):
     open_watch(page, live_server)
     url = page.url
