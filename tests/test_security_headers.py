@@ -49,6 +49,8 @@ def cors_headers(response) -> list[str]:
     return [name for name in response.headers.keys() if name.startswith("Access-Control-")]
 
 
+# Also on PostgreSQL + S3, where media files answer with a redirect to the bucket.
+@pytest.mark.databases("sqlite", "postgresql")
 @pytest.mark.parametrize("url", [*PUBLIC_READS, *PAGES, "/embed/clip", "/embed/missing",
                                  "/api/media/missing", "/publish/"])
 def test_nosniff_everywhere(client, url):

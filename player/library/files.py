@@ -316,9 +316,13 @@ class MediaFastPath:
         if url is None:
             # The view says why, in the app's own error answer.
             return self.wsgi_app(environ, start_response)
+        # What the view's answer has too (the security hooks' nosniff, and
+        # Date unless a server in front sends it), as local media answers do.
         headers = [("Location", url), ("Cache-Control", REDIRECT_CACHE_CONTROL),
-                   ("Content-Length", "0"),
+                   ("Content-Length", "0"), ("X-Content-Type-Options", "nosniff"),
                    *cors.media_headers(self.origins, environ.get("HTTP_ORIGIN"))]
+        if needs_date(environ):
+            headers.append(("Date", http_date()))
         start_response("307 Temporary Redirect", headers)
         return [b""]
 
