@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import io
 import threading
-from pathlib import Path
 
 import pytest
 
 from player import db
 from player.library import scan as library
+from player.library.catalog import get_storage
 from player.library.storage import LocalStorage
 from player.publish import uploads
 from tests.mediagen import make_media
@@ -39,13 +39,18 @@ def token(app) -> str:
     return create_publisher(app)
 
 
-def clip_files(media_dir: Path) -> list[str]:
-    return sorted(p.name for p in media_dir.iterdir() if p.name.startswith("clip."))
+def clip_files(library) -> list[str]:
+    """The clip's files in the library (a folder, or a bucket on the postgresql run)."""
+    return sorted(e.name for e in library.list() if e.name.startswith("clip."))
+
+
+#: Races through HTTP run on both deployments: on S3 the item's lock is an object.
+both = pytest.mark.databases("sqlite", "postgresql")
 
 
 def scan_problems(app) -> list[tuple[str, str]]:
     with app.app_context():
-        return library.scan(LocalStorage(app.config["MEDIA_DIR"]), db.get_db()).problems
+        return library.scan(get_storage(app), db.get_db()).problems
 
 
 class Held:
@@ -128,9 +133,10 @@ CHANGES = {
 }
 
 
+@both
 @pytest.mark.parametrize("change", CHANGES)
 def test_a_change_that_loses_the_race_with_delete_leaves_nothing(
-        app, token, media_dir, media_cache, monkeypatch, change):
+        app, token, library, media_cache, monkeypatch, change):
     app.config["MEDIA_CACHE"] = media_cache
     request, reaches = CHANGES[change]
     held = Held(monkeypatch, reaches)
@@ -145,7 +151,7 @@ def test_a_change_that_loses_the_race_with_delete_leaves_nothing(
     if response.is_json:
         assert response.get_json()["error"]["message"] == (
             "There is no media item with the id 'clip'.")
-    assert clip_files(media_dir) == []
+    assert clip_files(library) == []
     assert scan_problems(app) == []
     # The id is free again: the next upload of that title gets it.
     client = app.test_client()
@@ -155,8 +161,9 @@ def test_a_change_that_loses_the_race_with_delete_leaves_nothing(
     assert again.get_json()["tracks"] == []
 
 
+@both
 def test_a_delete_that_waits_for_the_change_removes_its_files_too(
-        app, token, media_dir, monkeypatch):
+        app, token, library, monkeypatch):
     # The other order: the track is being written under the item's lock when
     # the delete arrives; the delete waits, then removes the new track too.
     held = Held(monkeypatch, "_write_track")
@@ -171,12 +178,12 @@ def test_a_delete_that_waits_for_the_change_removes_its_files_too(
     delete.join(WAIT)
     assert uploaded[0].status_code == 201
     assert deleted[0].status_code == 204
-    assert clip_files(media_dir) == []
+    assert clip_files(library) == []
     assert scan_problems(app) == []
 
 
 def test_a_change_to_a_deleted_item_writes_nothing_at_the_library_level(media_dir):
-    storage = LocalStorage(media_dir)
+    storage = LocalStorage(media_dir)  # a folder only: it calls the uploads module itself
     item = {"id": "clip", "file": "clip.mp4", "language": "en", "tracks": [],
             "rejected_tracks": []}
     uploads.delete_item(storage, item)
@@ -188,7 +195,7 @@ def test_a_change_to_a_deleted_item_writes_nothing_at_the_library_level(media_di
                        "file": "clip.en.vtt", "srclang": "en", "kind": "captions"})):
         with pytest.raises(uploads.ItemGone):
             change()
-    assert clip_files(media_dir) == []
+    assert clip_files(storage) == []
 
 
 # -- B: uploads of one track at once ----------------------------------------------------
@@ -208,27 +215,30 @@ def answers(responses) -> list[tuple[int, bool]]:
     return sorted((r.status_code, r.get_json()["replaced"]) for r in responses)
 
 
-def test_three_uploads_of_one_track_add_it_once(app, token, media_dir, monkeypatch):
+@both
+def test_three_uploads_of_one_track_add_it_once(app, token, library, monkeypatch):
     responses = race(monkeypatch, [lambda: api_track(app, token, srclang="fr")] * 3)
     assert answers(responses) == [(200, True), (200, True), (201, False)]
     assert {r.get_json()["url"] for r in responses} == {
         "http://localhost/files/clip/clip.fr.vtt"}
-    assert clip_files(media_dir) == ["clip.en.vtt", "clip.fr.vtt", "clip.json", "clip.mp4"]
+    assert clip_files(library) == ["clip.en.vtt", "clip.fr.vtt", "clip.json", "clip.mp4"]
     tracks = app.test_client().get("/api/media/clip").get_json()["tracks"]
     assert [t["srclang"] for t in tracks] == ["en", "fr"]
 
 
-def test_one_track_in_three_formats_at_once(app, token, media_dir, monkeypatch):
+@both
+def test_one_track_in_three_formats_at_once(app, token, library, monkeypatch):
     responses = race(monkeypatch, [
         lambda: api_track(app, token, GOOD_VTT, "fr", "fr.vtt"),
         lambda: api_track(app, token, GOOD_SRT, "fr", "fr.srt"),
         lambda: api_track(app, token, GOOD_SBV, "fr", "fr.sbv"),
     ])
     assert answers(responses) == [(200, True), (200, True), (201, False)]
-    assert [n for n in clip_files(media_dir) if ".fr." in n] == ["clip.fr.vtt"]
+    assert [n for n in clip_files(library) if ".fr." in n] == ["clip.fr.vtt"]
 
 
-def test_one_language_spelt_in_two_cases_is_one_track(app, token, media_dir, monkeypatch):
+@both
+def test_one_language_spelt_in_two_cases_is_one_track(app, token, library, monkeypatch):
     responses = race(monkeypatch, [lambda: api_track(app, token, srclang="pt-BR"),
                                    lambda: api_track(app, token, srclang="pt-br")])
     assert answers(responses) == [(200, True), (201, False)]
@@ -237,10 +247,11 @@ def test_one_language_spelt_in_two_cases_is_one_track(app, token, media_dir, mon
     # The replacement names the track as the library spells it.
     assert second["srclang"] == second["id"].split(".")[0] == first["srclang"]
     assert second["url"] == first["url"]
-    assert len([n for n in clip_files(media_dir) if ".pt-" in n.lower()]) == 1
+    assert len([n for n in clip_files(library) if ".pt-" in n.lower()]) == 1
 
 
-def test_the_form_and_the_api_at_once(app, token, media_dir, monkeypatch):
+@both
+def test_the_form_and_the_api_at_once(app, token, library, monkeypatch):
     responses = race(monkeypatch, [lambda: form_track(app, token, follow=True),
                                    lambda: api_track(app, token)])
     api = next(r for r in responses if r.is_json)
@@ -252,9 +263,10 @@ def test_the_form_and_the_api_at_once(app, token, media_dir, monkeypatch):
     # Exactly one of the two added the track; the other says it replaced it.
     assert [api.status_code == 201, form_added].count(True) == 1
     assert api.get_json()["replaced"] == form_added
-    assert [n for n in clip_files(media_dir) if ".de." in n] == ["clip.de.vtt"]
+    assert [n for n in clip_files(library) if ".de." in n] == ["clip.de.vtt"]
 
 
+@both
 def test_replacing_an_existing_track_at_once_replaces_it_each_time(app, token, monkeypatch):
     responses = race(monkeypatch, [lambda: api_track(app, token, WARNING_VTT, "en")] * 3)
     assert answers(responses) == [(200, True)] * 3
