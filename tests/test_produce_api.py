@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 
 import pytest
 
 from player import jobs
 from tests.publish_support import bearer, create_publisher, csrf_from, log_in
 from tests.speechgen import NEWS, speak
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
 
 @pytest.fixture(scope="module")
@@ -21,17 +22,18 @@ def news_wav(tmp_path_factory):
 
 
 @pytest.fixture
-def news_app(app, media_dir, news_wav):
-    """The test library plus a spoken news item with the author's captions."""
+def news_app(app, library, news_wav):
+    """The test library plus a spoken news item with the author's captions
+    (in the folder, or in the bucket on the postgresql run)."""
     path, _ = news_wav
-    shutil.copy(path, media_dir / "news.wav")
-    (media_dir / "news.json").write_text(json.dumps({"title": "News", "language": "en"}))
-    (media_dir / "news.en.vtt").write_text(
-        "WEBVTT\n\n00:00:00.500 --> 00:00:03.000\nThe author's own captions.\n")
+    library.write("news.wav", path.read_bytes())
+    library.write("news.json", json.dumps({"title": "News", "language": "en"}).encode())
+    library.write("news.en.vtt",
+                  b"WEBVTT\n\n00:00:00.500 --> 00:00:03.000\nThe author's own captions.\n")
     with app.app_context():
         from player import db
         from player.library import scan
-        scan.scan(str(media_dir), db.get_db())
+        scan.scan(library, db.get_db())
     return app
 
 
@@ -43,11 +45,11 @@ def _run_job(app, client, token, job_id: int) -> dict:
 
 
 def test_align_api_answers_202_and_the_job_adds_an_aligned_draft(news_app, client,
-                                                                  news_wav, media_dir):
+                                                                  news_wav, library):
     token = create_publisher(news_app)
     _, timeline = news_wav
     script = "ANNA: " + "\n\n".join(s.text for s in timeline)
-    author = (media_dir / "news.en.vtt").read_bytes()
+    author = library.read_bytes("news.en.vtt")
     response = client.post("/api/media/news/align", headers=bearer(token), data={
         "text": (io.BytesIO(script.encode()), "script.txt"), "srclang": "en"})
     assert response.status_code == 202, response.text
@@ -65,8 +67,8 @@ def test_align_api_answers_202_and_the_job_adds_an_aligned_draft(news_app, clien
     assert tracks["English (aligned)"]["source"] == "aligned"
     assert tracks["English (aligned)"]["approved"] is False
     assert tracks["English captions"]["source"] == "author"
-    assert (media_dir / "news.en.vtt").read_bytes() == author
-    draft = (media_dir / "news.en.captions.aligned.vtt").read_text()
+    assert library.read_bytes("news.en.vtt") == author
+    draft = library.read_bytes("news.en.captions.aligned.vtt").decode()
     assert "<v ANNA>Good evening" in draft
 
 
