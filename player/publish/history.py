@@ -36,10 +36,13 @@ def item_created(item: Item) -> None:
     _record(audit.ITEM_CREATE, item_id=item.id, title=item.title)
 
 
-def item_updated(before: dict, after: dict) -> None:
+def item_updated(before: Item, after: Item) -> None:
     """Record an edit, naming what changed between the two catalog entries."""
-    changed = [name for name in ("title", "description", "poster")
-               if before.get(name) != after.get(name)]
+    changed = [name for name, old, new in (("title", before.title, after.title),
+                                           ("description", before.description,
+                                            after.description),
+                                           ("poster", before.poster, after.poster))
+               if old != new]
     labels = {t.file: t.label for t in before.tracks}
     if any(labels.get(t.file, t.label) != t.label for t in after.tracks):
         changed.append("track labels")
