@@ -42,6 +42,7 @@ import webvtt  # noqa: E402
 from player import create_app, db  # noqa: E402
 from player.captions import format_timestamp  # noqa: E402
 from player.library import cues  # noqa: E402
+from player.library.item import Item, Track  # noqa: E402
 from player.search import index as search
 
 HOURS = 3
@@ -141,7 +142,7 @@ def grep(pattern: str, folder: Path) -> int:
     return proc.stdout.count(b"\n")
 
 
-def make_library(folder: Path, files: int) -> list[dict]:
+def make_library(folder: Path, files: int) -> list[Item]:
     english, ukrainian = vocabulary(2026)
     items = []
     for number in range(files):
@@ -149,18 +150,21 @@ def make_library(folder: Path, files: int) -> list[dict]:
         name = f"talk-{number:04d}.{lang}.vtt"
         (folder / name).write_text(make_vtt(number, english, ukrainian),
                                    encoding="utf-8")
-        items.append({"id": f"talk-{number:04d}", "title": f"Talk {number}", "language": lang,
-                      "tracks": [{"file": name, "kind": "captions", "srclang": lang}]})
+        items.append(Item(
+            id=f"talk-{number:04d}", file=f"talk-{number:04d}.mp4", title=f"Talk {number}",
+            description="", language=lang, kind="video", mime="video/mp4", duration=None,
+            width=None, height=None, size=0, mtime=0.0,
+            tracks=[Track(file=name, kind="captions", srclang=lang, label=lang, cues=0)]))
     return items
 
 
-def bench_indexing(folder: Path, items: list[dict], conn) -> None:
-    db.replace_catalog(conn, items, [])
+def bench_indexing(folder: Path, items: list[Item], conn) -> None:
+    db.replace_catalog(conn, [item.to_dict() for item in items], [])
     started = time.perf_counter()
     indexed = search.sync(conn, folder, items)
     elapsed = time.perf_counter() - started
     sample = items[: min(20, len(items))]
-    parse = best_time(1, lambda: [webvtt.read(str(folder / i["tracks"][0]["file"]))
+    parse = best_time(1, lambda: [webvtt.read(str(folder / i.tracks[0].file))
                                     for i in sample]) / len(sample)
     per_file = elapsed / indexed
     size = sum(f.stat().st_size for f in folder.glob("*.vtt"))
@@ -236,7 +240,7 @@ def main() -> None:
                           "DATABASE": str(workdir / "bench.sqlite"), "SECRET_KEY": "bench"})
         bench_search(folder, conn, app.test_client())
         conn.close()
-        bench_transcript(workdir, folder / items[0]["tracks"][0]["file"])
+        bench_transcript(workdir, folder / items[0].tracks[0].file)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, Unauthorized
 
 from . import jobs
 from .jobs import views as jobs_views
-from .library.catalog import all_items, find_item, get_storage, public_item
+from .library.catalog import all_items, find_item, get_storage
 from .web.auth import request_publisher
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -42,7 +42,7 @@ def _private(response: Response, public: Response | None = None) -> Response:
 
 @bp.get("/media")
 def media_list():
-    items = [public_item(item) for item in all_items()]
+    items = [item.to_public() for item in all_items()]
     if not _for_publisher():
         return jsonify({"items": items})
     public = jsonify({"items": items})
@@ -54,7 +54,7 @@ def media_list():
 
 @bp.get("/media/<item_id>")
 def media_item(item_id: str):
-    item = public_item(find_item(item_id))
+    item = find_item(item_id).to_public()
     if not _for_publisher():
         return jsonify(item)
     public = jsonify(item)

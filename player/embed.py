@@ -28,7 +28,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from .library.catalog import absolute_url, find_item, get_storage, public_item, site_url
+from .library.catalog import absolute_url, find_item, get_storage, site_url
 from .progress.viewer import looks_like_token
 from .timecodes import parse_time
 from .web.errors import error_response
@@ -335,7 +335,7 @@ def oembed_url(item: dict) -> str:
 @bp.get("/embed/<item_id>")
 def embed_page(item_id: str):
     raw = find_item(item_id)
-    item = public_item(raw)
+    item = raw.to_public()
     options = parse_options(request.args, item)
     transcript = tracks = None
     if options.transcript:
@@ -428,7 +428,7 @@ def oembed():
     maxwidth, maxheight = _maximum("maxwidth"), _maximum("maxheight")
     item_id, params = _item_for_url(url)
     raw = find_item(item_id)
-    item = public_item(raw)
+    item = raw.to_public()
     width, height = frame_size(item, maxwidth, maxheight)
     body: dict[str, object] = {
         # oEmbed's "video" is for playable video, and consumers may give such
@@ -443,9 +443,9 @@ def oembed():
         "height": height,
         "html": str(iframe_html(embed_url(item_id, **params), item["title"], width, height)),
     }
-    if raw.get("poster"):
+    if raw.poster:
         try:
-            size = image_size(get_storage().read_range(raw["poster"], 0, IMAGE_HEAD_BYTES))
+            size = image_size(get_storage().read_range(raw.poster, 0, IMAGE_HEAD_BYTES))
         except OSError:
             size = None
         # oEmbed: a thumbnail must respect the maxima too; there is no smaller one.

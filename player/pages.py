@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from .library.catalog import all_items, find_item, get_storage, public_item
+from .library.catalog import all_items, find_item, get_storage
 from .timecodes import parse_time
 
 bp = Blueprint("pages", __name__)
@@ -12,7 +12,7 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def library():
-    items = [public_item(item) for item in all_items()]
+    items = [item.to_public() for item in all_items()]
     return render_template("library.html", items=items)
 
 
@@ -30,7 +30,7 @@ def watch(item_id: str):
     from .transcripts.tracks import build_transcript, choose_tracks
 
     raw = find_item(item_id)
-    item = public_item(raw)
+    item = raw.to_public()
     start = parse_time(request.args.get("t", ""), item["duration"])
     return render_template("watch.html", item=item, start=start,
                            transcript=build_transcript(raw, get_storage()),
@@ -45,7 +45,7 @@ def transcript(item_id: str):
     lang = request.args.get("lang") or None
     tracks = choose_tracks(raw, lang)
     model = build_transcript(raw, get_storage(), lang)
-    return render_template("transcript.html", item=public_item(raw), transcript=model,
+    return render_template("transcript.html", item=raw.to_public(), transcript=model,
                            transcript_tracks=tracks, languages=transcript_languages(raw),
                            lang=lang)
 
@@ -58,6 +58,6 @@ def transcript_text(item_id: str):
     timestamps = request.args.get("timestamps", "1") != "0"
     lang = request.args.get("lang") or None
     body = text(raw, get_storage(), timestamps=timestamps, lang=lang)
-    name = f"{raw['id']}-transcript{'.' + lang if lang else ''}.txt"
+    name = f"{raw.id}-transcript{'.' + lang if lang else ''}.txt"
     return Response(body, mimetype="text/plain", headers={
         "Content-Disposition": f'inline; filename="{name}"'})

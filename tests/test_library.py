@@ -30,14 +30,14 @@ def test_slugify_gives_url_safe_ids():
 
 def test_scan_builds_items_with_sidecars(store, database_url):
     conn, result = _scan(store, database_url)
-    items = {item["id"]: item for item in result.items}
+    items = {item.id: item for item in result.items}
     assert set(items) == {"clip", "song"}
     clip = items["clip"]
-    assert clip["title"] == "A short clip"
-    assert clip["kind"] == "video" and clip["mime"] == "video/mp4"
-    assert [(t["srclang"], t["kind"], t["label"]) for t in clip["tracks"]] == [
+    assert clip.title == "A short clip"
+    assert clip.kind == "video" and clip.mime == "video/mp4"
+    assert [(t.srclang, t.kind, t.label) for t in clip.tracks] == [
         ("en", "captions", "English captions")]
-    assert items["song"]["kind"] == "audio"
+    assert items["song"].kind == "audio"
     assert result.problems == []
 
 
@@ -46,7 +46,7 @@ def test_rescan_of_unchanged_library_probes_nothing(store, database_url):
     assert first.probed == 2 and first.validated == 1
     second = scan(store, conn)
     assert second.probed == 0 and second.validated == 0
-    assert [i["id"] for i in second.items] == [i["id"] for i in first.items]
+    assert [i.id for i in second.items] == [i.id for i in first.items]
 
 
 def test_changed_file_is_probed_again(store, database_url):
@@ -59,7 +59,7 @@ def test_changed_file_is_probed_again(store, database_url):
 def test_colliding_ids_are_reported_not_merged(store, database_url, media_cache):
     store.write("Clip.webm", make_media("webm_vp8_vorbis", media_cache).read_bytes())
     _, result = _scan(store, database_url)
-    assert sum(1 for i in result.items if i["id"] == "clip") == 1
+    assert sum(1 for i in result.items if i.id == "clip") == 1
     (path, message), = [p for p in result.problems if "already taken" in p[1]]
     assert path in ("Clip.webm", "clip.mp4") and "'clip'" in message
 
@@ -70,7 +70,7 @@ def test_files_that_are_not_media_are_reported_and_scan_goes_on(store, database_
     store.write("empty.mp3", b"")
     store.write("picture.webm", make_media("png", media_cache).read_bytes())
     _, result = _scan(store, database_url)
-    assert {i["id"] for i in result.items} == {"clip", "song"}
+    assert {i.id for i in result.items} == {"clip", "song"}
     reported = dict(result.problems)
     assert set(reported) == {"notes.mp4", "empty.mp3", "picture.webm"}
     assert "empty" in reported["empty.mp3"]
@@ -81,9 +81,9 @@ def test_track_with_errors_is_not_offered(store, database_url):
     store.write("clip.uk.subtitles.vtt",
                 "WEBVTTX\n\n00:00.000 --> 00:01.000\nПривіт\n".encode())
     _, result = _scan(store, database_url)
-    clip = next(i for i in result.items if i["id"] == "clip")
-    assert [t["srclang"] for t in clip["tracks"]] == ["en"]
-    assert [t["srclang"] for t in clip["rejected_tracks"]] == ["uk"]
+    clip = next(i for i in result.items if i.id == "clip")
+    assert [t.srclang for t in clip.tracks] == ["en"]
+    assert [t.srclang for t in clip.rejected_tracks] == ["uk"]
     (path, message), = result.problems
     assert path == "clip.uk.subtitles.vtt" and "line 1" in message
 
@@ -92,8 +92,8 @@ def test_srt_sidecar_is_converted_on_scan(store, database_url):
     store.write("song.en.srt", b"1\r\n00:00:00,500 --> 00:00:01,500\r\nLa la la\r\n")
     _, result = _scan(store, database_url)
     assert store.read_bytes("song.en.vtt").startswith(b"WEBVTT")
-    song = next(i for i in result.items if i["id"] == "song")
-    assert [t["file"] for t in song["tracks"]] == ["song.en.vtt"]
+    song = next(i for i in result.items if i.id == "song")
+    assert [t.file for t in song.tracks] == ["song.en.vtt"]
 
 
 # Folder-only: a missing folder has no bucket counterpart (a missing bucket is in test_s3).
@@ -127,4 +127,4 @@ def test_a_scan_holds_no_write_lock_while_it_probes_or_indexes(media_dir, tmp_pa
                                                               real_cues(*args))[1])
     result = scan(media_dir, conn)
     assert result.probed == 2 and len(writes) == 3  # two files probed, one track indexed
-    assert {i["id"] for i in result.items} == {"clip", "song"}
+    assert {i.id for i in result.items} == {"clip", "song"}

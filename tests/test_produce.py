@@ -11,7 +11,7 @@ import pytest
 from player import db
 from player.captions import validate
 from player.library import scan, sources
-from player.library.catalog import find_item, public_item
+from player.library.catalog import find_item
 from player.library.storage import parse_track_name, track_name
 from player.produce.drafts import store_draft
 from player.produce.script import Word, parse_script
@@ -116,10 +116,10 @@ def test_drafts_do_not_count_as_captions_until_approved(app, media_dir):
     _rescan(app)
     with app.test_request_context():
         item = find_item("clip")
-        [track] = item["tracks"]
-        assert (track["source"], track["approved"]) == ("automatic", False)
-        assert track["label"] == "English (automatic)"
-        public = public_item(item)["tracks"][0]
+        [track] = item.tracks
+        assert (track.source, track.approved) == ("automatic", False)
+        assert track.label == "English (automatic)"
+        public = item.to_public()["tracks"][0]
         assert (public["source"], public["approved"]) == ("automatic", False)
         assert _status(item)["captions"] == "missing"
         assert _status(item)["transcript"] == "missing"
@@ -127,7 +127,7 @@ def test_drafts_do_not_count_as_captions_until_approved(app, media_dir):
         approval = sources.approve("clip", "en.captions.automatic", by="pat")
         assert approval.key == "en.captions.automatic"
         item = find_item("clip")
-        assert item["tracks"][0]["approved"] is True
+        assert item.tracks[0].approved is True
         assert _status(item)["captions"] == "met"
     metadata = json.loads((media_dir / "clip.json").read_text())
     assert metadata["drafts"]["en.captions.automatic"]["approved_by"] == "pat"
@@ -139,12 +139,12 @@ def test_a_job_never_replaces_an_authors_track(app, media_dir):
         draft = store_draft(find_item("clip"), "en", "captions", "automatic", DRAFT_VTT)
         assert draft.file == "clip.en.captions.automatic.vtt"
         item = find_item("clip")
-        assert [(t["file"], t["source"]) for t in item["tracks"]] == [
+        assert [(t.file, t.source) for t in item.tracks] == [
             ("clip.en.vtt", "author"), ("clip.en.captions.automatic.vtt", "automatic")]
         # The author's track stays the one that counts, and the one players pick first.
         assert "A short clip" not in _status(item)["captions"]
         assert accessibility_checks(item)[0].text == "Present and valid: English captions."
-        assert uploads.find_track(item, "en", "captions")["file"] == "clip.en.vtt"
+        assert uploads.find_track(item, "en", "captions").file == "clip.en.vtt"
     assert (media_dir / "clip.en.vtt").read_bytes() == author
 
 

@@ -18,6 +18,7 @@ import time
 import pytest
 
 from player import db, progress
+from player.library.item import Item
 from player.progress import limits as progress_limits
 from player.progress import store as progress_store
 from player.progress.limits import Limits, RecentSessions, address_key
@@ -362,8 +363,8 @@ def test_the_statistics_read_no_sqlite_rows_per_session(make_app, clock):
             counted = []
             conn.set_progress_handler(lambda: counted.append(1), 1)
             try:
-                progress_store.media_statistics(conn, db.catalog_item(conn, "lecture"),
-                                                ResumeRules.from_config(app.config))
+                lecture = Item.from_dict(db.catalog_item(conn, "lecture"))
+                progress_store.media_statistics(conn, lecture, ResumeRules.from_config(app.config))
             finally:
                 conn.set_progress_handler(None, 1)
             return len(counted)

@@ -16,7 +16,7 @@ import pytest
 
 from player import create_app, db
 from player.library import nested
-from player.library.catalog import get_storage
+from player.library.catalog import find_item, get_storage
 from player.library.scan import scan
 from player.renditions import TranscodeError, ladder_for, make_renditions, needs_job
 from player.renditions.playlists import CAPTION_CHARACTERISTICS, TIMESTAMP_MAP
@@ -356,7 +356,7 @@ def test_a_changed_track_remakes_the_captions_but_not_the_media(hls_app, hls_dir
     (hls_dir / "talk.fr.subtitles.vtt").write_text(SUBTITLES_UK.replace("Привіт", "Bonjour"))
     with hls_app.app_context():
         scan(storage, db.get_db())
-        item = db.catalog_item(db.get_db(), "talk")
+        item = find_item("talk")
     assert needs_job(item)
     make_renditions(hls_app, "talk")
     after = nested.versions(storage, "talk")
@@ -368,7 +368,7 @@ def test_a_changed_track_remakes_the_captions_but_not_the_media(hls_app, hls_dir
     master = m3u8.loads(get(client, item["sources"][0]["url"]).text)
     assert sorted(m.language for m in master.media if m.type == "SUBTITLES") == ["en", "fr", "uk"]
     with hls_app.app_context():
-        assert not needs_job(db.catalog_item(db.get_db(), "talk"))
+        assert not needs_job(find_item("talk"))
 
 
 def test_a_failed_transcode_says_why_and_the_item_still_plays(hls_dir, tmp_path):
@@ -384,9 +384,9 @@ def test_a_failed_transcode_says_why_and_the_item_still_plays(hls_dir, tmp_path)
     assert [s["type"] for s in item["sources"]] == ["video/mp4"]
     assert item["renditions"] == []
     with app.app_context():
-        record = db.catalog_item(db.get_db(), "talk")
+        item = find_item("talk")
         # Not tried again on every scan until the file changes.
-        assert record["renditions"]["error"] == message and not needs_job(record)
+        assert item.renditions["error"] == message and not needs_job(item)
     assert nested.versions(get_storage(app), "talk") == []
 
 
@@ -395,7 +395,7 @@ def test_deleting_an_item_deletes_its_renditions(hls_app, talk):
 
     storage = get_storage(hls_app)
     with hls_app.app_context():
-        uploads.delete_item(storage, db.catalog_item(db.get_db(), "talk"))
+        uploads.delete_item(storage, find_item("talk"))
     assert nested.versions(storage, "talk") == []
 
 

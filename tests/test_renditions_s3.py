@@ -14,7 +14,7 @@ import requests
 
 from player import create_app, db
 from player.library import nested
-from player.library.catalog import get_storage
+from player.library.catalog import find_item, get_storage
 from player.library.scan import scan
 from player.renditions import make_renditions
 from tests.conftest import CAPTIONS_EN
@@ -103,6 +103,6 @@ def test_a_cdn_before_the_bucket_serves_every_rendition_file(s3_server, s3_bucke
     with app.app_context():
         from player.publish import uploads
 
-        uploads.delete_item(storage, db.catalog_item(db.get_db(), "song"))
+        uploads.delete_item(storage, find_item("song"))
     assert nested.versions(storage, "song") == []
     assert s3_server.keys(s3_bucket, f"{PREFIX}.renditions/") == []

@@ -231,8 +231,8 @@ def test_the_scan_lists_the_bucket_with_the_sidecar_convention(
         result = scan(storage, db.get_db())
     assert result.problems == []
     [item] = result.items
-    assert (item["id"], item["title"], item["poster"]) == ("talk", "A talk", "talk.png")
-    assert sorted((t["srclang"], t["kind"]) for t in item["tracks"]) == [
+    assert (item.id, item.title, item.poster) == ("talk", "A talk", "talk.png")
+    assert sorted((t.srclang, t.kind) for t in item.tracks) == [
         ("en", "captions"), ("uk", "subtitles")]
     # The SRT became a WebVTT sidecar in the bucket.
     assert storage.read_bytes("talk.en.vtt").startswith(b"WEBVTT")

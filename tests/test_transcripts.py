@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from player import create_app
+from player.library.item import Item, Track
 from player.transcripts.tracks import TranscriptLanguageError, choose_tracks
 from tests.html_support import parse_html
 from tests.mediagen import make_media
@@ -314,8 +315,14 @@ def test_a_replaced_track_shows_its_new_text(library, tmp_path):
     assert "Greetings to you" in page and "Hello" not in page
 
 
-def track(kind: str, lang: str) -> dict:
-    return {"file": f"x.{lang}.{kind}.vtt", "kind": kind, "srclang": lang}
+def track(kind: str, lang: str) -> Track:
+    return Track(file=f"x.{lang}.{kind}.vtt", kind=kind, srclang=lang, label=lang, cues=1)
+
+
+def item(language: str, tracks: list[Track]) -> Item:
+    return Item(id="x", file="x.mp4", title="x", description="", language=language,
+                kind="video", mime="video/mp4", duration=10.0, width=None, height=None,
+                size=1, mtime=0.0, tracks=tracks)
 
 
 @pytest.mark.parametrize(("tracks", "language", "expected"), [
@@ -326,19 +333,19 @@ def track(kind: str, lang: str) -> dict:
     ([track("descriptions", "en"), track("chapters", "en")], "en", None),
 ])
 def test_the_body_prefers_captions_in_the_item_language(tracks, language, expected):
-    chosen = choose_tracks({"title": "x", "language": language, "tracks": tracks})
-    assert (chosen.text and (chosen.text["kind"], chosen.text["srclang"])) == expected
+    chosen = choose_tracks(item(language, tracks))
+    assert (chosen.text and (chosen.text.kind, chosen.text.srclang)) == expected
 
 
 def test_descriptions_and_chapters_follow_the_body_language():
     tracks = [track("subtitles", "uk"), track("descriptions", "en"),
               track("descriptions", "uk"), track("chapters", "en")]
-    chosen = choose_tracks({"title": "x", "language": "en", "tracks": tracks}, "uk")
+    chosen = choose_tracks(item("en", tracks), "uk")
     assert chosen.language == "uk"
-    assert chosen.descriptions["srclang"] == "uk"
-    assert chosen.chapters["srclang"] == "en"
+    assert chosen.descriptions.srclang == "uk"
+    assert chosen.chapters.srclang == "en"
     with pytest.raises(TranscriptLanguageError, match="'x' has no captions or subtitles"):
-        choose_tracks({"title": "x", "language": "en", "tracks": tracks}, "de")
+        choose_tracks(item("en", tracks), "de")
 
 
 def test_demo_transcripts_are_complete(tmp_path, demo_media):

@@ -17,6 +17,7 @@ import pytest
 from player import db
 from player.library import scan as library
 from player.library.catalog import get_storage
+from player.library.item import Item, Track
 from player.library.storage import LocalStorage
 from player.publish import uploads
 from tests.mediagen import make_media
@@ -184,15 +185,17 @@ def test_a_delete_that_waits_for_the_change_removes_its_files_too(
 
 def test_a_change_to_a_deleted_item_writes_nothing_at_the_library_level(media_dir):
     storage = LocalStorage(media_dir)  # a folder only: it calls the uploads module itself
-    item = {"id": "clip", "file": "clip.mp4", "language": "en", "tracks": [],
-            "rejected_tracks": []}
+    item = Item(id="clip", file="clip.mp4", title="clip", description="", language="en",
+                kind="video", mime="video/mp4", duration=1.0, width=None, height=None,
+                size=1, mtime=0.0)
     uploads.delete_item(storage, item)
     track = uploads.PreparedTrack("captions", "de", "Deutsch", GOOD_VTT, 1, [])
     for change in (lambda: uploads.store_track(storage, item, track),
                    lambda: uploads.update_item(storage, item, title="T", description="",
                                                labels={}),
-                   lambda: uploads.delete_track(storage, item, {
-                       "file": "clip.en.vtt", "srclang": "en", "kind": "captions"})):
+                   lambda: uploads.delete_track(storage, item, Track(
+                       file="clip.en.vtt", srclang="en", kind="captions", label="English",
+                       cues=1))):
         with pytest.raises(uploads.ItemGone):
             change()
     assert clip_files(storage) == []

@@ -41,6 +41,7 @@ from ..web.streaming import (
     send_media,
 )
 from .catalog import find_item, get_storage
+from .item import Item
 from .storage import Storage
 
 bp = Blueprint("files", __name__)
@@ -50,18 +51,18 @@ TABLE_FRESH_SECONDS = 1.0
 _SERVER_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
 
 
-def served_files(item: dict, media_max_age: int) -> dict[str, tuple[str, str]]:
+def served_files(item: Item, media_max_age: int) -> dict[str, tuple[str, str]]:
     """The names an item serves, each with its Content-Type and Cache-Control.
 
     Tracks that failed validation are absent, so players never get them.
     """
-    files = {item["file"]: (item["mime"], f"public, max-age={media_max_age}")}
-    if item.get("poster"):
+    files = {item.file: (item.mime, f"public, max-age={media_max_age}")}
+    if item.poster:
         mime = {".png": "image/png", ".webp": "image/webp"}.get(
-            Path(item["poster"]).suffix.lower(), "image/jpeg")
-        files[item["poster"]] = (mime, "public, max-age=3600")
-    for track in item["tracks"]:
-        files[track["file"]] = ("text/vtt; charset=utf-8", "public, max-age=300")
+            Path(item.poster).suffix.lower(), "image/jpeg")
+        files[item.poster] = (mime, "public, max-age=3600")
+    for track in item.tracks:
+        files[track.file] = ("text/vtt; charset=utf-8", "public, max-age=300")
     return files
 
 
@@ -267,9 +268,9 @@ class MediaFastPath:
         if version != self._version:
             with self._lock:
                 files = {}
-                for item in db.catalog(conn):
+                for item in map(Item.from_dict, db.catalog(conn)):
                     for name, served in served_files(item, self.max_age).items():
-                        files[(item["id"], name)] = served
+                        files[(item.id, name)] = served
                 self._files, self._version = files, version
         return self._files
 

@@ -25,6 +25,7 @@ from flask import current_app, has_app_context
 
 from .. import db, jobs
 from .backends import for_app
+from .item import Item
 from .storage import POSTER_EXTENSIONS, Storage, poster_name, stem_of
 
 log = logging.getLogger(__name__)
@@ -64,19 +65,19 @@ def request_after_upload(item_id: str, file: str) -> None:
         log.exception("no poster job queued for %s", item_id)
 
 
-def request_missing(items: list[dict], conn: db.Connection) -> list[jobs.Job]:
+def request_missing(items: list[Item], conn: db.Connection) -> list[jobs.Job]:
     """Queue a poster frame for each video of ``items`` (catalog entries)
     that has no poster and whose file never had a poster job (so a rescan
     does not try a video ffmpeg cannot read again and again); the jobs queued."""
     queued = []
     for item in items:
-        if item["kind"] != "video" or item.get("poster"):
+        if item.kind != "video" or item.poster:
             continue
-        payload = {"file": item["file"]}
+        payload = {"file": item.file}
         if any(job.kind == KIND and job.payload == payload
-               for job in jobs.for_media(item["id"], conn=conn)):
+               for job in jobs.for_media(item.id, conn=conn)):
             continue
-        job = request(item["id"], item["file"], conn=conn)
+        job = request(item.id, item.file, conn=conn)
         if job is not None:
             queued.append(job)
     return queued
@@ -198,8 +199,9 @@ def run(job: jobs.JobContext) -> dict:
     if existing:
         return {"message": f"It has a poster already ({existing}).", "poster": existing}
     conn = db.get_db()
-    item = db.catalog_item(conn, job.media_id)
-    duration = item.get("duration") if item and item.get("file") == key else None
+    data = db.catalog_item(conn, job.media_id)
+    item = Item.from_dict(data) if data else None
+    duration = item.duration if item and item.file == key else None
     job.progress(0.05, "Reading the video.")
     with _readable(storage, key) as source:
         at = choose_time(source, duration, key, job.progress)

@@ -27,6 +27,7 @@ from ..search import index as search
 from . import cues
 from . import track_sources as sources
 from .backends import for_app
+from .item import Item, Track
 from .probe import ProbeError, probe
 from .storage import (
     CAPTION_SOURCE_EXTENSIONS,
@@ -75,7 +76,7 @@ def is_valid_id(value: str) -> bool:
 class ScanResult:
     """What a scan found: the catalog's items, and each problem as (file name, reason)."""
 
-    items: list[dict] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
     probed: int = 0
     validated: int = 0
@@ -232,8 +233,8 @@ def _scan(storage: Storage, conn: sqlite3.Connection) -> ScanResult:
     with db.Transaction(conn):
         db.forget_missing_paths(conn, walk.existing)
     search.forget_absent(conn, storage, result.items)
-    result.items.sort(key=lambda i: i["title"].casefold())
-    db.replace_catalog(conn, result.items, result.problems)
+    result.items.sort(key=lambda i: i.title.casefold())
+    db.replace_catalog(conn, [item.to_dict() for item in result.items], result.problems)
     return result
 
 
@@ -303,34 +304,32 @@ def _confirmed_orphans(storage: Storage, orphans: list[str]) -> list[str]:
 
 
 def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
-                sidecars: list[Entry]) -> dict:
+                sidecars: list[Entry]) -> Item:
     name, result = entry.name, walk.result
     stem = stem_of(name)
     meta = walk.metadata(stem)
     language = meta.get("language") if isinstance(meta.get("language"), str) else "en"
     labels = meta.get("tracks") if isinstance(meta.get("tracks"), dict) else {}
-    item = {
-        "id": item_id,
-        "file": name,
-        "title": str(meta.get("title") or stem.replace("_", " ").replace("-", " ").strip()),
-        "description": str(meta.get("description") or ""),
-        "language": language,
-        "kind": probed["kind"],
-        "mime": probed["mime"],
-        "duration": probed["duration"],
-        "width": probed.get("width"),
-        "height": probed.get("height"),
-        "size": entry.size,
-        "mtime": entry.mtime,
-        "poster": None,
-        "tracks": [],
-        "rejected_tracks": [],
+    renditions = meta.get("renditions")
+    item = Item(
+        id=item_id,
+        file=name,
+        title=str(meta.get("title") or stem.replace("_", " ").replace("-", " ").strip()),
+        description=str(meta.get("description") or ""),
+        language=language,
+        kind=probed["kind"],
+        mime=probed["mime"],
+        duration=probed["duration"],
+        width=probed.get("width"),
+        height=probed.get("height"),
+        size=entry.size,
+        mtime=entry.mtime,
         # HLS renditions made of this file (or of an older one: see player.renditions.record).
-        "renditions": meta.get("renditions") if isinstance(meta.get("renditions"), dict) else None,
-    }
+        renditions=renditions if isinstance(renditions, dict) else None,
+    )
     for side in sorted(sidecars, key=lambda e: e.name):
         if is_poster(stem, side.name):
-            item["poster"] = side.name
+            item.poster = side.name
             continue
         if extension_of(side.name) != ".vtt":
             continue
@@ -342,20 +341,20 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
         lang, kind = parsed.srclang, parsed.kind
         report = walk.validate_track(side, kind, probed["duration"])
         key = sources.key_of(lang, kind, parsed.source)
-        track = {
-            "file": side.name,
-            "kind": kind,
-            "srclang": lang,
-            "label": str(labels.get(key) or sources.default_label(lang, kind, parsed.source)),
-            "cues": report["cues"],
-            "problems": report["problems"],
+        track = Track(
+            file=side.name,
+            kind=kind,
+            srclang=lang,
+            label=str(labels.get(key) or sources.default_label(lang, kind, parsed.source)),
+            cues=report["cues"],
+            problems=report["problems"],
             **sources.status(meta, lang, kind, parsed.source),
-            "etag": side.etag,
-        }
+            etag=side.etag,
+        )
         if report["ok"]:
-            item["tracks"].append(track)
+            item.tracks.append(track)
         else:
-            item["rejected_tracks"].append(track)
+            item.rejected_tracks.append(track)
             first = next(p for p in report["problems"] if p["severity"] == "error")
             errors = sum(1 for p in report["problems"] if p["severity"] == "error")
             result.problems.append((
@@ -363,7 +362,7 @@ def _build_item(walk: _Scan, item_id: str, entry: Entry, probed: dict,
                 f"track not offered to players: {errors} error(s), first at line"
                 f" {first['line']}: {first['message']}",
             ))
-    item["tracks"].sort(key=sources.source_rank)
+    item.tracks.sort(key=sources.source_rank)
     return item
 
 

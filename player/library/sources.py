@@ -67,13 +67,13 @@ def approve(media_id: str, track_name: str, by: str, approved: bool = True) -> A
         need no approval).
     """
     item = find_item(media_id)
-    track = next((t for t in [*item["tracks"], *item.get("rejected_tracks", [])]
-                  if t["file"] == track_name), None) or find_track(item, track_name)
-    if track is None or track.get("source", "author") == "author":
+    track = next((t for t in item.all_tracks() if t.file == track_name),
+                 None) or find_track(item, track_name)
+    if track is None or track.source == "author":
         raise NoSuchDraft(f"The media item '{media_id}' has no draft track '{track_name}';"
                           " only aligned and automatic drafts are approved.")
-    key, storage, stem = track_key(track), get_storage(), stem_of(item["file"])
-    with storage.lock(item["id"]):
+    key, storage, stem = track_key(track), get_storage(), stem_of(item.file)
+    with storage.lock(item.id):
         metadata = read_metadata(storage, stem)
         record_approval(metadata, key, by, approved)
         write_metadata(storage, stem, metadata)

@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from ..errors import PlayerError
 from ..languages import language_name, track_label
+
+if TYPE_CHECKING:
+    from .item import Item, Track
 
 #: Every source a track can have.
 SOURCES = ("author", "aligned", "automatic")
@@ -88,9 +92,9 @@ def key_of(srclang: str, kind: str, source: str = "author") -> str:
     return f"{srclang}.{kind}{source_suffix(source)}"
 
 
-def track_key(track: dict) -> str:
+def track_key(track: Track) -> str:
     """The key of a catalog track (``en.captions``, ``en.captions.aligned``)."""
-    return key_of(track["srclang"], track["kind"], track.get("source", "author"))
+    return key_of(track.srclang, track.kind, track.source)
 
 
 def parse_key(key: str) -> tuple[str, str, str]:
@@ -107,12 +111,11 @@ def parse_key(key: str) -> tuple[str, str, str]:
     return ".".join(parts), kind, source
 
 
-def find_track(item: dict, key: str) -> dict | None:
+def find_track(item: Item, key: str) -> Track | None:
     """The item's track (offered or rejected) by its key, or ``None``."""
     srclang, kind, source = parse_key(key)
-    for track in [*item["tracks"], *item.get("rejected_tracks", [])]:
-        if (track["srclang"] == srclang and track["kind"] == kind
-                and track.get("source", "author") == source):
+    for track in item.all_tracks():
+        if track.srclang == srclang and track.kind == kind and track.source == source:
             return track
     return None
 
@@ -149,17 +152,17 @@ def status(metadata: dict, srclang: str, kind: str, source: str) -> dict:
             "approved": bool(isinstance(state, dict) and state.get("approved"))}
 
 
-def counts_as_captions(track: dict) -> bool:
+def counts_as_captions(track: Track) -> bool:
     """Whether a track counts in the WCAG 1.2 status: the author's, or an approved draft."""
-    return track.get("source", "author") == "author" or bool(track.get("approved"))
+    return track.source == "author" or track.approved
 
 
-def source_rank(track: dict) -> int:
+def source_rank(track: Track) -> int:
     """Sort key putting the author's tracks first, then approved drafts, then
     other drafts, so players and transcripts default to human work."""
-    if track.get("source", "author") == "author":
+    if track.source == "author":
         return 0
-    return 1 if track.get("approved") else 2
+    return 1 if track.approved else 2
 
 
 def digest(data: bytes) -> str:

@@ -16,6 +16,7 @@ from .. import db
 from ..captions import validate
 from ..library import scan, sources
 from ..library.catalog import find_item, get_storage
+from ..library.item import Item
 from ..library.storage import (
     TRACK_KINDS,
     read_metadata,
@@ -38,18 +39,18 @@ def _quiet(fraction: float, message: str = "") -> None:
     """A progress report nobody listens to."""
 
 
-def item_audio(item: dict) -> Audio:
+def item_audio(item: Item) -> Audio:
     """The decoded sound of a catalog item: ffmpeg reads the local file, or
     object storage's presigned URL, or else the bytes piped to it.
 
     :raises AudioError: if it has none.
     """
     storage = get_storage()
-    source = storage.local_path(item["file"]) or storage.url_for_client(item["file"])
+    source = storage.local_path(item.file) or storage.url_for_client(item.file)
     if source:
         return decode(source)
-    with storage.open(item["file"]) as reader:
-        return decode(item["file"], reader.read())
+    with storage.open(item.file) as reader:
+        return decode(item.file, reader.read())
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Draft:
         return {"track": self.key, "file": self.file, "cues": self.cues, **self.facts}
 
 
-def store_draft(item: dict, srclang: str, kind: str, source: str, text: str,
+def store_draft(item: Item, srclang: str, kind: str, source: str, text: str,
                 label: str | None = None, **facts) -> Draft:
     """Write a draft track beside the author's tracks (never over them, nor
     over a draft a person edited or approved), note it in the item's
@@ -76,11 +77,11 @@ def store_draft(item: dict, srclang: str, kind: str, source: str, text: str,
     :raises OSError: if the storage refuses.
     """
     storage = get_storage()
-    stem = stem_of(item["file"])
+    stem = stem_of(item.file)
     name = track_name(stem, srclang, kind, source)
     key = sources.key_of(srclang, kind, source)
     data = text.encode("utf-8")
-    with storage.lock(item["id"]):
+    with storage.lock(item.id):
         metadata = read_metadata(storage, stem)
         try:
             current = storage.read_bytes(name)
@@ -97,12 +98,12 @@ def store_draft(item: dict, srclang: str, kind: str, source: str, text: str,
         metadata["tracks"] = labels
         write_metadata(storage, stem, metadata)
     scan.scan(storage, db.get_db())
-    report = validate(text, kind=kind, duration=item.get("duration"))
+    report = validate(text, kind=kind, duration=item.duration)
     return Draft(key, name, len(report.cues), {
         "warnings": sum(1 for p in report.problems if p.severity == "warning")})
 
 
-def check_align_request(item: dict, srclang: str, kind: str) -> None:
+def check_align_request(item: Item, srclang: str, kind: str) -> None:
     """Refuse an align request that cannot be made, before any work.
 
     :raises ScriptError: for a kind that is not speech.
@@ -122,7 +123,7 @@ def align_item(media_id: str, text: str, srclang: str | None = None, kind: str =
     :raises AudioError: if the item has no sound.
     """
     item = find_item(media_id)
-    srclang = srclang or item["language"]
+    srclang = srclang or item.language
     check_align_request(item, srclang, kind)
     paragraphs = parse_script(text)
     progress(0.05, "Reading the sound")
@@ -131,7 +132,7 @@ def align_item(media_id: str, text: str, srclang: str | None = None, kind: str =
                       lambda f, m: progress(0.05 + 0.85 * f, m))
     if not alignment.words:
         raise ScriptError("None of the script could be timed: the sound may be silent.")
-    cues = make_cues(alignment.words, item.get("duration") or audio.duration)
+    cues = make_cues(alignment.words, item.duration or audio.duration)
     summary = alignment.summary()
     note = "Timed from a script" + (" (rough timing)" if alignment.rough else "") + "."
     label = None
@@ -155,15 +156,15 @@ def transcribe_item(media_id: str, srclang: str | None = None, progress: Progres
     """
     item = find_item(media_id)
     engine = engine or asr.engine_from(current_app.config)
-    srclang = srclang or item["language"]
-    asr.check_language(engine, srclang, item["language"])
+    srclang = srclang or item.language
+    asr.check_language(engine, srclang, item.language)
     progress(0.05, "Reading the sound")
     audio = item_audio(item)
     heard = asr.transcribe(audio, srclang, engine,
                            lambda f: progress(0.05 + 0.85 * f, "Recognising speech"))
     if not heard.words:
         raise asr.LanguageRefused("No speech was recognised in this item's sound.")
-    cues = make_cues(heard.words, item.get("duration") or audio.duration)
+    cues = make_cues(heard.words, item.duration or audio.duration)
     note = f"Drafted from speech by {heard.engine}; words marked review are uncertain."
     progress(0.95, "Storing the draft")
     draft = store_draft(item, srclang, "captions", "automatic", to_webvtt(cues, note),

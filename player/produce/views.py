@@ -13,6 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ..errors import PlayerError
 from ..languages import is_language_tag
 from ..library.catalog import absolute_url, find_item
+from ..library.item import Item
 from ..web.auth import current_publisher, publisher_required
 from ..web.security import guard_session_writes
 from . import asr
@@ -61,8 +62,8 @@ def _script_text() -> str:
     return text
 
 
-def _language(item: dict) -> str:
-    srclang = (request.form.get("srclang") or "").strip() or item["language"]
+def _language(item: Item) -> str:
+    srclang = (request.form.get("srclang") or "").strip() or item.language
     if not is_language_tag(srclang):
         raise RequestInvalid("Enter a language code such as 'en', 'uk' or 'pt-BR'.", "srclang")
     return srclang
@@ -73,7 +74,7 @@ def _by() -> str | None:
     return publisher.name if publisher is not None else None
 
 
-def enqueue_align(item: dict):
+def enqueue_align(item: Item):
     """Check an align request and queue its job.
 
     :raises RequestInvalid: for a bad field; :raises ScriptError: for a bad script.
@@ -90,11 +91,11 @@ def enqueue_align(item: dict):
         parse_script(text)
     except ScriptError as exc:
         raise RequestInvalid(str(exc), "text") from None
-    return jobs.enqueue("align", item["id"], {"text": text, "srclang": srclang, "kind": kind,
+    return jobs.enqueue("align", item.id, {"text": text, "srclang": srclang, "kind": kind,
                                               "by": _by()})
 
 
-def enqueue_transcribe(item: dict):
+def enqueue_transcribe(item: Item):
     """Check a transcribe request (the item's language, an engine that has
     it) and queue its job.
 
@@ -105,8 +106,8 @@ def enqueue_transcribe(item: dict):
     from .. import jobs
 
     srclang = _language(item)
-    asr.check_language(asr.engine_from(current_app.config), srclang, item["language"])
-    return jobs.enqueue("transcribe", item["id"], {"srclang": srclang, "by": _by()})
+    asr.check_language(asr.engine_from(current_app.config), srclang, item.language)
+    return jobs.enqueue("transcribe", item.id, {"srclang": srclang, "by": _by()})
 
 
 def _accepted(job):
@@ -130,7 +131,7 @@ def api_transcribe(item_id: str):
     return _accepted(enqueue_transcribe(find_item(item_id)))
 
 
-def _page_with_errors(item: dict, errors: dict, values: dict, status: int):
+def _page_with_errors(item: Item, errors: dict, values: dict, status: int):
     from ..publish.views import _edit_context
 
     # The page's own error summary lists them (and takes focus), linking to the fields.

@@ -39,6 +39,7 @@ from itertools import groupby
 
 from .. import db
 from ..errors import PlayerError
+from ..library.item import Item
 from .model import (
     ProgressError,
     Report,
@@ -85,11 +86,11 @@ class Erased(PlayerError):
     code = "conflict"
 
 
-def authoritative_duration(conn: sqlite3.Connection, item: dict) -> tuple[float | None, str]:
-    """The probed duration, else the one players agreed on."""
-    probed = item.get("duration")
+def authoritative_duration(conn: sqlite3.Connection, media_id: str,
+                           probed: float | None) -> tuple[float | None, str]:
+    """The ``probed`` duration of the item ``media_id``, else the one players agreed on."""
     return choose_duration(probed, None if probed else db.progress_reported_duration(
-        conn, item["id"]))
+        conn, media_id))
 
 
 def choose_duration(probed: float | None, reported: float | None) -> tuple[float | None, str]:
@@ -315,8 +316,9 @@ def fold_expired(conn: sqlite3.Connection, now: float, retention_days: float,
     result = FoldResult(sessions=len(rows))
     for media_id, group in groupby(rows, key=lambda r: r["media_id"]):
         group = list(group)
-        item = db.catalog_item(conn, media_id) or {"id": media_id, "duration": None}
-        duration, _ = authoritative_duration(conn, item)
+        data = db.catalog_item(conn, media_id)
+        probed = Item.from_dict(data).duration if data else None
+        duration, _ = authoritative_duration(conn, media_id, probed)
         sessions = [(r["viewer"], SessionState.from_json(json.loads(r["state"]))) for r in group]
         tally = tally_sessions(sessions, duration, resume_rules)
         folded = db.progress_folded(conn, media_id)
@@ -347,26 +349,26 @@ def _fold_live(conn: sqlite3.Connection, media_id: str,
     db.progress_save_live(conn, [(media_id, row[0], json.dumps(tally.to_json()))])
 
 
-def media_statistics(conn: sqlite3.Connection, item: dict, resume_rules: ResumeRules) -> dict:
+def media_statistics(conn: sqlite3.Connection, item: Item, resume_rules: ResumeRules) -> dict:
     """Statistics of one item as the JSON the API and the page share.
 
     Run it in a write transaction (the writer's): see :func:`live_tally`.
     """
-    duration, source = authoritative_duration(conn, item)
-    raw = live_tally(conn, item["id"], duration, resume_rules)
-    folded_json = db.progress_folded(conn, item["id"])
+    duration, source = authoritative_duration(conn, item.id, item.duration)
+    raw = live_tally(conn, item.id, duration, resume_rules)
+    folded_json = db.progress_folded(conn, item.id)
     folded = Tally.from_json(json.loads(folded_json)) if folded_json else Tally()
     body = statistics(raw + folded, duration).to_json()
     body.update({
-        "media_id": item["id"],
-        "title": item["title"],
+        "media_id": item.id,
+        "title": item.title,
         "duration_source": source,
         "sessions": {"raw": raw.sessions, "folded": folded.sessions},
         "duration_reports": [
             {"reported": r["reported"], "authoritative": r["authoritative"],
              "source": r["source"], "count": r["count"],
              "first_seen": iso(r["first_at"]), "last_seen": iso(r["last_at"])}
-            for r in db.progress_duration_reports(conn, item["id"])
+            for r in db.progress_duration_reports(conn, item.id)
         ],
     })
     return body

@@ -37,7 +37,8 @@ from flask.cli import with_appcontext
 
 from .. import db
 from ..errors import PlayerError
-from ..library.catalog import find_item, public_item
+from ..library.catalog import find_item
+from ..library.item import Item
 from ..library.scan import is_valid_id
 from ..web.auth import publisher_required
 from .charts import retention_chart, usage_bars
@@ -222,7 +223,7 @@ def resume_point(item_id: str):
     viewer = request_viewer()
     _caught_up()
     conn = db.get_db()
-    duration, _ = authoritative_duration(conn, item)
+    duration, _ = authoritative_duration(conn, item.id, item.duration)
     tracking = privacy_reason(current_app.config, request.environ) is None
     row = db.progress_resume_point(conn, viewer.key, item_id)
     offer = resume_offer(row["position"] if row else None, duration,
@@ -294,7 +295,7 @@ def stats_json(item_id: str):
     return jsonify(_statistics(find_item(item_id)))
 
 
-def _statistics(item: dict) -> dict:
+def _statistics(item: Item) -> dict:
     """An item's statistics, read by the writer after the reports queued before.
 
     The writer reads them because it may have to store them: see
@@ -319,7 +320,7 @@ def stats_page(item_id: str):
     """
     raw = find_item(item_id)
     stats = _statistics(raw)
-    return render_template("stats.html", item=public_item(raw), stats=stats,
+    return render_template("stats.html", item=raw.to_public(), stats=stats,
                            retention_chart=retention_chart(stats["retention"]),
                            usage_bars=usage_bars(stats))
 

@@ -40,7 +40,8 @@ from ..captions import MAX_CHARS_PER_SECOND, MAX_LINE_LENGTH, MAX_LINES
 from ..errors import PlayerError
 from ..library import cues, sources
 from ..library import scan as library
-from ..library.catalog import find_item, get_storage, public_item
+from ..library.catalog import find_item, get_storage
+from ..library.item import Item, Track
 from ..web.auth import current_publisher, publisher_required
 from ..web.errors import error_response
 from . import history, versions
@@ -58,7 +59,7 @@ DIALOGUE_KINDS = ("captions", "subtitles")
 
 # -- shared steps ------------------------------------------------------------------
 
-def find_track(item: dict, key: str) -> dict:
+def find_track(item: Item, key: str) -> Track:
     """The item's track (offered or rejected) ``key`` (``en.captions``, a
     draft's ``en.captions.automatic``).
 
@@ -66,7 +67,7 @@ def find_track(item: dict, key: str) -> dict:
     """
     track = sources.find_track(item, key)
     if track is None:
-        abort(404, f"The media item '{item['id']}' has no track '{key}'.")
+        abort(404, f"The media item '{item.id}' has no track '{key}'.")
     return track
 
 
@@ -93,27 +94,27 @@ def request_text() -> str:
         abort(400, f"The text is not UTF-8 (byte {exc.start + 1} is not); send WebVTT as UTF-8.")
 
 
-def text_answer(item: dict, track: dict) -> Response:
+def text_answer(item: Item, track: Track) -> Response:
     """The track's text and entity tag as JSON, the tag in ``ETag`` too."""
     data, etag = versions.read_track(get_storage(), track)
     listed = versions.history(db.get_db(), item, track)
     response = jsonify({
         "text": data.decode("utf-8", "replace"), "etag": versions.quoted(etag),
-        "kind": track["kind"], "srclang": track["srclang"], "label": track["label"],
+        "kind": track.kind, "srclang": track.srclang, "label": track.label,
         "version": listed[0].id if listed and listed[0].etag == etag else None,
     })
     response.headers["ETag"] = versions.quoted(etag)
     return response
 
 
-def check_answer(item: dict, track: dict, text: str) -> Response:
+def check_answer(item: Item, track: Track, text: str) -> Response:
     """The checker's problems with ``text`` as the track's, nothing stored."""
-    report, problems = versions.check_text(text, kind=track["kind"],
-                                           duration=item["duration"])
+    report, problems = versions.check_text(text, kind=track.kind,
+                                           duration=item.duration)
     return jsonify({"ok": report.ok, "cues": len(report.cues), "problems": problems})
 
 
-def saved_answer(item: dict, track: dict, saved: versions.Saved, status: int = 200) -> Response:
+def saved_answer(item: Item, track: Track, saved: versions.Saved, status: int = 200) -> Response:
     """The answer to a save or revert: the new entity tag and version."""
     response = jsonify({"etag": versions.quoted(saved.etag), "version": saved.version,
                         "problems": saved.problems})
@@ -122,23 +123,23 @@ def saved_answer(item: dict, track: dict, saved: versions.Saved, status: int = 2
     return response
 
 
-def save_text(item: dict, track: dict, text: str, if_match: str | None) -> versions.Saved:
+def save_text(item: Item, track: Track, text: str, if_match: str | None) -> versions.Saved:
     """Save a new text of the track, record it, and rescan."""
     saved = versions.save(get_storage(), db.get_db(), item, track, text, if_match=if_match,
                           publisher=current_publisher())
     if saved.version is not None:
         refresh()
-        history.track_saved(item, versions.track_key(track), track["label"], True)
+        history.track_saved(item, versions.track_key(track), track.label, True)
     return saved
 
 
-def revert_to(item: dict, track: dict, number: int, if_match: str | None) -> versions.Saved:
+def revert_to(item: Item, track: Track, number: int, if_match: str | None) -> versions.Saved:
     """Make an old version the track's text again, record it, and rescan."""
     saved = versions.revert(get_storage(), db.get_db(), item, track, number,
                             if_match=if_match, publisher=current_publisher())
     if saved.version is not None:
         refresh()
-        history.track_saved(item, versions.track_key(track), track["label"], True)
+        history.track_saved(item, versions.track_key(track), track.label, True)
     return saved
 
 
@@ -167,19 +168,19 @@ def _json_errors(view):
 
 # -- the page ------------------------------------------------------------------------
 
-def _dialogue(item: dict, track: dict) -> list[list[float]]:
+def _dialogue(item: Item, track: Track) -> list[list[float]]:
     """Start and end of each cue of speech a description must fit between:
     the captions (else subtitles) in the description's language, else in any."""
-    candidates = [t for t in [*item["tracks"], *item.get("rejected_tracks", [])]
-                  if t["kind"] in DIALOGUE_KINDS]
-    candidates.sort(key=lambda t: (t["srclang"] != track["srclang"],
-                                   DIALOGUE_KINDS.index(t["kind"])))
+    candidates = [t for t in item.all_tracks()
+                  if t.kind in DIALOGUE_KINDS]
+    candidates.sort(key=lambda t: (t.srclang != track.srclang,
+                                   DIALOGUE_KINDS.index(t.kind)))
     if not candidates:
         return []
     chosen = candidates[0]
     try:
-        report = cues.track_report(get_storage(), chosen["file"], kind=chosen["kind"],
-                                   duration=item["duration"])
+        report = cues.track_report(get_storage(), chosen.file, kind=chosen.kind,
+                                   duration=item.duration)
     except FileNotFoundError:
         return []
     return [[round(c.start, 3), round(c.end, 3)] for c in report.cues]
@@ -190,25 +191,25 @@ def _dialogue(item: dict, track: dict) -> list[list[float]]:
 def page(item_id: str, track_key: str):
     item = find_item(item_id)
     track = find_track(item, track_key)
-    public = public_item(item)
+    public = item.to_public()
     config = {
         "text": url_for(".text", item_id=item_id, track_key=track_key),
         "check": url_for(".check", item_id=item_id, track_key=track_key),
         "versions": url_for(".versions_page", item_id=item_id, track_key=track_key),
         "watch": public["watch_url"],
         "approve": url_for(".approve", item_id=item_id, track_key=track_key),
-        "kind": track["kind"],
-        "duration": item["duration"],
+        "kind": track.kind,
+        "duration": item.duration,
         "maxCharsPerSecond": MAX_CHARS_PER_SECOND,
         "maxLineLength": MAX_LINE_LENGTH,
         "maxLines": MAX_LINES,
         "wordsPerSecond": DESCRIPTION_WORDS_PER_SECOND,
-        "dialogue": _dialogue(item, track) if track["kind"] == "descriptions" else [],
+        "dialogue": _dialogue(item, track) if track.kind == "descriptions" else [],
     }
     return render_template(
         "publish/editor.html", item=item, track=track, track_key=track_key,
         source=public["sources"][0], editor_config=json.dumps(config, separators=(",", ":")),
-        rejected=track in item.get("rejected_tracks", []))
+        rejected=track in item.rejected_tracks)
 
 
 @bp.get("/publish/media/<item_id>/tracks/<track_key>/text")
@@ -257,7 +258,7 @@ def approve(item_id: str, track_key: str):
 
 # -- history ------------------------------------------------------------------------
 
-def _versions_context(item: dict, track: dict, track_key: str) -> dict:
+def _versions_context(item: Item, track: Track, track_key: str) -> dict:
     _, etag = versions.read_track(get_storage(), track)
     return {"item": item, "track": track, "track_key": track_key, "etag": etag,
             "versions": versions.history(db.get_db(), item, track)}

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask.cli import with_appcontext
 
 from .. import audit, db
+from ..library.item import Item
 from ..web import security
 from ..web.auth import NotAllowed, current_publisher, publisher_required
 
@@ -30,57 +31,60 @@ def _record(action: str, **fields) -> None:
         current_app.logger.exception("audit entry lost: %s %s", action, fields)
 
 
-def item_created(item: dict) -> None:
+def item_created(item: Item) -> None:
     """Record an upload."""
-    _record(audit.ITEM_CREATE, item_id=item["id"], title=item["title"])
+    _record(audit.ITEM_CREATE, item_id=item.id, title=item.title)
 
 
-def item_updated(before: dict, after: dict) -> None:
+def item_updated(before: Item, after: Item) -> None:
     """Record an edit, naming what changed between the two catalog entries."""
-    changed = [name for name in ("title", "description", "poster")
-               if before.get(name) != after.get(name)]
-    labels = {t["file"]: t["label"] for t in before["tracks"]}
-    if any(labels.get(t["file"], t["label"]) != t["label"] for t in after["tracks"]):
+    changed = [name for name, old, new in (("title", before.title, after.title),
+                                           ("description", before.description,
+                                            after.description),
+                                           ("poster", before.poster, after.poster))
+               if old != new]
+    labels = {t.file: t.label for t in before.tracks}
+    if any(labels.get(t.file, t.label) != t.label for t in after.tracks):
         changed.append("track labels")
-    _record(audit.ITEM_UPDATE, item_id=after["id"], title=after["title"], changed=changed)
+    _record(audit.ITEM_UPDATE, item_id=after.id, title=after.title, changed=changed)
 
 
-def item_deleted(item: dict) -> None:
+def item_deleted(item: Item) -> None:
     """Record a deleted item."""
-    _record(audit.ITEM_DELETE, item_id=item["id"], title=item["title"])
+    _record(audit.ITEM_DELETE, item_id=item.id, title=item.title)
 
 
-def track_saved(item: dict, key: str, label: str, replaced: bool) -> None:
+def track_saved(item: Item, key: str, label: str, replaced: bool) -> None:
     """Record an uploaded track (``key`` such as ``fr.captions``)."""
-    _record(audit.TRACK_REPLACE if replaced else audit.TRACK_CREATE, item_id=item["id"],
-            track=key, title=item["title"], label=label)
+    _record(audit.TRACK_REPLACE if replaced else audit.TRACK_CREATE, item_id=item.id,
+            track=key, title=item.title, label=label)
 
 
-def track_deleted(item: dict, key: str, label: str) -> None:
+def track_deleted(item: Item, key: str, label: str) -> None:
     """Record a deleted track."""
-    _record(audit.TRACK_DELETE, item_id=item["id"], track=key, title=item["title"], label=label)
+    _record(audit.TRACK_DELETE, item_id=item.id, track=key, title=item.title, label=label)
 
 
-def check_delete_item(item: dict) -> None:
+def check_delete_item(item: Item) -> None:
     """Let an admin, or the publisher who uploaded the item, delete it.
 
     :raises NotAllowed: (403) for anyone else.
     """
     publisher = current_publisher()
-    if publisher is None or not audit.may_delete_item(db.get_db(), publisher, item["id"]):
-        raise NotAllowed(f"Only an admin or the publisher who uploaded “{item['title']}”"
+    if publisher is None or not audit.may_delete_item(db.get_db(), publisher, item.id):
+        raise NotAllowed(f"Only an admin or the publisher who uploaded “{item.title}”"
                          " can delete it.")
 
 
-def check_delete_track(item: dict, key: str) -> None:
+def check_delete_track(item: Item, key: str) -> None:
     """Let an admin, the item's uploader or the track's delete the track.
 
     :raises NotAllowed: (403) for anyone else.
     """
     publisher = current_publisher()
-    if publisher is None or not audit.may_delete_track(db.get_db(), publisher, item["id"], key):
+    if publisher is None or not audit.may_delete_track(db.get_db(), publisher, item.id, key):
         raise NotAllowed(f"Only an admin or the publisher who uploaded this track or"
-                         f" “{item['title']}” can delete the track.")
+                         f" “{item.title}” can delete the track.")
 
 
 # -- the page and the command ------------------------------------------------------------

@@ -27,6 +27,7 @@ from ..languages import is_language_tag, track_label
 from ..library import cues, nested, sources
 from ..library import poster as poster_frames
 from ..library import storage as library_storage
+from ..library.item import Item, Track
 from ..library.probe import EXTENSIONS, ProbeError, ProbeResult, probe_file, sniff
 from ..library.scan import slugify
 from ..library.storage import (
@@ -322,15 +323,15 @@ def _put_new_item(
 
 
 @contextmanager
-def _changing(storage: Storage, item: dict) -> Iterator[None]:
+def _changing(storage: Storage, item: Item) -> Iterator[None]:
     """Hold the item's lock, as deletion does, and check there that the
     item is still there: a change never brings back files of a deleted item.
 
     :raises ItemGone: if its media file is gone.
     """
-    with storage.lock(item["id"]):
-        if not storage.exists(item["file"]):
-            raise ItemGone(item["id"])
+    with storage.lock(item.id):
+        if not storage.exists(item.file):
+            raise ItemGone(item.id)
         yield
 
 
@@ -364,7 +365,7 @@ def _track_file(storage: Storage, stem: str, language: str, srclang: str,
     return None
 
 
-def store_track(storage: Storage, item: dict, track: PreparedTrack) -> StoredTrack:
+def store_track(storage: Storage, item: Item, track: PreparedTrack) -> StoredTrack:
     """Add a track to an item, or replace the one of the same language and kind.
 
     Whether one is replaced is decided under the item's lock, from the
@@ -375,12 +376,12 @@ def store_track(storage: Storage, item: dict, track: PreparedTrack) -> StoredTra
     :raises ItemGone: if the item was deleted meanwhile; nothing is written.
     :raises OSError: if the storage refuses.
     """
-    stem = stem_of(item["file"])
+    stem = stem_of(item.file)
     with _changing(storage, item):
         metadata = read_metadata(storage, stem)
         language = metadata.get("language")
         existing = _track_file(storage, stem, language if isinstance(language, str)
-                               else item["language"], track.srclang, track.kind)
+                               else item.language, track.srclang, track.kind)
         if existing is None:
             target = track_name(stem, track.srclang, track.kind)
         else:
@@ -397,25 +398,25 @@ def store_track(storage: Storage, item: dict, track: PreparedTrack) -> StoredTra
     return StoredTrack(track, target, existing is not None)
 
 
-def find_track(item: dict, srclang: str, kind: str) -> dict | None:
+def find_track(item: Item, srclang: str, kind: str) -> Track | None:
     """The item's track (offered or rejected) for ``srclang`` and ``kind``."""
-    for track in [*item["tracks"], *item.get("rejected_tracks", [])]:
-        if (track["srclang"] == srclang and track["kind"] == kind
-                and track.get("source", "author") == "author"):
+    for track in [*item.tracks, *item.rejected_tracks]:
+        if (track.srclang == srclang and track.kind == kind
+                and track.source == "author"):
             return track
     return None
 
 
-def delete_track(storage: Storage, item: dict, track: dict) -> None:
+def delete_track(storage: Storage, item: Item, track: Track) -> None:
     """Remove a track's file (and the SRT or SBV it was made from) and its label.
 
     :raises ItemGone: if the item was deleted meanwhile.
     :raises OSError: if the storage refuses.
     """
-    stem = stem_of(item["file"])
+    stem = stem_of(item.file)
     with _changing(storage, item):
-        storage.delete(track["file"])
-        for source in caption_sources(track["file"]):
+        storage.delete(track.file)
+        for source in caption_sources(track.file):
             storage.delete(source)
         metadata = read_metadata(storage, stem)
         labels = metadata.get("tracks")
@@ -426,7 +427,7 @@ def delete_track(storage: Storage, item: dict, track: dict) -> None:
 
 
 def update_item(
-    storage: Storage, item: dict, *, title: str, description: str,
+    storage: Storage, item: Item, *, title: str, description: str,
     labels: dict[str, str], poster: TempFile | None = None, remove_poster: bool = False,
     described_version: str | None = None,
 ) -> None:
@@ -437,12 +438,12 @@ def update_item(
     :raises ItemGone: if the item was deleted meanwhile; nothing is written.
     :raises OSError: if the storage refuses.
     """
-    stem = stem_of(item["file"])
+    stem = stem_of(item.file)
     poster_ext = poster_extension(poster) if poster is not None else ""
     with _changing(storage, item):
         metadata = read_metadata(storage, stem)
         metadata.update(title=title, description=description)
-        metadata.setdefault("language", item["language"])
+        metadata.setdefault("language", item.language)
         if described_version:
             metadata["described_version"] = described_version
         else:
@@ -466,7 +467,7 @@ def update_item(
                 storage.delete(old)
 
 
-def delete_item(storage: Storage, item: dict) -> list[str]:
+def delete_item(storage: Storage, item: Item) -> list[str]:
     """Remove an item's media file, then every sidecar file of its stem.
 
     The media file goes first, so the item leaves the library at once even if
@@ -476,17 +477,17 @@ def delete_item(storage: Storage, item: dict) -> list[str]:
     :returns: the names removed.
     :raises OSError: if the storage refuses.
     """
-    stem = stem_of(item["file"])
-    with storage.lock(item["id"]):
+    stem = stem_of(item.file)
+    with storage.lock(item.id):
         names = _names(storage)
-        media = {n for n in names if is_media_name(n)} | {item["file"]}
+        media = {n for n in names if is_media_name(n)} | {item.file}
         sidecars = group_sidecars(names, media)
-        storage.delete(item["file"])
-        removed = [item["file"]]
+        storage.delete(item.file)
+        removed = [item.file]
         for name in sidecars.get(stem, []):
             storage.delete(name)
             removed.append(name)
-        nested.remove(storage, item["id"])  # its HLS renditions, if it has any
+        nested.remove(storage, item.id)  # its HLS renditions, if it has any
     return removed
 
 

@@ -26,6 +26,7 @@ from ..captions import Report, validate
 from ..db import versions as db_versions
 from ..errors import PlayerError
 from ..library import cues, sources
+from ..library.item import Item, Track
 from ..library.storage import Storage
 from ..web.streaming import parse_entity_tags
 from .errors import ItemGone, format_size
@@ -192,41 +193,41 @@ def check_text(text: str, *, kind: str, duration: float | None) -> tuple[Report,
     return report, problem_dicts(report)
 
 
-def track_key(track: dict) -> str:
+def track_key(track: Track) -> str:
     """``"en.captions"``; a draft's ``"en.captions.automatic"``."""
     return sources.track_key(track)
 
 
-def read_track(storage: Storage, track: dict) -> tuple[bytes, str]:
+def read_track(storage: Storage, track: Track) -> tuple[bytes, str]:
     """A track's bytes and entity tag.
 
     :raises TrackGone: if its file is gone.
     """
     try:
-        data = storage.read_bytes(track["file"])
+        data = storage.read_bytes(track.file)
     except FileNotFoundError:
         raise TrackGone(track_key(track)) from None
     return data, entity_tag(data)
 
 
-def history(conn: db.Connection, item: dict, track: dict) -> list[Version]:
+def history(conn: db.Connection, item: Item, track: Track) -> list[Version]:
     """The track's versions, newest first."""
     return [Version(row["id"], row["at"], row["actor"], row["action"], row["etag"], row["size"])
-            for row in db_versions.versions_list(conn, item["id"], track_key(track))]
+            for row in db_versions.versions_list(conn, item.id, track_key(track))]
 
 
-def version_text(conn: db.Connection, item: dict, track: dict, number: int) -> str:
+def version_text(conn: db.Connection, item: Item, track: Track, number: int) -> str:
     """The text of one version.
 
     :raises VersionGone: if the track has no such version.
     """
-    row = db_versions.versions_get(conn, item["id"], track_key(track), number)
+    row = db_versions.versions_get(conn, item.id, track_key(track), number)
     if row is None:
         raise VersionGone(track_key(track), number)
     return row["body"]
 
 
-def save(storage: Storage, conn: db.Connection, item: dict, track: dict, text: str, *,
+def save(storage: Storage, conn: db.Connection, item: Item, track: Track, text: str, *,
          if_match: str | None, publisher, action: str = EDIT) -> Saved:
     """Replace a track's text, keeping the text it had as a version.
 
@@ -246,19 +247,19 @@ def save(storage: Storage, conn: db.Connection, item: dict, track: dict, text: s
     data = text.encode("utf-8")
     if len(data) > MAX_SIDE_FILE_BYTES:
         raise TrackTooLarge()
-    report, problems = check_text(text, kind=track["kind"], duration=item["duration"])
+    report, problems = check_text(text, kind=track.kind, duration=item.duration)
     if not report.ok:
-        raise TrackInvalid(track["file"], problems)
+        raise TrackInvalid(track.file, problems)
     key = track_key(track)
-    with storage.lock(item["id"]):
-        if not storage.exists(item["file"]):
-            raise ItemGone(item["id"])
+    with storage.lock(item.id):
+        if not storage.exists(item.file):
+            raise ItemGone(item.id)
         try:
-            entry = storage.stat(track["file"])
+            entry = storage.stat(track.file)
         except FileNotFoundError:
             raise TrackGone(key) from None
         current, etag = read_track(storage, track)
-        latest = db_versions.versions_latest(conn, item["id"], key)
+        latest = db_versions.versions_latest(conn, item.id, key)
         if if_match is None:
             raise IfMatchRequired(etag)
         if not if_match_holds(if_match, etag):
@@ -271,17 +272,17 @@ def save(storage: Storage, conn: db.Connection, item: dict, track: dict, text: s
             # The text being replaced came from elsewhere (an upload, the
             # folder): it is kept too, so a revert can bring it back.
             db_versions.versions_insert(
-                conn, item["id"], key, entry.mtime, None, UNKNOWN_AUTHOR, EARLIER, etag,
+                conn, item.id, key, entry.mtime, None, UNKNOWN_AUTHOR, EARLIER, etag,
                 current.decode("utf-8", "replace"))
-        written = storage.write(track["file"], data)
-        cues.remember(storage, written, track["kind"], item["duration"], report)
+        written = storage.write(track.file, data)
+        cues.remember(storage, written, track.kind, item.duration, report)
         number = db_versions.versions_insert(
-            conn, item["id"], key, time.time(), getattr(publisher, "id", None),
+            conn, item.id, key, time.time(), getattr(publisher, "id", None),
             getattr(publisher, "name", UNKNOWN_AUTHOR), action, new_etag, text)
     return Saved(new_etag, number, problems)
 
 
-def revert(storage: Storage, conn: db.Connection, item: dict, track: dict, number: int, *,
+def revert(storage: Storage, conn: db.Connection, item: Item, track: Track, number: int, *,
            if_match: str | None, publisher) -> Saved:
     """Make version ``number``'s text the track's again, as a new version.
 

@@ -34,10 +34,10 @@ from ..library.catalog import (
     all_items,
     find_item,
     get_storage,
-    public_item,
     site_url,
     track_id,
 )
+from ..library.item import Item, Track
 from ..library.probe import EXTENSIONS
 from ..library.sources import counts_as_captions
 from ..library.sources import find_track as find_track_by_key
@@ -209,14 +209,14 @@ def finish_pending(pending_id: str, form: uploads.ReceivedForm) -> str:
     return item_id
 
 
-def save_track(item: dict, form: uploads.ReceivedForm) -> uploads.StoredTrack:
+def save_track(item: Item, form: uploads.ReceivedForm) -> uploads.StoredTrack:
     """Check an uploaded caption file and store it; returns where, and whether
     it replaced one.
 
     :raises ItemGone: if the item was deleted meanwhile.
     """
     kind = form.line("kind") or "captions"
-    srclang = form.line("srclang") or item["language"]
+    srclang = form.line("srclang") or item.language
     label = form.line("label")
     temp = _side_file(form, "file")
     _field_errors({
@@ -227,32 +227,32 @@ def save_track(item: dict, form: uploads.ReceivedForm) -> uploads.StoredTrack:
     })
     assert temp is not None
     track = uploads.prepare_track(temp, kind=kind, srclang=srclang, label=label,
-                                  duration=item["duration"])
+                                  duration=item.duration)
     stored = uploads.store_track(get_storage(), item, track)
     _refresh()
     return stored
 
 
-def remove_item(item: dict) -> None:
+def remove_item(item: Item) -> None:
     """Delete the item's files, then its viewers' progress and statistics
     (after the rescan: from then on, reports still queued for it are dropped)."""
     uploads.delete_item(get_storage(), item)
     _refresh()
     try:
-        progress_api.forget_media(item["id"])
+        progress_api.forget_media(item.id)
     except TimeoutError:
         # The item is gone either way; its statistics go when the writer gets there.
-        current_app.logger.warning("progress of %s will be deleted later", item["id"])
+        current_app.logger.warning("progress of %s will be deleted later", item.id)
 
 
-def _find_track(item: dict, key: str) -> dict:
+def _find_track(item: Item, key: str) -> Track:
     track = find_track_by_key(item, key)
     if track is None:
-        abort(404, f"The media item '{item['id']}' has no track '{key}'.")
+        abort(404, f"The media item '{item.id}' has no track '{key}'.")
     return track
 
 
-def remove_track(item: dict, track: dict) -> None:
+def remove_track(item: Item, track: Track) -> None:
     uploads.delete_track(get_storage(), item, track)
     _refresh()
 
@@ -262,7 +262,7 @@ def remove_track(item: dict, track: dict) -> None:
 def _created(item_id: str):
     item = find_item(item_id)
     history.item_created(item)
-    response = jsonify(public_item(item))
+    response = jsonify(item.to_public())
     response.status_code = 201
     response.headers["Location"] = absolute_url("api.media_item", item_id=item_id)
     return response
@@ -355,13 +355,13 @@ def api_delete_track(item_id: str, track_key: str):
     track = _find_track(item, track_key)
     history.check_delete_track(item, track_key)
     remove_track(item, track)
-    history.track_deleted(item, track_key, track["label"])
+    history.track_deleted(item, track_key, track.label)
     return "", 204
 
 
 @bp.get("/api/openapi.json")
 def openapi_json():
-    examples = [item["id"] for item in all_items()[:3]]
+    examples = [item.id for item in all_items()[:3]]
     return jsonify(openapi.document(site_url(), _limit(), examples))
 
 
@@ -382,34 +382,34 @@ class Check:
     link_text: str | None = None
 
 
-def _valid(item: dict, *kinds: str) -> list[dict]:
+def _valid(item: Item, *kinds: str) -> list[Track]:
     # A draft not yet approved by a publisher is not captions a viewer can rely on.
-    return [t for t in item["tracks"] if t["kind"] in kinds and counts_as_captions(t)]
+    return [t for t in item.tracks if t.kind in kinds and counts_as_captions(t)]
 
 
-def _broken(item: dict, *kinds: str) -> list[dict]:
-    return [t for t in item.get("rejected_tracks", []) if t["kind"] in kinds]
+def _broken(item: Item, *kinds: str) -> list[Track]:
+    return [t for t in item.rejected_tracks if t.kind in kinds]
 
 
-def accessibility_checks(item: dict, described_version: str | None = None) -> list[Check]:
+def accessibility_checks(item: Item, described_version: str | None = None) -> list[Check]:
     """What the item has and lacks for WCAG 1.2 (prerecorded media).
 
     Captions (1.2.2) and audio description (1.2.3, 1.2.5) apply to video; a
     transcript (1.2.1, 1.2.8) applies to all media and is built from the
     captions or subtitles.
     """
-    edit = url_for("publish.edit", item_id=item["id"])
+    edit = url_for("publish.edit", item_id=item.id)
 
     def add(kind: str) -> str:
-        return url_for("publish.edit", item_id=item["id"], kind=kind) + "#add-track"
+        return url_for("publish.edit", item_id=item.id, kind=kind) + "#add-track"
 
-    is_video = item["kind"] == "video"
+    is_video = item.kind == "video"
     checks = []
     if not is_video:
         checks.append(Check("captions", "Captions", "not-needed",
                             "Not needed for audio; the transcript covers it."))
     elif _valid(item, "captions"):
-        labels = ", ".join(t["label"] for t in _valid(item, "captions"))
+        labels = ", ".join(t.label for t in _valid(item, "captions"))
         checks.append(Check("captions", "Captions", "met", f"Present and valid: {labels}."))
     elif _broken(item, "captions"):
         checks.append(Check("captions", "Captions", "errors",
@@ -441,7 +441,7 @@ def accessibility_checks(item: dict, described_version: str | None = None) -> li
 
     if _valid(item, "captions", "subtitles"):
         checks.append(Check("transcript", "Transcript", "met", "Available.",
-                            url_for("pages.transcript", item_id=item["id"]),
+                            url_for("pages.transcript", item_id=item.id),
                             "Read the transcript"))
     else:
         checks.append(Check("transcript", "Transcript", "missing",
@@ -450,8 +450,8 @@ def accessibility_checks(item: dict, described_version: str | None = None) -> li
     return checks
 
 
-def _checks_for(item: dict) -> list[Check]:
-    metadata = uploads.read_metadata(get_storage(), Path(item["file"]).stem)
+def _checks_for(item: Item) -> list[Check]:
+    metadata = uploads.read_metadata(get_storage(), Path(item.file).stem)
     described = metadata.get("described_version")
     return accessibility_checks(item, described if isinstance(described, str) else None)
 
@@ -459,11 +459,11 @@ def _checks_for(item: dict) -> list[Check]:
 # -- pages ------------------------------------------------------------------------------
 
 SORTS = {
-    "title": lambda row: row["item"]["title"].casefold(),
-    "kind": lambda row: (row["item"]["kind"], row["item"]["title"].casefold()),
-    "duration": lambda row: (row["item"]["duration"] or 0, row["item"]["title"].casefold()),
-    "status": lambda row: (row["todo"], row["item"]["title"].casefold()),
-    "added": lambda row: (row["item"]["mtime"], row["item"]["title"].casefold()),
+    "title": lambda row: row["item"].title.casefold(),
+    "kind": lambda row: (row["item"].kind, row["item"].title.casefold()),
+    "duration": lambda row: (row["item"].duration or 0, row["item"].title.casefold()),
+    "status": lambda row: (row["todo"], row["item"].title.casefold()),
+    "added": lambda row: (row["item"].mtime, row["item"].title.casefold()),
 }
 NEEDS = {
     "": "Any status",
@@ -546,9 +546,9 @@ def library_page():
         rows.append({"item": item, "checks": checks, "todo": len(todo), "todo_keys": todo})
     total = len(rows)
     if kind:
-        rows = [r for r in rows if r["item"]["kind"] == kind]
+        rows = [r for r in rows if r["item"].kind == kind]
     if query:
-        rows = [r for r in rows if query.casefold() in r["item"]["title"].casefold()]
+        rows = [r for r in rows if query.casefold() in r["item"].title.casefold()]
     if needs == "todo":
         rows = [r for r in rows if r["todo"]]
     elif needs == "complete":
@@ -602,7 +602,7 @@ def upload():
 def _uploaded(item_id: str):
     item = find_item(item_id)
     history.item_created(item)
-    flash(f"Uploaded “{item['title']}”.")
+    flash(f"Uploaded “{item.title}”.")
     return redirect(url_for("publish.edit", item_id=item_id), 303)
 
 
@@ -642,11 +642,11 @@ def discard_upload(pending_id: str):
     return redirect(url_for("publish.upload"), 303)
 
 
-def _edit_context(item: dict) -> dict:
-    metadata = uploads.read_metadata(get_storage(), Path(item["file"]).stem)
-    others = [i for i in all_items() if i["id"] != item["id"] and i["kind"] == "video"]
+def _edit_context(item: Item) -> dict:
+    metadata = uploads.read_metadata(get_storage(), Path(item.file).stem)
+    others = [i for i in all_items() if i.id != item.id and i.kind == "video"]
     return {
-        "item": item, "public": public_item(item), "checks": _checks_for(item),
+        "item": item, "public": item.to_public(), "checks": _checks_for(item),
         "described_version": metadata.get("described_version") or "",
         "other_items": others, "kinds": library.TRACK_KINDS, "track_id": track_id,
         "chosen_kind": request.args.get("kind", "captions"),
@@ -674,15 +674,15 @@ def edit(item_id: str):
     return redirect(url_for("publish.edit", item_id=item_id), 303)
 
 
-def _update(item: dict, form: uploads.ReceivedForm) -> None:
+def _update(item: Item, form: uploads.ReceivedForm) -> None:
     title = form.line("title")
     description = form.value("description").strip()
     described = form.line("described_version")
     # Labels missing from the form stay as they are; an empty one means the default.
     labels = {track_id(t): form.line(f"label-{track_id(t)}")
-              for t in [*item["tracks"], *item.get("rejected_tracks", [])]
+              for t in item.all_tracks()
               if f"label-{track_id(t)}" in form.fields}
-    known = {i["id"] for i in all_items()} - {item["id"]}
+    known = {i.id for i in all_items()} - {item.id}
     checks = {
         "title": _length(title, uploads.MAX_TITLE, "The title")
         or (None if title else "Enter a title."),
@@ -736,7 +736,7 @@ def delete(item_id: str):
         return render_template("publish/delete.html", item=item, track=None)
     remove_item(item)
     history.item_deleted(item)
-    flash(f"Deleted “{item['title']}”.")
+    flash(f"Deleted “{item.title}”.")
     return redirect(url_for("publish.library"), 303)
 
 
@@ -750,6 +750,6 @@ def delete_track(item_id: str, track_key: str):
         return render_template("publish/delete.html", item=item, track=track,
                                track_key=track_key)
     remove_track(item, track)
-    history.track_deleted(item, track_key, track["label"])
-    flash(f"Deleted the track “{track['label']}”.")
+    history.track_deleted(item, track_key, track.label)
+    flash(f"Deleted the track “{track.label}”.")
     return redirect(url_for("publish.edit", item_id=item_id) + "#tracks", 303)

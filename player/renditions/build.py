@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..languages import language_name
 from ..library.nested import nested, put
@@ -29,6 +30,9 @@ from ..library.storage import Storage
 from . import mp4, playlists, transcode
 from .record import MASTER, subtitle_tracks
 from .transcode import AUDIO_NAME, TranscodeError
+
+if TYPE_CHECKING:
+    from ..library.item import Item
 
 #: Cache-Control of segments (never rewritten) and of playlists.
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -91,7 +95,7 @@ def _read_output(work: Path, name: str) -> _Output:
                    [float(s.duration) for s in parsed.segments])
 
 
-def build_media(storage: Storage, item: dict, *, ffmpeg: str, preset: str,
+def build_media(storage: Storage, item: Item, *, ffmpeg: str, preset: str,
                 progress: Callable[[float], None] | None = None) -> dict:
     """Transcode the item's media file and store the result in a new
     ``m-`` folder.
@@ -103,15 +107,15 @@ def build_media(storage: Storage, item: dict, *, ffmpeg: str, preset: str,
     :raises TranscodeError: with ffmpeg's reason when it fails.
     :raises OSError: if the storage refuses.
     """
-    source = storage.local_path(item["file"]) or storage.url_for_client(
-        item["file"], SOURCE_URL_SECONDS)
+    source = storage.local_path(item.file) or storage.url_for_client(
+        item.file, SOURCE_URL_SECONDS)
     if source is None:
         raise TranscodeError("this storage gives ffmpeg no way to read the media file")
     info = transcode.inspect(ffmpeg, source)
-    rungs = transcode.ladder_for(info.height) if item["kind"] == "video" else []
+    rungs = transcode.ladder_for(info.height) if item.kind == "video" else []
     if not rungs and not info.has_audio:
         raise TranscodeError("the media has neither a video nor an audio stream to stream")
-    duration = info.duration or item.get("duration")
+    duration = info.duration or item.duration
     with tempfile.TemporaryDirectory(prefix="player-renditions-") as folder:
         work = Path(folder)
         transcode.run(transcode.command(ffmpeg, source, rungs, audio=info.has_audio,
@@ -120,7 +124,7 @@ def build_media(storage: Storage, item: dict, *, ffmpeg: str, preset: str,
         outputs = [_read_output(work, rung.name) for rung in rungs]
         audio_output = _read_output(work, AUDIO_NAME) if info.has_audio else None
         version = new_version("m")
-        target = nested(storage, item["id"], version, create=True)
+        target = nested(storage, item.id, version, create=True)
         if target is None:
             raise TranscodeError("this storage cannot keep renditions")
         video = []
@@ -176,7 +180,7 @@ def _store(target: Storage, output: _Output) -> None:
 
 # -- the master playlist and the captions in the stream -------------------------------------
 
-def build_text(storage: Storage, item: dict, media: dict) -> str:
+def build_text(storage: Storage, item: Item, media: dict) -> str:
     """Write the master playlist and the item's segmented WebVTT tracks in
     a new ``t-`` folder, over the media folder ``media`` names.
 
@@ -185,7 +189,7 @@ def build_text(storage: Storage, item: dict, media: dict) -> str:
     :raises OSError: if the storage refuses.
     """
     version = new_version("t")
-    target = nested(storage, item["id"], version, create=True)
+    target = nested(storage, item.id, version, create=True)
     if target is None:
         raise TranscodeError("this storage cannot keep renditions")
     up = f"../{media['media']}/"
@@ -195,7 +199,7 @@ def build_text(storage: Storage, item: dict, media: dict) -> str:
             up + video["playlist"], video["width"], video["height"], video["bandwidth"],
             video["average_bandwidth"], video["codecs"], video["frame_rate"]))
     audio = media.get("audio")
-    language = item.get("language") or "und"
+    language = item.language or "und"
     if audio:
         master.audio = playlists.AudioRendition(
             up + audio["playlist"], audio["bandwidth"], audio["average_bandwidth"],
@@ -204,21 +208,21 @@ def build_text(storage: Storage, item: dict, media: dict) -> str:
     durations = [b - a for a, b in zip(boundaries, [*boundaries[1:], duration], strict=True)]
     names_taken: set[str] = set()
     for number, track in enumerate(subtitle_tracks(item)):
-        data = storage.read_bytes(track["file"])
-        base = f"{track['srclang']}-{track['kind']}".replace("/", "-")
-        segments = playlists.webvtt_segments(data, track["kind"], boundaries, duration)
+        data = storage.read_bytes(track.file)
+        base = f"{track.srclang}-{track.kind}".replace("/", "-")
+        segments = playlists.webvtt_segments(data, track.kind, boundaries, duration)
         uris = [f"{base}-{n:05d}.vtt" for n in range(len(segments))]
         for uri, text in zip(uris, segments, strict=True):
             put(target, uri, text.encode("utf-8"), content_type=content_type(uri),
                 cache_control=IMMUTABLE)
         put(target, f"{base}.m3u8", playlists.media_playlist(uris, durations).encode("utf-8"),
             content_type=PLAYLIST_TYPE, cache_control=PLAYLIST_CACHE)
-        name = track["label"]
+        name = track.label
         if name in names_taken:
-            name = f"{name} ({track['kind']}, {track['srclang']})"
+            name = f"{name} ({track.kind}, {track.srclang})"
         names_taken.add(name)
         master.subtitles.append(playlists.SubtitleRendition(
-            f"{base}.m3u8", track["srclang"], name, track["kind"], default=number == 0))
+            f"{base}.m3u8", track.srclang, name, track.kind, default=number == 0))
     text = playlists.master_playlist(master)
     playlists.check_master_playlist(text)
     put(target, MASTER, text.encode("utf-8"), content_type=PLAYLIST_TYPE,

@@ -19,6 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..library.item import Item, Track
 
 #: Media kinds that get renditions.
 KINDS = ("video", "audio")
@@ -28,44 +32,44 @@ HLS_TYPE = "application/vnd.apple.mpegurl"
 MASTER = "master.m3u8"
 
 
-def source_of(item: dict) -> dict:
+def source_of(item: Item) -> dict:
     """The catalog's description of an item's media file, as a record keeps it."""
-    return {"name": item["file"], "size": item["size"], "mtime": item["mtime"]}
+    return {"name": item.file, "size": item.size, "mtime": item.mtime}
 
 
-def current_record(item: dict) -> dict | None:
+def current_record(item: Item) -> dict | None:
     """The item's rendition record if it was made from its media file as it
     is now (ready or failed), else ``None``."""
-    record = item.get("renditions")
+    record = item.renditions
     if not isinstance(record, dict) or record.get("source") != source_of(item):
         return None
     return record
 
 
-def ready_record(item: dict) -> dict | None:
+def ready_record(item: Item) -> dict | None:
     """The item's rendition record if its renditions are ready to play."""
     record = current_record(item)
     return record if record and record.get("text") and record.get("media") else None
 
 
-def subtitle_tracks(item: dict) -> list[dict]:
+def subtitle_tracks(item: Item) -> list[Track]:
     """The item's tracks that go into the stream: its captions and subtitles."""
-    return [t for t in item["tracks"] if t["kind"] in ("captions", "subtitles")]
+    return [t for t in item.tracks if t.kind in ("captions", "subtitles")]
 
 
-def tracks_fingerprint(item: dict) -> str:
+def tracks_fingerprint(item: Item) -> str:
     """What the master playlist and subtitle playlists depend on: each
     captions and subtitles track's file, bytes (its entity tag), language,
     kind and label. It changes when any of them does."""
-    described = [[t["file"], t.get("etag"), t["srclang"], t["kind"], t["label"]]
+    described = [[t.file, t.etag, t.srclang, t.kind, t.label]
                  for t in subtitle_tracks(item)]
     return hashlib.sha256(json.dumps(described).encode()).hexdigest()[:16]
 
 
-def needs_job(item: dict) -> bool:
+def needs_job(item: Item) -> bool:
     """Whether the item's renditions are missing, stale, or behind its tracks
     (a failure on the same file is not retried)."""
-    if item.get("kind") not in KINDS:
+    if item.kind not in KINDS:
         return False
     record = current_record(item)
     if record is None:
@@ -75,7 +79,7 @@ def needs_job(item: dict) -> bool:
     return record.get("tracks") != tracks_fingerprint(item)
 
 
-def item_fields(item: dict, original: list[dict],
+def item_fields(item: Item, original: list[dict],
                 url: Callable[[str, str, str], str]) -> dict:
     """ITEM's ``sources``, ``renditions`` and ``audio_only``.
 
@@ -91,7 +95,7 @@ def item_fields(item: dict, original: list[dict],
     record = ready_record(item)
     if record is None:
         return {"sources": original, "renditions": [], "audio_only": None}
-    item_id = item["id"]
+    item_id = item.id
     audio = record.get("audio")
     peak = audio["bandwidth"] if audio else 0
     average = audio["average_bandwidth"] if audio else 0
@@ -111,7 +115,7 @@ def item_fields(item: dict, original: list[dict],
     return {"sources": [master, *original], "renditions": renditions, "audio_only": audio_only}
 
 
-def state(item: dict) -> dict:
+def state(item: Item) -> dict:
     """For publishers: ``{"state": "ready"|"failed"|"missing", "message"}``."""
     record = current_record(item)
     if record is None:

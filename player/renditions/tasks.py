@@ -5,6 +5,7 @@ metadata file (see :mod:`.record`), which the scan copies into the catalog."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, has_app_context
 
@@ -15,11 +16,14 @@ from . import build
 from .record import needs_job, source_of, tracks_fingerprint
 from .transcode import TranscodeError, find_ffmpeg
 
+if TYPE_CHECKING:
+    from ..library.item import Item
+
 #: The job kind of :func:`run`.
 JOB_KIND = "renditions"
 
 
-def enqueue_stale(items: list[dict]) -> int:
+def enqueue_stale(items: list[Item]) -> int:
     """Queue a renditions job for each item that :func:`needs_job`, in the
     current app; returns how many. Does nothing when the app's
     ``RENDITIONS`` setting is off or its job queue is not there.
@@ -33,7 +37,7 @@ def enqueue_stale(items: list[dict]) -> int:
     count = 0
     for item in items:
         if needs_job(item):
-            enqueue(JOB_KIND, media_id=item["id"])
+            enqueue(JOB_KIND, media_id=item.id)
             count += 1
     return count
 
@@ -60,15 +64,17 @@ def make_renditions(app: Flask | None, media_id: str, *,
         with app.app_context():
             return make_renditions(None, media_id, progress=progress)
     from ..library.catalog import get_storage
+    from ..library.item import Item
     from ..library.scan import scan
 
     report = progress or (lambda fraction, message="": None)
     conn = db.get_db()
-    item = db.catalog_item(conn, media_id)
-    if item is None:
+    data = db.catalog_item(conn, media_id)
+    if data is None:
         raise LookupError(f"There is no media item with the id '{media_id}'.")
+    item = Item.from_dict(data)
     storage = get_storage()
-    stem = stem_of(item["file"])
+    stem = stem_of(item.file)
     source = source_of(item)
     try:
         record = read_metadata(storage, stem).get("renditions")
@@ -93,39 +99,39 @@ def make_renditions(app: Flask | None, media_id: str, *,
         new_folders.append(text)
     except TranscodeError as exc:
         for folder in new_folders:
-            nested.remove(storage, item["id"], folder)
+            nested.remove(storage, item.id, folder)
         _save(storage, item, {"source": source, "error": str(exc)})
         scan(storage, conn)
         raise
     except BaseException:
         for folder in new_folders:
-            nested.remove(storage, item["id"], folder)
+            nested.remove(storage, item.id, folder)
         raise
     record = {"source": source, **media, "text": text,
               "tracks": tracks_fingerprint(item)}
     if not _save(storage, item, record):
         for folder in new_folders:
-            nested.remove(storage, item["id"], folder)
+            nested.remove(storage, item.id, folder)
         return {"media_id": media_id, "skipped": "the media file changed meanwhile"}
-    for folder in nested.versions(storage, item["id"]):
+    for folder in nested.versions(storage, item.id):
         if folder not in (record["media"], record["text"]):
-            nested.remove(storage, item["id"], folder)
+            nested.remove(storage, item.id, folder)
     report(0.98, "Updating the library")
     scan(storage, conn)
     return {"media_id": media_id, "master": text,
             "heights": [v["height"] for v in media["video"]]}
 
 
-def _save(storage, item: dict, record: dict) -> bool:
+def _save(storage, item: Item, record: dict) -> bool:
     """Put ``record`` into the item's metadata under its lock, if its media
     file is still the one the record was made from; returns whether it was."""
-    stem = stem_of(item["file"])
-    with storage.lock(item["id"]):
+    stem = stem_of(item.file)
+    with storage.lock(item.id):
         try:
-            entry = storage.stat(item["file"])
+            entry = storage.stat(item.file)
         except FileNotFoundError:
             return False
-        if entry.size != item["size"] or entry.mtime != item["mtime"]:
+        if entry.size != item.size or entry.mtime != item.mtime:
             return False
         try:
             metadata = read_metadata(storage, stem)

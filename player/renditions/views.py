@@ -33,7 +33,7 @@ def rendition_file(item_id: str, folder: str, name: str) -> Response:
     if not build.is_version(folder) or name.startswith(".") or "/" in name:
         abort(404, f"The media item '{item_id}' has no rendition file '{folder}/{name}'.")
     storage = get_storage()
-    folder_storage = nested.nested(storage, item["id"], folder)
+    folder_storage = nested.nested(storage, item.id, folder)
     if folder_storage is None:
         abort(404, "This storage keeps no renditions.")
     mime, cache_control = build.content_type(name), build.cache_control(name)

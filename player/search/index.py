@@ -37,6 +37,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
@@ -44,6 +45,9 @@ from .. import db
 from ..errors import PlayerError
 from ..library import cues
 from ..library.storage import Entry, Storage, as_storage
+
+if TYPE_CHECKING:
+    from ..library.item import Item
 
 #: Track kinds whose cues are indexed.
 INDEXED_KINDS = ("captions", "subtitles", "descriptions", "chapters")
@@ -270,7 +274,7 @@ def indexed_tracks(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
 
 
 def index_item(
-    conn: sqlite3.Connection, storage: Storage, item: dict,
+    conn: sqlite3.Connection, storage: Storage, item: Item,
     indexed: dict[str, sqlite3.Row] | None = None, entries: dict[str, Entry] | None = None,
 ) -> int:
     """(Re)index the item's offered tracks that are new or whose file changed.
@@ -285,41 +289,41 @@ def index_item(
     """
     indexed = indexed_tracks(conn) if indexed is None else indexed
     count = 0
-    for track in item["tracks"]:
-        kind, lang = track["kind"], track["srclang"]
+    for track in item.tracks:
+        kind, lang = track.kind, track.srclang
         if kind not in INDEXED_KINDS:
             continue
-        location = storage.location(track["file"])
-        entry = (entries or {}).get(track["file"])
+        location = storage.location(track.file)
+        entry = (entries or {}).get(track.file)
         if entry is None:
             try:
-                entry = storage.stat(track["file"])
+                entry = storage.stat(track.file)
             except FileNotFoundError:
                 continue
         row = indexed.get(location)
         if row is not None and (row["media_id"], row["kind"], row["lang"], row["size"],
-                                row["mtime_ns"]) == (item["id"], kind, lang, entry.size,
+                                row["mtime_ns"]) == (item.id, kind, lang, entry.size,
                                                      entry.mtime_ns):
             continue
         try:
-            found = _track_cues(storage, entry, kind, item.get("duration"))
+            found = _track_cues(storage, entry, kind, item.duration)
         except FileNotFoundError:
             continue
         # One short transaction per track: the old rows go as the new arrive.
         with db.Transaction(conn):
             if row is not None:
                 db.search_forget_track(conn, row["id"])
-            db.search_store_track(conn, location, item["id"], kind, lang, entry.size,
+            db.search_store_track(conn, location, item.id, kind, lang, entry.size,
                                   entry.mtime_ns, found)
         count += 1
     return count
 
 
-def forget_absent(conn: sqlite3.Connection, storage: Storage, items: Iterable[dict]) -> None:
+def forget_absent(conn: sqlite3.Connection, storage: Storage, items: Iterable[Item]) -> None:
     """Drop tracks no longer offered (deleted, renamed, now failing
     validation, or of a removed item) from the index."""
-    wanted = {storage.location(track["file"])
-              for item in items for track in item["tracks"] if track["kind"] in INDEXED_KINDS}
+    wanted = {storage.location(track.file)
+              for item in items for track in item.tracks if track.kind in INDEXED_KINDS}
     with db.Transaction(conn):
         for location, row in indexed_tracks(conn).items():
             if location not in wanted:
@@ -327,7 +331,7 @@ def forget_absent(conn: sqlite3.Connection, storage: Storage, items: Iterable[di
 
 
 def sync(conn: sqlite3.Connection, storage: Storage | str | os.PathLike,
-         items: Iterable[dict]) -> int:
+         items: Iterable[Item]) -> int:
     """Bring the index in line with the catalog ``items``.
 
     Tracks that are new or whose file changed are (re)indexed (see

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from .. import db
-from ..library.catalog import absolute_url
+from ..library.catalog import Item, absolute_url
 from ..web.i18n import message_in, request_language
 from .index import MAX_COUNTED, SearchQueryError, SearchResults, search
 
@@ -31,7 +31,7 @@ def page():
     languages = {}
     for item in results.items if results else ():
         entry = db.catalog_item(db.get_db(), item.media_id)
-        languages[item.media_id] = entry.get("language") if entry else None
+        languages[item.media_id] = Item.from_dict(entry).language if entry else None
     return render_template("search.html", query=text, results=results, error=None,
                            seconds_param=seconds_param, max_counted=MAX_COUNTED,
                            item_languages=languages)

@@ -15,6 +15,7 @@ from ..captions import Cue
 from ..errors import PlayerError
 from ..languages import language_name
 from ..library import cues
+from ..library.item import Item, Track
 from ..library.storage import Storage, as_storage
 from .model import Transcript, to_json, to_text
 from .model import build_transcript as build_model
@@ -36,46 +37,46 @@ class TranscriptTracks:
     :param text: the captions or subtitles track, whose cues are the body.
     """
 
-    text: dict | None
-    descriptions: dict | None
-    chapters: dict | None
+    text: Track | None
+    descriptions: Track | None
+    chapters: Track | None
 
     @property
     def language(self) -> str | None:
         """The language of the transcript's body."""
         main = self.text or self.descriptions
-        return main["srclang"] if main else None
+        return main.srclang if main else None
 
 
 def _base(lang: str) -> str:
     return lang.split("-")[0].lower()
 
 
-def _pick(tracks: Sequence[dict], kinds: Sequence[str], langs: Sequence[str]) -> dict | None:
+def _pick(tracks: Sequence[Track], kinds: Sequence[str], langs: Sequence[str]) -> Track | None:
     """The first track of the first kind, preferring the languages in order."""
     for kind in kinds:
-        of_kind = [t for t in tracks if t["kind"] == kind]
+        of_kind = [t for t in tracks if t.kind == kind]
         for lang in langs:
             for track in of_kind:
-                if track["srclang"] == lang or _base(track["srclang"]) == _base(lang):
+                if track.srclang == lang or _base(track.srclang) == _base(lang):
                     return track
         if of_kind:
             return of_kind[0]
     return None
 
 
-def transcript_languages(item: dict) -> list[dict]:
+def transcript_languages(item: Item) -> list[dict]:
     """``[{"lang", "name"}]``: the languages of the item's captions and
     subtitles, each a transcript can be made in, names in their own language."""
     langs: list[str] = []
     for kind in _TEXT_KINDS:
-        for track in item["tracks"]:
-            if track["kind"] == kind and track["srclang"] not in langs:
-                langs.append(track["srclang"])
+        for track in item.tracks:
+            if track.kind == kind and track.srclang not in langs:
+                langs.append(track.srclang)
     return [{"lang": lang, "name": language_name(lang)} for lang in langs]
 
 
-def choose_tracks(item: dict, lang: str | None = None) -> TranscriptTracks:
+def choose_tracks(item: Item, lang: str | None = None) -> TranscriptTracks:
     """Pick the tracks of an item's transcript.
 
     The body comes from captions in ``lang`` (by default the item's
@@ -85,16 +86,16 @@ def choose_tracks(item: dict, lang: str | None = None) -> TranscriptTracks:
     :raises TranscriptLanguageError: if ``lang`` is given and no captions or
         subtitles are in that language.
     """
-    tracks = item["tracks"]
+    tracks = item.tracks
     if lang:
-        text = _pick([t for t in tracks if t["srclang"] == lang], _TEXT_KINDS, [lang])
+        text = _pick([t for t in tracks if t.srclang == lang], _TEXT_KINDS, [lang])
         if text is None:
             raise TranscriptLanguageError(
-                f"'{item['title']}' has no captions or subtitles in the language '{lang}'.")
+                f"'{item.title}' has no captions or subtitles in the language '{lang}'.")
     else:
-        text = _pick(tracks, _TEXT_KINDS, [item["language"]])
-    langs = [text["srclang"]] if text else []
-    langs.append(item["language"])
+        text = _pick(tracks, _TEXT_KINDS, [item.language])
+    langs = [text.srclang] if text else []
+    langs.append(item.language)
     return TranscriptTracks(
         text,
         _pick(tracks, ["descriptions"], langs),
@@ -103,7 +104,7 @@ def choose_tracks(item: dict, lang: str | None = None) -> TranscriptTracks:
 
 
 def track_cues(
-    storage: Storage | str | os.PathLike, track: dict | None, duration: float | None = None
+    storage: Storage | str | os.PathLike, track: Track | None, duration: float | None = None
 ) -> tuple[Cue, ...]:
     """The cues browsers show from a track file, or none for a missing track.
 
@@ -116,7 +117,7 @@ def track_cues(
     if track is None:
         return ()
     try:
-        report = cues.track_report(as_storage(storage), track["file"], kind=track["kind"],
+        report = cues.track_report(as_storage(storage), track.file, kind=track.kind,
                                    duration=duration)
     except FileNotFoundError:
         return ()
@@ -124,7 +125,7 @@ def track_cues(
 
 
 def build_transcript(
-    item: dict, storage: Storage | str | os.PathLike, lang: str | None = None
+    item: Item, storage: Storage | str | os.PathLike, lang: str | None = None
 ) -> Transcript:
     """The transcript of a catalog item (see :func:`choose_tracks`).
 
@@ -132,17 +133,17 @@ def build_transcript(
     :raises TranscriptLanguageError: if ``lang`` has no captions or subtitles.
     """
     chosen = choose_tracks(item, lang)
-    storage, duration = as_storage(storage), item.get("duration")
+    storage, duration = as_storage(storage), item.duration
     return build_model(
         track_cues(storage, chosen.text, duration),
-        kind=chosen.text["kind"] if chosen.text else "captions",
+        kind=chosen.text.kind if chosen.text else "captions",
         descriptions=track_cues(storage, chosen.descriptions, duration),
         chapters=track_cues(storage, chosen.chapters, duration),
     )
 
 
 def transcript_json(
-    item: dict, storage: Storage | str | os.PathLike, lang: str | None = None
+    item: Item, storage: Storage | str | os.PathLike, lang: str | None = None
 ) -> list[dict]:
     """``[{start, end, speaker, text, kind}]`` in reading order.
 
@@ -152,7 +153,7 @@ def transcript_json(
 
 
 def transcript_text(
-    item: dict, storage: Storage | str | os.PathLike, timestamps: bool, lang: str | None = None
+    item: Item, storage: Storage | str | os.PathLike, timestamps: bool, lang: str | None = None
 ) -> str:
     """The transcript as plain text under the item's title.
 
@@ -160,7 +161,7 @@ def transcript_text(
     :raises TranscriptLanguageError: if ``lang`` has no captions or subtitles.
     """
     model = build_transcript(item, storage, lang)
-    title = item["title"]
+    title = item.title
     body = to_text(model, timestamps) if model.blocks else (
         "There is no transcript yet: this item has no captions or subtitles.\n")
     return f"{title}\n{'=' * len(title)}\n\n{body}"

@@ -56,14 +56,18 @@ export class Controls {
     this.chapter = h('span', { class: 'ap-chapter', lang: chapters?.language });
     // A menu button (kind: its entry in menu.js), which opens or closes its
     // menu, or with an arrow key opens it at the first or last item. What it
-    // is asked while menu.js loads (a click, or keys the open menu would
-    // take) waits, to be done in order as if the menu had opened at once;
-    // focus leaving the button drops it, so a menu never opens behind the viewer.
-    const menu = (kind, name, cls, content) => {
+    // is asked while the menu's code loads (a click, or keys the open menu
+    // would take) waits, to be done in order as if the menu had opened at
+    // once; focus leaving the button drops it, so a menu never opens behind
+    // the viewer. The menu's code comes as withModule('menu', use, true)
+    // brings it (with extras.css), or as `load`, called the same way, does.
+    // Plugins make theirs with it too (player.controls.menu: stream.js's
+    // quality menu).
+    const menu = this.menu = (kind, name, cls, content, load = withModule) => {
       let asked = [];
       const ask = (what) => {
         asked.push(what);
-        withModule('menu', (m) => m.menu(p, kind, box).run(asked.splice(0)), true)?.then(() => { asked = []; });
+        load('menu', (m) => m.menu(p, kind, box).run(asked.splice(0)), true)?.then(() => { asked = []; });
       };
       const box = h('div', { class: 'ap-menu' }, h('button', {
         type: 'button', class: `ap-btn ${cls}`, 'aria-label': name, 'aria-haspopup': 'true', 'aria-expanded': 'false',

@@ -37,6 +37,8 @@
  *   from vars; `n` picks the plural), announce(text) (polite status region),
  *   prefs.get(name, fallback) / prefs.set(name, value) (saved per browser),
  *   tracks(...kinds), addControl(el) (into the bar, after the speed menu),
+ *   controls.menu(kind, name, cls, content, load) (a menu button, as the
+ *   bar's; `load` brings menu.js, called as withModule is),
  *   settings.body (append a <section> with an <h3>; the Settings dialog,
  *   built when it first opens, shows it),
  *   on(type, fn) -> off(): 'state', 'ready', 'error', 'captions' {track},

@@ -206,29 +206,16 @@ class Stream {
     this.p.stage.style.backgroundImage = this.choice == 'audio' && url ? `url("${url}")` : '';
   }
 
-  // The menu button, as the control bar's menus work (controls.js): what it
-  // is asked while the menu's code loads is done once it is here.
+  // The menu button, one of the control bar's menus (controls.js): the
+  // quality list joins menu.js's menus once both are here.
   button() {
     const { p } = this;
-    let asked = [];
-    const ask = (what) => {
-      asked.push(what);
-      Promise.all([import('./menu.js'), import('./quality.js')]).then(([m, q]) => {
-        q.register(m);
-        m.menu(p, 'quality', box).run(asked.splice(0));
-      }, () => { asked = []; });
-    };
-    const box = h('div', { class: 'ap-menu ap-quality' }, h('button', {
-      type: 'button', class: 'ap-btn', 'aria-label': p.t('Quality'), 'aria-haspopup': 'true', 'aria-expanded': 'false',
-      onclick: () => ask('click'),
-      onkeydown: (e) => {
-        if ((asked.length ? /^(Arrow(Up|Down)|Home|End|Escape|Enter| )$/ : /^Arrow(Up|Down)$/).test(e.key)) {
-          e.preventDefault();
-          ask(e.key);
-        }
-      },
-      onblur: () => { asked = []; },
-    }, icon(BARS)));
+    const box = p.controls.menu('quality', p.t('Quality'), '', icon(BARS), (name, use) => Promise.all(
+      [import('./menu.js'), import('./quality.js')]).then(([m, q]) => {
+      q.register(m);
+      use(m);
+    }, () => {}));
+    box.classList.add('ap-quality');
     return box;
   }
 }
