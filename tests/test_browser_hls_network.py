@@ -104,8 +104,8 @@ def test_at_400_kbits_the_stream_settles_low_and_plays_where_the_file_stalls(con
     state = f"[window.__waits, {MEDIA}.currentTime, {MEDIA}.videoHeight, {MEDIA}.currentSrc]"
     stream_waits, stream_time, height, src = streamed.evaluate(state)
     file_waits, file_time, _, file_src = uploaded.evaluate(state)
-    print(f"400 kbit/s, 30 s, {path}: stream {stream_waits} waits, at {stream_time:.1f} s, {height}p;"
-          f" file {file_waits} waits, at {file_time:.1f} s")
+    print(f"400 kbit/s, 30 s, {path}: stream {stream_waits} waits, at {stream_time:.1f} s,"
+          f" {height}p; file {file_waits} waits, at {file_time:.1f} s")
     assert src.startswith("blob:") and file_src.endswith("/film.mp4")
     assert height < 360 and max(segments(fetched)[-3:]) < 360
     assert stream_waits < file_waits
