@@ -211,3 +211,39 @@ def test_an_audio_item_streams_with_nothing_to_choose(page, server, path):
     assert any("/hls/song/" in u and u.endswith(".m4s") for u in fetched)
     assert page.locator("#player .ap-quality").count() == 0
     expect(page.locator("#player .ap-captions")).to_have_text("A steady tone plays.")
+
+
+# Each visible button of the bar: [name, top, left, right, width, height].
+BUTTONS = """() => [...document.querySelectorAll('#player .ap-controls button')]
+  .filter((b) => b.offsetParent).map((b) => {
+    const r = b.getBoundingClientRect();
+    return [b.getAttribute('aria-label'), r.top, r.left, r.right, r.width, r.height];
+  })"""
+
+
+@pytest.mark.parametrize("path", ["native"], indirect=True)
+@pytest.mark.parametrize("where", ["watch", "embed"])
+def test_with_the_quality_button_the_bar_keeps_to_one_row_at_640_and_reflows_at_320(
+        page, server, path, where):
+    # The clip has every button: captions, descriptions, chapters, speed,
+    # quality, transcript (on its page), settings, keys, picture in picture, full screen.
+    page.set_viewport_size({"width": 640, "height": 480})
+    page.goto(f"{server.url}/{where}/clip")
+    page.wait_for_selector("#player[data-state=ready] .ap-quality")
+    buttons = page.evaluate(BUTTONS)
+    names = [b[0] for b in buttons]
+    assert "Quality" in names and len(buttons) >= (12 if where == "watch" else 11), names
+    tops = [b[1] for b in buttons]
+    assert max(tops) - min(tops) <= 3, buttons
+    assert all(0 <= b[2] and b[3] <= 640 for b in buttons), buttons
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.wait_for_function(f"() => {BUTTONS}().every((b) => b[3] <= 320)")
+    buttons = page.evaluate(BUTTONS)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert all(0 <= b[2] and b[3] <= 320 and b[4] >= 24 and b[5] >= 24 for b in buttons), buttons
+    rows = sorted({round(b[1]) for b in buttons})
+    assert len(rows) == 2, buttons
+    # The time and the chapter's name are still there to read.
+    for part in (".ap-time", ".ap-chapter"):
+        box = page.locator(f"#player {part}").bounding_box()
+        assert box and box["width"] > 0 and box["x"] + box["width"] <= 320, part
