@@ -47,6 +47,7 @@ class Track:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Track:
+        """A track from the database's JSON, or from a row an older version wrote."""
         return cls(file=data["file"], kind=data["kind"], srclang=data["srclang"],
                    label=data["label"], cues=data["cues"], problems=data["problems"],
                    source=data.get("source", "author"), approved=data.get("approved", True),
