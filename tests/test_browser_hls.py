@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -140,12 +141,25 @@ def test_audio_only_keeps_the_place_the_captions_and_shows_the_poster(page, serv
 
 @pytest.mark.parametrize("path", PATHS, indirect=True)
 def test_a_stream_and_file_that_do_not_come_are_an_alert_with_retry(page, server, path):
+    refused = []
+
     def gone(route):
+        refused.append(route.request.url)
         route.fulfill(status=404, body="gone")
 
     for pattern in ("**/hls/clip/**", CLIP):
         page.route(pattern, gone)
     page.goto(server.url + "/watch/clip")
+    page.wait_for_selector("#player[data-state=error]")
+    # The stream's own try ends after the file's: stream.js asks for the
+    # master playlist and, refused, lets the file load again, which is
+    # refused too. Only once nothing more is asked is the failure final.
+    deadline = time.monotonic() + 20
+    seen = -1
+    while seen != len(refused) or not any("/hls/clip/" in url for url in refused):
+        assert time.monotonic() < deadline, refused
+        seen = len(refused)
+        page.wait_for_timeout(1500)
     page.wait_for_selector("#player[data-state=error]")
     assert page.get_by_role("alert").text_content() == "No media source currently available"
     for pattern in ("**/hls/clip/**", CLIP):
