@@ -245,3 +245,43 @@ def test_a_signed_url_is_handed_out_again_for_a_while(s3_server, s3_bucket, s3_e
     # Tracks are still the app's to send, with its CORS answer.
     track = client.get("/files/clip/clip.en.vtt")
     assert track.status_code == 200 and track.text.startswith("WEBVTT")
+
+
+def test_a_progress_batch_locks_its_viewers_before_their_sessions(shared_url, media_dir):
+    """Two servers' batches with reports of one viewer take turns from their
+    first lock: the second waits for the first even for a session that
+    already exists. Were the session locked before the viewer, each server
+    could hold what the other waits for whenever a viewer's new session
+    appears between their reads, a deadlock PostgreSQL breaks by aborting a
+    batch (dozens of times a second in bench/progress_pg.py)."""
+    from player.db import postgresql as pg
+
+    create_app({"TESTING": True, "MEDIA_DIR": str(media_dir), "DATABASE": shared_url,
+                "SECRET_KEY": SECRET})
+    viewer = "viewer-order-0123456789"
+    existing = (viewer, "lecture", "session-1")
+    first, second = pg.connect(shared_url), pg.connect(shared_url)
+    waited = threading.Event()
+    try:
+        pg.begin(first)
+        pg.progress_save_sessions(first, [(*existing, time.time(), 5.0, False, {})])
+        pg.commit(first)
+        pg.begin(first)
+        # The first batch has a new session of the viewer, on another item.
+        pg.progress_batch_state(first, ["talk"], [(viewer, "talk", "session-2")])
+
+        def other_server():
+            pg.begin(second)
+            pg.progress_batch_state(second, ["lecture"], [existing])
+            waited.set()
+            pg.rollback(second)
+
+        thread = threading.Thread(target=other_server)
+        thread.start()
+        assert not waited.wait(1.5), "the second batch locked the viewer's session meanwhile"
+        pg.rollback(first)
+        assert waited.wait(10)
+        thread.join(10)
+    finally:
+        first.close()
+        second.close()

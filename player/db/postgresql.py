@@ -14,18 +14,19 @@ Connections
 Concurrency
     SQLite has one writer at a time; here several app servers write at once,
     in READ COMMITTED transactions. A statement that reads a row to write it
-    back computed in Python locks what it reads: play sessions are read
-    ``FOR UPDATE``; a viewer whose session is not there yet is locked by a
-    transaction-scoped advisory lock (:func:`lock_viewers`), which an erasure
-    takes too; and an item's running totals and duration votes are guarded
-    by an advisory lock per item (:func:`lock_media`), which the writer,
-    folding, statistics and deletion take. So no report is lost between two
-    servers, none outlives an erasure it preceded, and no total misses one.
-    Whole-table rewrites (the catalog) and folding take a named advisory
-    lock (:func:`lock`). Every transaction takes its locks in one order
-    (named lock, session rows by id, viewers, items, each set by key), so
-    writers queue instead of deadlocking; should PostgreSQL still find a
-    deadlock (sessions that appear while a batch waits), it aborts one
+    back computed in Python locks what it reads: a batch first locks every
+    viewer it has reports of with a transaction-scoped advisory lock
+    (:func:`lock_viewers`), which an erasure takes too, so only one
+    transaction at a time reads, adds or changes a viewer's sessions; the
+    sessions are then read ``FOR UPDATE``; and an item's running totals and
+    duration votes are guarded by an advisory lock per item
+    (:func:`lock_media`), which the writer, folding, statistics and deletion
+    take. So no report is lost between two servers, none outlives an
+    erasure it preceded, and no total misses one. Whole-table rewrites (the
+    catalog) and folding take a named advisory lock (:func:`lock`). Every
+    transaction takes its locks in one order (named lock, viewers, session
+    rows by id, items, each set by key), so writers queue instead of
+    deadlocking; should PostgreSQL still find a deadlock, it aborts one
     transaction and the writer's retry of each report alone settles it.
 
 Search
@@ -389,18 +390,19 @@ def progress_batch_state(
     # (three wal_writer_delay), a price a viewer's resume point can pay and
     # what lets many servers wait for their commits cheaply.
     conn.run("SET LOCAL synchronous_commit TO off")
-    # Sessions that exist are locked as they are read; for those that do not
-    # (yet), their viewers are locked and they are looked for again, since
-    # another server may have written one meanwhile. Then the items, whose
-    # totals the batch updates. Erasures and durations are read last, under
-    # those locks, so an erasure or a deletion committed now is seen.
+    # The viewers first, every one of the batch: no other server's batch can
+    # then add or change one of their sessions until this one commits, so
+    # what the next statement does not find is not there. (Locking only the
+    # viewers of sessions not found, after locking the rows found, let two
+    # servers each hold what the other waited for whenever a viewer's new
+    # session appeared between their reads: PostgreSQL broke such deadlocks
+    # dozens of times a second in bench/progress_pg.py.) Then the sessions,
+    # then the items, whose totals the batch updates. Erasures and durations
+    # are read last, under those locks, so an erasure or a deletion
+    # committed now is seen.
+    lock_viewers(conn, (key[0] for key in keys))
     states = {(v, m, s): json.loads(state)
               for v, m, s, state in conn.run(_SESSIONS_FOR_UPDATE, _columns(keys))}
-    missing = [key for key in keys if key not in states]
-    if missing:
-        lock_viewers(conn, (key[0] for key in missing))
-        states.update(((v, m, s), json.loads(state))
-                      for v, m, s, state in conn.run(_SESSIONS_FOR_UPDATE, _columns(missing)))
     lock_media(conn, media_ids)
     durations, erased = conn.run(
         "SELECT (SELECT coalesce(json_object_agg(i.id, json_build_array("
@@ -476,12 +478,12 @@ def progress_live_tallies(conn: Connection, media_ids: list[str]
 
 def progress_drop_live_of_viewer(conn: Connection, viewer: str) -> None:
     """PostgreSQL's :func:`player.db.queries.progress_drop_live_of_viewer`."""
-    # The erasure's locks, in the writer's order (sessions, viewer, items),
+    # The erasure's locks, in the writer's order (viewer, sessions, items),
     # before the items are known for certain: a session another server adds
     # meanwhile is then either seen here or written after the erasure.
+    lock_viewers(conn, [viewer])
     conn.run("SELECT id FROM progress_sessions WHERE viewer = %s ORDER BY id FOR UPDATE",
              (viewer,))
-    lock_viewers(conn, [viewer])
     media_ids = [row[0] for row in conn.run(
         "SELECT DISTINCT media_id FROM progress_sessions WHERE viewer = %s", (viewer,))]
     lock_media(conn, media_ids)
