@@ -139,6 +139,8 @@ def test_reset_returns_every_setting_and_override_and_says_so(page, live_server)
     expect(page.locator(NOTE)).to_have_text("Captions 2.5 seconds later")
     dialog.get_by_role("button", name="Reset to defaults", exact=True).click()
     expect(page.locator(NOTE)).to_have_text("Caption settings reset to the defaults.")
+    # The cue is drawn again where its file puts it (the position was "at the top").
+    page.locator(CUE).wait_for()
     assert style(page) == before
     assert dialog.get_by_label("Text colour").input_value() == "White"
     expect(dialog.get_by_label("Caption position")).to_have_value("As authored")
