@@ -12,7 +12,7 @@ from .storage import Storage
 from .urls import absolute_url, media_base_url, rendition_url, site_url
 
 __all__ = ["Item", "Track", "absolute_url", "all_items", "find_item", "get_storage",
-           "media_base_url", "rendition_url", "site_url", "track_id"]
+           "media_base_url", "rendition_url", "site_url"]
 
 
 def get_storage(app: Flask | None = None) -> Storage:
@@ -37,8 +37,3 @@ def find_item(item_id: str) -> Item:
     if data is None:
         abort(404, f"There is no media item with the id '{item_id}'.")
     return Item.from_dict(data)
-
-
-def track_id(track: Track) -> str:
-    """A track's key within its item: ``"en.captions"``, a draft's ``"en.captions.automatic"``."""
-    return track.key

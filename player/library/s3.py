@@ -79,8 +79,6 @@ STALE_UPLOAD_SECONDS = 24 * 3600
 #: probing seeks between box headers, and each miss costs a request.
 READ_BLOCK = 64 * 1024
 
-_STAGING = STAGING
-_LOCKS = LOCKS
 _UPLOAD_PREFIX = "upload-"
 
 #: Content-Type stored with each object, so a CDN or a presigned URL gives
@@ -462,7 +460,7 @@ class S3Storage(Storage):
         :raises ObjectStoreError: if the service fails.
         """
         self._check_conditional_writes()
-        held = ObjectLock(self, self.prefix + _LOCKS + check_key(item_id))
+        held = ObjectLock(self, self.prefix + LOCKS + check_key(item_id))
         held.acquire()
         try:
             yield
@@ -474,7 +472,7 @@ class S3Storage(Storage):
         servers would then both believe they hold one item's lock."""
         if self._conditional_writes_checked:
             return
-        key = f"{self.prefix}{_LOCKS}.check-{uuid.uuid4().hex}"
+        key = f"{self.prefix}{LOCKS}.check-{uuid.uuid4().hex}"
         try:
             self._call("writing a lock", "put_object", Key=key, Body=b"", IfNoneMatch="*")
             try:
@@ -508,7 +506,7 @@ class S3Storage(Storage):
 
         :raises ObjectStoreError: if the service fails.
         """
-        staging = self.prefix + _STAGING
+        staging = self.prefix + STAGING
         idle = self.stale_upload_seconds if stale_after is None else stale_after
         cutoff = time.time() - idle
         removed: list[str] = []
@@ -528,8 +526,9 @@ class S3Storage(Storage):
                    if item["Key"][len(staging):].startswith(KEPT_PREFIX)]
         dropped, kept = cleanup_kept(self, records, keep_for)
         removed += dropped
+        kept.update(item["Key"] for item in records)
         for item in staged:
-            if item in records or item["Key"] in kept:
+            if item["Key"] in kept:
                 continue
             if item["LastModified"].timestamp() < cutoff:
                 self._call("deleting an upload", "delete_object", Key=item["Key"])
@@ -537,7 +536,7 @@ class S3Storage(Storage):
         # A lock's holder renews it while it lives; one this old was left by
         # a holder that died, and the next taker would break it anyway.
         lock_cutoff = time.time() - max(10 * self.lock_ttl, 600)
-        for item in self._list_all(self.prefix + _LOCKS):
+        for item in self._list_all(self.prefix + LOCKS):
             if item["LastModified"].timestamp() < lock_cutoff:
                 self._call("deleting a lock", "delete_object", Key=item["Key"])
         return sorted(set(removed))
@@ -723,7 +722,7 @@ class _S3Upload(Upload):
     def __init__(self, storage: S3Storage) -> None:
         self._storage = storage
         self.name = f"{_UPLOAD_PREFIX}{uuid.uuid4().hex}.part"
-        self._object_key = storage.prefix + _STAGING + self.name
+        self._object_key = storage.prefix + STAGING + self.name
         self._writer: _PartWriter | None = _PartWriter(storage, self._object_key, self.name)
         self._etag: str | None = None  # set once the staged object exists
         self._done = False

@@ -36,14 +36,13 @@ from .track_sources import (
     source_suffix,
     split_source,
     status,
-    track_key,
 )
 
 __all__ = ["DRAFTS_KEY", "DRAFT_SOURCES", "SOURCES", "Approval", "DraftError",
            "HumanWorkKept", "NoSuchDraft", "approve", "check_replaceable",
            "counts_as_captions", "default_label", "digest", "find_track", "forget", "key_of",
            "parse_key", "record_approval", "record_draft", "source_rank", "source_suffix",
-           "split_source", "status", "track_key"]
+           "split_source", "status"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def approve(media_id: str, track_name: str, by: str, approved: bool = True) -> A
     if track is None or track.source == "author":
         raise NoSuchDraft(f"The media item '{media_id}' has no draft track '{track_name}';"
                           " only aligned and automatic drafts are approved.")
-    key, storage, stem = track_key(track), get_storage(), stem_of(item.file)
+    key, storage, stem = track.key, get_storage(), stem_of(item.file)
     with storage.lock(item.id):
         metadata = read_metadata(storage, stem)
         record_approval(metadata, key, by, approved)

@@ -92,11 +92,6 @@ def key_of(srclang: str, kind: str, source: str = "author") -> str:
     return f"{srclang}.{kind}{source_suffix(source)}"
 
 
-def track_key(track: Track) -> str:
-    """The key of a catalog track (``en.captions``, ``en.captions.aligned``)."""
-    return key_of(track.srclang, track.kind, track.source)
-
-
 def parse_key(key: str) -> tuple[str, str, str]:
     """``(srclang, kind, source)`` of a track key.
 

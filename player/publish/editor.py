@@ -129,7 +129,7 @@ def save_text(item: Item, track: Track, text: str, if_match: str | None) -> vers
                           publisher=current_publisher())
     if saved.version is not None:
         refresh()
-        history.track_saved(item, versions.track_key(track), track.label, True)
+        history.track_saved(item, track.key, track.label, True)
     return saved
 
 
@@ -139,7 +139,7 @@ def revert_to(item: Item, track: Track, number: int, if_match: str | None) -> ve
                             if_match=if_match, publisher=current_publisher())
     if saved.version is not None:
         refresh()
-        history.track_saved(item, versions.track_key(track), track.label, True)
+        history.track_saved(item, track.key, track.label, True)
     return saved
 
 
@@ -252,7 +252,7 @@ def approve(item_id: str, track_key: str):
         raise versions.IfMatchRequired(etag)
     if not versions.if_match_holds(if_match, etag):
         raise versions.TrackChanged(etag, None)
-    done = sources.approve(item_id, versions.track_key(track), current_publisher().name)
+    done = sources.approve(item_id, track.key, current_publisher().name)
     return jsonify({"key": done.key, "approved": done.approved})
 
 

@@ -420,7 +420,7 @@ def delete_track(storage: Storage, item: Item, track: Track) -> None:
             storage.delete(source)
         metadata = read_metadata(storage, stem)
         labels = metadata.get("tracks")
-        key = sources.track_key(track)
+        key = track.key
         dropped = isinstance(labels, dict) and labels.pop(key, None)
         if sources.forget(metadata, key) or dropped:
             write_metadata(storage, stem, metadata)

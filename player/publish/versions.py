@@ -25,7 +25,7 @@ from .. import db
 from ..captions import Report, validate
 from ..db import versions as db_versions
 from ..errors import PlayerError
-from ..library import cues, sources
+from ..library import cues
 from ..library.item import Item, Track
 from ..library.storage import Storage
 from ..web.streaming import parse_entity_tags
@@ -193,11 +193,6 @@ def check_text(text: str, *, kind: str, duration: float | None) -> tuple[Report,
     return report, problem_dicts(report)
 
 
-def track_key(track: Track) -> str:
-    """``"en.captions"``; a draft's ``"en.captions.automatic"``."""
-    return sources.track_key(track)
-
-
 def read_track(storage: Storage, track: Track) -> tuple[bytes, str]:
     """A track's bytes and entity tag.
 
@@ -206,14 +201,14 @@ def read_track(storage: Storage, track: Track) -> tuple[bytes, str]:
     try:
         data = storage.read_bytes(track.file)
     except FileNotFoundError:
-        raise TrackGone(track_key(track)) from None
+        raise TrackGone(track.key) from None
     return data, entity_tag(data)
 
 
 def history(conn: db.Connection, item: Item, track: Track) -> list[Version]:
     """The track's versions, newest first."""
     return [Version(row["id"], row["at"], row["actor"], row["action"], row["etag"], row["size"])
-            for row in db_versions.versions_list(conn, item.id, track_key(track))]
+            for row in db_versions.versions_list(conn, item.id, track.key)]
 
 
 def version_text(conn: db.Connection, item: Item, track: Track, number: int) -> str:
@@ -221,9 +216,9 @@ def version_text(conn: db.Connection, item: Item, track: Track, number: int) -> 
 
     :raises VersionGone: if the track has no such version.
     """
-    row = db_versions.versions_get(conn, item.id, track_key(track), number)
+    row = db_versions.versions_get(conn, item.id, track.key, number)
     if row is None:
-        raise VersionGone(track_key(track), number)
+        raise VersionGone(track.key, number)
     return row["body"]
 
 
@@ -250,7 +245,7 @@ def save(storage: Storage, conn: db.Connection, item: Item, track: Track, text: 
     report, problems = check_text(text, kind=track.kind, duration=item.duration)
     if not report.ok:
         raise TrackInvalid(track.file, problems)
-    key = track_key(track)
+    key = track.key
     with storage.lock(item.id):
         if not storage.exists(item.file):
             raise ItemGone(item.id)

@@ -35,7 +35,6 @@ from ..library.catalog import (
     find_item,
     get_storage,
     site_url,
-    track_id,
 )
 from ..library.item import Item, Track
 from ..library.probe import EXTENSIONS
@@ -648,7 +647,7 @@ def _edit_context(item: Item) -> dict:
     return {
         "item": item, "public": item.to_public(), "checks": _checks_for(item),
         "described_version": metadata.get("described_version") or "",
-        "other_items": others, "kinds": library.TRACK_KINDS, "track_id": track_id,
+        "other_items": others, "kinds": library.TRACK_KINDS,
         "chosen_kind": request.args.get("kind", "captions"),
         "limit_text": uploads.format_size(uploads.MAX_SIDE_FILE_BYTES),
     }
@@ -679,9 +678,9 @@ def _update(item: Item, form: uploads.ReceivedForm) -> None:
     description = form.value("description").strip()
     described = form.line("described_version")
     # Labels missing from the form stay as they are; an empty one means the default.
-    labels = {track_id(t): form.line(f"label-{track_id(t)}")
+    labels = {t.key: form.line(f"label-{t.key}")
               for t in item.all_tracks()
-              if f"label-{track_id(t)}" in form.fields}
+              if f"label-{t.key}" in form.fields}
     known = {i.id for i in all_items()} - {item.id}
     checks = {
         "title": _length(title, uploads.MAX_TITLE, "The title")
