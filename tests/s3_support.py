@@ -268,3 +268,18 @@ def storage_temp_files(storage) -> list[str]:
               if key.startswith(".uploads/")]
     uploads = storage.client.list_multipart_uploads(Bucket=storage.bucket).get("Uploads", ())
     return staged + [f"multipart:{upload['Key']}" for upload in uploads]
+
+
+def assert_kept_aside(storage, before: dict[str, bytes]) -> list[str]:
+    """Check that a refused upload changed nothing of the library (``before``
+    is its :func:`storage_state`) and kept its media aside: a ``kept-`` record
+    and bytes under ``.uploads/``, which a bucket leaves where the upload
+    staged them. Returns the ``kept-`` names."""
+    kept = [name for name in storage_temp_files(storage) if name.startswith("kept-")]
+    staged = [name for name in storage_temp_files(storage) if not name.startswith("kept-")]
+    assert len(staged) == (2 if getattr(storage, "bucket", None) else 0)
+    after = storage_state(storage)
+    assert sorted(key for key in after if key.startswith(".uploads/")) == sorted(
+        f".uploads/{name}" for name in kept + staged)
+    assert {k: v for k, v in after.items() if not k.startswith(".uploads/")} == before
+    return kept
