@@ -38,11 +38,8 @@ def item_created(item: Item) -> None:
 
 def item_updated(before: Item, after: Item) -> None:
     """Record an edit, naming what changed between the two catalog entries."""
-    changed = [name for name, old, new in (("title", before.title, after.title),
-                                           ("description", before.description,
-                                            after.description),
-                                           ("poster", before.poster, after.poster))
-               if old != new]
+    changed = [name for name in ("title", "description", "poster")
+               if getattr(before, name) != getattr(after, name)]
     labels = {t.file: t.label for t in before.tracks}
     if any(labels.get(t.file, t.label) != t.label for t in after.tracks):
         changed.append("track labels")
