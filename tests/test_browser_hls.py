@@ -115,6 +115,24 @@ def test_a_quality_chosen_by_keyboard_plays_on_from_there_and_is_remembered(page
 
 
 @pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_a_seek_asked_for_while_the_quality_changes_is_where_it_plays_from(page, server, path):
+    page.goto(server.url + "/watch/clip")
+    button = page.locator("#player .ap-quality > button")
+    button.wait_for()
+    seek(page, 12)
+    button.click()
+    menu_items(page).nth(3).wait_for()
+    # The new source has no metadata yet when the seek comes (one task, no wait).
+    page.evaluate(f"() => {{ document.querySelectorAll('#player .ap-quality [role=menuitemradio]')"
+                  f"[3].click(); {MEDIA}.currentTime = 3; }}")
+    page.wait_for_function(
+        f"() => {MEDIA}.videoHeight == 240 && {MEDIA}.readyState >= 2 && !{MEDIA}.seeking")
+    page.wait_for_timeout(500)
+    assert page.evaluate(f"{MEDIA}.currentTime") == pytest.approx(3, abs=0.5)
+    assert page.evaluate(f"{MEDIA}.paused")
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
 def test_audio_only_keeps_the_place_the_captions_and_shows_the_poster(page, server, path):
     fetched = []
     page.goto(server.url + "/watch/clip")

@@ -174,22 +174,34 @@ class Stream {
     this.swap(this.blob = URL.createObjectURL(new Blob([text.join('\n') + '\n'], { type: HLS })));
   }
 
-  /** Where to be after a switch: where the media is, or where the page starts it. */
-  resume() {
+  /**
+   * Where to be after a switch: where the media is, or where the page starts
+   * it. `seek` false leaves the seek to the caller (see place()).
+   */
+  resume(seek = true) {
     const m = this.media;
     const at = this.p.started ? m.currentTime : +m.dataset.start || 0;
     const playing = !m.paused;
     m.addEventListener('loadedmetadata', () => {
-      if (at) m.currentTime = at;
+      if (seek && at) m.currentTime = at;
       if (playing) this.p.request('play');
     }, { once: true });
     return at;
   }
 
+  // The element has a new source and no metadata yet: a position set now is
+  // where it starts (HTML's default playback start position), and a seek the
+  // viewer or the page asks for before the metadata comes replaces it, where
+  // a seek on 'loadedmetadata' would undo that seek.
+  place(at) {
+    if (at) this.media.currentTime = at;
+  }
+
   // The browser's own player: a new source.
   swap(url) {
-    this.resume();
+    const at = this.resume(false);
     this.media.src = url;
+    this.place(at);
   }
 
   // hls.js: a new instance for the master playlist or the audio rendition.
@@ -205,11 +217,12 @@ class Stream {
     // A stream that cannot go on gives way to the progressive file, at the same place.
     hls.on(Hls.Events.ERROR, (event, data) => {
       if (!data.fatal) return;
-      this.resume();
+      const at = this.resume(false);
       hls.destroy();
       this.hls = null;
       this.media.removeAttribute('src');
       this.media.load();
+      this.place(at);
     });
     hls.loadSource(this.choice == 'audio' ? this.audio.url : this.master);
     hls.attachMedia(this.media);
