@@ -173,6 +173,9 @@ def test_every_playlist_parses_and_keeps_the_offline_rules(streamed):
         info = variant.stream_info
         assert info.bandwidth and info.average_bandwidth <= info.bandwidth
         assert info.subtitles == "subs"
+        # The captions are WebVTT renditions; none are in the video (RFC 8216 4.3.4.2:
+        # NONE on one variant is NONE on all).
+        assert info.closed_captions == "NONE"
     for variant, public in zip(video, talk["renditions"], strict=True):
         assert variant.stream_info.codecs == public["codecs"]
         assert variant.stream_info.audio == "aud" and variant.stream_info.frame_rate == 15

@@ -117,8 +117,9 @@ def master_playlist(master: Master) -> str:
             info["subtitles"] = SUBTITLE_GROUP
         playlist.add_playlist(model.Playlist(variant.uri, info, playlist.media, ""))
     if audio is not None:
+        # RFC 8216 4.3.4.2: once one variant says CLOSED-CAPTIONS=NONE, every one must.
         info = {"bandwidth": audio.bandwidth, "average_bandwidth": audio.average_bandwidth,
-                "codecs": audio.codecs}
+                "codecs": audio.codecs, "closed_captions": "NONE"}
         if subtitles:
             info["subtitles"] = SUBTITLE_GROUP
         playlist.add_playlist(model.Playlist(audio.uri, info, playlist.media, ""))
