@@ -40,11 +40,19 @@ def _private(response: Response, public: Response | None = None) -> Response:
     return response
 
 
+def _public(response: Response) -> Response:
+    """Mark the answer anyone gets: it varies with the credentials sent,
+    which bring a publisher's answer instead (RFC 9110 §12.5.5), so no cache
+    hands it to a request that carries a token."""
+    response.vary.update(("Authorization", "Cookie"))
+    return response
+
+
 @bp.get("/media")
 def media_list():
     items = [item.to_public() for item in all_items()]
     if not _for_publisher():
-        return jsonify({"items": items})
+        return _public(jsonify({"items": items}))
     public = jsonify({"items": items})
     found = jobs.by_media()
     for item in items:
@@ -56,7 +64,7 @@ def media_list():
 def media_item(item_id: str):
     item = find_item(item_id).to_public()
     if not _for_publisher():
-        return jsonify(item)
+        return _public(jsonify(item))
     public = jsonify(item)
     item["jobs"] = [job.to_public() for job in jobs.for_media(item_id)]
     return _private(jsonify(item), public)

@@ -187,6 +187,24 @@ def test_the_api_reads_saves_lists_and_reverts_with_a_token(client, app, token, 
     assert gone.status_code == 412 and library.exists("clip.en.vtt")
 
 
+def test_an_api_save_keeps_every_precondition_and_takes_webvtt_text(client, token, library):
+    headers = bearer(token)
+    etag = client.get(API, headers=headers).headers["ETag"]
+    # RFC 9110 §13.2.2: If-None-Match naming the current tag fails an unsafe method.
+    both = client.put(API, data=EDITED.encode(),
+                      headers={**headers, "If-Match": etag, "If-None-Match": etag})
+    assert both.status_code == 412
+    json_body = client.put(API, data=b"{}", content_type="application/json",
+                           headers={**headers, "If-Match": etag})
+    assert json_body.status_code == 415
+    assert json_body.json["error"]["message"] == (
+        "Send the captions as WebVTT text (Content-Type: text/vtt), not application/json.")
+    assert library.read_bytes("clip.en.vtt").decode() == CAPTIONS_EN
+    saved = client.put(API, data=EDITED.encode(), content_type="text/vtt; charset=utf-8",
+                       headers={**headers, "If-Match": etag})
+    assert saved.status_code == 200
+
+
 def test_saving_a_fixed_rejected_track_offers_it_to_players(client, csrf, library):
     library.write("clip.en.vtt", BROKEN.encode())
     client.application.test_cli_runner().invoke(args=["scan"])

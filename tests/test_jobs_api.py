@@ -59,6 +59,10 @@ def test_item_lists_its_jobs_for_publishers_only(app, client, queued):
     spec = client.get("/api/openapi.json").get_json()
     public = client.get("/api/media/clip")
     assert public.status_code == 200 and "jobs" not in public.get_json()
+    # A cache keeps the public answer apart from a request that carries credentials.
+    for answer in (public, client.get("/api/media")):
+        varies = answer.headers["Vary"].replace(" ", "").split(",")
+        assert {"Authorization", "Cookie"} <= set(varies)
     assert all("jobs" not in item for item in client.get("/api/media").get_json()["items"])
     # A bad token gets the public answer, as no token does.
     assert "jobs" not in client.get("/api/media/clip", headers=bearer("nope")).get_json()

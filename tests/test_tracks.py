@@ -95,6 +95,12 @@ def test_tracks_load_from_any_origin_by_default(client):
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
     assert preflight.headers["Access-Control-Allow-Headers"].lower() == "range"
+    # A page may make its range requests conditional, as a bucket's CORS rule allows.
+    conditional = fetch(client, url, "options", headers={
+        "Origin": "https://blog.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "if-match,if-unmodified-since,range"})
+    assert set(conditional.headers["Access-Control-Allow-Headers"].lower().split(", ")) == {
+        "if-match", "if-unmodified-since", "range"}
 
 
 def test_cors_can_be_limited_to_listed_origins(make_app, folder, make_database):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import errno
 import io
+import json
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -13,6 +16,7 @@ from player.library.catalog import get_storage
 from player.library.storage import LocalStorage
 from player.progress import views as progress_api
 from player.publish import uploads
+from tests.browser_support import LiveServer
 from tests.mediagen import ffmpeg_duration, make_media
 from tests.pg_support import table_columns
 from tests.publish_support import (
@@ -172,6 +176,54 @@ def test_a_malformed_body_is_400_and_leaves_nothing(client, headers, library):
                            content_type="multipart/form-data; boundary=b0undary")
     assert response.status_code == 400
     assert "not valid multipart/form-data" in response.get_json()["error"]["message"]
+    assert storage_state(library) == before
+
+
+def test_multipart_without_its_boundary_says_so(client, headers):
+    response = client.post("/api/media", headers={**headers, "Content-Type": "multipart/form-data"},
+                           data=b"--x--\r\n")
+    assert response.status_code == 400
+    assert "needs its boundary parameter" in response.get_json()["error"]["message"]
+
+
+def test_a_body_with_no_part_says_why(client, headers):
+    response = client.post("/api/media", headers=headers, data=b"title=x&file=y",
+                           content_type="multipart/form-data; boundary=b0undary")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == (
+        "The request body is not valid multipart/form-data: no part begins with the"
+        " boundary its Content-Type names.")
+
+
+def raw_post(url: str, head: str, body: bytes) -> tuple[int, dict]:
+    """POST over a socket with exactly the header lines given."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(f"POST /api/media HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}"
+                     "Connection: close\r\n\r\n".encode() + body)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head_text, _, payload = answer.partition(b"\r\n\r\n")
+    return int(head_text.split()[1]), json.loads(payload)
+
+
+def test_a_body_of_unknown_length_is_411_and_a_bad_length_400(app, headers, library):
+    """RFC 9112 §6.3: no Content-Length and no chunked framing leaves the
+    body's end unknown; RFC 9110 §15.5.12 has 411 for that."""
+    before = storage_state(library)
+    head = (f"Authorization: {headers['Authorization']}\r\n"
+            "Content-Type: multipart/form-data; boundary=b0undary\r\n")
+    body = b"--b0undary--\r\n"
+    with LiveServer(app) as server:
+        status, unknown = raw_post(server.url, head, body)
+        assert status == 411
+        assert unknown["error"]["code"] == "length_required"
+        assert "Content-Length" in unknown["error"]["message"]
+        status, bad = raw_post(server.url, head + "Content-Length: abc\r\n", body)
+    assert status == 400
+    assert "'abc' is not a number of bytes" in bad["error"]["message"]
     assert storage_state(library) == before
 
 

@@ -33,7 +33,7 @@ from flask import (
     request,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from .. import db
 from ..captions import MAX_CHARS_PER_SECOND, MAX_LINE_LENGTH, MAX_LINES
@@ -55,6 +55,8 @@ bp = Blueprint("editor", __name__)
 DESCRIPTION_WORDS_PER_SECOND = 2.5
 #: Kinds whose cues are speech a description must not talk over.
 DIALOGUE_KINDS = ("captions", "subtitles")
+# A track's new text comes as WebVTT; text/plain is what many tools send for it.
+TEXT_TYPES = ("text/vtt", "text/plain")
 
 
 # -- shared steps ------------------------------------------------------------------
@@ -80,8 +82,13 @@ def request_text() -> str:
     """The request body as text: a WebVTT file, UTF-8.
 
     :raises versions.TrackTooLarge: past the caption file limit.
+    :raises UnsupportedMediaType: when the Content-Type names something else.
     :raises BadRequest: when it is not UTF-8.
     """
+    sent = request.mimetype
+    if sent and sent not in TEXT_TYPES:
+        raise UnsupportedMediaType(
+            f"Send the captions as WebVTT text (Content-Type: text/vtt), not {sent}.")
     length = request.content_length
     if length is not None and length > MAX_SIDE_FILE_BYTES:
         raise versions.TrackTooLarge()

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 from .. import db
 from ..library.catalog import find_item, get_storage
 from ..web.auth import publisher_required
+from ..web.conditional import preconditions
 from . import editor, versions
 
 bp = Blueprint("editor_api", __name__)
@@ -32,6 +33,7 @@ def get_track(item_id: str, track_key: str):
 
 @bp.put("/api/media/<item_id>/tracks/<track_key>")
 @publisher_required
+@preconditions
 def put_track(item_id: str, track_key: str):
     item = find_item(item_id)
     track = editor.find_track(item, track_key)

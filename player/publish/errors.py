@@ -41,6 +41,13 @@ class Unsupported(UploadError):
     code = "unsupported_media_type"
 
 
+class LengthRequired(UploadError):
+    """The body comes with no length: neither Content-Length nor chunked."""
+
+    status = 411
+    code = "length_required"
+
+
 class Unprocessable(UploadError):
     """The file looks like an accepted format but cannot be read, or has errors."""
 

@@ -242,9 +242,12 @@ def receive_form(
         a body that is not well-formed multipart. No temporary file survives.
     """
     mimetype, options = parse_options_header(content_type)
-    if mimetype != "multipart/form-data" or not options.get("boundary"):
+    if mimetype != "multipart/form-data":
         raise Unsupported("Send the upload as multipart/form-data.",
                           details={"content_type": mimetype or None})
+    if not options.get("boundary"):
+        raise UploadError("The Content-Type multipart/form-data needs its boundary parameter"
+                          " (multipart/form-data; boundary=...).")
     if not _BOUNDARY_RE.fullmatch(options["boundary"]):
         raise UploadError("The multipart boundary in the Content-Type header is not valid.")
     decoder = MultipartDecoder(options["boundary"].encode("ascii"), max_parts=MAX_PARTS)
@@ -253,6 +256,7 @@ def receive_form(
     current: TempFile | bytearray | None = None
     name = ""
     received = 0
+    parts = 0
     try:
         while True:
             try:
@@ -269,10 +273,10 @@ def receive_form(
                 try:
                     event = decoder.next_event()
                 except (ValueError, RequestEntityTooLarge) as exc:
-                    raise UploadError(f"The request body is not valid multipart/form-data"
-                                      f" ({exc or 'too many parts'}).") from None
+                    raise UploadError(_malformed(exc, started=parts > 0)) from None
                 if isinstance(event, NeedData | Epilogue):
                     break
+                parts += isinstance(event, Field | File)
                 if isinstance(event, Field) and event.name not in file_fields:
                     name, current = event.name, bytearray()
                 elif isinstance(event, Field | File):
@@ -304,6 +308,17 @@ def receive_form(
     except BaseException:
         form.discard()
         raise
+
+
+def _malformed(exc: Exception, *, started: bool) -> str:
+    """Why a body is not multipart/form-data, in words a person can act on."""
+    if isinstance(exc, RequestEntityTooLarge):
+        reason = f"it has more than {MAX_PARTS} parts"
+    elif not started:
+        reason = "no part begins with the boundary its Content-Type names"
+    else:
+        reason = str(exc)
+    return f"The request body is not valid multipart/form-data: {reason}."
 
 
 def _drop_empty_nameless(form: ReceivedForm) -> None:

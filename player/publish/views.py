@@ -49,6 +49,7 @@ from ..web.i18n import words as duration_words
 from ..web.security import guard_session_writes
 from . import editor, editor_api, history, uploads
 from . import pending as pending_uploads
+from .errors import LengthRequired
 from .pending import CaptionsToFix
 from .sweeper import SWEEP_SECONDS, Sweeper, longest_upload_seconds
 from .uploads import UploadError
@@ -114,6 +115,7 @@ def receive_form() -> uploads.ReceivedForm:
     On a page, the form's CSRF token, which must come before any file part,
     was checked before the view ran (:func:`guard_session_writes`).
     """
+    _check_length()
     try:
         stream = request.stream
     except RequestEntityTooLarge:
@@ -122,6 +124,19 @@ def receive_form() -> uploads.ReceivedForm:
         stream, request.headers.get("Content-Type", ""),
         storage=get_storage(), limit=_limit(),
     )
+
+
+def _check_length() -> None:
+    """A body needs a length, or chunked framing that ends it (RFC 9112 §6)."""
+    sent = request.headers.get("Content-Length")
+    if sent is not None and not (sent.isascii() and sent.isdigit()):
+        raise UploadError(f"The Content-Length header {sent!r} is not a number of bytes.")
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if (sent is None and not chunked
+            and not request.environ.get("wsgi.input_terminated")):
+        raise LengthRequired("Send the upload with a Content-Length header (or with chunked"
+                             " Transfer-Encoding); the server does not read a body of"
+                             " unknown length.")
 
 
 def _field_errors(checks: dict[str, str | None]) -> None:

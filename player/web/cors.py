@@ -97,7 +97,7 @@ def cors_hook(app: Flask) -> Callable[[Response], Response]:
         resources=resources(allowed_origins(app.config["CORS_ORIGINS"])),
         expose_headers=EXPOSED,
         allow_headers=["Range", "Content-Type", "If-None-Match", "If-Range",
-                       "If-Modified-Since"],
+                       "If-Modified-Since", "If-Match", "If-Unmodified-Since"],
         max_age=86400,
     )
     added = [hook for hook in hooks if hook not in before]
