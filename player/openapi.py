@@ -435,6 +435,7 @@ def _paths(upload_limit: int, example_ids: list[str]) -> dict:
             "post": _operation("uploadMedia", "Upload a media file", {
                 "201": created,
                 "400": _error("A field is missing or wrong; `details.fields` names each."),
+                "411": _error("The body has no Content-Length and is not chunked."),
                 "413": _error(f"The body is over the limit of {upload_limit} bytes"
                               " (`details.limit_bytes`), or a poster or caption file is"
                               " over 10 MiB."),
@@ -642,9 +643,12 @@ def _with_editor(paths: dict) -> dict:
     refusals = {
         "400": _error("The text is not UTF-8."),
         "404": _error("No such item, track or version."),
-        "412": _error("Someone saved the track since the version If-Match names; nothing was"
-                      " written. `details.etag` is the track's entity tag now."),
+        "412": _error("Someone saved the track since the version If-Match names, or an"
+                      " If-None-Match or If-Unmodified-Since condition fails; nothing was"
+                      " written. After If-Match, `details.etag` is the track's entity tag now."),
         "413": _error("The text is over 10 MiB."),
+        "415": _error("The body is sent as something other than WebVTT text (`text/vtt` or"
+                      " `text/plain`)."),
         "422": _error("The text has errors; nothing was written. `details.problems` has each"
                       " (with its line), `details.messages` each as `file:line:col: error: ...`."),
         "428": _error("If-Match is missing; `details.etag` is the track's entity tag now."),
@@ -696,7 +700,7 @@ def _with_editor(paths: dict) -> dict:
     }
     paths["/api/media/{item_id}/tracks/{track}/versions/{number}/revert"] = {
         "post": _operation("revertTrack", "Make a version the track's text again", {
-            "200": saved, **{k: v for k, v in refusals.items() if k not in ("400", "413")},
+            "200": saved, **{k: v for k, v in refusals.items() if k not in ("400", "413", "415")},
         }, parameters=[*parameters, number, if_match], secured=True,
             description="Saved as a new version; checked as any save is."),
     }
