@@ -532,6 +532,54 @@ def test_region_rolls_up_eased_unless_reduced_motion_is_asked_for(corpus_dir, br
         context.close()
 
 
+REJECTED = """WEBVTT
+
+REGION
+id:fred
+width:40%
+regionanchor:0%,100%
+viewportanchor:10%,90%
+
+00:00:00.000 --> 00:00:05.000 region:fred line:0
+Out of the region: an explicit line
+
+00:00:00.000-->00:00:05.000 region:fred
+In the region with no spaces around the arrow
+
+00:00:00.000 --> 00:00:05.000 region:late
+Defined too late for a region
+
+00:00:00.000 --> 00:00:05.000 position:bogus,line-right align:left
+A rejected position changes nothing
+
+REGION
+id:late
+width:40%
+"""
+
+
+def test_cue_settings_are_read_as_the_webvtt_parser_reads_them(corpus_dir, media_cache, page):
+    """A setting whose value the spec rejects changes nothing, an explicit
+    line takes a cue out of its region, a REGION below the first cue defines
+    nothing, and the arrow needs no spaces around it."""
+    add_item(corpus_dir, media_cache, "rejected", REJECTED)
+    with LiveServer(cue_app(corpus_dir)) as server:
+        page.goto(f"{server.url}/watch/rejected")
+        page.wait_for_selector("#player[data-state=ready]")
+        shown_at(page, 0.5, count=4)
+        in_region = page.evaluate(
+            "() => [...document.querySelectorAll('.ap-region .ap-cue')].map((c) => c.textContent)")
+        assert in_region == ["In the region with no spaces around the arrow"]
+        # position:bogus,line-right is dropped whole: the cue keeps its width
+        # (align:left, from the left edge) instead of shrinking to nothing.
+        width = page.evaluate("""() => [...document.querySelectorAll('.ap-captions .ap-cue')]
+            .find((c) => c.textContent.startsWith('A rejected')).getBoundingClientRect().width""")
+        video = page.evaluate(
+            "document.querySelector('.ap-stage video').getBoundingClientRect().width")
+        assert width > 0.3 * video
+    assert page.js_errors == []
+
+
 KARAOKE = """WEBVTT
 
 STYLE

@@ -100,44 +100,112 @@ export function markup(cue) {
 
 const seconds = (stamp) => stamp.split(':').reduce((a, b) => a * 60 + +b, 0);
 const cueKey = (start, text) => `${Math.round(start * 1000)}\n${text}`;
+// WebVTT splits settings on ASCII whitespace alone (a no-break space is part of a value).
+const SPACES = /[\t\n\f\r ]+/;
+const LINE_NUMBER = /^-?\d+(\.\d+)?$/;
+
+/** The spec's "parse a percentage string": the number, or null when it fails. */
+function percent(value) {
+  return /^\d+(\.\d+)?%$/.test(value) && parseFloat(value) <= 100 ? parseFloat(value) : null;
+}
+
+/** `name:value` pairs of a settings list, in order, as the spec splits them. */
+function* pairs(text) {
+  for (const token of text.split(SPACES)) {
+    const at = token.indexOf(':');
+    if (at > 0 && at < token.length - 1) yield [token.slice(0, at), token.slice(at + 1)];
+  }
+}
+
+// A value and what follows its first comma (null without one), as line and position have.
+const split = (value) => {
+  const comma = value.indexOf(',');
+  return comma < 0 ? [value, null] : [value.slice(0, comma), value.slice(comma + 1)];
+};
+
+/** A REGION block's settings; a setting the spec would not take leaves the default. */
+function regionSettings(text) {
+  const r = { id: '', width: 100, lines: 3, regionAnchorX: 0, regionAnchorY: 100, viewportAnchorX: 0, viewportAnchorY: 100, scroll: '' };
+  for (const [name, value] of pairs(text)) {
+    if (name == 'id') r.id = value;
+    else if (name == 'width') r.width = percent(value) ?? r.width;
+    else if (name == 'lines' && /^\d+$/.test(value)) r.lines = +value;
+    else if (name == 'scroll' && value == 'up') r.scroll = 'up';
+    else if (name == 'regionanchor' || name == 'viewportanchor') {
+      const [first, second] = split(value);
+      const [x, y] = second == null ? [null, null] : [percent(first), percent(second)];
+      if (x == null || y == null) continue;
+      if (name == 'regionanchor') [r.regionAnchorX, r.regionAnchorY] = [x, y];
+      else [r.viewportAnchorX, r.viewportAnchorY] = [x, y];
+    }
+  }
+  return r;
+}
+
+/**
+ * A cue's position alignment, line alignment and region, by the spec's
+ * "parse the WebVTT cue settings": a setting whose value it rejects changes
+ * nothing, and a later line, a size other than 100 % or vertical text takes
+ * the cue out of its region.
+ */
+function cueSettings(text, regions) {
+  const set = {};
+  let vertical = false;
+  for (const [name, value] of pairs(text)) {
+    const [main, tail] = split(value);
+    if (name == 'region') set.region = regions.has(value) ? value : null;
+    else if (name == 'vertical') {
+      vertical ||= value == 'rl' || value == 'lr';
+      if (vertical) set.region = null;
+    } else if (name == 'line') {
+      const number = main.endsWith('%') ? percent(main) : LINE_NUMBER.test(main) ? +main : null;
+      if (number == null || (tail != null && !['start', 'center', 'end'].includes(tail))) continue;
+      if (tail != null) set.lineAlign = tail;
+      set.region = null;
+    } else if (name == 'position') {
+      if (percent(main) == null || (tail != null && !['line-left', 'center', 'line-right'].includes(tail))) continue;
+      if (tail != null) set.positionAlign = tail;
+    } else if (name == 'size') {
+      const number = percent(value);
+      if (number != null && number != 100) set.region = null;
+    }
+  }
+  return set;
+}
+
+// A cue's timing line: the start, then the settings after the end time
+// (spaces around the arrow are optional).
+const TIMING = /^[\t\f ]*(\d[\d:.]*)[\t\f ]*-->[\t\f ]*\d[\d:.]*(.*)$/;
 
 /**
  * What Chromium reads from a file but does not expose on its cues: each
  * cue's position and line alignment and its region, and the REGION
- * definitions. Returns { cues: Map(key -> settings), regions: Map(id -> region) }.
+ * definitions (above the first cue only). Returns
+ * { cues: Map(key -> settings), regions: Map(id -> region) }.
  */
 export function fileSettings(text) {
   const cues = new Map();
   const regions = new Map();
-  for (const block of text.replace(/\r\n?/g, '\n').split(/\n[^\S\n]*\n/)) {
-    const lines = block.replace(/\n+$/, '').split('\n');
-    const timing = lines.findIndex((line) => line.includes('-->'));
+  // Only an empty line ends a block; a line with an arrow past a block's
+  // second line starts a new one.
+  const blocks = text.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split(/\n{2,}/).map((block) => block.split('\n'));
+  let seenCue = false;
+  for (let b = 1; b < blocks.length; b++) {
+    const lines = blocks[b];
+    const timing = lines.slice(0, 2).findIndex((line) => line.includes('-->'));
     if (timing < 0) {
-      if (/^REGION[^\S\n]*$/.test(lines[0])) {
-        const r = { id: '', width: 100, lines: 3, regionAnchorX: 0, regionAnchorY: 100, viewportAnchorX: 0, viewportAnchorY: 100, scroll: '' };
-        for (const [, name, value] of lines.slice(1).join(' ').matchAll(/(\w+):(\S+)/g)) {
-          const [x, y] = value.split(',').map(parseFloat);
-          if (name == 'id') r.id = value;
-          else if (name == 'width' && x >= 0 && x <= 100) r.width = x;
-          else if (name == 'lines' && /^\d+$/.test(value)) r.lines = +value;
-          else if (name == 'regionanchor' && y >= 0) [r.regionAnchorX, r.regionAnchorY] = [x, y];
-          else if (name == 'viewportanchor' && y >= 0) [r.viewportAnchorX, r.viewportAnchorY] = [x, y];
-          else if (name == 'scroll') r.scroll = value == 'up' ? 'up' : '';
-        }
+      if (!seenCue && /^REGION[\t\f ]*$/.test(lines[0])) {
+        const r = regionSettings(lines.slice(1).join('\n'));
         if (r.id) regions.set(r.id, r);
       }
       continue;
     }
-    const found = lines[timing].match(/^\s*(\S+)\s+-->\s+\S+(.*)$/);
+    const next = lines.findIndex((line, i) => i > timing && line.includes('-->'));
+    if (next > 0) blocks.splice(b + 1, 0, lines.splice(next));
+    const found = lines[timing].match(TIMING);
     if (!found) continue;
-    const set = {};
-    for (const [, name, value] of found[2].matchAll(/(\w+):(\S+)/g)) {
-      const align = value.split(',')[1];
-      if (name == 'position' && align) set.positionAlign = align;
-      if (name == 'line' && align) set.lineAlign = align;
-      if (name == 'region') set.region = value;
-    }
-    cues.set(cueKey(seconds(found[1]), lines.slice(timing + 1).join('\n')), set);
+    seenCue = true;
+    cues.set(cueKey(seconds(found[1]), lines.slice(timing + 1).join('\n')), cueSettings(found[2], regions));
   }
   return { cues, regions };
 }
