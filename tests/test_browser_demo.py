@@ -67,3 +67,25 @@ def test_demo_plays_with_captions(demo_server, page):
               .find(t => t.kind === 'captions').cues[0].text""")
     assert "welcome" in first.lower()
     assert page.js_errors == []
+
+
+def test_the_demo_makes_its_streams_itself(demo_server, page):
+    """``player run`` runs the job queue too: with nothing else started, the
+    demo video gets its HLS renditions and plays them."""
+    import json
+
+    deadline = time.monotonic() + 90
+    while True:
+        with urlopen(demo_server + "/api/media/welcome") as response:
+            item = json.load(response)
+        if item["renditions"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert [r["height"] for r in item["renditions"]], "no renditions within 90 s"
+    assert item["sources"][0]["type"] == "application/vnd.apple.mpegurl"
+    page.goto(demo_server + "/watch/welcome")
+    page.wait_for_selector("#player[data-state=ready] .ap-quality")
+    assert page.evaluate("document.querySelector('#player video').currentSrc").endswith(
+        "/master.m3u8")
+    assert page.js_errors == []
+

@@ -13,7 +13,7 @@ import imageio_ffmpeg
 import pytest
 import webvtt
 
-from tests.demo import CHECKOUT_MEDIA, DEMO_FILES
+from tests.demo import CHECKOUT_MEDIA, DEMO_FILES, shipped
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = CHECKOUT_MEDIA
@@ -150,7 +150,8 @@ def test_script_reproduces_the_committed_tracks(regenerated):
     )
     assert [name for name in made if name.endswith((".vtt", ".json"))] == committed_text
     for name in committed_text:
-        assert (regenerated / name).read_bytes() == (MEDIA / name).read_bytes(), name
+        # Streams the demo server made meanwhile are recorded there too.
+        assert (regenerated / name).read_bytes() == shipped(MEDIA / name), name
 
 
 def test_script_reproduces_the_media(regenerated):
