@@ -106,6 +106,9 @@ DEFECTS: dict[str, list[tuple[int, str, str]]] = {
     "xss_payloads.vtt": [(4, W, "unknown-tag"), (7, W, "unknown-tag")],
     "signature_form_feed.vtt": [(1, E, "bad-signature")],
     "timing_indented.vtt": [(3, W, "timing-spacing")],
+    "style_block_in_header.vtt": [(2, W, "block-in-header")],
+    "region_block_in_header.vtt": [(2, W, "block-in-header"), (5, W, "bad-setting-value")],
+    "ampersand_unescaped.vtt": [(4, W, "unescaped-ampersand"), (7, W, "unescaped-ampersand")],
 }
 
 # Files the WebVTT parsing algorithm (and so every browser) reads as written.
@@ -204,11 +207,27 @@ def test_message_names_the_fix():
     ("cue_timestamps_outside_cue.vtt", 19, "<00:00:06.000>"),
     ("unknown_tags.vtt", 1, "<font> (it is used 2 times)"),
     ("unescaped_less_than.vtt", 7, "'< five, and that is all.'"),
+    ("style_block_in_header.vtt", 1, "put a blank line after the WEBVTT line"),
+    ("ampersand_unescaped.vtt", 5, "Write '&amp;' for an ampersand"),
 ])
 def test_first_problem_points_at_the_defect(name, column, words):
     problem = check(name).problems[0]
     assert problem.column == column
     assert words in problem.message
+
+
+def test_region_in_header_is_explained_once_without_contradiction():
+    header, setting = check("region_block_in_header.vtt").problems
+    assert "REGION block as part of the WEBVTT header" in header.message
+    assert setting.column == 31
+    assert "defines this id is in the WEBVTT header" in setting.message
+    assert "no REGION block" not in setting.message
+
+
+def test_ampersands_point_at_the_reference_that_is_not_one():
+    problems = check("ampersand_unescaped.vtt").problems
+    assert [(p.line, p.column) for p in problems] == [(4, 5), (7, 33)]
+    assert "Write '&amp;foo;' to show it that way." in problems[1].message
 
 
 def test_validate_accepts_text_and_rejects_unknown_kinds():

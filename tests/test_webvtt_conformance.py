@@ -97,7 +97,7 @@ VALID: dict[str, str | bytes] = {
     "color_classes": H + cue("<c.yellow.bg_blue>Yellow on blue</c>"),
     "inner_timestamps_in_order": H + cue("One <00:00:01.500>two <00:02.000>three <00:02.500>four"),
     "character_references": H + cue("&amp; &lt; &gt; &lrm;&rlm; &nbsp; &#169; &#xA9; &mdash;"),
-    "escaped_arrow_and_plain_signs": H + cue("Go --&gt; there; 5 > 3 & -> ok"),
+    "escaped_arrow_and_plain_signs": H + cue("Go --&gt; there; 5 > 3 &amp; -> ok"),
     "text_line_of_no_break_spaces": H + cue("a\n\u00a0\nb"),
 }
 
@@ -216,6 +216,11 @@ WARNINGS: dict[str, tuple[str, list[tuple[int, int, str]]]] = {
                              [(5, 1, "misplaced-attributes")]),
     "attribute_without_colon": (H + "ATTRIBUTES\nkind captions\n\n" + cue(),
                                 [(4, 1, "bad-attribute")]),
+    "style_in_header": ("WEBVTT\nSTYLE\n::cue { color: red }\n\n" + cue(),
+                        [(2, 1, "block-in-header")]),
+    "bare_ampersands": (H + cue("Tom & Jerry, &foo; and &amp"),
+                        [(4, 5, "unescaped-ampersand"), (4, 14, "unescaped-ampersand"),
+                         (4, 24, "unescaped-ampersand")]),
 }
 
 
@@ -227,6 +232,42 @@ def test_tolerated_syntax_errors_are_warnings_where_they_are(name):
     assert report.ok
     for problem in report.problems:
         assert problem.message.endswith(".") and len(problem.message) < 300
+
+
+# name -> (file, [(line, column, severity, code, words)]): a character that
+# looks like a space, or like nothing, spoils the syntax; a quote would not
+# show it, so the message names it.
+INVISIBLE: dict[str, tuple[str, list[tuple[int, int, str, str, str]]]] = {
+    "no_break_spaces_around_arrow": (
+        H + cue(timing="00:00:01.000\u00a0-->\u00a000:00:02.000"),
+        [(3, 13, "error", "bad-timestamp", "but found U+00A0 NO-BREAK SPACE,")]),
+    "line_tabulation_before_start": (
+        H + cue(timing="\v00:00:01.000 --> 00:00:02.000"),
+        [(3, 1, "error", "bad-timestamp", "it starts with U+000B LINE TABULATION,")]),
+    "no_break_space_before_end": (
+        H + cue(timing="00:00:01.000 -->\u00a000:00:02.000"),
+        [(3, 17, "error", "bad-timestamp", "it starts with U+00A0 NO-BREAK SPACE,")]),
+    "no_break_space_before_settings": (
+        H + cue(timing="00:00:05.000 --> 00:00:06.000\u00a0align:start"),
+        [(3, 30, "warning", "timing-spacing", "followed by U+00A0 NO-BREAK SPACE,"),
+         (3, 30, "warning", "unknown-setting", "it starts with U+00A0 NO-BREAK SPACE,")]),
+    "no_break_space_between_settings": (
+        H + cue(timing="00:00:05.000 --> 00:00:06.000 align:start\u00a0line:0"),
+        [(3, 42, "warning", "bad-setting-value", "it contains U+00A0 NO-BREAK SPACE,")]),
+    "zero_width_space_as_setting": (
+        H + cue(timing="00:00:05.000 --> 00:00:06.000 \u200b"),
+        [(3, 31, "warning", "bad-setting", "U+200B ZERO WIDTH SPACE is not a cue setting")]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INVISIBLE))
+def test_messages_name_characters_one_cannot_see(name):
+    data, expected = INVISIBLE[name]
+    problems = validate(data).problems
+    assert [(p.line, p.column, p.severity, p.code) for p in problems] == [
+        found[:4] for found in expected]
+    for problem, (*_, words) in zip(problems, expected, strict=True):
+        assert words in problem.message
 
 
 def test_cli_names_file_line_and_column(tmp_path):
@@ -271,6 +312,15 @@ def test_srt_converts_to_valid_webvtt_in_start_order():
     assert report.problems == []
     assert [c.plain_text for c in report.cues] == [
         "Top & un <3", "Bold and it\nstill it", "Go --> there & back"]
+
+
+def test_srt_text_that_is_no_character_reference_converts_escaped():
+    data = b"1\n00:00:01,000 --> 00:00:03,000\nTom & Jerry &notit; &foo; &amp; &#169;\n"
+    vtt = convert(data, "srt")
+    assert "Tom &amp; Jerry &amp;notit; &amp;foo; &amp; &#169;" in vtt
+    report = validate(vtt)
+    assert report.problems == []
+    assert report.cues[0].plain_text == "Tom & Jerry &notit; &foo; & \u00a9"
 
 
 @pytest.mark.parametrize(("code", "settings"), [

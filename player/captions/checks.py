@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from ..languages import WELL_FORMED_TAG
-from .model import SPAN_TAGS, TAG_NAME_AND_CLASSES, Cue, Problem, preview
+from .model import SPAN_TAGS, TAG_NAME_AND_CLASSES, Cue, Problem, bare_ampersands, preview
 from .timestamps import DIGITS, format_timestamp, timestamp_tag
 
 # Readability limits shared by the DCMP captioning key, the BBC subtitle
@@ -30,6 +30,8 @@ _MARKUP_KINDS = frozenset({"captions", "subtitles", "descriptions"})
 
 _SPEAKER_LABEL = re.compile(r"(?:[-\u2013\u2014] ?)?([^\W\d_][\w'.]*(?: [^\W\d_][\w'.]*){0,2}):\s")
 _DIALOGUE_DASH = ("- ", "\u2013 ", "\u2014 ")
+# What follows an "&" that starts no character reference, to quote it.
+_AMPERSAND_WORD = re.compile(r"&#?[0-9A-Za-z]*;?", re.ASCII)
 
 
 def check_cues(
@@ -107,6 +109,11 @@ def _check_markup(cues: list[Cue], add: Callable[..., None]) -> None:
     unknown: dict[str, list[tuple[int, int]]] = {}
     for cue in cues:
         raw = cue.raw_text
+        if "&" in raw:
+            for pos in bare_ampersands(raw):
+                line = cue.line + 1 + raw.count("\n", 0, pos)
+                column = pos - raw.rfind("\n", 0, pos)
+                add(line, column, "warning", "unescaped-ampersand", _ampersand_message(raw, pos))
         if "<" not in raw:
             continue
         previous = cue.start
@@ -158,6 +165,30 @@ def _check_markup(cues: list[Cue], add: Callable[..., None]) -> None:
             " <b>, <u>, <ruby>, <rt>, <v> and <lang>. Its text still shows; remove the tag"
             " or use a STYLE block.",
         )
+
+
+def _ampersand_message(raw: str, pos: int) -> str:
+    """Why the ``&`` at ``pos`` is not valid, and how to write what was meant."""
+    match = _AMPERSAND_WORD.match(raw, pos)
+    assert match is not None
+    word = match.group()
+    shown = html.unescape(word)
+    if shown != word:
+        # HTML's old rules still read some names without their ";".
+        return (
+            f"Browsers show '{word}' as '{preview(shown)}', but that is not a complete character"
+            " reference, so it is not valid WebVTT. End the reference with ';', or write"
+            " '&amp;' for an ampersand."
+        )
+    if word.endswith(";") and len(word) > 2:
+        return (
+            f"'{word}' is not a character reference HTML knows; browsers show it as written,"
+            f" but it is not valid WebVTT. Write '&amp;{word[1:]}' to show it that way."
+        )
+    return (
+        "Write '&amp;' for an ampersand: in cue text '&' must start a character reference"
+        " such as &amp; or &#38;. Browsers show a bare '&', but it is not valid WebVTT."
+    )
 
 
 def _annotation_problem(name: str, body: str, annotation: str) -> tuple[str, str] | None:

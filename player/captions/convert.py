@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .model import CaptionError, Problem, preview
+from .model import CaptionError, Problem, is_character_reference, preview
 from .timestamps import format_timestamp
 from .vtt import decode, timing_like
 
@@ -82,7 +81,8 @@ def _convert_text(match: re.Match[str]) -> str:
         return _ESCAPES[token]
     if token.startswith("&"):
         # Tools that wrote "&amp;" meant "&"; WebVTT decodes it the same way.
-        return token if html.unescape(token) != token else _ESCAPES["&"] + token[1:]
+        # Anything else ("&foo;", "&notit;") is text, escaped so it checks clean.
+        return token if is_character_reference(token) else _ESCAPES["&"] + token[1:]
     return "" if token.startswith(("{", "</font", "<font")) else token
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from html.entities import html5
 
 from ..errors import PlayerError
 from .timestamps import DIGITS, timestamp_tag
@@ -49,6 +51,46 @@ def preview(text: str, limit: int = 40) -> str:
     """``text`` on one line, cut to ``limit`` characters, for quoting in a message."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+# Controls that Python's str.split() takes for spaces have no name in the
+# Unicode database, only these aliases.
+_CONTROL_NAMES = {
+    "\t": "CHARACTER TABULATION",
+    "\v": "LINE TABULATION",
+    "\f": "FORM FEED",
+    "\x1c": "INFORMATION SEPARATOR FOUR",
+    "\x1d": "INFORMATION SEPARATOR THREE",
+    "\x1e": "INFORMATION SEPARATOR TWO",
+    "\x1f": "INFORMATION SEPARATOR ONE",
+    "\x85": "NEXT LINE",
+}
+
+
+def character_name(char: str) -> str:
+    """A character as ``U+00A0 NO-BREAK SPACE``, for a message to name it.
+
+    >>> character_name("\u00a0"), character_name("\v")
+    ('U+00A0 NO-BREAK SPACE', 'U+000B LINE TABULATION')
+    """
+    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(char, "")
+    return f"U+{ord(char):04X} {name}" if name else f"U+{ord(char):04X}"
+
+
+def find_invisible(text: str) -> int:
+    """Where ``text`` first holds a character one cannot see or that looks
+    like a space but is not U+0020, or -1.
+
+    WebVTT syntax separates with ASCII spaces, tabs and form feeds only, and
+    :func:`preview` folds every Unicode space into a plain one, so a message
+    about syntax names such a character with :func:`character_name`.
+    """
+    for index, char in enumerate(text):
+        # Python's "printable" leaves out exactly the controls, format
+        # characters and separators other than U+0020.
+        if not char.isprintable():
+            return index
+    return -1
 
 
 @dataclass(frozen=True)
@@ -126,6 +168,39 @@ _CLASS_NAME = re.compile(r"[A-Za-z_][\w-]*")
 _ASCII_WHITESPACE = re.compile(r"[\t\n\f\r ]+")
 #: A tag's name, then its ``.class`` parts.
 TAG_NAME_AND_CLASSES = re.compile(r"([^\t\n\f .]*)((?:\.[^\t\n\f .]*)*)")
+#: A character reference's shape: a name, a decimal or a hexadecimal number, then ";".
+_REFERENCE = re.compile(r"&(?:([A-Za-z][A-Za-z0-9]*)|#[0-9]+|#[xX][0-9A-Fa-f]+);", re.ASCII)
+
+
+def is_character_reference(text: str) -> bool:
+    """Whether ``text`` is one HTML character reference, as WebVTT cue text allows.
+
+    Names come from HTML's table and need their semicolon:
+
+    >>> [is_character_reference(t) for t in ("&amp;", "&#x26;", "&foo;", "&amp")]
+    [True, True, False, False]
+    """
+    match = _REFERENCE.fullmatch(text)
+    return match is not None and (match.group(1) is None or match.group(1) + ";" in html5)
+
+
+def bare_ampersands(raw: str) -> list[int]:
+    """Where ``raw`` has an ``&`` that starts no character reference.
+
+    Browsers show such an ``&`` as it is, but WebVTT cue text must write it
+    ``&amp;``.
+
+    >>> bare_ampersands("Tom & Jerry &amp; &lrm;&#38;&foo;")
+    [4, 28]
+    """
+    found = []
+    pos = raw.find("&")
+    while pos >= 0:
+        match = _REFERENCE.match(raw, pos)
+        if match is None or not is_character_reference(match.group()):
+            found.append(pos)
+        pos = raw.find("&", pos + 1)
+    return found
 
 
 def parse_cue_text(raw: str) -> list[Node]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
-from .model import preview
+from .model import character_name, find_invisible, preview
 
 #: Where a checker reports a problem: line, column, severity, code, message.
 Add = Callable[[int, int, str, str, str], None]
@@ -136,6 +136,9 @@ def read_region(buffer: list[str], first: int, region_ids: set[str], add: Add) -
                                                     _REGION_CHECKS, seen, add):
             check = _REGION_CHECKS[name]
             hint = check(value) if check else ""
+            if hint and _hidden(token, column, number, _REGION_SETTINGS,
+                                "bad-region-setting-value", add):
+                continue
             if hint:
                 add(
                     number, column, "warning", "bad-region-setting-value",
@@ -171,7 +174,12 @@ def _settings(text: str, number: int, first_column: int, kind: _SettingKind,
         token = match.group()
         column = first_column + match.start()
         name, colon, value = token.partition(":")
-        if not colon or not name or not value:
+        malformed = not colon or not name or not value
+        if (malformed or name not in known) and _hidden(
+                token, column, number, kind, f"{'bad' if malformed else 'unknown'}-{kind.code}",
+                add):
+            continue
+        if malformed:
             add(
                 number, column, "warning", f"bad-{kind.code}",
                 f"'{preview(token)}' is not a {kind.noun}: settings are written name:value,"
@@ -194,8 +202,28 @@ def _settings(text: str, number: int, first_column: int, kind: _SettingKind,
         yield column, token, name, value
 
 
+def _hidden(token: str, column: int, number: int, kind: _SettingKind, code: str,
+            add: Add) -> bool:
+    """Report a setting browsers ignore because of a character one cannot see,
+    naming the character, since quoting it would hide it; False if there is none."""
+    at = find_invisible(token)
+    if at < 0:
+        return False
+    name = character_name(token[at])
+    if not any(char.isprintable() for char in token):
+        message = (f"{name} is not a {kind.noun}, and browsers do not read it as a space."
+                   " Remove it, or write a plain space instead.")
+    else:
+        where = "starts with" if at == 0 else "contains"
+        message = (f"Browsers ignore '{preview(token)}': it {where} {name}, which they do"
+                   f" not read as a space, so it is not a {kind.noun}. Write a plain space"
+                   " instead, or remove the character.")
+    add(number, column + at, "warning", code, message)
+    return True
+
+
 def check_cue_settings(settings: str, first_column: int, number: int, region_ids: set[str],
-                       add: Add) -> None:
+                       add: Add, header_region_ids: Collection[str] = ()) -> None:
     """Report the cue settings browsers ignore, and a region that other settings override.
 
     :param settings: the settings part of the cue's timing line.
@@ -203,11 +231,18 @@ def check_cue_settings(settings: str, first_column: int, number: int, region_ids
     :param number: the timing line's number (from 1).
     :param region_ids: the ids of the regions defined above the first cue.
     :param add: where problems go.
+    :param header_region_ids: the ids of REGION blocks browsers ignore
+        because no blank line ends the header before them.
     """
     applied: dict[str, tuple[int, str]] = {}
     for column, token, name, value in _settings(
             settings, number, first_column, _CUE_SETTINGS, _SETTING_CHECKS, set(), add):
         hint = _SETTING_CHECKS[name](value, region_ids)
+        if hint and name == "region" and value in header_region_ids:
+            hint = ("the REGION block that defines this id is in the WEBVTT header,"
+                    " where browsers ignore it")
+        if hint and _hidden(token, column, number, _CUE_SETTINGS, "bad-setting-value", add):
+            continue
         if hint:
             add(
                 number, column, "warning", "bad-setting-value",

@@ -16,7 +16,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from .model import Cue, Problem, preview
+from .model import Cue, Problem, character_name, find_invisible, preview
 from .settings import check_cue_settings, read_region
 from .timestamps import MAX_HOUR_DIGITS, collect_timestamp, format_timestamp
 
@@ -180,6 +180,8 @@ class Scanner:
         # Where each cue's end time is written, to point at it when it is wrong.
         self.end_columns: list[int] = []
         self.region_ids: set[str] = set()
+        # Ids of REGION blocks that browsers ignore as part of the header.
+        self.header_region_ids: set[str] = set()
 
     def add(self, line: int, column: int, severity: str, code: str, message: str) -> None:
         """Record a problem at ``line`` and ``column`` (both from 1)."""
@@ -277,7 +279,7 @@ class Scanner:
                 self.end_columns.append(timing.end_column)
                 if timing.settings:
                     check_cue_settings(timing.settings, timing.settings_column, timing_index + 1,
-                                       self.region_ids, self.add)
+                                       self.region_ids, self.add, self.header_region_ids)
             elif style or region:
                 block = "STYLE" if style else "REGION"
                 if region:
@@ -318,7 +320,7 @@ class Scanner:
                 after = first[6]
                 # An invisible character is named, since the line looks right.
                 found = f"it is '{preview(first)}'" if after.isprintable() and not (
-                    after.isspace()) else f"'WEBVTT' is followed by U+{ord(after):04X}"
+                    after.isspace()) else f"'WEBVTT' is followed by {character_name(after)}"
                 self.add(
                     1, 7, "error", "bad-signature",
                     "The first line must be 'WEBVTT' alone or followed by a space or a tab,"
@@ -344,6 +346,9 @@ class Scanner:
                         " Browsers accept it, but the header must end with a blank line.",
                     )
                     break
+                keyword = _block_keyword(line)
+                if keyword in ("STYLE", "REGION"):
+                    self._block_in_header(keyword, index, header)
                 index += 1
                 if not line or index >= end:
                     break
@@ -352,6 +357,26 @@ class Scanner:
         while index < end and not lines[index]:
             index += 1
         return index
+
+    def _block_in_header(self, keyword: str, index: int, header: int) -> None:
+        """Report a STYLE or REGION block (its keyword at line index ``index``)
+        with no blank line before it inside the header, so browsers read it as
+        header text; remember a region's id to explain the cues that use it."""
+        where = ("put a blank line after the WEBVTT line" if index == header + 1
+                 else "put a blank line before it")
+        self.add(
+            index + 1, 1, "warning", "block-in-header",
+            f"Browsers read this {keyword} block as part of the WEBVTT header and ignore it;"
+            f" {where}.",
+        )
+        if keyword == "REGION":
+            block: list[str] = []
+            for line in self.lines[index + 1 : self.end]:
+                if not line or "-->" in line or _block_keyword(line):
+                    break
+                block.append(line)
+            # Its problems are beside the point while browsers ignore it.
+            read_region(block, index + 1, self.header_region_ids, lambda *problem: None)
 
     def _missing_signature(self) -> int | None:
         """Report a file that does not start with WEBVTT; return its header line if any."""
@@ -419,9 +444,15 @@ class Scanner:
         spaced = after > pos
         pos = after
         if not line.startswith("-->", pos):
+            token = _token(line, pos)
+            if find_invisible(token[:1]) == 0:
+                # Quoted, it would look like the space that belongs there.
+                found = f"{character_name(token[0])}{_NOT_A_SPACE}"
+            else:
+                found = f"'{preview(token)}'"
             return _Failure(
                 pos + 1,
-                f"Expected '-->' after the start time, but found '{_token(line, pos)}'."
+                f"Expected '-->' after the start time, but found {found}."
                 " Browsers drop this cue.",
             )
         pos += 3
@@ -458,11 +489,14 @@ class Scanner:
         settings_column = _skip_whitespace(line, pos)
         settings = line[settings_column:].rstrip(_WHITESPACE)
         if settings and settings_column == pos:
-            self.add(
-                number, pos + 1, "warning", "timing-spacing",
-                "Put a space between the end time and the cue settings. Browsers accept"
-                " it without, but it is not valid WebVTT.",
-            )
+            if find_invisible(line[pos]) == 0:
+                message = (f"The end time is followed by {character_name(line[pos])}"
+                           f"{_NOT_A_SPACE}. Browsers accept the timing, but it is not valid"
+                           " WebVTT.")
+            else:
+                message = ("Put a space between the end time and the cue settings. Browsers"
+                           " accept it without, but it is not valid WebVTT.")
+            self.add(number, pos + 1, "warning", "timing-spacing", message)
         return _Timing(start, end, settings, end_column, settings_column + 1 if settings else 0)
 
     def _failed_cue(
@@ -630,8 +664,22 @@ class Scanner:
                      f"This line looks blank but holds spaces or tabs, {effect}. Make it empty.")
 
 
+# Said of a character that looks like a space, or like nothing, in a timing line.
+_NOT_A_SPACE = (", which browsers do not read as a space: write a plain space instead,"
+                " or remove it")
+
+
 def _timestamp_failure(line: str, pos: int, which: str) -> _Failure:
     token = _token(line, pos)
+    hidden = find_invisible(token)
+    if hidden >= 0:
+        # Quoting the timestamp would hide the character that spoils it.
+        where = "starts with" if hidden == 0 else "contains"
+        return _Failure(
+            pos + hidden + 1,
+            f"Timestamp '{preview(token)}' is not valid: it {where}"
+            f" {character_name(token[hidden])}{_NOT_A_SPACE}. Browsers drop this cue.",
+        )
     if token:
         message = _explain_timestamp(token)
     elif which == "start":
