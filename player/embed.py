@@ -215,6 +215,9 @@ def frame_size(item: dict, maxwidth: int | None = None,
     >>> frame_size({"kind": "audio"}, maxwidth=300, maxheight=100)
     (300, 100)
 
+    Audio lower than that (oEmbed must respect the maxima) scrolls in the
+    frame rather than being cut off, and below 9rem shows only the links.
+
     A height too low for the picture's shape at the player's smallest width
     keeps the width: the page shows the picture letterboxed, or only links.
 
@@ -424,7 +427,8 @@ def oembed():
     if not url:
         return error_response(400, "Give the URL of a watch or embed page in 'url'.")
     # oEmbed 1.0 says maxima must be respected, so even a frame too small
-    # for the player is handed out: the page then shows links to the media.
+    # for the player is handed out: an audio player then scrolls in it, and
+    # the smallest show only links to the media.
     maxwidth, maxheight = _maximum("maxwidth"), _maximum("maxheight")
     item_id, params = _item_for_url(url)
     raw = find_item(item_id)

@@ -212,3 +212,42 @@ def test_library_card_has_artwork_not_a_gap(page, demo_server):
     # What is left is the other card's longer list of facts (it was some 250 px).
     assert links["y"] - (facts["y"] + facts["height"]) < 100
     assert_axe_clean(page)
+
+
+# The focused element of the frame, if focus is in it: its name, whether it lies
+# inside the frame's viewport, and whether a click at its centre reaches it.
+FOCUS_SEEN = """() => {
+  const el = document.activeElement;
+  if (!document.hasFocus() || !el || el === document.body) return null;
+  const r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return {name: (el.getAttribute('aria-label') || el.textContent).trim(),
+          inside: r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth,
+          topmost: hit === el || el.contains(hit)};
+}"""
+
+
+@pytest.mark.parametrize("height", [150, 200, 260])
+def test_a_short_frame_hides_no_focus_and_no_control(page, demo_server, host, height):
+    """Frames lower than the player and its links, at sizes oEmbed hands out
+    when asked for them: every control and link comes into view as the
+    keyboard reaches it, not cut off above the frame or under the player."""
+    body = requests.get(f"{demo_server.url}/oembed", timeout=10, params={
+        "url": f"{demo_server.url}/watch/audio-tour", "maxwidth": 320,
+        "maxheight": height}).json()
+    assert (body["width"], body["height"]) == (320, height)
+    frame = open_audio_frame(page, host.page(f"short-{height}.html", body["html"]))
+    seen = []
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        focus = frame.evaluate(FOCUS_SEEN)
+        if focus is None and seen:
+            break
+        if focus:
+            seen.append(focus)
+    names = [focus["name"] for focus in seen]
+    assert names[:2] == ["Seek", "Play"] and names[-2:] == [
+        "Watch on Accessible Player (opens in a new tab)",
+        "Read the transcript (opens in a new tab)"], names
+    assert [focus for focus in seen if not (focus["inside"] and focus["topmost"])] == []
+    axe_clean_with_frames(page)

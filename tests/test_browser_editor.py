@@ -242,6 +242,35 @@ def test_at_320_pixels_nothing_scrolls_sideways(browser, server, token):
         context.close()
 
 
+# The text spacing of WCAG 1.4.12, as a user style sheet would set it.
+TEXT_SPACING = """* { line-height: 1.5 !important; letter-spacing: .12em !important;
+  word-spacing: .16em !important; } p { margin-bottom: 2em !important; }"""
+
+
+def test_at_320_pixels_hints_wrap_with_text_spacing(browser, server, token):
+    """The hints under the fields (the editor's "hours:minutes:seconds.milliseconds"
+    is one long word) wrap rather than widen the page when text is spaced out."""
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    try:
+        page = new_page(context)
+        sign_in(page, server, token)
+        for path in [EDITOR, "/publish/media/clip", "/publish/upload"]:
+            if path == EDITOR:
+                open_editor(page, server)
+            else:
+                page.goto(server.url + path)
+            # Through the CSSOM: the pages' Content-Security-Policy refuses a <style> element.
+            page.evaluate("""(css) => { const sheet = new CSSStyleSheet(); sheet.replaceSync(css);
+                document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet]; }""",
+                          TEXT_SPACING)
+            assert page.locator(".field-hint").count() > 0, path
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 320, path
+        assert page.js_errors == []
+    finally:
+        context.close()
+
+
 def test_two_publishers_editing_one_track_end_in_412_and_a_merge(browser, server,
                                                                  editor_app, token):
     other = create_publisher(editor_app, "sam")

@@ -749,3 +749,27 @@ def test_readme_postmessage_example(page, demo_server, host):
     wait_media(frame, "!m.paused && m.currentTime > 10.5")
     assert frame.locator(STATE).get_attribute("data-captions") == "uk"
     page.wait_for_function("() => /^Lesson at 1\\d s$/.test(document.title)")
+
+
+def test_a_320_by_480_transcript_keeps_a_few_lines_while_a_cue_has_focus(
+        page, demo_server, host):
+    """Focus in a cue stops auto-scroll, and "Resume auto-scroll" takes a row of
+    its own: the transcript still shows three lines, the focused cue among them."""
+    frame = open_frame(page, host.page("narrow-transcript.html", iframe(
+        f"{demo_server.url}/embed/welcome?transcript=1", title="Welcome to Accessible Player",
+        width=320, height=480), title="Welcome"))
+    transcript = frame.locator("#transcript")
+    transcript.locator(".ap-transcript-tools").wait_for()
+    cue = transcript.locator(".ap-transcript-cue").nth(2)
+    cue.focus()
+    frame.get_by_role("button", name="Resume auto-scroll", exact=True).wait_for()
+    body = transcript.locator(".ap-transcript-body")
+    line = float(body.evaluate("(el) => getComputedStyle(el).lineHeight").removesuffix("px"))
+    box, focused = body.bounding_box(), cue.bounding_box()
+    assert box["height"] >= 3 * line, (box, line)
+    assert box["y"] <= focused["y"]
+    assert focused["y"] + focused["height"] <= box["y"] + box["height"]
+    # All of it inside the frame, above the links.
+    links = frame.locator(".ap-embed-links").bounding_box()
+    assert box["y"] + box["height"] <= links["y"]
+    assert frame.evaluate("document.documentElement.scrollHeight") <= 480
