@@ -139,13 +139,16 @@ def server_answer(server, viewer: str = "", token: str = "") -> dict:
 
 
 def wait_for_server(server, viewer: str, check, token: str = "") -> dict:
-    """The beacon leaves as the page closes; wait for the server to have it."""
-    for _ in range(100):
+    """The beacon leaves as the page closes; wait for the server to have it
+    (the browser sends it when it can: on a busy machine, seconds later)."""
+    deadline = time.monotonic() + 20
+    while True:
         answer = server_answer(server, viewer, token)
         if check(answer):
             return answer
-        requests.get(f"{server.url}/api/media/clip", timeout=10)
-    pytest.fail(f"the server never got the report: {answer}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"the server never got the report: {answer}")
+        time.sleep(0.05)
 
 
 def resume_by_keyboard(page, frame, answer: dict, stopped: float) -> str:
@@ -158,9 +161,11 @@ def resume_by_keyboard(page, frame, answer: dict, stopped: float) -> str:
     label = f"Resume from 0:{int(answer['resume_at']):02d}"
     assert offer.get_by_role("button", name=label).is_visible()
     assert offer.get_by_role("button", name="Start over").is_visible()
-    frame.wait_for_function("() => window.__said.length > 0")
     spoken = f"You stopped at 0:{int(answer['resume_at']):02d}. {label}, or start over."
-    assert frame.evaluate("window.__said") == [spoken]
+    frame.wait_for_function("(spoken) => window.__said.includes(spoken)", arg=spoken)
+    # Said once; on a busy machine a slow load is announced first, as it should be.
+    said = frame.evaluate("window.__said")
+    assert [words for words in said if words != "Loading, please wait"] == [spoken], said
     assert_axe_clean(frame)
     frame.focus("#player")
     page.keyboard.press("Tab")
