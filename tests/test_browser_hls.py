@@ -80,12 +80,18 @@ def said(page):
     return page.locator("#player > [role=status]")
 
 
-@pytest.mark.parametrize("path", PATHS, indirect=True)
-def test_a_quality_chosen_by_keyboard_plays_on_from_there_and_is_remembered(page, server, path):
+def quality_button_at(page, server, seconds: float):
+    """The clip's watch page at ``seconds``; its Quality button, once there."""
     page.goto(server.url + "/watch/clip")
     button = page.locator("#player .ap-quality > button")
     button.wait_for()
-    seek(page, 12)
+    seek(page, seconds)
+    return button
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+def test_a_quality_chosen_by_keyboard_plays_on_from_there_and_is_remembered(page, server, path):
+    button = quality_button_at(page, server, 12)
     page.evaluate(f"{MEDIA}.play()")
     button.focus()
     page.keyboard.press("Enter")
@@ -116,11 +122,7 @@ def test_a_quality_chosen_by_keyboard_plays_on_from_there_and_is_remembered(page
 
 @pytest.mark.parametrize("path", PATHS, indirect=True)
 def test_a_seek_asked_for_while_the_quality_changes_is_where_it_plays_from(page, server, path):
-    page.goto(server.url + "/watch/clip")
-    button = page.locator("#player .ap-quality > button")
-    button.wait_for()
-    seek(page, 12)
-    button.click()
+    quality_button_at(page, server, 12).click()
     menu_items(page).nth(3).wait_for()
     # The new source has no metadata yet when the seek comes (one task, no wait).
     page.evaluate(f"() => {{ document.querySelectorAll('#player .ap-quality [role=menuitemradio]')"

@@ -181,7 +181,13 @@ def is_character_reference(text: str) -> bool:
     [True, True, False, False]
     """
     match = _REFERENCE.fullmatch(text)
-    return match is not None and (match.group(1) is None or match.group(1) + ";" in html5)
+    return match is not None and _known(match)
+
+
+def _known(reference: re.Match[str]) -> bool:
+    """Whether a reference-shaped match names a character: numbers do, names in HTML's table."""
+    name = reference.group(1)
+    return name is None or name + ";" in html5
 
 
 def bare_ampersands(raw: str) -> list[int]:
@@ -197,7 +203,7 @@ def bare_ampersands(raw: str) -> list[int]:
     pos = raw.find("&")
     while pos >= 0:
         match = _REFERENCE.match(raw, pos)
-        if match is None or not is_character_reference(match.group()):
+        if match is None or not _known(match):
             found.append(pos)
         pos = raw.find("&", pos + 1)
     return found
