@@ -33,22 +33,34 @@ REPO = Path(__file__).resolve().parents[1]
 PLAYER = str(Path(sys.executable).with_name("player"))
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory) -> Path:
-    """A media folder holding one 60 s WAV (silence), whose duration the probe reads."""
-    folder = tmp_path_factory.mktemp("shutdown-library")
-    with wave.open(str(folder / "talk.wav"), "wb") as out:
+def silent_wav(path: Path, seconds: int) -> Path:
+    """A WAV file of silence (8 kHz, 8-bit mono), whose duration the probe reads."""
+    with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(1)
         out.setframerate(8000)
-        out.writeframes(b"\x80" * 8000 * 60)
+        out.writeframes(b"\x80" * 8000 * seconds)
+    return path
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> Path:
+    """A media folder holding one 60 s WAV (silence)."""
+    folder = tmp_path_factory.mktemp("shutdown-library")
+    silent_wav(folder / "talk.wav", 60)
     return folder
 
 
-def start(command: list[str], library: Path, state: Path) -> tuple[subprocess.Popen, int]:
+def start(command: list[str], library: Path, state: Path,
+          jobs: bool = False) -> tuple[subprocess.Popen, int]:
+    """The server ``command`` on a free port; ``player run``'s job thread only
+    with ``jobs`` (these tests are about progress: a job cut short by the stop
+    would log its own failure)."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "PLAYER_MEDIA_DIR": str(library),
            "PLAYER_DATABASE": str(state / "player.sqlite"), "PLAYER_SECRET_KEY": "stop-test"}
+    if not jobs:
+        env["PLAYER_RUN_JOBS"] = "0"
     env.pop("FLASK_DEBUG", None)
     log = open(state / "server.log", "wb")  # noqa: SIM115 (closed with the test)
     process = subprocess.Popen([*command, "--port", str(port)], cwd=state, env=env,

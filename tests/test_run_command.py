@@ -8,12 +8,11 @@ import http.client
 import json
 import sqlite3
 import time
-import wave
 from pathlib import Path
 
 import pytest
 
-from tests.test_progress_shutdown import PLAYER, start
+from tests.test_progress_shutdown import PLAYER, silent_wav, start
 
 
 @pytest.fixture
@@ -21,11 +20,7 @@ def library(tmp_path) -> Path:
     """A media folder holding one 10 s WAV, which gets an audio-only stream."""
     folder = tmp_path / "media"
     folder.mkdir()
-    with wave.open(str(folder / "talk.wav"), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(8000)
-        out.writeframes(b"\x80" * 8000 * 10)
+    silent_wav(folder / "talk.wav", 10)
     return folder
 
 
@@ -57,7 +52,7 @@ def stop(process) -> None:
 
 
 def test_player_run_makes_the_streams_itself(library, tmp_path):
-    process, port = start([PLAYER, "run"], library, tmp_path)
+    process, port = start([PLAYER, "run"], library, tmp_path, jobs=True)
     try:
         deadline = time.monotonic() + 60
         while not item(port)["audio_only"] and time.monotonic() < deadline:
@@ -73,13 +68,12 @@ def test_player_run_makes_the_streams_itself(library, tmp_path):
 
 
 @pytest.mark.parametrize("how", ["--no-jobs", "PLAYER_RUN_JOBS=0"])
-def test_without_jobs_the_server_queues_and_runs_none(library, tmp_path, monkeypatch, how):
+def test_without_jobs_the_server_queues_and_runs_none(library, tmp_path, how):
     command = [PLAYER, "run"]
     if how == "--no-jobs":
         command.append(how)
-    else:
-        monkeypatch.setenv("PLAYER_RUN_JOBS", "0")
-    process, port = start(command, library, tmp_path)
+    # start() sets PLAYER_RUN_JOBS=0 unless asked for jobs.
+    process, port = start(command, library, tmp_path, jobs=how == "--no-jobs")
     try:
         # Queueing comes before the server listens: it answering means none was queued.
         assert item(port)["audio_only"] is None
