@@ -32,6 +32,7 @@ window.__waits = 0;
 document.addEventListener('waiting', () => { if (window.__played) window.__waits++; }, true);
 document.addEventListener('playing', () => { window.__played = true; }, true);
 """
+HLS_SOURCE = re.compile(r'<source [^>]*type="application/vnd\.apple\.mpegurl">')
 SEGMENT = re.compile(r"/hls/film/[^/]+/v(\d+)-\d+\.m4s$")
 
 
@@ -72,15 +73,23 @@ def start(page, server, on, path, kbits=None, hls=True):
     on(page, path)
     page.add_init_script(COUNT_WAITS)
     if not hls:
-        # The uploaded file alone, as every viewer gets it without renditions.
-        page.add_init_script(
-            "document.addEventListener('readystatechange', () =>"
-            " document.querySelector('source[type$=mpegurl]')?.remove(), {once: true});")
+        # The uploaded file alone, as every viewer gets it without renditions:
+        # the page arrives without its HLS <source>. (Removing it from the DOM
+        # once the page is parsed was too late on a loaded machine: Chromium
+        # had already chosen the stream, which it can play itself.)
+        page.route(server.url + "/watch/film", without_stream)
     if kbits:
         throttle(page, kbits)
     page.goto(server.url + "/watch/film")
     page.wait_for_selector("#player[data-state=ready]")
     page.evaluate(f"{MEDIA}.play()")
+
+
+def without_stream(route):
+    response = route.fetch()
+    html, found = HLS_SOURCE.subn("", response.text())
+    assert found == 1, "the watch page offers the stream"
+    route.fulfill(response=response, body=html)
 
 
 def segments(requests):

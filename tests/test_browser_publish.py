@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser_support import assert_axe_clean
 from tests.mediagen import make_media
@@ -229,11 +230,30 @@ def tab_to(page, selector: str, limit: int = 40) -> None:
     pytest.fail(f"Tab never reached {selector}")
 
 
-def choose_file_with_keyboard(page, path) -> None:
-    """Open the focused file input's chooser with Space, and pick ``path`` there."""
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(str(path))
+def choose_file_with_keyboard(page, path, attempts: int = 3) -> None:
+    """Open the focused file input's chooser with Space, and pick ``path`` there.
+
+    Playwright starts catching file choosers when a page's first listener is
+    added, without waiting for the browser to agree: a Space pressed in that
+    gap opens a chooser the test never sees (it happened once on a loaded CI
+    machine). The tests keep a listener from the page's start (``keep_choosers``),
+    and a chooser that does not come within 10 s is asked for again with Space.
+    """
+    for _ in range(attempts):
+        assert page.evaluate("document.activeElement.type") == "file"
+        try:
+            with page.expect_file_chooser(timeout=10_000) as chooser:
+                page.keyboard.press("Space")
+        except PlaywrightTimeout:
+            continue
+        chooser.value.set_files(str(path))
+        return
+    pytest.fail(f"Space on the focused file input opened no file chooser in {attempts} tries")
+
+
+def keep_choosers(page) -> None:
+    """Have the page's file choosers caught from now on (see above)."""
+    page.on("filechooser", lambda chooser: None)
 
 
 def test_a_caption_error_keeps_the_media_and_asks_only_for_captions_keyboard_only(
@@ -246,6 +266,7 @@ def test_a_caption_error_keeps_the_media_and_asks_only_for_captions_keyboard_onl
     bodies: list[tuple[str, int]] = []
     page.on("request", lambda r: r.method == "POST" and bodies.append(
         (r.url, len(r.post_data_buffer or b""))))
+    keep_choosers(page)
 
     page.goto(f"{live_server.url}/publish/login")
     tab_to(page, "#name")
