@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import atexit
+import os
+import signal
 import threading
 
 import click
@@ -86,17 +88,48 @@ def _run_jobs_too(app: Flask) -> None:
             posters, renditions = _queue_jobs(all_items(), conn)
         finally:
             conn.close()
-    worker = Worker(app, grace=2.0)
+    # The server stops at once, so the running job is given back at once.
+    worker = Worker(app, grace=0.0)
     thread = threading.Thread(target=worker.run, name="player-jobs", daemon=True)
     thread.start()
 
     def stop() -> None:
+        # The job's next progress report (ffmpeg's come twice a second) gives
+        # it back; its tools stop and its temporary files go with it.
         worker.request_stop()
-        thread.join(5)
+        thread.join(STOP_SECONDS)
 
     atexit.register(stop)
+    _stop_on_sigterm(stop)
     click.echo(f" * Background jobs run in this process too ({posters + renditions} queued"
                " now); --no-jobs leaves them to `player worker`")
+
+
+#: How long ``player run`` waits, when it stops, for its running job to be given back.
+STOP_SECONDS = 5.0
+
+
+def _stop_on_sigterm(stop) -> None:
+    """Run ``stop`` on SIGTERM, then whatever SIGTERM did before (the
+    progress writers write their queues and the process dies of the signal,
+    or, by default, it just dies). Ctrl-C needs nothing: the process exits in
+    an orderly way and ``stop`` runs at exit. Only from the main thread,
+    where Python allows signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    before = signal.getsignal(signal.SIGTERM)
+    if before == signal.SIG_IGN:
+        return
+
+    def on_sigterm(signum, frame) -> None:
+        stop()
+        if callable(before):
+            before(signum, frame)
+        else:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def _run_command() -> click.Command:

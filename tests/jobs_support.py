@@ -102,10 +102,11 @@ def app_worker_env(app, **settings: object) -> dict[str, str]:
 
 
 def start_worker(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
-    """Start `player worker` with its output in ``log``."""
+    """Start `player worker` with its output in ``log``, in a process group of
+    its own (as a terminal starts it: Ctrl-C there signals the whole group)."""
     with open(log, "ab") as out:
         return subprocess.Popen([PLAYER, "worker", *args], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def wait_for(predicate, timeout: float = 30.0, what: str = "condition") -> None:

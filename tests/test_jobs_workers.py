@@ -1,9 +1,11 @@
 """Real `player worker` processes: two sharing a PostgreSQL queue never run
 the same job, a worker killed mid-job leaves it to the next one, and SIGTERM
-stops a worker cleanly."""
+stops a worker cleanly, and so does Ctrl-C in the middle of ffmpeg's work."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 from collections import Counter
@@ -11,7 +13,9 @@ from collections import Counter
 import pytest
 
 from player import jobs
+from tests.hls_media import heavy_video
 from tests.jobs_support import HANDLERS, app_worker_env, start_worker, wait_for
+from tests.test_run_command import working_in
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -121,3 +125,31 @@ def test_sigterm_after_the_grace_period_gives_the_job_back(app, tmp_path):
     assert back.progress < 0.5  # given back long before its end
     assert "clip" in (tmp_path / "worker.log").read_text()
     assert jobs.run_one(app) and job_state(app, job.id).state == "done"
+
+
+@pytest.mark.databases("sqlite")
+def test_ctrl_c_during_ffmpeg_lets_the_renditions_job_finish(make_app, media_dir, database_url,
+                                                             tmp_path, media_cache):
+    """Ctrl-C at the worker's terminal reaches its whole process group. ffmpeg
+    must not die of it under the job (which then failed an attempt and logged
+    an error): the worker decides, and lets the job finish within --grace."""
+    shutil.copy(heavy_video(media_cache), media_dir / "talk.mp4")
+    app = make_app(media_dir, DATABASE=database_url)
+    with app.app_context():
+        job = jobs.enqueue("renditions", media_id="talk")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**app_worker_env(app), "TMPDIR": str(scratch)}
+    worker = start_worker(env, tmp_path / "worker.log", "--poll", "0.1", "--grace", "120")
+    try:
+        wait_for(lambda: job_state(app, job.id).progress > 0 and working_in(scratch),
+                 timeout=60, what="ffmpeg to be making the renditions")
+        os.killpg(worker.pid, signal.SIGINT)
+        assert worker.wait(120) == 0
+    finally:
+        stop(worker)
+    log = (tmp_path / "worker.log").read_text()
+    done = job_state(app, job.id)
+    assert (done.state, done.attempts) == ("done", 1), log
+    assert "SIGINT: taking no more jobs" in log and "Traceback" not in log
+    assert not working_in(scratch) and list(scratch.iterdir()) == []

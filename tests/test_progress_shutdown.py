@@ -51,20 +51,21 @@ def library(tmp_path_factory) -> Path:
     return folder
 
 
-def start(command: list[str], library: Path, state: Path,
-          jobs: bool = False) -> tuple[subprocess.Popen, int]:
-    """The server ``command`` on a free port; ``player run``'s job thread only
-    with ``jobs`` (these tests are about progress: a job cut short by the stop
-    would log its own failure)."""
+def start(command: list[str], library: Path, state: Path, jobs: bool = False,
+          env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
+    """The server ``command`` on a free port, in a process group of its own
+    (as a terminal starts it: Ctrl-C there signals the group); ``player
+    run``'s job thread only with ``jobs``; ``env`` adds to its environment."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "PLAYER_MEDIA_DIR": str(library),
-           "PLAYER_DATABASE": str(state / "player.sqlite"), "PLAYER_SECRET_KEY": "stop-test"}
+           "PLAYER_DATABASE": str(state / "player.sqlite"), "PLAYER_SECRET_KEY": "stop-test",
+           **(env or {})}
     if not jobs:
         env["PLAYER_RUN_JOBS"] = "0"
     env.pop("FLASK_DEBUG", None)
     log = open(state / "server.log", "wb")  # noqa: SIM115 (closed with the test)
     process = subprocess.Popen([*command, "--port", str(port)], cwd=state, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import shutil
+import signal
 import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.hls_media import heavy_video
 from tests.test_progress_shutdown import PLAYER, silent_wav, start
 
 
@@ -81,3 +85,74 @@ def test_without_jobs_the_server_queues_and_runs_none(library, tmp_path, how):
     finally:
         stop(process)
     assert "Background jobs" not in (tmp_path / "server.log").read_text()
+
+
+def job_row(database: Path) -> tuple[str, float, str] | None:
+    conn = sqlite3.connect(database)
+    try:
+        return conn.execute("SELECT state, progress, message FROM jobs"
+                            " WHERE kind = 'renditions'").fetchone()
+    finally:
+        conn.close()
+
+
+def working_in(folder: Path) -> list[int]:
+    """The processes whose working directory is inside ``folder`` (ffmpeg works in its job's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")).is_relative_to(folder):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
+def test_stopping_mid_job_gives_it_back_and_leaves_nothing_behind(tmp_path, media_cache, how):
+    """``kill`` of the server, or Ctrl-C at its terminal (SIGINT to the whole
+    process group, ffmpeg included), while it makes a video's renditions: the
+    job goes back to the queue (not failed, no attempt spent), ffmpeg stops,
+    its temporary folder goes, and nothing is logged as an error."""
+    library = tmp_path / "media"
+    library.mkdir()
+    shutil.copy(heavy_video(media_cache), library / "talk.mp4")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    database = tmp_path / "player.sqlite"
+    process, _ = start([PLAYER, "run"], library, tmp_path, jobs=True,
+                       env={"TMPDIR": str(scratch)})
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            row = job_row(database)
+            if row and row[0] == "running" and row[1] > 0 and working_in(scratch):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"the renditions job never got going: {job_row(database)}")
+        if how == "SIGTERM":
+            process.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    log = (tmp_path / "server.log").read_text()
+    state, progress, message = job_row(database)
+    assert (state, message) == ("queued", "Returned to the queue: its worker stopped before"
+                                          " it finished."), log
+    conn = sqlite3.connect(database)
+    try:
+        attempts = conn.execute("SELECT attempts FROM jobs WHERE kind = 'renditions'").fetchone()
+        assert attempts == (0,)
+    finally:
+        conn.close()
+    deadline = time.monotonic() + 5
+    while working_in(scratch) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert working_in(scratch) == []
+    assert list(scratch.iterdir()) == []
+    assert "Traceback" not in log and "ERROR" not in log, log

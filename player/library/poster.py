@@ -105,8 +105,10 @@ def _ffmpeg(args: list[str], source_name: str) -> bytes:
     """
     exe = ffmpeg_exe()
     try:
+        # Its own session, so Ctrl-C stops the worker first (see transcode.run).
         run = subprocess.run([exe, "-hide_banner", "-nostdin", "-loglevel", "error", *args],
-                             capture_output=True, timeout=FFMPEG_SECONDS, check=False)
+                             capture_output=True, timeout=FFMPEG_SECONDS, check=False,
+                             start_new_session=True)
     except OSError as exc:
         raise NoFfmpeg(f"ffmpeg cannot be run from {exe} ({exc.strerror or exc}): install"
                        " the imageio-ffmpeg package or ffmpeg (Debian: apt-get install"

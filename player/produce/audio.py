@@ -66,8 +66,9 @@ def decode(source: str, data: bytes | None = None, timeout: float = 3600) -> Aud
                "-i", source if data is None else "pipe:0", "-vn", "-ac", "1",
                "-ar", str(SAMPLE_RATE), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
     try:
+        # Its own session, so Ctrl-C stops the worker first (see renditions.transcode.run).
         done = subprocess.run(command, input=data, capture_output=True, timeout=timeout,
-                              check=False)
+                              check=False, start_new_session=True)
     except FileNotFoundError:
         raise AudioError("ffmpeg is needed to read the media's sound: install the"
                          " imageio-ffmpeg package or put ffmpeg on PATH.") from None

@@ -207,8 +207,12 @@ def run(args: list[str], workdir: Path, *, duration: float | None,
     """
     log_path = workdir / "ffmpeg.log"
     with open(log_path, "w+b") as log:
+        # In a session of its own: Ctrl-C at the terminal stops the worker,
+        # which gives the job back and stops ffmpeg itself (below), instead of
+        # ffmpeg dying under the job and the job counting as failed.
         with subprocess.Popen(args, cwd=workdir, stdout=subprocess.PIPE, stderr=log,
-                              stdin=subprocess.DEVNULL, text=True, errors="replace") as process:
+                              stdin=subprocess.DEVNULL, text=True, errors="replace",
+                              start_new_session=True) as process:
             assert process.stdout is not None
             try:
                 for line in process.stdout:
