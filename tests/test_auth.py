@@ -65,7 +65,9 @@ def test_create_publisher_prints_a_token_once_and_stores_only_its_hash(runner, a
 
 def test_revoke_and_list(runner, client):
     token = runner.invoke(args=["create-publisher", "bob"]).stdout.strip()
-    assert client.delete("/api/media/song", headers=bearer(token)).status_code == 204
+    deleted = client.delete("/api/media/song", headers=bearer(token))
+    # 204: no content, so no media type either (RFC 9110 §8.3).
+    assert deleted.status_code == 204 and "Content-Type" not in deleted.headers
     result = runner.invoke(args=["revoke-publisher", "bob"])
     assert result.exit_code == 0 and "revoked" in result.output
     assert "bob\trevoked" in runner.invoke(args=["list-publishers"]).output

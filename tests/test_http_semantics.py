@@ -193,6 +193,8 @@ def test_options_names_the_allowed_methods(client, url):
     assert answer.status_code == 200
     assert {"GET", "HEAD", "OPTIONS"} <= {m.strip() for m in answer.headers["Allow"].split(",")}
     assert answer.headers["Content-Length"] == "0"
+    # No content, so no media type (RFC 9110 §8.3).
+    assert "Content-Type" not in answer.headers
 
 
 def test_options_star_asks_about_the_server(app):
@@ -202,7 +204,7 @@ def test_options_star_asks_about_the_server(app):
     body, status, headers = run_wsgi_app(app.wsgi_app, environ)
     assert status == "200 OK"
     assert b"".join(body) == b""
-    assert headers["Content-Length"] == "0"
+    assert headers["Content-Length"] == "0" and "Content-Type" not in headers
     assert {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"} == {
         m.strip() for m in headers["Allow"].split(",")}
 

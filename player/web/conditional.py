@@ -42,7 +42,8 @@ _BODY_FIELDS = ("CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING", "HTT
 
 def finish_response(response: Response) -> Response:
     """Give a complete 200 answer to GET or HEAD an entity tag and a
-    Cache-Control when it has none, and answer its preconditions. Date is
+    Cache-Control when it has none, and answer its preconditions; an answer
+    without content (204, 304, an empty OPTIONS answer) no Content-Type. Date is
     left to the server in front, and added here when there is none (see
     :func:`~player.web.streaming.needs_date`).
 
@@ -55,6 +56,11 @@ def finish_response(response: Response) -> Response:
         if "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-cache"
         response = _conditional(response)
+    if response.status_code in (204, 304) or (
+            request.method == "OPTIONS" and response.is_sequence and not response.get_data()):
+        # No content, so no media type to name (RFC 9110 §8.3; Flask's
+        # default text/html would describe nothing).
+        response.headers.pop("Content-Type", None)
     if needs_date(request.environ):
         response.headers.setdefault("Date", http_date())
     else:
