@@ -366,6 +366,12 @@ def test_add_replace_and_delete_a_track(client, headers, library):
         "en.captions", "Lyrics", 1, False)
     with client.get(track["url"]) as served:
         assert served.data == GOOD_VTT
+    # Location names the new resource (RFC 9110 §15.3.2): the track, which
+    # the publisher can read, edit (PUT) and delete there.
+    location = response.headers["Location"]
+    assert location == "http://localhost/api/media/song/tracks/en.captions"
+    with client.get(location, headers=headers) as resource:
+        assert resource.status_code == 200 and resource.data == GOOD_VTT
     [listed] = client.get("/api/media/song").get_json()["tracks"]
     assert listed["label"] == "Lyrics"
 

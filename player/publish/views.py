@@ -357,7 +357,9 @@ def api_add_track(item_id: str):
         "replaced": stored.replaced,
     })
     response.status_code = 200 if stored.replaced else 201
-    response.headers["Location"] = url
+    # The track resource (read, PUT, DELETE); `url` is its public file.
+    response.headers["Location"] = absolute_url("publish.editor_api.get_track", item_id=item_id,
+                                                track_key=key)
     return response
 
 
