@@ -233,6 +233,8 @@ def test_the_frame_is_filled_without_letterboxing(page, live_server, host):
     assert video["width"] == 640
     assert abs(video["height"] - 360) <= 8, video
     assert frame.evaluate("document.documentElement.scrollHeight") <= 360 + CONTROLS_HEIGHT
+    # Room for the controls below the picture: they are not laid over it.
+    assert not frame.evaluate("document.body.classList.contains('ap-overlay')")
 
 
 def test_a_tiny_frame_offers_links_instead(page, live_server, host):
@@ -250,6 +252,72 @@ def test_a_tiny_frame_offers_links_instead(page, live_server, host):
     tab.wait_for_load_state()
     assert tab.url == f"{live_server.url}/watch/lecture"
     tab.close()
+
+
+#: In a frame: is it overlaid, are the controls and links in sight (not
+#: faded, inside the frame), the video's size, what is at the bottom middle,
+#: the lowest caption line's bottom (0 for none) and the controls' top.
+OVERLAID = """() => {
+  const $ = (s) => document.querySelector(s);
+  const seen = (s) => {
+    const r = $(s).getBoundingClientRect();
+    return getComputedStyle($(s)).opacity > 0 && r.top >= 0 && r.bottom <= innerHeight;
+  };
+  const video = $('video').getBoundingClientRect();
+  return {
+    overlay: document.body.classList.contains('ap-overlay'),
+    controls: seen('.ap-controls'), links: seen('.ap-embed-links'),
+    video: [video.width, video.height],
+    bottom: !!document.elementFromPoint(innerWidth / 2, innerHeight - 12).closest('.ap-controls'),
+    caption: Math.max(0, ...[...document.querySelectorAll('.ap-captions .ap-cue')].map(
+      (cue) => cue.getBoundingClientRect().bottom)),
+    top: $('.ap-controls').getBoundingClientRect().top,
+  };
+}"""
+
+
+def test_a_frame_sized_to_the_picture_lays_the_controls_over_it(page, live_server, host):
+    """320 by 180, a 16:9 frame on a phone with no room below the picture:
+    the picture takes the whole frame and the controls and links lie over
+    it; after 3 s of playing untouched they step aside (captions drop to the
+    bottom), a pointer move brings them back, and they stay while the
+    keyboard is in them (captions above them)."""
+    url = host.page("short.html", iframe(f"{live_server.url}/embed/talk", width=320, height=180))
+    frame = open_frame(page, url)
+    paused = frame.evaluate(OVERLAID)
+    assert paused["overlay"] and paused["video"] == [320, 180], paused
+    assert paused["controls"] and paused["links"] and paused["bottom"], paused
+    axe_clean_with_frames(page)
+
+    media(frame, "(m.muted = true, m.play(), 0)")
+    frame.wait_for_function("() => document.body.classList.contains('ap-idle')",
+                           timeout=10_000)
+    wait_media(frame, "m.currentTime > 0 && m.currentTime < 8")
+    playing = frame.evaluate(OVERLAID)
+    assert not (playing["controls"] or playing["links"] or playing["bottom"]), playing
+    # The caption moves down to the bottom (it is eased there).
+    frame.wait_for_function(f"() => ({OVERLAID})().caption > 180 * 0.85")
+    axe_clean_with_frames(page)
+
+    page.mouse.move(160, 90)
+    frame.wait_for_function("() => !document.body.classList.contains('ap-idle')")
+    assert frame.evaluate(OVERLAID)["controls"]
+
+    # Keyboard only: into the frame's controls, where the controls stay.
+    media(frame, "(m.currentTime = 20, 0)")
+    for _ in range(10):
+        if frame.evaluate("!!document.activeElement.closest('.ap-controls')"):
+            break
+        page.keyboard.press("Tab")
+    assert frame.evaluate("!!document.activeElement.closest('.ap-controls')")
+    frame.wait_for_timeout(3500)
+    assert frame.evaluate("document.body.classList.contains('ap-idle')")
+    kept = frame.evaluate(OVERLAID)
+    assert kept["controls"] and not kept["links"], kept
+    focus = frame.evaluate("document.activeElement.getBoundingClientRect().toJSON()")
+    assert focus["top"] >= 0 and focus["bottom"] <= 180
+    frame.wait_for_function(
+        f"() => {{ const s = ({OVERLAID})(); return s.caption && s.caption <= s.top + 1; }}")
 
 
 def test_keys_work_inside_the_frame_and_not_from_the_host(page, live_server, host):

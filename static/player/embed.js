@@ -1,7 +1,8 @@
 /**
  * The embed page's module (templates/embed.html, GET /embed/<id>): the `end`
- * and `loop` parameters, and, with `api=1`, the postMessage API that the
- * host page drives (static/player/embed-api.js wraps it).
+ * and `loop` parameters, controls laid over the picture in a frame too short
+ * for them below it, and, with `api=1`, the postMessage API that the host
+ * page drives (static/player/embed-api.js wraps it).
  *
  * Every message, both ways, is a plain object with channel: 'accessible-player'.
  *
@@ -33,6 +34,8 @@ import { upgrade } from './player.js';
 
 const CHANNEL = 'accessible-player';
 const TIMEUPDATE_MS = 250;
+// How long a video plays untouched before controls over its picture step aside.
+const IDLE_MS = 3000;
 
 function originOf(url) {
   try {
@@ -146,10 +149,53 @@ class EmbedApi {
   }
 }
 
+/**
+ * A video frame too short for the picture and the controls and links under
+ * it, by a quarter of the picture or more, gets body.ap-overlay: embed.css
+ * lays them over the picture. There, while the video plays untouched for
+ * IDLE_MS, body.ap-idle moves them aside; any pointer move, touch, key or
+ * focus, a pause or the end ends it. Captions are placed again each time:
+ * clear of the controls only while they show. Not with a transcript, which
+ * takes the room below.
+ */
+function overlay(player) {
+  const { el, media } = player;
+  const controls = el.querySelector('.ap-controls');
+  if (media.localName != 'video' || !controls || document.querySelector('.ap-embed-transcript')) return;
+  const links = document.querySelector('.ap-embed-links');
+  const body = document.body;
+  const fit = () => {
+    const shape = media.videoHeight / media.videoWidth || media.height / media.width || 9 / 16;
+    const wanted = Math.min(innerWidth * shape, innerHeight);
+    const room = innerHeight - controls.offsetHeight - (links?.offsetHeight || 0);
+    body.classList.toggle('ap-overlay', room < 0.75 * wanted);
+  };
+  const sizes = new ResizeObserver(fit);
+  for (const box of [body, controls]) sizes.observe(box);
+  media.addEventListener('loadedmetadata', fit);
+
+  let timer;
+  const set = (on) => {
+    if (body.classList.contains('ap-idle') == on) return;
+    body.classList.toggle('ap-idle', on);
+    player.captions?.render?.();
+  };
+  const wake = () => {
+    clearTimeout(timer);
+    set(false);
+    if (!media.paused) timer = setTimeout(set, IDLE_MS, true);
+  };
+  for (const type of ['pointermove', 'pointerdown', 'keydown', 'focusin']) {
+    document.addEventListener(type, wake, true);
+  }
+  for (const type of ['play', 'pause', 'ended']) media.addEventListener(type, wake);
+}
+
 const el = document.querySelector('[data-embed]');
 if (el) {
   upgrade(el).then((player) => {
     const api = 'embedApi' in el.dataset ? new EmbedApi(player) : null;
     clip(player, () => api?.post('ended'));
+    overlay(player);
   });
 }
