@@ -280,8 +280,8 @@ def test_a_frame_sized_to_the_picture_lays_the_controls_over_it(page, live_serve
     """320 by 180, a 16:9 frame on a phone with no room below the picture:
     the picture takes the whole frame and the controls and links lie over
     it; after 3 s of playing untouched they step aside (captions drop to the
-    bottom), a pointer move brings them back, and they stay while the
-    keyboard is in them (captions above them)."""
+    bottom), a pointer move brings them back, and they stay while a menu of
+    theirs is open or the keyboard is in them (captions above them)."""
     url = host.page("short.html", iframe(f"{live_server.url}/embed/talk", width=320, height=180))
     frame = open_frame(page, url)
     paused = frame.evaluate(OVERLAID)
@@ -302,6 +302,13 @@ def test_a_frame_sized_to_the_picture_lays_the_controls_over_it(page, live_serve
     page.mouse.move(160, 90)
     frame.wait_for_function("() => !document.body.classList.contains('ap-idle')")
     assert frame.evaluate(OVERLAID)["controls"]
+    # A menu opened with the mouse keeps its controls while it is open.
+    frame.locator(".ap-cc").click()
+    frame.wait_for_function("() => document.body.classList.contains('ap-idle')",
+                            timeout=10_000)
+    assert frame.evaluate(OVERLAID)["controls"]
+    assert frame.locator(".ap-menu-list:not([hidden])").is_visible()
+    page.keyboard.press("Escape")
 
     # Keyboard only: into the frame's controls, where the controls stay.
     media(frame, "(m.currentTime = 20, 0)")
@@ -310,8 +317,8 @@ def test_a_frame_sized_to_the_picture_lays_the_controls_over_it(page, live_serve
             break
         page.keyboard.press("Tab")
     assert frame.evaluate("!!document.activeElement.closest('.ap-controls')")
-    frame.wait_for_timeout(3500)
-    assert frame.evaluate("document.body.classList.contains('ap-idle')")
+    frame.wait_for_function("() => document.body.classList.contains('ap-idle')",
+                            timeout=10_000)
     kept = frame.evaluate(OVERLAID)
     assert kept["controls"] and not kept["links"], kept
     focus = frame.evaluate("document.activeElement.getBoundingClientRect().toJSON()")
