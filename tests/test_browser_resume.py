@@ -196,6 +196,32 @@ def test_resume_offer_after_closing_the_page(context, live_server):
     assert page.js_errors == []
 
 
+def test_the_offer_in_a_frame_sized_to_the_picture_is_in_sight(browser, live_server):
+    """At 320 by 180 the controls lie over the picture (embed.js): the offer
+    stacks above them there, nothing covers its buttons, and the keyboard
+    walk is the same as anywhere."""
+    phone = browser.new_context(viewport={"width": 320, "height": 180})
+    try:
+        page, _ = open_embed(phone, live_server)
+        stopped = play_from(page, 11.0, until=12.0)
+        viewer = viewer_id(page)
+        page.close(run_before_unload=True)
+        answer = wait_for_server(live_server, viewer, lambda a: (a["position"] or 0) >= stopped)
+        page, _ = open_embed(phone, live_server)
+        page.locator(".ap-resume").wait_for()
+        assert page.evaluate("document.body.classList.contains('ap-overlay')")
+        for button in page.locator(".ap-resume button").all():
+            # The button itself is what a pointer at its middle reaches (the
+            # links over the picture lie under it).
+            assert button.evaluate("""(b) => { const r = b.getBoundingClientRect();
+                return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === b
+                  && r.top >= 0 && r.bottom <= innerHeight; }"""), button.text_content()
+        resume_by_keyboard(page, page, answer, stopped)
+        assert page.js_errors == []
+    finally:
+        phone.close()
+
+
 def test_what_played_while_the_reporter_loaded_is_reported(context, live_server):
     """Reporting (progress-report.js) comes with the first play: its first
     report holds what played before it arrived, from the very start."""
