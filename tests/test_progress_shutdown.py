@@ -20,7 +20,9 @@ import subprocess
 import sys
 import time
 import wave
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,18 @@ def start(command: list[str], library: Path, state: Path, jobs: bool = False,
     pytest.fail("the server did not start:\n" + (state / "server.log").read_text())
 
 
+@contextmanager
+def reaped(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """``process`` for the block, killed at its end if it still runs (a test
+    that fails before stopping its server leaves none behind)."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def report(port: int, viewer: int, position: float) -> int:
     body = json.dumps({"viewer": f"stop-viewer-{viewer:08d}", "session": f"visit-{viewer:04d}",
                        "position": position, "played": [[0, position]]})
@@ -115,15 +129,11 @@ COMMANDS = {
 def test_a_stopped_server_has_written_every_acknowledged_report(
         library, tmp_path, command, how, reports):
     process, port = start(COMMANDS[command], library, tmp_path)
-    try:
+    with reaped(process):
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda n: report(port, n, 10.0 + n), range(reports)))
         process.send_signal(how)
         process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     log = (tmp_path / "server.log").read_text()
     assert answers == [202] * reports, log
     assert stored(tmp_path / "player.sqlite") == {
@@ -135,14 +145,10 @@ def test_the_stopped_server_still_dies_of_the_signal(library, tmp_path):
     """Writing the queue delays a SIGTERM; it does not turn it into a clean exit
     (a supervisor reads the exit status)."""
     process, port = start(COMMANDS["player run"], library, tmp_path)
-    try:
+    with reaped(process):
         assert report(port, 1, 12.0) == 202
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == -signal.SIGTERM
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert stored(tmp_path / "player.sqlite") == {"visit-0001": 12.0}
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.hls_media import heavy_video
-from tests.test_progress_shutdown import PLAYER, silent_wav, start
+from tests.jobs_support import wait_for
+from tests.test_progress_shutdown import PLAYER, reaped, silent_wav, start
 
 
 @pytest.fixture
@@ -46,13 +47,9 @@ def jobs(database: Path) -> list[tuple[str, str]]:
 
 
 def stop(process) -> None:
-    process.terminate()
-    try:
+    with reaped(process):
+        process.terminate()
         process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_player_run_makes_the_streams_itself(library, tmp_path):
@@ -87,13 +84,19 @@ def test_without_jobs_the_server_queues_and_runs_none(library, tmp_path, how):
     assert "Background jobs" not in (tmp_path / "server.log").read_text()
 
 
-def job_row(database: Path) -> tuple[str, float, str] | None:
+def renditions_job(database: Path) -> tuple[str, float, int, str] | None:
+    """The renditions job's state, progress, attempts and message."""
     conn = sqlite3.connect(database)
     try:
-        return conn.execute("SELECT state, progress, message FROM jobs"
+        return conn.execute("SELECT state, progress, attempts, message FROM jobs"
                             " WHERE kind = 'renditions'").fetchone()
     finally:
         conn.close()
+
+
+def running(database: Path, scratch: Path) -> bool:
+    job = renditions_job(database)
+    return bool(job and job[0] == "running" and job[1] > 0 and working_in(scratch))
 
 
 def working_in(folder: Path) -> list[int]:
@@ -122,37 +125,18 @@ def test_stopping_mid_job_gives_it_back_and_leaves_nothing_behind(tmp_path, medi
     database = tmp_path / "player.sqlite"
     process, _ = start([PLAYER, "run"], library, tmp_path, jobs=True,
                        env={"TMPDIR": str(scratch)})
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            row = job_row(database)
-            if row and row[0] == "running" and row[1] > 0 and working_in(scratch):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail(f"the renditions job never got going: {job_row(database)}")
+    with reaped(process):
+        wait_for(lambda: running(database, scratch), timeout=60,
+                 what="ffmpeg to be making the renditions")
         if how == "SIGTERM":
             process.send_signal(signal.SIGTERM)
         else:
             os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     log = (tmp_path / "server.log").read_text()
-    state, progress, message = job_row(database)
-    assert (state, message) == ("queued", "Returned to the queue: its worker stopped before"
-                                          " it finished."), log
-    conn = sqlite3.connect(database)
-    try:
-        attempts = conn.execute("SELECT attempts FROM jobs WHERE kind = 'renditions'").fetchone()
-        assert attempts == (0,)
-    finally:
-        conn.close()
-    deadline = time.monotonic() + 5
-    while working_in(scratch) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert working_in(scratch) == []
+    state, _, attempts, message = renditions_job(database)
+    assert (state, attempts, message) == (
+        "queued", 0, "Returned to the queue: its worker stopped before it finished."), log
+    wait_for(lambda: not working_in(scratch), timeout=5, what="ffmpeg to stop")
     assert list(scratch.iterdir()) == []
     assert "Traceback" not in log and "ERROR" not in log, log
