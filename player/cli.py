@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import atexit
-import os
-import signal
 import threading
 
 import click
@@ -17,6 +15,7 @@ from flask.cli import run_command as flask_run
 from werkzeug.serving import is_running_from_reloader
 
 from .db.migrate import db_command as _db_command
+from .sigterm import before_sigterm
 
 
 def _create_app() -> Flask:
@@ -99,37 +98,15 @@ def _run_jobs_too(app: Flask) -> None:
         worker.request_stop()
         thread.join(STOP_SECONDS)
 
+    # At exit (Ctrl-C), and before SIGTERM ends the process on the spot.
     atexit.register(stop)
-    _stop_on_sigterm(stop)
+    before_sigterm(stop)
     click.echo(f" * Background jobs run in this process too ({posters + renditions} queued"
                " now); --no-jobs leaves them to `player worker`")
 
 
 #: How long ``player run`` waits, when it stops, for its running job to be given back.
 STOP_SECONDS = 5.0
-
-
-def _stop_on_sigterm(stop) -> None:
-    """Run ``stop`` on SIGTERM, then whatever SIGTERM did before (the
-    progress writers write their queues and the process dies of the signal,
-    or, by default, it just dies). Ctrl-C needs nothing: the process exits in
-    an orderly way and ``stop`` runs at exit. Only from the main thread,
-    where Python allows signal handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    before = signal.getsignal(signal.SIGTERM)
-    if before == signal.SIG_IGN:
-        return
-
-    def on_sigterm(signum, frame) -> None:
-        stop()
-        if callable(before):
-            before(signum, frame)
-        else:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def _run_command() -> click.Command:

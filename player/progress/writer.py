@@ -32,7 +32,6 @@ import atexit
 import fcntl
 import logging
 import os
-import signal
 import sqlite3
 import threading
 import time
@@ -42,6 +41,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from .. import db
+from ..sigterm import before_sigterm
 
 log = logging.getLogger(__name__)
 
@@ -373,35 +373,29 @@ def _close_writers(final: bool = False) -> None:
         writer.close()
 
 
-def _write_then_die(signum: int, frame: object) -> None:
-    """A SIGTERM handler: write the queues, then die of the signal as before.
+def _write_before_sigterm() -> None:
+    """Write the queues before SIGTERM ends the process (:mod:`player.sigterm`).
 
-    The process still ends by SIGTERM, so a supervisor reads the exit status it
-    always did; only the queues are written first. A report a request thread
-    queues meanwhile is refused (503), not acknowledged and lost. The queues are
-    written by another thread, waited for at most ``WRITE_TIMEOUT_SECONDS``:
-    this runs in the main thread between two bytecodes, which may be inside a
-    writer's lock (a single-threaded server), and must not wait for itself.
+    A report a request thread queues meanwhile is refused (503), not
+    acknowledged and lost. The queues are written by another thread, waited
+    for at most ``WRITE_TIMEOUT_SECONDS``: this runs in the main thread
+    between two bytecodes, which may be inside a writer's lock (a
+    single-threaded server), and must not wait for itself.
     """
     closing = threading.Thread(target=_close_writers, args=(True,), name="progress-final",
                                daemon=True)
     closing.start()
     closing.join(WRITE_TIMEOUT_SECONDS)
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
 
 
 def write_queues_on_sigterm() -> None:
     """Make SIGTERM write every writer's queue before the process ends.
 
-    Only where SIGTERM would otherwise end the process on the spot (its
-    default action, as under ``player run`` and ``flask run``): a server that
-    handles SIGTERM itself (gunicorn's master and workers, werkzeug's
-    reloader) exits through ``sys.exit`` and so writes the queues at exit
-    already, and its handler is left alone. SIGINT needs nothing: Python turns
-    it into KeyboardInterrupt, and the process exits in an orderly way. Call it
-    from the main thread; elsewhere it does nothing (Python allows signal
-    handlers only there).
+    Only where SIGTERM would otherwise end the process on the spot (see
+    :func:`player.sigterm.before_sigterm`, which leaves servers that handle
+    SIGTERM themselves alone: they write the queues at exit). SIGINT needs
+    nothing: Python turns it into KeyboardInterrupt, and the process exits in
+    an orderly way.
 
     One server cannot be helped so: werkzeug's reloader (``player --debug
     run``) answers SIGTERM by killing the child that serves with SIGKILL. In
@@ -411,14 +405,11 @@ def write_queues_on_sigterm() -> None:
         # The reloader's child: slower reports, in development only.
         for writer in list(_WRITERS):
             writer.acknowledge_written = True
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _write_then_die)
+    before_sigterm(_write_before_sigterm)
 
 
 os.register_at_fork(after_in_child=_reset_writers_in_child)
 # gunicorn workers leave through sys.exit, so this runs when they stop; so do
-# processes that Ctrl-C (KeyboardInterrupt) or _write_then_die end.
+# processes that Ctrl-C (KeyboardInterrupt) ends.
 atexit.register(_close_writers)
 
