@@ -236,8 +236,8 @@ def choose_file_with_keyboard(page, path, attempts: int = 3) -> None:
     Playwright starts catching file choosers when a page's first listener is
     added, without waiting for the browser to agree: a Space pressed in that
     gap opens a chooser the test never sees (it happened once on a loaded CI
-    machine). The tests keep a listener from the page's start (``keep_choosers``),
-    and a chooser that does not come within 10 s is asked for again with Space.
+    machine). The tests keep a listener from the page's start, and a chooser
+    that does not come within 10 s is asked for again with Space.
     """
     for _ in range(attempts):
         assert page.evaluate("document.activeElement.type") == "file"
@@ -251,11 +251,6 @@ def choose_file_with_keyboard(page, path, attempts: int = 3) -> None:
     pytest.fail(f"Space on the focused file input opened no file chooser in {attempts} tries")
 
 
-def keep_choosers(page) -> None:
-    """Have the page's file choosers caught from now on (see above)."""
-    page.on("filechooser", lambda chooser: None)
-
-
 def test_a_caption_error_keeps_the_media_and_asks_only_for_captions_keyboard_only(
         page, live_server, token, media_cache, media_dir, tmp_path):
     media = tmp_path / "talk.mp4"
@@ -266,7 +261,8 @@ def test_a_caption_error_keeps_the_media_and_asks_only_for_captions_keyboard_onl
     bodies: list[tuple[str, int]] = []
     page.on("request", lambda r: r.method == "POST" and bodies.append(
         (r.url, len(r.post_data_buffer or b""))))
-    keep_choosers(page)
+    # Choosers caught from the start (see choose_file_with_keyboard).
+    page.on("filechooser", lambda chooser: None)
 
     page.goto(f"{live_server.url}/publish/login")
     tab_to(page, "#name")
